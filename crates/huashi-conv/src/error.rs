@@ -1,0 +1,152 @@
+//! The error type of `huashi-conv`: every variant names the offending values.
+
+use candle_core::DType;
+
+/// Which spatial axis a geometry error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Axis {
+    /// The vertical axis (rows, H).
+    Height,
+    /// The horizontal axis (columns, W).
+    Width,
+}
+
+impl std::fmt::Display for Axis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Axis::Height => "height",
+            Axis::Width => "width",
+        })
+    }
+}
+
+/// Everything that can go wrong in `huashi-conv`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A stride of zero was given.
+    #[error("stride along {axis} must be at least 1, got 0")]
+    ZeroStride {
+        /// The axis.
+        axis: Axis,
+    },
+    /// A dilation of zero was given.
+    #[error("dilation along {axis} must be at least 1, got 0")]
+    ZeroDilation {
+        /// The axis.
+        axis: Axis,
+    },
+    /// A kernel extent of zero was given.
+    #[error("kernel size along {axis} must be at least 1, got 0")]
+    ZeroKernel {
+        /// The axis.
+        axis: Axis,
+    },
+    /// `groups` was zero.
+    #[error("groups must be at least 1, got 0")]
+    ZeroGroups,
+    /// A channel count was zero.
+    #[error("{what} must be at least 1, got 0")]
+    ZeroChannels {
+        /// Which channel count.
+        what: &'static str,
+    },
+    /// The dilated kernel does not fit in the padded input.
+    #[error("dilated kernel extent {kernel_extent} along {axis} is larger than the padded input {padded_input} (input {input} + padding {padding})")]
+    KernelLargerThanInput {
+        /// The axis.
+        axis: Axis,
+        /// `dilation * (kernel - 1) + 1`.
+        kernel_extent: usize,
+        /// Input plus both paddings.
+        padded_input: usize,
+        /// The input extent.
+        input: usize,
+        /// The sum of both paddings.
+        padding: usize,
+    },
+    /// A channel count is not divisible by the number of groups.
+    #[error("{what} channels ({channels}) are not divisible by groups ({groups})")]
+    ChannelsNotDivisible {
+        /// "input" or "output".
+        what: &'static str,
+        /// The channel count.
+        channels: usize,
+        /// The number of groups.
+        groups: usize,
+    },
+    /// Transposed-convolution output padding must be smaller than stride or dilation.
+    #[error("output_padding {output_padding} along {axis} must be smaller than stride ({stride}) or dilation ({dilation})")]
+    OutputPaddingTooLarge {
+        /// The axis.
+        axis: Axis,
+        /// The requested output padding.
+        output_padding: usize,
+        /// The stride along that axis.
+        stride: usize,
+        /// The dilation along that axis.
+        dilation: usize,
+    },
+    /// PyTorch's `padding='same'` is defined for stride 1 only.
+    #[error("PyTorch 'same' padding needs stride 1, got stride {stride:?}; use Padding::SameTensorFlow for strided 'SAME'")]
+    SameNeedsStrideOne {
+        /// The stride that was given.
+        stride: [usize; 2],
+    },
+    /// A tensor had the wrong number of dimensions.
+    #[error("{what} must have rank {expected}, got shape {got:?}")]
+    WrongRank {
+        /// Which tensor.
+        what: &'static str,
+        /// The rank required.
+        expected: usize,
+        /// The shape that was given.
+        got: Vec<usize>,
+    },
+    /// A tensor had the wrong shape.
+    #[error("{what} must have shape {expected:?}, got {got:?}")]
+    ShapeMismatch {
+        /// Which tensor.
+        what: &'static str,
+        /// The expected shape.
+        expected: Vec<usize>,
+        /// The shape that was given.
+        got: Vec<usize>,
+    },
+    /// Tensors of different dtypes were combined, or a dtype is unsupported.
+    #[error("{what}: dtype {got:?} is not supported here (expected {expected:?})")]
+    DType {
+        /// What was being done.
+        what: &'static str,
+        /// The dtype required.
+        expected: DType,
+        /// The dtype found.
+        got: DType,
+    },
+    /// Pooling padding must be at most half the (dilated) window, as in PyTorch.
+    #[error("pooling padding {padding} along {axis} must be at most half the window {kernel}")]
+    PoolPaddingTooLarge {
+        /// The axis.
+        axis: Axis,
+        /// The padding on one side.
+        padding: usize,
+        /// The window extent.
+        kernel: usize,
+    },
+    /// A numeric argument is out of its valid range.
+    #[error("invalid {what}: {detail}")]
+    InvalidArgument {
+        /// The argument.
+        what: &'static str,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// Second-order gradients were requested but candle detaches gradients.
+    #[error("second-order gradients are disabled: set the environment variable CANDLE_GRAD_DO_NOT_DETACH=1 before the first backward pass of this thread (candle otherwise detaches gradients and higher derivatives are silently wrong)")]
+    SecondOrderDisabled,
+    /// An error from candle.
+    #[error(transparent)]
+    Candle(#[from] candle_core::Error),
+}
+
+/// `Result` with [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
