@@ -205,17 +205,10 @@ impl ConvGeometry {
         output_padding: [usize; 2],
     ) -> Result<[usize; 2]> {
         check_kernel_stride_dilation(kernel, self.stride, self.dilation)?;
+        self.check_output_padding(output_padding)?;
         let extent = self.kernel_extent(kernel);
         let mut out = [0; 2];
         for (a, axis) in [Axis::Height, Axis::Width].into_iter().enumerate() {
-            if output_padding[a] >= self.stride[a].max(self.dilation[a]) {
-                return Err(Error::OutputPaddingTooLarge {
-                    axis,
-                    output_padding: output_padding[a],
-                    stride: self.stride[a],
-                    dilation: self.dilation[a],
-                });
-            }
             if input[a] == 0 {
                 return Err(Error::InvalidArgument {
                     what: "transposed convolution input",
@@ -235,6 +228,21 @@ impl ConvGeometry {
             out[a] = full - padding;
         }
         Ok(out)
+    }
+
+    /// Checks `output_padding < max(stride, dilation)` on both axes.
+    pub fn check_output_padding(&self, output_padding: [usize; 2]) -> Result<()> {
+        for (a, axis) in [Axis::Height, Axis::Width].into_iter().enumerate() {
+            if output_padding[a] >= self.stride[a].max(self.dilation[a]) {
+                return Err(Error::OutputPaddingTooLarge {
+                    axis,
+                    output_padding: output_padding[a],
+                    stride: self.stride[a],
+                    dilation: self.dilation[a],
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Checks channel counts against `groups`.

@@ -12,15 +12,25 @@
 //! order are exact (MAML needs second order). See [`ops`] for details.
 #![warn(missing_docs)]
 
+pub mod cost;
 pub mod error;
 pub mod factorize;
 pub mod geometry;
 pub mod kernels;
+pub mod layers;
 pub mod ops;
+pub mod pool;
 
+pub use cost::{Cost, LayerCost};
 pub use error::{Axis, Error, Result};
+pub use factorize::{KernelSvd, SeparableBank, SeparableCost};
 pub use geometry::{pool_output_size, ConvGeometry, Padding};
+pub use layers::{
+    AvgPool2d, Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig, DepthwiseConv2d,
+    GlobalAvgPool, MaxPool2d, PointwiseConv2d, SeparableConv2d, SpatiallySeparableConv2d,
+};
 pub use ops::{
     conv2d, conv_input_grad, conv_transpose2d, conv_weight_grad, ensure_second_order,
     second_order_enabled,
 };
+pub use pool::{avg_pool2d, global_avg_pool, max_pool2d, PoolConfig};

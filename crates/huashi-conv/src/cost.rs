@@ -1,0 +1,113 @@
+//! Parameters, multiply-accumulates (MACs) and FLOPs (= 2·MACs) per layer.
+//!
+//! For a convolution producing `N × C_out × Ho × Wo` with kernel `kh × kw`
+//! and `groups` groups, `MACs = N · C_out · Ho · Wo · (C_in/groups) · kh · kw`;
+//! a transposed convolution from `N × C_in × H × W` costs
+//! `N · C_in · H · W · (C_out/groups) · kh · kw`. Bias additions and pooling
+//! are not counted as MACs (as torchinfo and the papers do). Parameters count
+//! weights and biases.
+
+use crate::error::Result;
+use crate::layers::{
+    Conv2d, ConvTranspose2d, DepthwiseConv2d, PointwiseConv2d, SeparableConv2d,
+    SpatiallySeparableConv2d,
+};
+
+/// The cost of one layer for one input shape.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LayerCost {
+    /// Output shape `[N, C, H, W]`.
+    pub output_shape: [usize; 4],
+    /// Trainable parameters (weights + biases).
+    pub params: u64,
+    /// Multiply-accumulates for the whole input batch.
+    pub macs: u64,
+}
+
+impl LayerCost {
+    /// Floating-point operations, counted as `2 · MACs`.
+    pub fn flops(&self) -> u64 {
+        2 * self.macs
+    }
+
+    /// Chains two stages: the second's output, summed params and MACs.
+    pub fn then(self, next: LayerCost) -> LayerCost {
+        LayerCost {
+            output_shape: next.output_shape,
+            params: self.params + next.params,
+            macs: self.macs + next.macs,
+        }
+    }
+}
+
+/// Layers that can report their cost for an input shape `[N, C, H, W]`.
+pub trait Cost {
+    /// Output shape, parameters and MACs for `input`.
+    fn cost(&self, input: [usize; 4]) -> Result<LayerCost>;
+}
+
+fn count(t: Option<&candle_core::Tensor>) -> u64 {
+    t.map_or(0, |t| t.elem_count() as u64)
+}
+
+impl Cost for Conv2d {
+    fn cost(&self, [n, _, h, w]: [usize; 4]) -> Result<LayerCost> {
+        let kernel = self.kernel();
+        let [ho, wo] = self
+            .config()
+            .geometry([h, w], kernel)?
+            .output_size([h, w], kernel)?;
+        let per_output = (self.in_channels() / self.config().groups * kernel[0] * kernel[1]) as u64;
+        Ok(LayerCost {
+            output_shape: [n, self.out_channels(), ho, wo],
+            params: count(Some(self.weight())) + count(self.bias()),
+            macs: (n * self.out_channels() * ho * wo) as u64 * per_output,
+        })
+    }
+}
+
+impl Cost for PointwiseConv2d {
+    fn cost(&self, input: [usize; 4]) -> Result<LayerCost> {
+        self.conv().cost(input)
+    }
+}
+
+impl Cost for DepthwiseConv2d {
+    fn cost(&self, input: [usize; 4]) -> Result<LayerCost> {
+        self.conv().cost(input)
+    }
+}
+
+impl Cost for SeparableConv2d {
+    fn cost(&self, input: [usize; 4]) -> Result<LayerCost> {
+        let depthwise = self.depthwise().cost(input)?;
+        let pointwise = self.pointwise().cost(depthwise.output_shape)?;
+        Ok(depthwise.then(pointwise))
+    }
+}
+
+impl Cost for SpatiallySeparableConv2d {
+    fn cost(&self, input: [usize; 4]) -> Result<LayerCost> {
+        let vertical = self.vertical().cost(input)?;
+        let horizontal = self.horizontal().cost(vertical.output_shape)?;
+        Ok(vertical.then(horizontal))
+    }
+}
+
+impl Cost for ConvTranspose2d {
+    fn cost(&self, [n, c, h, w]: [usize; 4]) -> Result<LayerCost> {
+        let dims = self.weight().dims();
+        let (per_group, kernel) = (dims[1], [dims[2], dims[3]]);
+        let config = self.config();
+        let out_channels = per_group * config.groups;
+        let [ho, wo] =
+            config
+                .geometry()
+                .transposed_output_size([h, w], kernel, config.output_padding)?;
+        Ok(LayerCost {
+            output_shape: [n, out_channels, ho, wo],
+            params: count(Some(self.weight())) + count(self.bias()),
+            macs: (n * c * h * w * per_group * kernel[0] * kernel[1]) as u64,
+        })
+    }
+}

@@ -1,0 +1,126 @@
+//! [`DepthwiseConv2d`] (with depth multiplier) and [`SeparableConv2d`]
+//! (depthwise then pointwise, Keras `SeparableConv2D`; Chollet, "Xception",
+//! CVPR 2017; Howard et al., "MobileNets", 2017).
+
+use super::{to_candle, Conv2d, Conv2dConfig};
+use crate::error::{Error, Result};
+use candle_core::{Module, Tensor};
+use candle_nn::VarBuilder;
+
+/// A depthwise convolution: each input channel `c` is convolved with
+/// `depth_multiplier` kernels of its own, giving output channels
+/// `c·m + q` (PyTorch `Conv2d(groups=C_in)`, Keras `DepthwiseConv2D`).
+#[derive(Debug, Clone)]
+pub struct DepthwiseConv2d {
+    inner: Conv2d,
+}
+
+impl DepthwiseConv2d {
+    /// Creates the layer; `config.groups` is ignored (it is `in_channels`).
+    pub fn new(
+        in_channels: usize,
+        depth_multiplier: usize,
+        kernel: [usize; 2],
+        config: Conv2dConfig,
+        vb: VarBuilder,
+    ) -> Result<Self> {
+        if depth_multiplier == 0 {
+            return Err(Error::InvalidArgument {
+                what: "depth_multiplier",
+                detail: "must be at least 1, got 0".into(),
+            });
+        }
+        let config = Conv2dConfig {
+            groups: in_channels.max(1),
+            ..config
+        };
+        let out_channels = in_channels * depth_multiplier;
+        Ok(DepthwiseConv2d {
+            inner: Conv2d::new(in_channels, out_channels, kernel, config, vb)?,
+        })
+    }
+    /// The depth multiplier `C_out / C_in`.
+    pub fn depth_multiplier(&self) -> usize {
+        self.inner.out_channels() / self.inner.in_channels()
+    }
+    /// The underlying grouped convolution.
+    pub fn conv(&self) -> &Conv2d {
+        &self.inner
+    }
+    /// The forward pass with typed errors.
+    pub fn try_forward(&self, x: &Tensor) -> Result<Tensor> {
+        self.inner.try_forward(x)
+    }
+}
+
+impl Module for DepthwiseConv2d {
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        self.try_forward(x).map_err(to_candle)
+    }
+}
+
+/// Depthwise-separable convolution as Keras `SeparableConv2D`: a depthwise
+/// convolution (multiplier `m`, no bias) then a pointwise 1×1 convolution
+/// from `m·C_in` to `C_out` channels with the bias, no activation between.
+///
+/// Parameters: `C_in·m·kh·kw + m·C_in·C_out (+ C_out)` instead of
+/// `C_in·C_out·kh·kw (+ C_out)`; names `depthwise.weight`,
+/// `pointwise.weight`, `pointwise.bias`.
+#[derive(Debug, Clone)]
+pub struct SeparableConv2d {
+    depthwise: DepthwiseConv2d,
+    pointwise: Conv2d,
+}
+
+impl SeparableConv2d {
+    /// Creates the layer; `config` applies to the depthwise stage, its `bias`
+    /// to the pointwise stage.
+    pub fn new(
+        in_channels: usize,
+        out_channels: usize,
+        kernel: [usize; 2],
+        depth_multiplier: usize,
+        config: Conv2dConfig,
+        vb: VarBuilder,
+    ) -> Result<Self> {
+        let depth_config = Conv2dConfig {
+            bias: false,
+            ..config
+        };
+        let depthwise = DepthwiseConv2d::new(
+            in_channels,
+            depth_multiplier,
+            kernel,
+            depth_config,
+            vb.pp("depthwise"),
+        )?;
+        let point_config = Conv2dConfig {
+            bias: config.bias,
+            ..Conv2dConfig::default()
+        };
+        let mid = in_channels * depth_multiplier;
+        let pointwise = Conv2d::new(mid, out_channels, [1, 1], point_config, vb.pp("pointwise"))?;
+        Ok(SeparableConv2d {
+            depthwise,
+            pointwise,
+        })
+    }
+    /// The depthwise stage.
+    pub fn depthwise(&self) -> &DepthwiseConv2d {
+        &self.depthwise
+    }
+    /// The pointwise stage.
+    pub fn pointwise(&self) -> &Conv2d {
+        &self.pointwise
+    }
+    /// The forward pass with typed errors.
+    pub fn try_forward(&self, x: &Tensor) -> Result<Tensor> {
+        self.pointwise.try_forward(&self.depthwise.try_forward(x)?)
+    }
+}
+
+impl Module for SeparableConv2d {
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        self.try_forward(x).map_err(to_candle)
+    }
+}

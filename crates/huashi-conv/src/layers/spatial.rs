@@ -1,0 +1,113 @@
+//! [`SpatiallySeparableConv2d`]: a k×1 convolution then a 1×k convolution
+//! (Szegedy et al., "Rethinking the Inception Architecture", CVPR 2016, §3.2).
+//!
+//! With `C_in → C_mid → C_out` channels the cost is
+//! `k·C_in·C_mid + k·C_mid·C_out` parameters instead of `k²·C_in·C_out`.
+//! With `C_mid = 1` per channel pair it is exactly a k×k convolution whose
+//! kernel is the outer product `v hᵀ`; see [`crate::factorize`] for turning a
+//! trained k×k kernel into such filters.
+
+use super::{to_candle, Conv2d, Conv2dConfig};
+use crate::error::Result;
+use crate::geometry::Padding;
+use candle_core::{Module, Tensor};
+use candle_nn::VarBuilder;
+
+/// A `[k, 1]` convolution (`vertical`) followed by a `[1, k]` convolution
+/// (`horizontal`, which carries the bias). Stride, dilation and padding are
+/// split by axis: the vertical stage handles rows, the horizontal columns.
+#[derive(Debug, Clone)]
+pub struct SpatiallySeparableConv2d {
+    vertical: Conv2d,
+    horizontal: Conv2d,
+}
+
+/// The per-axis halves of a padding rule.
+fn split_padding(padding: Padding) -> (Padding, Padding) {
+    match padding {
+        Padding::Explicit {
+            top,
+            bottom,
+            left,
+            right,
+        } => (
+            Padding::Explicit {
+                top,
+                bottom,
+                left: 0,
+                right: 0,
+            },
+            Padding::Explicit {
+                top: 0,
+                bottom: 0,
+                left,
+                right,
+            },
+        ),
+        rule => (rule, rule),
+    }
+}
+
+impl SpatiallySeparableConv2d {
+    /// Creates the layer: `vertical.weight (C_mid, C_in/g, k, 1)`,
+    /// `horizontal.weight (C_out, C_mid/g, 1, k)`, `horizontal.bias`.
+    pub fn new(
+        in_channels: usize,
+        mid_channels: usize,
+        out_channels: usize,
+        kernel: usize,
+        config: Conv2dConfig,
+        vb: VarBuilder,
+    ) -> Result<Self> {
+        let (rows, cols) = split_padding(config.padding);
+        let vertical_config = Conv2dConfig {
+            stride: [config.stride[0], 1],
+            dilation: [config.dilation[0], 1],
+            padding: rows,
+            bias: false,
+            ..config
+        };
+        let horizontal_config = Conv2dConfig {
+            stride: [1, config.stride[1]],
+            dilation: [1, config.dilation[1]],
+            padding: cols,
+            ..config
+        };
+        let vertical = Conv2d::new(
+            in_channels,
+            mid_channels,
+            [kernel, 1],
+            vertical_config,
+            vb.pp("vertical"),
+        )?;
+        let horizontal = Conv2d::new(
+            mid_channels,
+            out_channels,
+            [1, kernel],
+            horizontal_config,
+            vb.pp("horizontal"),
+        )?;
+        Ok(SpatiallySeparableConv2d {
+            vertical,
+            horizontal,
+        })
+    }
+    /// The k×1 stage.
+    pub fn vertical(&self) -> &Conv2d {
+        &self.vertical
+    }
+    /// The 1×k stage.
+    pub fn horizontal(&self) -> &Conv2d {
+        &self.horizontal
+    }
+    /// The forward pass with typed errors.
+    pub fn try_forward(&self, x: &Tensor) -> Result<Tensor> {
+        self.horizontal.try_forward(&self.vertical.try_forward(x)?)
+    }
+}
+
+impl Module for SpatiallySeparableConv2d {
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        self.try_forward(x).map_err(to_candle)
+    }
+}
