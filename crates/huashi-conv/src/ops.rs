@@ -319,19 +319,21 @@ pub fn conv_weight_grad(
 }
 
 /// Whether candle keeps the graph of gradients on this thread, probed with
-/// `d²/dx² x³ = 6x` at `x = 1`. Candle reads `CANDLE_GRAD_DO_NOT_DETACH` once
-/// per thread, at its first backward pass.
+/// `d²/dx² (x²)² = 12x²` at `x = 1` (two chained ops: through a single op the
+/// local derivative keeps its dependence on `x` even when candle detaches, so
+/// `x³` would not tell). Candle reads `CANDLE_GRAD_DO_NOT_DETACH` once per
+/// thread, at its first backward pass.
 pub fn second_order_enabled() -> bool {
     let probe = || -> candle_core::Result<bool> {
         let x = candle_core::Var::new(1f64, &candle_core::Device::Cpu)?;
-        let cube = x.as_tensor().powf(3.0)?;
-        let first = match cube.backward()?.get(&x) {
+        let quartic = x.as_tensor().sqr()?.sqr()?;
+        let first = match quartic.backward()?.get(&x) {
             Some(g) => g.clone(),
             None => return Ok(false),
         };
         let second = first.backward()?;
         let value = second.get(&x).map(|g| g.to_scalar::<f64>()).transpose()?;
-        Ok(value.is_some_and(|v| (v - 6.0).abs() < 1e-9))
+        Ok(value.is_some_and(|v| (v - 12.0).abs() < 1e-9))
     };
     probe().unwrap_or(false)
 }

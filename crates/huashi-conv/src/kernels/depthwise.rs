@@ -24,6 +24,9 @@ fn axpy_gather<T: Real>(
     stride: usize,
     offset: isize,
 ) {
+    if y.is_empty() {
+        return;
+    }
     let start = ((first * stride) as isize + offset) as usize;
     if stride == 1 {
         let len = y.len();
@@ -47,6 +50,9 @@ fn axpy_scatter<T: Real>(
     stride: usize,
     offset: isize,
 ) {
+    if g.is_empty() {
+        return;
+    }
     let start = ((first * stride) as isize + offset) as usize;
     if stride == 1 {
         for (a, b) in y[start..start + g.len()].iter_mut().zip(g) {
@@ -63,6 +69,9 @@ fn axpy_scatter<T: Real>(
 /// contiguous case vectorises.
 #[inline]
 fn dot_gather<T: Real>(a: &[T], x: &[T], first: usize, stride: usize, offset: isize) -> T {
+    if a.is_empty() {
+        return T::ZERO;
+    }
     let start = ((first * stride) as isize + offset) as usize;
     if stride == 1 {
         let b = &x[start..start + a.len()];

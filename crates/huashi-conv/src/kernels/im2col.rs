@@ -64,6 +64,9 @@ pub fn col2im_add<T: Real>(dims: &ConvDims, col: &[T], dx: &mut [T]) {
 /// `dst[j] = src[(first + j)·stride + offset]`.
 #[inline]
 pub fn copy_strided<T: Real>(dst: &mut [T], src: &[T], first: usize, stride: usize, offset: isize) {
+    if dst.is_empty() {
+        return;
+    }
     let start = ((first * stride) as isize + offset) as usize;
     if stride == 1 {
         dst.copy_from_slice(&src[start..start + dst.len()]);
@@ -77,6 +80,9 @@ pub fn copy_strided<T: Real>(dst: &mut [T], src: &[T], first: usize, stride: usi
 /// `dst[(first + j)·stride + offset] += src[j]`.
 #[inline]
 pub fn add_strided<T: Real>(dst: &mut [T], src: &[T], first: usize, stride: usize, offset: isize) {
+    if src.is_empty() {
+        return;
+    }
     let start = ((first * stride) as isize + offset) as usize;
     if stride == 1 {
         for (d, s) in dst[start..start + src.len()].iter_mut().zip(src) {
