@@ -12,6 +12,7 @@
 pub mod depthwise;
 pub mod gemm_path;
 pub mod im2col;
+pub mod rows;
 
 use crate::geometry::ConvGeometry;
 
