@@ -7,7 +7,7 @@
 //! are not counted as MACs (as torchinfo and the papers do). Parameters count
 //! weights and biases.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::layers::{
     Conv2d, ConvTranspose2d, DepthwiseConv2d, PointwiseConv2d, SeparableConv2d,
     SpatiallySeparableConv2d,
@@ -46,12 +46,26 @@ pub trait Cost {
     fn cost(&self, input: [usize; 4]) -> Result<LayerCost>;
 }
 
+/// Rejects an input shape whose channel count is not the layer's.
+fn check_channels(input: [usize; 4], channels: usize) -> Result<[usize; 4]> {
+    if input[1] != channels {
+        let expected = vec![input[0], channels, input[2], input[3]];
+        return Err(Error::ShapeMismatch {
+            what: "input shape",
+            expected,
+            got: input.to_vec(),
+        });
+    }
+    Ok(input)
+}
+
 fn count(t: Option<&candle_core::Tensor>) -> u64 {
     t.map_or(0, |t| t.elem_count() as u64)
 }
 
 impl Cost for Conv2d {
-    fn cost(&self, [n, _, h, w]: [usize; 4]) -> Result<LayerCost> {
+    fn cost(&self, input: [usize; 4]) -> Result<LayerCost> {
+        let [n, _, h, w] = check_channels(input, self.in_channels())?;
         let kernel = self.kernel();
         let [ho, wo] = self
             .config()
@@ -95,7 +109,8 @@ impl Cost for SpatiallySeparableConv2d {
 }
 
 impl Cost for ConvTranspose2d {
-    fn cost(&self, [n, c, h, w]: [usize; 4]) -> Result<LayerCost> {
+    fn cost(&self, input: [usize; 4]) -> Result<LayerCost> {
+        let [n, c, h, w] = check_channels(input, self.weight().dims()[0])?;
         let dims = self.weight().dims();
         let (per_group, kernel) = (dims[1], [dims[2], dims[3]]);
         let config = self.config();

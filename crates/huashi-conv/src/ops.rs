@@ -273,6 +273,11 @@ fn input_grad_unchecked(
 /// Transposed convolution (PyTorch `conv_transpose2d`): `x (N, C_in, H, W)`,
 /// `w (C_in, C_out/groups, kh, kw)`; output size
 /// `(H − 1)·s − p_top − p_bottom + d·(kh − 1) + 1 + output_padding` per axis.
+///
+/// It is [`conv_input_grad`] at that size, except when `output_padding ≥ s`
+/// (allowed when the dilation exceeds the stride, as in PyTorch): the extra
+/// rows/columns are then beyond every kernel tap and come out zero (plus the
+/// layer's bias).
 pub fn conv_transpose2d(
     x: &Tensor,
     w: &Tensor,

@@ -4,9 +4,10 @@
 //!
 //! - Max pooling: `y[n,c,i,j] = max_{(u,v) ∈ window(i,j)} x[n,c,·,·]` over the
 //!   real (unpadded) pixels of the window. The arg-max positions are found by
-//!   a kernel, then `y = gather(x, argmax)`; candle differentiates gather into
-//!   scatter-add and back, so `∂y/∂x` routes each output gradient to its
-//!   arg-max (first one on ties; NaN propagates, as in PyTorch).
+//!   a kernel, then `y = index_select(x, argmax)`; candle differentiates
+//!   index_select into index_add and back, so `∂y/∂x` routes each output
+//!   gradient to its arg-max (first one on ties; NaN propagates, as in
+//!   PyTorch). A window that covers only padding is an error.
 //! - Average pooling: a depthwise convolution with a constant all-ones kernel
 //!   through our conv op, divided by the window size (`count_include_pad`,
 //!   PyTorch's default) or by the number of real pixels in each window
@@ -100,7 +101,7 @@ impl PoolConfig {
         };
         let geometry = self.geometry([h, w])?.with_groups(c.max(1));
         let out_size = geometry.output_size([h, w], self.kernel)?;
-        Ok(ConvDims {
+        let dims = ConvDims {
             batch: n,
             in_channels: c,
             out_channels: c,
@@ -108,8 +109,29 @@ impl PoolConfig {
             out_size,
             kernel: self.kernel,
             geometry,
-        })
+        };
+        check_windows_touch_input(&dims)?;
+        Ok(dims)
     }
+}
+
+/// Every window must contain at least one real pixel (possible to violate
+/// with dilation), otherwise its maximum is undefined.
+fn check_windows_touch_input(dims: &ConvDims) -> Result<()> {
+    for (a, axis) in [Axis::Height, Axis::Width].into_iter().enumerate() {
+        let mut covered = vec![false; dims.out_size[a]];
+        for tap in 0..dims.kernel[a] {
+            let (_, first, end) = dims.tap_range(a, tap);
+            covered[first..end].iter_mut().for_each(|c| *c = true);
+        }
+        if let Some(position) = covered.iter().position(|c| !c) {
+            return Err(Error::InvalidArgument {
+                what: "pooling window",
+                detail: format!("the window at output {axis} {position} covers only padding"),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Max pooling of NCHW `x` (f32 or f64).
@@ -118,9 +140,16 @@ pub fn max_pool2d(x: &Tensor, config: &PoolConfig) -> Result<Tensor> {
     let planes = dims.batch * dims.in_channels;
     let values: Vec<f64> = x.flatten_all()?.to_dtype(DType::F64)?.to_vec1()?;
     let argmax = argmax_indices(&dims, &values);
-    let index = Tensor::from_vec(argmax, (planes, dims.out_plane()), x.device())?;
-    let flat = x.reshape((planes, dims.in_plane()))?;
-    let pooled = flat.gather(&index, 1)?;
+    // Flat indices into the whole tensor: candle differentiates index_select
+    // into index_add and back, to any order (its scatter-add backward is wrong).
+    let (hw, p) = (dims.in_plane() as u32, dims.out_plane().max(1));
+    let global: Vec<u32> = argmax
+        .iter()
+        .enumerate()
+        .map(|(o, &at)| (o / p) as u32 * hw + at)
+        .collect();
+    let index = Tensor::from_vec(global, planes * dims.out_plane(), x.device())?;
+    let pooled = x.flatten_all()?.index_select(&index, 0)?;
     Ok(pooled.reshape((
         dims.batch,
         dims.in_channels,

@@ -27,7 +27,13 @@ fn interior(offsets: &[isize], dst_len: usize, src_len: usize) -> (usize, usize)
 }
 
 #[inline(always)]
-fn fused<T: Real, const K: usize>(dst: &mut [T], src: &[T], weights: &[T], offsets: &[isize], lo: usize) {
+fn fused<T: Real, const K: usize>(
+    dst: &mut [T],
+    src: &[T],
+    weights: &[T],
+    offsets: &[isize],
+    lo: usize,
+) {
     let n = dst.len();
     let w: [T; K] = std::array::from_fn(|v| weights[v]);
     let taps: [&[T]; K] = std::array::from_fn(|v| {
@@ -44,7 +50,13 @@ fn fused<T: Real, const K: usize>(dst: &mut [T], src: &[T], weights: &[T], offse
 }
 
 #[inline(always)]
-fn axpy_columns<T: Real>(dst: &mut [T], src: &[T], weight: T, offset: isize, range: (usize, usize)) {
+fn axpy_columns<T: Real>(
+    dst: &mut [T],
+    src: &[T],
+    weight: T,
+    offset: isize,
+    range: (usize, usize),
+) {
     for j in range.0..range.1 {
         dst[j] += weight * src[(j as isize + offset) as usize];
     }
@@ -56,7 +68,13 @@ pub fn correlate_row<T: Real>(dst: &mut [T], src: &[T], weights: &[T], offsets: 
     let (lo, hi) = interior(offsets, dst.len(), src.len());
     if lo >= hi {
         for (&weight, &offset) in weights.iter().zip(offsets) {
-            axpy_columns(dst, src, weight, offset, tap_columns(offset, dst.len(), src.len()));
+            axpy_columns(
+                dst,
+                src,
+                weight,
+                offset,
+                tap_columns(offset, dst.len(), src.len()),
+            );
         }
         return;
     }
@@ -81,7 +99,13 @@ pub fn correlate_row<T: Real>(dst: &mut [T], src: &[T], weights: &[T], offsets: 
 }
 
 #[inline(always)]
-fn fused_dots<T: Real, const K: usize>(acc: &mut [T], a: &[T], src: &[T], offsets: &[isize], lo: usize) {
+fn fused_dots<T: Real, const K: usize>(
+    acc: &mut [T],
+    a: &[T],
+    src: &[T],
+    offsets: &[isize],
+    lo: usize,
+) {
     const LANES: usize = 8;
     let n = a.len();
     let taps: [&[T]; K] = std::array::from_fn(|v| {
@@ -104,7 +128,9 @@ fn fused_dots<T: Real, const K: usize>(acc: &mut [T], a: &[T], src: &[T], offset
 }
 
 fn dot_columns<T: Real>(a: &[T], src: &[T], offset: isize, range: (usize, usize)) -> T {
-    (range.0..range.1).map(|j| a[j] * src[(j as isize + offset) as usize]).sum()
+    (range.0..range.1)
+        .map(|j| a[j] * src[(j as isize + offset) as usize])
+        .sum()
 }
 
 /// `acc[v] += Σ_j a[j] · src[j + offsets[v]]` over the columns where the tap is inside `src`.

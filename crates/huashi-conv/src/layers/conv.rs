@@ -24,9 +24,7 @@ impl Conv2d {
         config: Conv2dConfig,
         vb: VarBuilder,
     ) -> Result<Self> {
-        let probe = crate::geometry::ConvGeometry::new().with_groups(config.groups);
-        probe.check_channels(in_channels, out_channels)?;
-        crate::geometry::check_kernel_stride_dilation(kernel, config.stride, config.dilation)?;
+        config.check(in_channels, out_channels, kernel)?;
         let shape = [
             out_channels,
             in_channels / config.groups,
@@ -46,13 +44,14 @@ impl Conv2d {
         })
     }
 
-    /// Wraps existing tensors; checks their shapes against `config`.
+    /// Wraps existing tensors; checks their shapes against `config`. The layer
+    /// has a bias exactly when `bias` is given (`config.bias` is ignored).
     pub fn from_tensors(
         weight: Tensor,
         bias: Option<Tensor>,
         config: Conv2dConfig,
     ) -> Result<Self> {
-        let [out_channels, per_group, _, _] = match *weight.dims() {
+        let [out_channels, per_group, kh, kw] = match *weight.dims() {
             [a, b, c, d] => [a, b, c, d],
             _ => {
                 return Err(Error::WrongRank {
@@ -62,8 +61,7 @@ impl Conv2d {
                 })
             }
         };
-        let probe = crate::geometry::ConvGeometry::new().with_groups(config.groups);
-        probe.check_channels(per_group * config.groups, out_channels)?;
+        config.check(per_group * config.groups, out_channels, [kh, kw])?;
         if let Some(b) = &bias {
             if b.dims() != [out_channels] {
                 return Err(Error::ShapeMismatch {

@@ -52,6 +52,21 @@ impl Default for Conv2dConfig {
 }
 
 impl Conv2dConfig {
+    /// Checks what can be checked before an input is seen: stride, dilation,
+    /// kernel, groups against channels, and the PyTorch 'same' stride rule.
+    pub fn check(&self, in_channels: usize, out_channels: usize, kernel: [usize; 2]) -> Result<()> {
+        ConvGeometry::new()
+            .with_groups(self.groups)
+            .check_channels(in_channels, out_channels)?;
+        crate::geometry::check_kernel_stride_dilation(kernel, self.stride, self.dilation)?;
+        if self.padding == Padding::SamePyTorch && self.stride != [1, 1] {
+            return Err(Error::SameNeedsStrideOne {
+                stride: self.stride,
+            });
+        }
+        Ok(())
+    }
+
     /// Resolves the padding rule for an input of spatial size `input`.
     pub fn geometry(&self, input: [usize; 2], kernel: [usize; 2]) -> Result<ConvGeometry> {
         let padding = self
