@@ -122,20 +122,26 @@ struct Plan {
     multiplier: usize,
     /// `(offset, first, end)` of each horizontal tap.
     taps_x: Vec<(isize, usize, usize)>,
-    /// The horizontal offsets alone.
-    offsets: Vec<isize>,
+    /// Column ranges of the stride-1 row loops of the forward pass and
+    /// weight gradient (`y`/`dy` rows against `x` rows).
+    rows: rows::RowPlan,
+    /// The same for the input gradient (`dx` rows against `dy` rows).
+    rows_transposed: rows::RowPlan,
 }
 
 impl Plan {
     fn new(dims: &ConvDims) -> Self {
         let taps_x: Vec<_> = (0..dims.kernel[1]).map(|v| dims.tap_range(1, v)).collect();
-        let offsets = taps_x.iter().map(|t| t.0).collect();
+        let offsets: Vec<isize> = taps_x.iter().map(|t| t.0).collect();
+        let negated: Vec<isize> = offsets.iter().map(|o| -o).collect();
+        let [width, wo] = [dims.in_size[1], dims.out_size[1]];
         Plan {
             kernel: dims.kernel,
             stride: dims.geometry.stride,
             multiplier: dims.out_per_group(),
             taps_x,
-            offsets,
+            rows: rows::RowPlan::new(&offsets, wo, width),
+            rows_transposed: rows::RowPlan::new(&negated, width, wo),
         }
     }
 
@@ -168,7 +174,7 @@ pub fn forward<T: Real>(dims: &ConvDims, x: &[T], w: &[T]) -> Vec<T> {
                 let y_row = &mut y_plane[i * wo..(i + 1) * wo];
                 let kernel_row = &kernel[u * kw..(u + 1) * kw];
                 if plan.stride[1] == 1 {
-                    return rows::correlate_row(y_row, x_row, kernel_row, &plan.offsets);
+                    return rows::correlate_row(y_row, x_row, kernel_row, &plan.rows);
                 }
                 for (&weight, &(off_x, x0, x1)) in kernel_row.iter().zip(&plan.taps_x) {
                     axpy_gather(&mut y_row[x0..x1], weight, x_row, x0, plan.stride[1], off_x);
@@ -184,7 +190,6 @@ pub fn input_grad<T: Real>(dims: &ConvDims, dy: &[T], w: &[T]) -> Vec<T> {
     let plan = Plan::new(dims);
     let [kh, kw] = dims.kernel;
     let ([width, wo], p) = ([dims.in_size[1], dims.out_size[1]], dims.out_plane());
-    let negated: Vec<isize> = plan.offsets.iter().map(|o| -o).collect();
     let mut dx = vec![T::ZERO; dims.input_len()];
     let planes = dx.par_chunks_mut(dims.in_plane().max(1)).enumerate();
     planes.for_each(|(plane, dx_plane)| {
@@ -198,7 +203,12 @@ pub fn input_grad<T: Real>(dims: &ConvDims, dy: &[T], w: &[T]) -> Vec<T> {
                     let dy_row = &dy_plane[i * wo..(i + 1) * wo];
                     let kernel_row = &kernel[u * kw..(u + 1) * kw];
                     if plan.stride[1] == 1 {
-                        return rows::correlate_row(dx_row, dy_row, kernel_row, &negated);
+                        return rows::correlate_row(
+                            dx_row,
+                            dy_row,
+                            kernel_row,
+                            &plan.rows_transposed,
+                        );
                     }
                     for (&weight, &(off_x, x0, x1)) in kernel_row.iter().zip(&plan.taps_x) {
                         let g = &dy_row[x0..x1];
@@ -221,6 +231,7 @@ pub fn weight_grad<T: Real>(dims: &ConvDims, x: &[T], dy: &[T]) -> Vec<T> {
     let kernels = dw.par_chunks_mut((kh * kw).max(1)).enumerate();
     kernels.for_each(|(o, dw_kernel)| {
         let c = o / plan.multiplier;
+        let mut partial = vec![[T::ZERO; rows::LANES]; kh * kw];
         for n in 0..dims.batch {
             let x_plane = &x[(n * dims.in_channels + c) * hw..][..hw];
             let dy_plane = &dy[(n * dims.out_channels + o) * p..][..p];
@@ -228,15 +239,18 @@ pub fn weight_grad<T: Real>(dims: &ConvDims, x: &[T], dy: &[T]) -> Vec<T> {
                 plan.for_rows(dims, |i, iy, u| {
                     let x_row = &x_plane[iy * width..(iy + 1) * width];
                     let dy_row = &dy_plane[i * wo..(i + 1) * wo];
-                    let dw_row = &mut dw_kernel[u * kw..(u + 1) * kw];
+                    let lanes = &mut partial[u * kw..(u + 1) * kw];
                     if plan.stride[1] == 1 {
-                        return rows::correlate_dots(dw_row, dy_row, x_row, &plan.offsets);
+                        return rows::correlate_dots(lanes, dy_row, x_row, &plan.rows);
                     }
-                    for (slot, &(off_x, x0, x1)) in dw_row.iter_mut().zip(&plan.taps_x) {
-                        *slot += dot_gather(&dy_row[x0..x1], x_row, x0, plan.stride[1], off_x);
+                    for (slot, &(off_x, x0, x1)) in lanes.iter_mut().zip(&plan.taps_x) {
+                        slot[0] += dot_gather(&dy_row[x0..x1], x_row, x0, plan.stride[1], off_x);
                     }
                 })
             })
+        }
+        for (value, lanes) in dw_kernel.iter_mut().zip(&partial) {
+            *value = lanes.iter().copied().sum();
         }
     });
     dw
