@@ -1,0 +1,134 @@
+//! `huashi` — the command-line face of the huashi toolkit.
+//!
+//! One file per command: [`tour`], [`compare`] (`conv compare`),
+//! [`factorize`] (`conv factorize`) and [`bench`] (`bench conv`). Shared
+//! pieces: [`alloc`] (malloc tuning), [`variants`] (the convolution variants and their cost),
+//! [`timing`] (median timings, progress bars), [`plot`] (PNG charts),
+//! [`naive`] (a reference loop), [`rng`] (seeded test data).
+
+mod alloc;
+mod bench;
+mod bench_cases;
+mod compare;
+mod factorize;
+mod naive;
+mod plot;
+mod rng;
+mod table;
+mod timing;
+mod tour;
+mod tour_conv;
+mod tour_factorize;
+mod variants;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// huashi (花式): convolutions of every useful shape, echo state networks and
+/// meta-learning on candle, with fast CPU kernels.
+///
+/// Start with `huashi tour`, which writes a Markdown report with PNG plots of
+/// what each capability does, measured on this machine.
+#[derive(Debug, Parser)]
+#[command(name = "huashi", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write a short report (Markdown + PNG plots) of what each capability
+    /// does, with numbers measured on this machine.
+    ///
+    /// For now it covers convolutions: conv arithmetic (output sizes,
+    /// TensorFlow 'SAME' vs PyTorch 'same' padding), a check of the fast
+    /// kernels against a naive loop, a receptive field drawn from the input
+    /// gradient, separable factorisation by SVD, and a params/MACs table with
+    /// measured times of standard, grouped, depthwise-separable, spatially
+    /// separable and 1×1 convolutions.
+    Tour(tour::TourArgs),
+    /// Convolution tools: compare variants, factorise trained kernels.
+    #[command(subcommand)]
+    Conv(ConvCommand),
+    /// Benchmarks against candle's built-in ops and hardware floors.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ConvCommand {
+    /// Compare standard, grouped, depthwise-separable, spatially separable and
+    /// 1×1 convolutions with the same input and output channels: parameters,
+    /// MACs, FLOPs (= 2·MACs), output shape, and measured forward and
+    /// forward+backward median times on this machine.
+    Compare(compare::CompareArgs),
+    /// Factorise a trained k×k convolution kernel into a rank-R bank of
+    /// spatially separable filters (k×1 then 1×k, summed) by SVD, report the
+    /// relative error per rank and the cost of the bank, and save it.
+    Factorize(factorize::FactorizeArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Benchmark huashi's convolution kernels (forward and forward+backward)
+    /// on three standard cases beside candle's built-in conv2d, a GEMM of the
+    /// same FLOP count and (for depthwise) a memory-copy floor, and check the
+    /// ratios against the targets of the project.
+    Conv(bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    alloc::tune();
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
+    // Second-order gradients need candle not to detach gradients; this must be
+    // set before the first backward pass of any thread (see DESIGN.md).
+    std::env::set_var("CANDLE_GRAD_DO_NOT_DETACH", "1");
+    plot::register_fonts()?;
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Tour(args) => tour::run(&args),
+        Command::Conv(ConvCommand::Compare(args)) => compare::run(&args),
+        Command::Conv(ConvCommand::Factorize(args)) => factorize::run(&args),
+        Command::Bench(BenchCommand::Conv(args)) => bench::run(&args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_subcommand_and_option_has_help() {
+        fn check(cmd: &clap::Command, path: &str) {
+            for sub in cmd.get_subcommands() {
+                let name = format!("{path} {}", sub.get_name());
+                assert!(sub.get_about().is_some(), "`{name}` has no help text");
+                for arg in sub.get_arguments() {
+                    let id = arg.get_id().as_str();
+                    if id == "help" || id == "version" {
+                        continue;
+                    }
+                    assert!(arg.get_help().is_some(), "`{name} --{id}` has no help text");
+                }
+                check(sub, &name);
+            }
+        }
+        check(&Cli::command(), "huashi");
+    }
+}
