@@ -137,6 +137,16 @@ fn check_windows_touch_input(dims: &ConvDims) -> Result<()> {
 /// Max pooling of NCHW `x` (f32 or f64).
 pub fn max_pool2d(x: &Tensor, config: &PoolConfig) -> Result<Tensor> {
     let dims = config.dims(x)?;
+    if dims.input_len() > u32::MAX as usize {
+        return Err(Error::InvalidArgument {
+            what: "max pooling input",
+            detail: format!(
+                "{} elements; at most {} are supported",
+                dims.input_len(),
+                u32::MAX
+            ),
+        });
+    }
     let planes = dims.batch * dims.in_channels;
     let values: Vec<f64> = x.flatten_all()?.to_dtype(DType::F64)?.to_vec1()?;
     let argmax = argmax_indices(&dims, &values);
