@@ -1,0 +1,107 @@
+//! Linear readouts `y(t) = W_outᵀ φ(t)` on the feature vector
+//! `φ(t) = [1; u(t); x(t)]` (the bias entry and the direct input-to-readout
+//! connections are optional, see [`FeatureLayout`]).
+//!
+//! Two ways to learn `W_out`:
+//! * [`Ridge`]: offline ridge (Tikhonov) regression, accumulating `ΦᵀΦ` and
+//!   `ΦᵀY` over any number of sequences and solving once by Cholesky;
+//! * [`Rls`]: online recursive least squares, the learning rule of FORCE
+//!   (Sussillo & Abbott 2009).
+
+mod ridge;
+mod rls;
+
+pub use ridge::Ridge;
+pub use rls::{Rls, RlsConfig};
+
+use faer::{Mat, MatRef};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::util::{check_matrix, mismatch};
+
+/// Which entries make up the readout's feature vector `φ = [1; u; x]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeatureLayout {
+    /// Whether `φ` starts with a constant 1 (the readout bias).
+    pub bias: bool,
+    /// Number of input features copied into `φ` (0 = no direct input).
+    pub inputs: usize,
+    /// Number of reservoir state entries in `φ`.
+    pub states: usize,
+}
+
+impl FeatureLayout {
+    /// Length of `φ`.
+    pub fn len(&self) -> usize {
+        usize::from(self.bias) + self.inputs + self.states
+    }
+
+    /// Whether `φ` is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Index of the bias entry, if any (it is not penalised by ridge).
+    pub fn bias_index(&self) -> Option<usize> {
+        self.bias.then_some(0)
+    }
+
+    /// Writes `φ = [1; u; x]` into `out`.
+    ///
+    /// # Panics
+    /// If `u` is shorter than `inputs`, `x.len() != states` or
+    /// `out.len() != len()`.
+    #[inline]
+    pub fn fill(&self, u: &[f64], x: &[f64], out: &mut [f64]) {
+        let b = usize::from(self.bias);
+        if self.bias {
+            out[0] = 1.0;
+        }
+        out[b..b + self.inputs].copy_from_slice(&u[..self.inputs]);
+        out[b + self.inputs..].copy_from_slice(x);
+    }
+}
+
+/// A trained linear readout: `y = W_outᵀ φ`, with `W_out` of shape `F × m`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinearReadout {
+    layout: FeatureLayout,
+    weights: Mat<f64>,
+}
+
+impl LinearReadout {
+    /// A readout from its layout and `F × m` weights.
+    pub fn new(layout: FeatureLayout, weights: Mat<f64>) -> Result<Self> {
+        mismatch("readout weight rows", layout.len(), weights.nrows())?;
+        check_matrix("readout weights", weights.as_ref())?;
+        Ok(Self { layout, weights })
+    }
+
+    /// The feature layout.
+    pub fn layout(&self) -> FeatureLayout {
+        self.layout
+    }
+
+    /// The `F × m` weights (row 0 is the bias when the layout has one).
+    pub fn weights(&self) -> MatRef<'_, f64> {
+        self.weights.as_ref()
+    }
+
+    /// Number of outputs `m`.
+    pub fn outputs(&self) -> usize {
+        self.weights.ncols()
+    }
+
+    /// `out = W_outᵀ φ`.
+    ///
+    /// # Panics
+    /// If `out` is longer than the number of outputs.
+    #[inline]
+    pub fn apply(&self, phi: &[f64], out: &mut [f64]) {
+        for (k, o) in out.iter_mut().enumerate() {
+            let w = self.weights.col_as_slice(k);
+            *o = w.iter().zip(phi).map(|(a, b)| a * b).sum();
+        }
+    }
+}

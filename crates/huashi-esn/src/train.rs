@@ -1,0 +1,320 @@
+//! Training an [`Esn`]: offline ridge over many sequences, or online RLS.
+//!
+//! Offline ([`Esn::fit`], [`EsnTrainer`]): every sequence is run from the
+//! zero state with teacher forcing (the feedback `y(t−1)` is the target of the
+//! previous step) and state noise if configured; after the washout its
+//! feature vectors `φ(t) = [1; u(t); x(t)]` are accumulated into `ΦᵀΦ` and
+//! `ΦᵀY` in blocks of [`BLOCK`] steps (on a helper thread when cores are
+//! spare, see [`crate::pipeline`]). Sequences run in parallel (rayon) and
+//! their sums are added in sequence order, so results do not depend on
+//! scheduling or on the number of threads. One Cholesky solve gives `W_out`.
+//!
+//! Online ([`Esn::fit_online`]): recursive least squares updates `W_out` at
+//! every step after the washout, with the teacher fed back
+//! ([`OnlineMode::TeacherForced`]) or the network's own output
+//! ([`OnlineMode::Force`], FORCE learning, Sussillo & Abbott 2009).
+
+use faer::MatRef;
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::esn::{Esn, EsnConfig, EsnState};
+use crate::pipeline::{accumulate, Sink, BLOCK};
+use crate::readout::{FeatureLayout, LinearReadout, Ridge, Rls, RlsConfig};
+use crate::rng::Rng;
+use crate::stack::ReservoirStack;
+use crate::util::{check_matrix, copy_row, mismatch};
+
+/// One training sequence: `inputs` is `T × d`, `targets` is `T × m`; row
+/// `t` of `targets` is the desired output after reading input row `t`.
+#[derive(Clone, Copy, Debug)]
+pub struct Sequence<'a> {
+    /// Input rows, one per time step.
+    pub inputs: MatRef<'a, f64>,
+    /// Target rows, one per time step.
+    pub targets: MatRef<'a, f64>,
+}
+
+impl<'a> Sequence<'a> {
+    /// A sequence from its inputs and targets.
+    pub fn new(inputs: MatRef<'a, f64>, targets: MatRef<'a, f64>) -> Self {
+        Self { inputs, targets }
+    }
+}
+
+/// A trained ESN and the state it was left in at the end of each sequence.
+#[derive(Clone, Debug)]
+pub struct Fit {
+    /// The trained network.
+    pub esn: Esn,
+    /// End state of each training sequence (teacher's last value as output),
+    /// ready for [`Esn::run`] or [`Esn::generate`] on what follows it.
+    pub end_states: Vec<EsnState>,
+}
+
+/// Incremental ridge training over sequences that arrive one by one.
+#[derive(Debug)]
+pub struct EsnTrainer {
+    config: EsnConfig,
+    stack: ReservoirStack,
+    layout: FeatureLayout,
+    ridge: Ridge,
+    sequences: usize,
+}
+
+impl EsnTrainer {
+    /// Draws the reservoir for `inputs` features and `outputs` outputs.
+    pub fn new(config: &EsnConfig, inputs: usize, outputs: usize) -> Result<Self> {
+        config.check()?;
+        if outputs == 0 {
+            return Err(crate::error::invalid("outputs", 0.0, "must be at least 1"));
+        }
+        let fb = config.feedback.as_ref().map(|f| (f, outputs));
+        let stack = ReservoirStack::new(&config.layers, inputs, fb, config.seed)?;
+        let layout = config.layout(inputs);
+        Ok(Self {
+            config: config.clone(),
+            stack,
+            layout,
+            ridge: Ridge::new(layout.len(), outputs),
+            sequences: 0,
+        })
+    }
+
+    /// The accumulated normal equations so far.
+    pub fn accumulator(&self) -> &Ridge {
+        &self.ridge
+    }
+
+    /// The reservoir being trained on.
+    pub fn reservoir(&self) -> &ReservoirStack {
+        &self.stack
+    }
+
+    /// Accumulates one sequence; returns its end state.
+    pub fn add_sequence(&mut self, seq: Sequence<'_>) -> Result<EsnState> {
+        Ok(self.add_sequences(&[seq])?.remove(0))
+    }
+
+    /// Accumulates many sequences in parallel; returns their end states.
+    pub fn add_sequences(&mut self, seqs: &[Sequence<'_>]) -> Result<Vec<EsnState>> {
+        let batch = 2 * rayon::current_num_threads().max(1);
+        let mut ends = Vec::with_capacity(seqs.len());
+        for (b, chunk) in seqs.chunks(batch).enumerate() {
+            let first = self.sequences + b * batch;
+            // Spare cores overlap each run with its accumulation.
+            let pipelined = chunk.len() < rayon::current_num_threads();
+            let parts: Vec<(Ridge, EsnState)> = chunk
+                .par_iter()
+                .enumerate()
+                .map(|(i, s)| self.harvest(*s, first + i, pipelined))
+                .collect::<Result<_>>()?;
+            for (r, end) in parts {
+                self.ridge.merge(&r)?;
+                ends.push(end);
+            }
+        }
+        self.sequences += seqs.len();
+        Ok(ends)
+    }
+
+    /// Solves the readout and returns the trained network.
+    pub fn finish(self) -> Result<Esn> {
+        let w = self
+            .ridge
+            .solve(self.config.ridge, self.layout.bias_index())?;
+        let readout = LinearReadout::new(self.layout, w)?;
+        Esn::from_parts(self.config, self.stack, readout)
+    }
+
+    fn check_sequence(&self, s: Sequence<'_>, index: usize) -> Result<()> {
+        mismatch("input columns", self.stack.inputs(), s.inputs.ncols())?;
+        mismatch("target columns", self.ridge.outputs(), s.targets.ncols())?;
+        mismatch("target rows", s.inputs.nrows(), s.targets.nrows())?;
+        if s.inputs.nrows() == 0 {
+            return Err(Error::EmptySeries {
+                what: "training sequence",
+            });
+        }
+        if s.inputs.nrows() <= self.config.washout {
+            return Err(Error::WashoutTooLong {
+                washout: self.config.washout,
+                sequence: index,
+                len: s.inputs.nrows(),
+            });
+        }
+        check_matrix("inputs", s.inputs)?;
+        check_matrix("targets", s.targets)
+    }
+
+    /// Runs one sequence teacher-forced and accumulates its own sums.
+    /// Runs one sequence teacher-forced and accumulates its own sums.
+    fn harvest(&self, s: Sequence<'_>, index: usize, pipelined: bool) -> Result<(Ridge, EsnState)> {
+        self.check_sequence(s, index)?;
+        let (f, m) = (self.layout.len(), self.ridge.outputs());
+        let long = s.inputs.nrows() - self.config.washout >= 4 * BLOCK;
+        Ok(accumulate(f, m, pipelined && long, |sink| {
+            self.drive(s, index, sink)
+        }))
+    }
+
+    /// The teacher-forced run, handing `φ(t)` and `y(t)` after the washout
+    /// to `sink`; returns the end state.
+    fn drive(&self, s: Sequence<'_>, index: usize, sink: &mut Sink) -> EsnState {
+        let mut noise = self.noise(index);
+        let (mut state, mut next) = (self.zero_state(), self.stack.zero_state());
+        for t in 0..s.inputs.nrows() {
+            advance(
+                &self.stack,
+                &mut state,
+                s.inputs,
+                t,
+                &mut next,
+                noise.as_mut(),
+            );
+            copy_row(s.targets, t, &mut state.output);
+            if t < self.config.washout {
+                continue;
+            }
+            let block = sink.block();
+            let column = block.phi.col_as_slice_mut(block.filled);
+            self.layout.fill(&state.input, &state.reservoir, column);
+            block
+                .y
+                .col_as_slice_mut(block.filled)
+                .copy_from_slice(&state.output);
+            block.filled += 1;
+            if block.filled == BLOCK {
+                sink.flush();
+            }
+        }
+        state
+    }
+
+    /// The online run: RLS updates after the washout; returns the end state
+    /// and the a-priori error norms.
+    fn online(
+        &self,
+        learner: &mut Rls,
+        seq: Sequence<'_>,
+        mode: OnlineMode,
+    ) -> Result<(EsnState, Vec<f64>)> {
+        let (mut state, mut next) = (self.zero_state(), self.stack.zero_state());
+        let mut noise = self.noise(0);
+        let mut phi = vec![0.0; self.layout.len()];
+        let mut errors = Vec::with_capacity(seq.inputs.nrows() - self.config.washout);
+        for t in 0..seq.inputs.nrows() {
+            advance(
+                &self.stack,
+                &mut state,
+                seq.inputs,
+                t,
+                &mut next,
+                noise.as_mut(),
+            );
+            self.layout.fill(&state.input, &state.reservoir, &mut phi);
+            let mut own = state.output.clone();
+            learner.predict(&phi, &mut own);
+            copy_row(seq.targets, t, &mut state.output);
+            if t >= self.config.washout {
+                let e = learner.update(&phi, &state.output)?;
+                errors.push(e.iter().map(|v| v * v).sum::<f64>().sqrt());
+            }
+            if mode == OnlineMode::Force {
+                state.output = own;
+            }
+        }
+        Ok((state, errors))
+    }
+
+    /// The state-noise stream of training sequence `index`, if any layer is noisy.
+    fn noise(&self, index: usize) -> Option<Rng> {
+        let noisy = self.config.layers.iter().any(|l| l.noise > 0.0);
+        noisy.then(|| Rng::stream(self.config.seed, &format!("noise/{index}")))
+    }
+
+    fn zero_state(&self) -> EsnState {
+        EsnState {
+            reservoir: self.stack.zero_state(),
+            input: vec![0.0; self.stack.inputs()],
+            output: vec![0.0; self.ridge.outputs()],
+        }
+    }
+}
+
+/// Reads input row `t` into `state.input` and advances the stack one step
+/// with `state.output` as the feedback.
+fn advance(
+    stack: &ReservoirStack,
+    state: &mut EsnState,
+    inputs: MatRef<'_, f64>,
+    t: usize,
+    next: &mut Vec<f64>,
+    noise: Option<&mut Rng>,
+) {
+    copy_row(inputs, t, &mut state.input);
+    stack.step_into(&state.reservoir, &state.input, &state.output, next, noise);
+    std::mem::swap(&mut state.reservoir, next);
+}
+
+/// Where the feedback comes from during online training.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnlineMode {
+    /// The teacher's previous value is fed back.
+    TeacherForced,
+    /// The network's own previous output is fed back (FORCE learning).
+    Force,
+}
+
+/// Result of online training.
+#[derive(Clone, Debug)]
+pub struct OnlineFit {
+    /// The trained network (its readout holds the final RLS weights).
+    pub esn: Esn,
+    /// The state after the last step.
+    pub end_state: EsnState,
+    /// Euclidean norm of the a-priori error at each step after the washout.
+    pub errors: Vec<f64>,
+}
+
+impl Esn {
+    /// Trains by ridge regression over `sequences` (run in parallel).
+    pub fn fit(config: &EsnConfig, sequences: &[Sequence<'_>]) -> Result<Fit> {
+        let first = sequences.first().ok_or(Error::EmptySeries {
+            what: "training sequence list",
+        })?;
+        let mut trainer = EsnTrainer::new(config, first.inputs.ncols(), first.targets.ncols())?;
+        let end_states = trainer.add_sequences(sequences)?;
+        Ok(Fit {
+            esn: trainer.finish()?,
+            end_states,
+        })
+    }
+
+    /// Trains the readout online by RLS over one sequence (with state noise
+    /// as in [`Esn::fit`], from the stream of sequence 0).
+    pub fn fit_online(
+        config: &EsnConfig,
+        rls: &RlsConfig,
+        seq: Sequence<'_>,
+        mode: OnlineMode,
+    ) -> Result<OnlineFit> {
+        let trainer = EsnTrainer::new(config, seq.inputs.ncols(), seq.targets.ncols())?;
+        trainer.check_sequence(seq, 0)?;
+        let mut learner = Rls::new(trainer.layout.len(), seq.targets.ncols(), rls)?;
+        let (end_state, errors) = trainer.online(&mut learner, seq, mode)?;
+        let EsnTrainer {
+            config,
+            stack,
+            layout,
+            ..
+        } = trainer;
+        let readout = LinearReadout::new(layout, learner.weights().to_owned())?;
+        let esn = Esn::from_parts(config, stack, readout)?;
+        Ok(OnlineFit {
+            esn,
+            end_state,
+            errors,
+        })
+    }
+}
