@@ -1,0 +1,294 @@
+//! The description format: a network is a list of named nodes; each node is
+//! one layer and names the nodes it reads (`inputs`), so branches and merges
+//! are first-class. A node without `inputs` reads the node listed before it
+//! (the first node reads the network input). Nodes may be listed in any order
+//! when `inputs` are given; the graph is sorted topologically on analysis.
+//!
+//! TOML example (JSON has the same structure):
+//!
+//! ```toml
+//! name = "tiny"
+//! input_shape = [3, 32, 32]        # optional default (C, H, W)
+//!
+//! [[nodes]]
+//! name = "conv1"
+//! op = "conv"
+//! out_channels = 16
+//! kernel = 3                       # or [kh, kw]
+//! stride = 1                       # or [sh, sw]; default 1
+//! dilation = 1                     # default 1
+//! padding = "same_tf"              # "valid" (default), "same_tf", "same_torch", p, [ph, pw], [t, b, l, r]
+//! groups = 1                       # default 1
+//! bias = false                     # default true
+//!
+//! [[nodes]]
+//! name = "relu1"
+//! op = "activation"
+//! function = "relu"
+//! ```
+//!
+//! Ops: `conv`, `depthwise`, `separable`, `pointwise`, `max_pool`,
+//! `avg_pool`, `global_avg_pool`, `batch_norm`, `activation`, `dropout`,
+//! `add`, `concat` (along channels), `flatten`, `linear`. Unknown ops and
+//! unknown fields are errors that name the line.
+
+use crate::error::{Error, Result};
+use crate::spec::{Activation, PaddingSpec, Pair};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+fn default_input() -> String {
+    "input".to_string()
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn one() -> usize {
+    1
+}
+
+/// A network description.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    /// Optional name of the network.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The name by which nodes refer to the network input (default `"input"`).
+    #[serde(default = "default_input")]
+    pub input: String,
+    /// Default input shape `(C, H, W)`, used when none is given to the analysis.
+    #[serde(default)]
+    pub input_shape: Option<[usize; 3]>,
+    /// The layers.
+    pub nodes: Vec<Node>,
+}
+
+/// One node: a named layer and the names of the nodes it reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    /// Unique name (used by `inputs` and in reports).
+    pub name: String,
+    /// Names of the nodes this one reads; `None` means the previous node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<Vec<String>>,
+    /// The layer.
+    #[serde(flatten)]
+    pub layer: Layer,
+}
+
+/// The layer of a node, tagged by `op`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Layer {
+    /// A (grouped, dilated, strided) 2-D convolution.
+    Conv {
+        /// Output channels.
+        out_channels: usize,
+        /// Kernel `[kh, kw]`.
+        kernel: Pair,
+        /// Stride (default 1).
+        #[serde(default)]
+        stride: Pair,
+        /// Dilation (default 1).
+        #[serde(default)]
+        dilation: Pair,
+        /// Padding rule (default valid).
+        #[serde(default)]
+        padding: PaddingSpec,
+        /// Groups (default 1).
+        #[serde(default = "one")]
+        groups: usize,
+        /// Whether a bias is added (default true).
+        #[serde(default = "yes")]
+        bias: bool,
+    },
+    /// A depthwise convolution: `groups = C_in`, `C_out = multiplier · C_in`.
+    Depthwise {
+        /// Kernel `[kh, kw]`.
+        kernel: Pair,
+        /// Depth multiplier (default 1).
+        #[serde(default = "one")]
+        multiplier: usize,
+        /// Stride (default 1).
+        #[serde(default)]
+        stride: Pair,
+        /// Dilation (default 1).
+        #[serde(default)]
+        dilation: Pair,
+        /// Padding rule (default valid).
+        #[serde(default)]
+        padding: PaddingSpec,
+        /// Whether a bias is added (default true).
+        #[serde(default = "yes")]
+        bias: bool,
+    },
+    /// Depthwise (no bias) then pointwise 1×1 (Keras `SeparableConv2D`).
+    Separable {
+        /// Output channels of the pointwise stage.
+        out_channels: usize,
+        /// Depthwise kernel `[kh, kw]`.
+        kernel: Pair,
+        /// Depth multiplier (default 1).
+        #[serde(default = "one")]
+        multiplier: usize,
+        /// Stride of the depthwise stage (default 1).
+        #[serde(default)]
+        stride: Pair,
+        /// Dilation of the depthwise stage (default 1).
+        #[serde(default)]
+        dilation: Pair,
+        /// Padding rule of the depthwise stage (default valid).
+        #[serde(default)]
+        padding: PaddingSpec,
+        /// Whether the pointwise stage adds a bias (default true).
+        #[serde(default = "yes")]
+        bias: bool,
+    },
+    /// A 1×1 convolution.
+    Pointwise {
+        /// Output channels.
+        out_channels: usize,
+        /// Whether a bias is added (default true).
+        #[serde(default = "yes")]
+        bias: bool,
+    },
+    /// Max pooling.
+    MaxPool {
+        /// Window `[kh, kw]`.
+        kernel: Pair,
+        /// Stride (default: the window).
+        #[serde(default)]
+        stride: Option<Pair>,
+        /// Padding rule (default valid).
+        #[serde(default)]
+        padding: PaddingSpec,
+    },
+    /// Average pooling.
+    AvgPool {
+        /// Window `[kh, kw]`.
+        kernel: Pair,
+        /// Stride (default: the window).
+        #[serde(default)]
+        stride: Option<Pair>,
+        /// Padding rule (default valid).
+        #[serde(default)]
+        padding: PaddingSpec,
+    },
+    /// Mean over H and W, to `(C, 1, 1)`.
+    GlobalAvgPool,
+    /// Batch normalisation over channels.
+    BatchNorm {
+        /// Learnable scale and shift (default true).
+        #[serde(default = "yes")]
+        affine: bool,
+    },
+    /// An element-wise activation.
+    Activation {
+        /// Which function.
+        function: Activation,
+    },
+    /// Dropout (the identity at analysis time).
+    Dropout {
+        /// Drop probability.
+        #[serde(default)]
+        rate: f64,
+    },
+    /// Element-wise sum of two or more inputs of equal shape.
+    Add,
+    /// Concatenation along channels of inputs of equal `H × W`.
+    Concat,
+    /// `(C, H, W)` to `C·H·W` features.
+    Flatten,
+    /// A fully connected layer on features.
+    Linear {
+        /// Output features.
+        out_features: usize,
+        /// Whether a bias is added (default true).
+        #[serde(default = "yes")]
+        bias: bool,
+    },
+}
+
+impl Layer {
+    /// The `op` name as written in descriptions.
+    pub fn op(&self) -> &'static str {
+        match self {
+            Layer::Conv { .. } => "conv",
+            Layer::Depthwise { .. } => "depthwise",
+            Layer::Separable { .. } => "separable",
+            Layer::Pointwise { .. } => "pointwise",
+            Layer::MaxPool { .. } => "max_pool",
+            Layer::AvgPool { .. } => "avg_pool",
+            Layer::GlobalAvgPool => "global_avg_pool",
+            Layer::BatchNorm { .. } => "batch_norm",
+            Layer::Activation { .. } => "activation",
+            Layer::Dropout { .. } => "dropout",
+            Layer::Add => "add",
+            Layer::Concat => "concat",
+            Layer::Flatten => "flatten",
+            Layer::Linear { .. } => "linear",
+        }
+    }
+
+    /// Whether the layer merges several inputs (`add`, `concat`).
+    pub fn is_merge(&self) -> bool {
+        matches!(self, Layer::Add | Layer::Concat)
+    }
+}
+
+impl Network {
+    /// Parses a TOML description; errors name the line and column.
+    pub fn from_toml(text: &str) -> Result<Self> {
+        toml::from_str(text).map_err(|e| {
+            let (line, column) = e
+                .span()
+                .map_or((0, 0), |span| line_column(text, span.start));
+            Error::Parse {
+                format: "TOML",
+                line,
+                column,
+                message: e.message().to_string(),
+            }
+        })
+    }
+
+    /// Parses a JSON description; errors name the line and column.
+    pub fn from_json(text: &str) -> Result<Self> {
+        serde_json::from_str(text).map_err(|e| Error::Parse {
+            format: "JSON",
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Reads a description file, TOML or JSON by extension (`.json` is JSON,
+    /// anything else TOML).
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("json") => Self::from_json(&text),
+            _ => Self::from_toml(&text),
+        }
+    }
+
+    /// The description as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a description always serialises")
+    }
+}
+
+/// 1-based line and column of byte `offset` in `text`.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, column)
+}

@@ -1,0 +1,137 @@
+//! The error type of `huashi-net`: every variant names the node, field or
+//! line at fault and the offending values.
+
+use crate::shape::Shape;
+use huashi_conv::Axis;
+
+/// Everything that can go wrong reading or analysing a network description.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The text is not a valid description (syntax, unknown `op`, unknown or
+    /// mistyped field, missing field).
+    #[error("{format} description, line {line}, column {column}: {message}")]
+    Parse {
+        /// `"TOML"` or `"JSON"`.
+        format: &'static str,
+        /// 1-based line (0 when unknown).
+        line: usize,
+        /// 1-based column (0 when unknown).
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// The description has no nodes.
+    #[error("the network has no nodes")]
+    Empty,
+    /// Two nodes (or a node and the input) share a name.
+    #[error("node name \"{name}\" is used more than once")]
+    DuplicateNode {
+        /// The name.
+        name: String,
+    },
+    /// A node reads a name that is neither the input nor a node.
+    #[error("node \"{node}\" reads \"{input}\", which is neither the input nor a node")]
+    DanglingInput {
+        /// The reading node.
+        node: String,
+        /// The missing name.
+        input: String,
+    },
+    /// The data flow has a cycle.
+    #[error("the graph has a cycle through the nodes {nodes:?}")]
+    Cycle {
+        /// Nodes on or after a cycle (none of them can be computed).
+        nodes: Vec<String>,
+    },
+    /// A node has the wrong number of inputs for its op.
+    #[error("node \"{node}\" ({op}) needs {expected} input(s), got {got}")]
+    InputCount {
+        /// The node.
+        node: String,
+        /// Its op.
+        op: &'static str,
+        /// What the op accepts ("1", "at least 2").
+        expected: &'static str,
+        /// How many it has.
+        got: usize,
+    },
+    /// The inputs of a merge (`add`, `concat`) have incompatible shapes.
+    #[error("shape mismatch at merge \"{node}\" ({op}): input \"{first}\" is {first_shape}, input \"{other}\" is {other_shape}")]
+    MergeShapeMismatch {
+        /// The merge node.
+        node: String,
+        /// Its op.
+        op: &'static str,
+        /// The first input.
+        first: String,
+        /// Its shape.
+        first_shape: Box<Shape>,
+        /// The input that does not match.
+        other: String,
+        /// Its shape.
+        other_shape: Box<Shape>,
+    },
+    /// A layer got a feature vector where it needs a feature map, or the reverse.
+    #[error("node \"{node}\" ({op}) needs {expected}, got {got}")]
+    WrongInputKind {
+        /// The node.
+        node: String,
+        /// Its op.
+        op: &'static str,
+        /// "a (C, H, W) feature map" or "a feature vector".
+        expected: &'static str,
+        /// The shape it got.
+        got: Shape,
+    },
+    /// A field has a value the op does not accept.
+    #[error("node \"{node}\": invalid {field}: {detail}")]
+    InvalidField {
+        /// The node (or "input").
+        node: String,
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A convolution/pooling geometry error (kernel larger than input,
+    /// channels not divisible by groups, ...), from `huashi-conv`.
+    #[error("node \"{node}\" ({op}): {source}")]
+    Layer {
+        /// The node.
+        node: String,
+        /// Its op.
+        op: &'static str,
+        /// The geometry error.
+        source: huashi_conv::Error,
+    },
+    /// The receptive field of a node is undefined because the paths merging
+    /// at `merge` are not aligned (Araujo et al. 2019, "alignment").
+    #[error("node \"{node}\" has no receptive field: paths merging at \"{merge}\" are misaligned along {axis} ({detail})")]
+    Misaligned {
+        /// The node asked about.
+        node: String,
+        /// The merge where alignment fails.
+        merge: String,
+        /// The axis.
+        axis: Axis,
+        /// The effective strides and centres of the merging paths.
+        detail: String,
+    },
+    /// A node name asked about does not exist.
+    #[error("no node named \"{name}\"")]
+    UnknownNode {
+        /// The name.
+        name: String,
+    },
+}
+
+/// `Result` with [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
