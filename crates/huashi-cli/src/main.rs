@@ -1,7 +1,9 @@
 //! `huashi` — the command-line face of the huashi toolkit.
 //!
 //! One file per command: [`tour`], [`compare`] (`conv compare`),
-//! [`factorize`] (`conv factorize`) and [`bench`] (`bench conv`). Shared
+//! [`factorize`] (`conv factorize`), [`bench`] (`bench conv`) and the
+//! [`esn`] commands ([`esn_fit`], [`esn_forecast`], [`esn_search_cmd`] on
+//! [`esn_search`], [`esn_bench`]; [`esn_data`] prepares their data). Shared
 //! pieces: [`alloc`] (malloc tuning), [`variants`] (the convolution variants and their cost),
 //! [`timing`] (median timings, progress bars), [`plot`] (PNG charts),
 //! [`naive`] (a reference loop), [`rng`] (seeded test data).
@@ -10,6 +12,13 @@ mod alloc;
 mod bench;
 mod bench_cases;
 mod compare;
+mod esn;
+mod esn_bench;
+mod esn_data;
+mod esn_fit;
+mod esn_forecast;
+mod esn_search;
+mod esn_search_cmd;
 mod factorize;
 mod naive;
 mod plot;
@@ -18,6 +27,7 @@ mod table;
 mod timing;
 mod tour;
 mod tour_conv;
+mod tour_esn;
 mod tour_factorize;
 mod variants;
 
@@ -41,12 +51,13 @@ enum Command {
     /// Write a short report (Markdown + PNG plots) of what each capability
     /// does, with numbers measured on this machine.
     ///
-    /// For now it covers convolutions: conv arithmetic (output sizes,
-    /// TensorFlow 'SAME' vs PyTorch 'same' padding), a check of the fast
-    /// kernels against a naive loop, a receptive field drawn from the input
-    /// gradient, separable factorisation by SVD, and a params/MACs table with
-    /// measured times of standard, grouped, depthwise-separable, spatially
-    /// separable and 1×1 convolutions.
+    /// Convolutions: conv arithmetic (output sizes, TensorFlow 'SAME' vs
+    /// PyTorch 'same' padding), a check of the fast kernels against a naive
+    /// loop, a receptive field drawn from the input gradient, separable
+    /// factorisation by SVD, and a params/MACs table with measured times of
+    /// standard, grouped, depthwise-separable, spatially separable and 1×1
+    /// convolutions. Echo state networks: Mackey-Glass in closed loop, and the
+    /// embedded S&P 500 series forecast beside the naive baselines.
     Tour(tour::TourArgs),
     /// Convolution tools: compare variants, factorise trained kernels.
     #[command(subcommand)]
@@ -54,6 +65,10 @@ enum Command {
     /// Benchmarks against candle's built-in ops and hardware floors.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Echo state networks (reservoir computing) for time series: fit,
+    /// forecast, hyper-parameter search and benchmarks.
+    #[command(subcommand)]
+    Esn(esn::EsnCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -100,6 +115,7 @@ fn run() -> anyhow::Result<()> {
         Command::Conv(ConvCommand::Compare(args)) => compare::run(&args),
         Command::Conv(ConvCommand::Factorize(args)) => factorize::run(&args),
         Command::Bench(BenchCommand::Conv(args)) => bench::run(&args),
+        Command::Esn(command) => esn::run(&command),
     }
 }
 

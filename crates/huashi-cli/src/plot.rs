@@ -131,12 +131,50 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
-/// A line chart with markers and a legend.
+/// A line chart with markers and a legend; the y axis includes 0.
 pub fn line_chart(
     path: &Path,
     title: &str,
     axes: (&str, &str),
     series: &[Series],
+) -> anyhow::Result<()> {
+    lines(path, title, axes, series, true)
+}
+
+/// A line chart of time series: the y axis spans the data only, and curves
+/// longer than [`MARKER_LIMIT`] points have no markers.
+pub fn series_chart(
+    path: &Path,
+    title: &str,
+    axes: (&str, &str),
+    series: &[Series],
+) -> anyhow::Result<()> {
+    lines(path, title, axes, series, false)
+}
+
+/// Curves with more points than this are drawn without markers.
+pub const MARKER_LIMIT: usize = 60;
+
+/// `(x0, x1)` and `(y0, y1)` of the points; the y range includes 0 when
+/// `from_zero`, else it has a 5% margin below.
+fn bounds(series: &[Series], from_zero: bool) -> ((f64, f64), (f64, f64)) {
+    let all = || series.iter().flat_map(|s| s.points.iter().copied());
+    let (x0, x1) = all().fold((f64::MAX, f64::MIN), |(a, b), (x, _)| (a.min(x), b.max(x)));
+    let (lo, y1) = all().fold((f64::MAX, f64::MIN), |(a, b), (_, y)| (a.min(y), b.max(y)));
+    let y0 = if from_zero {
+        lo.min(0.0)
+    } else {
+        lo - pad_of(lo, y1)
+    };
+    ((x0, x1), (y0, y1))
+}
+
+fn lines(
+    path: &Path,
+    title: &str,
+    axes: (&str, &str),
+    series: &[Series],
+    from_zero: bool,
 ) -> anyhow::Result<()> {
     let all = || series.iter().flat_map(|s| s.points.iter().copied());
     ensure!(all().count() > 0, "line chart `{title}` has no points");
@@ -144,10 +182,8 @@ pub fn line_chart(
         all().all(|(x, y)| x.is_finite() && y.is_finite()),
         "points must be finite"
     );
-    let (x0, x1) = all().fold((f64::MAX, f64::MIN), |(a, b), (x, _)| (a.min(x), b.max(x)));
-    let y1 = all().fold(f64::MIN, |b, (_, y)| b.max(y));
-    let y0 = all().fold(0f64, |a, (_, y)| a.min(y));
-    let pad = |lo: f64, hi: f64| if hi > lo { (hi - lo) * 0.05 } else { 1.0 };
+    let ((x0, x1), (y0, y1)) = bounds(series, from_zero);
+    let pad = pad_of;
     with_png(path, SIZE, |root| {
         let mut chart = ChartBuilder::on(root)
             .caption(title, (FONT, 26))
@@ -171,6 +207,15 @@ pub fn line_chart(
     })
 }
 
+/// 5% of the range, or 1 for an empty range.
+fn pad_of(lo: f64, hi: f64) -> f64 {
+    if hi > lo {
+        (hi - lo) * 0.05
+    } else {
+        1.0
+    }
+}
+
 type LineChart<'a, 'b> =
     ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
@@ -183,12 +228,15 @@ fn draw_lines<'a, 'b: 'a>(
 ) -> anyhow::Result<()> {
     for (i, s) in series.iter().enumerate() {
         let color = Palette99::pick(i).to_rgba();
-        let style = color.stroke_width(3);
+        let width = if s.points.len() > MARKER_LIMIT { 2 } else { 3 };
+        let style = color.stroke_width(width);
         chart
             .draw_series(LineSeries::new(s.points.iter().copied(), style))?
             .label(s.name.clone())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
-        chart.draw_series(s.points.iter().map(|&p| Circle::new(p, 4, color.filled())))?;
+        if s.points.len() <= MARKER_LIMIT {
+            chart.draw_series(s.points.iter().map(|&p| Circle::new(p, 4, color.filled())))?;
+        }
     }
     chart
         .configure_series_labels()
@@ -334,9 +382,16 @@ mod tests {
             points: vec![(1.0, 2.0), (2.0, 3.0), (3.0, 1.0)],
         };
         line_chart(&dir.path().join("line.png"), "lines", ("x", "y"), &[s]).unwrap();
+        let long = Series {
+            name: "long".into(),
+            points: (0..200)
+                .map(|i| (i as f64, 100.0 + (i as f64).sin()))
+                .collect(),
+        };
+        series_chart(&dir.path().join("series.png"), "t", ("x", "y"), &[long]).unwrap();
         let grid = vec![vec![0.0, 1.0, 2.0], vec![3.0, 4.0, 5.0]];
         heatmap(&dir.path().join("heat.png"), "heat", &grid).unwrap();
-        for f in ["bar.png", "line.png", "heat.png"] {
+        for f in ["bar.png", "line.png", "series.png", "heat.png"] {
             let bytes = std::fs::read(dir.path().join(f)).unwrap();
             assert!(bytes.starts_with(b"\x89PNG"), "{f} is not a PNG");
         }

@@ -1,11 +1,12 @@
 //! `huashi tour`: a Markdown report with PNG plots of what each capability
-//! does, measured on this machine. For now: convolutions.
+//! does, measured on this machine: convolutions and echo state networks.
 
 use crate::compare::{self, CompareArgs, VariantReport};
 use crate::plot;
 use crate::table;
 use crate::timing;
 use crate::tour_conv;
+use crate::tour_esn;
 use crate::tour_factorize;
 use anyhow::{ensure, Context};
 use clap::Args;
@@ -96,8 +97,8 @@ fn header() -> String {
     md += "networks and meta-learning, on candle with its own fast CPU kernels. This report was ";
     md += "written by `huashi tour`; every number in it was computed or measured by this run.\n\n";
     md += "Contents: convolution arithmetic · the fast kernels vs a naive loop · receptive ";
-    md +=
-        "field from the input gradient · separable factorisation · parameters, MACs and measured times of conv variants.\n\n";
+    md += "field from the input gradient · separable factorisation · parameters, MACs and ";
+    md += "measured times of conv variants · echo state networks (Mackey-Glass, S&P 500).\n\n";
     md
 }
 
@@ -112,6 +113,7 @@ pub fn run(args: &TourArgs) -> anyhow::Result<()> {
     md += &tour_conv::receptive_field_section(dir)?;
     md += &tour_factorize::factorize_section(dir)?;
     md += &cost_section(dir, args.runs)?;
+    md += &tour_esn::esn_section(dir)?;
     let report = dir.join("report.md");
     std::fs::write(&report, md).with_context(|| format!("writing {}", report.display()))?;
     println!("wrote {} and its plots:", report.display());
@@ -121,7 +123,10 @@ pub fn run(args: &TourArgs) -> anyhow::Result<()> {
         "conv_params",
         "conv_macs",
         "conv_times",
-    ] {
+    ]
+    .into_iter()
+    .chain(tour_esn::PLOTS)
+    {
         println!("  {}", dir.join(format!("{png}.png")).display());
     }
     ensure!(

@@ -1,0 +1,322 @@
+//! `huashi esn forecast`: predict a series with a saved ESN, score it
+//! against the naive baselines and optionally free-run it past the data.
+
+use crate::esn_data::{self, Pairs, Prepared, Target, Transform};
+use crate::esn_fit::{self, Score};
+use crate::plot::{self, Series};
+use crate::table;
+use anyhow::{bail, ensure, Context};
+use clap::Args;
+use huashi_esn::{column, column_values, data, Esn};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Args)]
+pub struct ForecastArgs {
+    /// Model saved by `huashi esn fit` (its `model.safetensors`).
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// CSV file with a header line [default: the embedded S&P 500 daily
+    /// prices 1999–2018].
+    #[arg(long, value_name = "FILE.csv")]
+    pub data: Option<PathBuf>,
+    /// Column to read [default: the column the model was trained on].
+    #[arg(long, value_name = "NAME")]
+    pub column: Option<String>,
+    /// Also free-run H steps past the end of the data (closed loop: each
+    /// output is fed back as the next input; needs a model with horizon 1).
+    #[arg(long, value_name = "H")]
+    pub generate: Option<usize>,
+    /// Write a PNG of the predictions vs truth (and the free run) to FILE.
+    #[arg(long, value_name = "FILE.png")]
+    pub plot: Option<PathBuf>,
+    /// Print JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A loaded model and what `huashi esn fit` stored beside it.
+pub struct Saved {
+    pub esn: Esn,
+    pub transform: Transform,
+    pub column: Option<String>,
+    pub source: Option<String>,
+}
+
+pub fn load_model(path: &Path) -> anyhow::Result<Saved> {
+    let (esn, meta): (Esn, BTreeMap<String, String>) = Esn::load_with_metadata(path)
+        .with_context(|| format!("loading the model {}", path.display()))?;
+    let Some(t) = meta.get(Transform::METADATA_KEY) else {
+        bail!(
+            "{} has no {:?} metadata; save models with `huashi esn fit`",
+            path.display(),
+            Transform::METADATA_KEY
+        );
+    };
+    let transform: Transform = serde_json::from_str(t).with_context(|| {
+        format!(
+            "{}: bad {:?} metadata",
+            path.display(),
+            Transform::METADATA_KEY
+        )
+    })?;
+    ensure!(
+        esn.inputs() == 1 && esn.outputs() == 1,
+        "{} has {} inputs and {} outputs; `huashi esn` models have one of each",
+        path.display(),
+        esn.inputs(),
+        esn.outputs()
+    );
+    Ok(Saved {
+        esn,
+        transform,
+        column: meta.get("huashi.column").cloned(),
+        source: meta.get("huashi.source").cloned(),
+    })
+}
+
+/// One value predicted past the end of the data.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ahead {
+    /// Row of the series the value belongs to (rows count from 0).
+    pub row: usize,
+    /// In the target's units (series units or log-return).
+    pub value: f64,
+    /// For the `return` target: the implied price (series units).
+    pub implied: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+struct ForecastReport<'a> {
+    model: &'a Path,
+    series: &'a esn_data::Series,
+    target: Target,
+    horizon: usize,
+    washout: usize,
+    scored_pairs: usize,
+    scores: Vec<Score>,
+    /// Open-loop predictions whose targets lie past the data.
+    beyond: Vec<Ahead>,
+    /// Closed-loop free run past the data (`--generate`).
+    generated: Vec<Ahead>,
+    note: &'static str,
+}
+
+/// Open-loop predictions of every input from the zero state, in the
+/// target's units.
+fn predict_all(saved: &Saved, prep: &Prepared) -> anyhow::Result<Vec<f64>> {
+    let out = saved.esn.predict(column(&prep.z_in).as_ref())?;
+    let changes = saved
+        .transform
+        .output
+        .inverse(&column_values(out.as_ref(), 0));
+    Ok(prep.pairs.report(0, &changes))
+}
+
+/// The predictions made from the last H inputs, whose targets lie past the
+/// data.
+fn beyond(prep: &Prepared, prediction: &[f64]) -> Vec<Ahead> {
+    let (n, h) = (prep.series.values.len(), prep.transform.horizon);
+    let k = prep.len();
+    prediction[k..]
+        .iter()
+        .enumerate()
+        .map(|(i, v)| Ahead {
+            row: n + i,
+            value: *v,
+            implied: implied(prep, n - h + i, *v),
+        })
+        .collect()
+}
+
+/// The price implied by a log-return over H steps from row `from`.
+fn implied(prep: &Prepared, from: usize, value: f64) -> Option<f64> {
+    (prep.transform.target == Target::Return).then(|| prep.series.values[from] * value.exp())
+}
+
+/// Closed-loop free run of `steps` steps past the data.
+fn generate(saved: &Saved, prep: &Prepared, steps: usize) -> anyhow::Result<Vec<Ahead>> {
+    ensure!(
+        saved.transform.closed_loop_ok(),
+        "--generate needs a model trained with --horizon 1 (this one has horizon {})",
+        saved.transform.horizon
+    );
+    ensure!(steps >= 1, "--generate must be at least 1");
+    let out = saved.esn.forecast(column(&prep.z_in).as_ref(), steps)?;
+    let changes = saved
+        .transform
+        .output
+        .inverse(&column_values(out.as_ref(), 0));
+    let n = prep.series.values.len();
+    let last = prep.series.values[n - 1];
+    let (values, implied): (Vec<f64>, Vec<Option<f64>>) = match saved.transform.target {
+        Target::Next => {
+            let path = changes.iter().scan(last, |x, c| {
+                *x += c;
+                Some(*x)
+            });
+            (path.collect(), vec![None; steps])
+        }
+        Target::Return => {
+            let prices = data::from_log_returns(last, &changes);
+            (changes, prices[1..].iter().map(|p| Some(*p)).collect())
+        }
+    };
+    Ok((0..steps)
+        .map(|i| Ahead {
+            row: n + i,
+            value: values[i],
+            implied: implied[i],
+        })
+        .collect())
+}
+
+fn scores(p: &Pairs, prediction: &[f64], from: usize) -> anyhow::Result<Vec<Score>> {
+    let k = p.truth.len();
+    let mut out = vec![esn_fit::score(
+        "ESN",
+        &prediction[from..k],
+        &p.truth[from..],
+    )?];
+    out.extend(esn_fit::baseline_scores(p, from)?);
+    Ok(out)
+}
+
+pub fn run(args: &ForecastArgs) -> anyhow::Result<()> {
+    let saved = load_model(&args.model)?;
+    let column = args.column.as_deref().or(saved.column.as_deref());
+    let series = esn_data::load(args.data.as_deref(), column)?;
+    let t = saved.transform;
+    let pairs = esn_data::pairs(&series.values, t.target, t.horizon)?;
+    let prep = Prepared::with_transform(series, pairs, t, 0);
+    let washout = saved.esn.config().washout;
+    ensure!(
+        prep.len() >= washout + 2,
+        "the data gives {} pairs; the model's washout of {washout} steps needs at least {}",
+        prep.len(),
+        washout + 2
+    );
+    let prediction = predict_all(&saved, &prep)?;
+    let generated = args
+        .generate
+        .map_or(Ok(Vec::new()), |h| generate(&saved, &prep, h))?;
+    if let Some(png) = &args.plot {
+        plot_forecast(png, &prep, &prediction, washout, &generated)?;
+    }
+    let report = ForecastReport {
+        model: &args.model,
+        series: &prep.series,
+        target: t.target,
+        horizon: t.horizon,
+        washout,
+        scored_pairs: prep.len() - washout,
+        scores: scores(&prep.pairs, &prediction, washout)?,
+        beyond: beyond(&prep, &prediction),
+        generated,
+        note: esn_fit::NOTE,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_report(&report, &saved, args.plot.as_deref());
+    }
+    Ok(())
+}
+
+fn plot_forecast(
+    path: &Path,
+    prep: &Prepared,
+    prediction: &[f64],
+    from: usize,
+    generated: &[Ahead],
+) -> anyhow::Result<()> {
+    let row0 = prep.pairs.first + prep.transform.horizon;
+    let points = |v: &[f64], skip: usize| -> Vec<(f64, f64)> {
+        let rows = (row0 + skip..).map(|r| r as f64);
+        rows.zip(v[skip..].iter().copied()).collect()
+    };
+    let mut series = vec![
+        Series {
+            name: "truth".into(),
+            points: points(&prep.pairs.truth, from),
+        },
+        Series {
+            name: "ESN (open loop)".into(),
+            points: points(prediction, from),
+        },
+    ];
+    if !generated.is_empty() {
+        series.push(Series {
+            name: "ESN free run".into(),
+            points: generated.iter().map(|a| (a.row as f64, a.value)).collect(),
+        });
+    }
+    let t = prep.transform;
+    let title = format!(
+        "{}: {}",
+        prep.series.column,
+        esn_fit::target_text(t.target, t.horizon)
+    );
+    let y = match t.target {
+        Target::Next => prep.series.column.as_str(),
+        Target::Return => "log-return",
+    };
+    plot::series_chart(path, &title, ("row", y), &series)
+}
+
+fn ahead_rows(values: &[Ahead]) -> Vec<Vec<String>> {
+    values
+        .iter()
+        .map(|a| {
+            let mut row = vec![a.row.to_string(), format!("{:.6}", a.value)];
+            row.extend(a.implied.map(|p| format!("{p:.4}")));
+            row
+        })
+        .collect()
+}
+
+fn print_ahead(title: &str, values: &[Ahead], target: Target) {
+    if values.is_empty() {
+        return;
+    }
+    println!("\n{title}");
+    let headers: &[&str] = match target {
+        Target::Next => &["row", "value"],
+        Target::Return => &["row", "log-return", "implied value"],
+    };
+    print!("{}", table::text(headers, &ahead_rows(values)));
+}
+
+fn print_report(r: &ForecastReport<'_>, saved: &Saved, plot: Option<&Path>) {
+    let trained_on = match (&saved.column, &saved.source) {
+        (Some(c), Some(s)) => format!("; trained on column {c} of {s}"),
+        _ => String::new(),
+    };
+    println!("model: {}{trained_on}", r.model.display());
+    println!("{}", esn_fit::data_line(r.series));
+    println!(
+        "target: {}; scored on {} pairs after the model's washout of {} steps (open loop from the zero state)\n",
+        esn_fit::target_text(r.target, r.horizon),
+        r.scored_pairs,
+        r.washout
+    );
+    print!(
+        "{}",
+        table::text(&esn_fit::SCORE_HEADERS, &esn_fit::score_rows(&r.scores))
+    );
+    println!("\nNote: {}.", r.note);
+    print_ahead(
+        "Forecast past the data (open loop, from the last inputs):",
+        &r.beyond,
+        r.target,
+    );
+    print_ahead(
+        "Free run past the data (closed loop):",
+        &r.generated,
+        r.target,
+    );
+    if let Some(p) = plot {
+        println!("\nwrote {}", p.display());
+    }
+}
