@@ -51,6 +51,7 @@ mod error;
 mod esn;
 pub mod generators;
 mod init;
+mod kernel;
 pub mod math;
 pub mod metrics;
 pub mod persist;

@@ -18,6 +18,7 @@ use rayon::prelude::*;
 
 use crate::config::{Activation, FeedbackConfig, ReservoirConfig};
 use crate::error::{Error, Result};
+use crate::kernel::Ell;
 use crate::rng::Rng;
 use crate::sparse::CsrMatrix;
 use crate::util::{check_matrix, copy_row, mismatch};
@@ -31,6 +32,10 @@ pub struct Reservoir {
     w_in: CsrMatrix,
     bias: Vec<f64>,
     w_fb: Option<CsrMatrix>,
+    /// `w` and `w_in` in the SIMD layout, when their rows are all the same
+    /// length (derived from them, so equal whenever they are).
+    w_ell: Option<Ell>,
+    w_in_ell: Option<Ell>,
 }
 
 impl Reservoir {
@@ -67,6 +72,8 @@ impl Reservoir {
         };
         Ok(Self {
             config: config.clone(),
+            w_ell: Ell::from_csr(&w),
+            w_in_ell: Ell::from_csr(&w_in),
             w,
             w_in,
             bias,
@@ -94,6 +101,8 @@ impl Reservoir {
         }
         Ok(Self {
             config,
+            w_ell: Ell::from_csr(&w),
+            w_in_ell: Ell::from_csr(&w_in),
             w,
             w_in,
             bias,
@@ -180,14 +189,20 @@ impl Reservoir {
         noise: Option<&mut Rng>,
     ) {
         out.copy_from_slice(&self.bias);
-        self.w.mul_add(x, out);
-        self.w_in.mul_add(u, out);
+        match &self.w_ell {
+            Some(ell) => ell.mul_add(x, out),
+            None => self.w.mul_add(x, out),
+        }
+        match &self.w_in_ell {
+            Some(ell) => ell.mul_add(u, out),
+            None => self.w_in.mul_add(u, out),
+        }
         if let (Some(w_fb), Some(y)) = (&self.w_fb, fb) {
             w_fb.mul_add(y, out);
         }
         let a = self.config.leak_rate;
         match self.config.activation {
-            Activation::Tanh => leaky(x, out, a, crate::math::tanh),
+            Activation::Tanh => crate::kernel::leaky_tanh(x, out, a),
             Activation::Identity => leaky(x, out, a, |z| z),
             Activation::Sigmoid => leaky(x, out, a, |z| 1.0 / (1.0 + (-z).exp())),
             Activation::Relu => leaky(x, out, a, |z| z.max(0.0)),
