@@ -125,8 +125,11 @@ struct Plan {
     /// Column ranges of the stride-1 row loops of the forward pass and
     /// weight gradient (`y`/`dy` rows against `x` rows).
     rows: rows::RowPlan,
-    /// The same for the input gradient (`dx` rows against `dy` rows).
-    rows_transposed: rows::RowPlan,
+    /// Stride-1-column forward pass as a plane correlation.
+    plane: rows::PlanePlan,
+    /// The input gradient as a plane correlation (`dx` against `dy`, with
+    /// negated offsets); a correlation only when both strides are 1.
+    plane_transposed: rows::PlanePlan,
 }
 
 impl Plan {
@@ -135,13 +138,30 @@ impl Plan {
         let offsets: Vec<isize> = taps_x.iter().map(|t| t.0).collect();
         let negated: Vec<isize> = offsets.iter().map(|o| -o).collect();
         let [width, wo] = [dims.in_size[1], dims.out_size[1]];
+        let offsets_y: Vec<isize> = (0..dims.kernel[0])
+            .map(|u| dims.tap_range(0, u).0)
+            .collect();
+        let rows = rows::RowPlan::new(&offsets, wo, width);
+        let plane = rows::PlanePlan {
+            stride: dims.geometry.stride[0],
+            offsets: offsets_y.clone(),
+            src_rows: dims.in_size[0],
+            columns: rows.clone(),
+        };
+        let plane_transposed = rows::PlanePlan {
+            stride: 1,
+            offsets: offsets_y.iter().map(|o| -o).collect(),
+            src_rows: dims.out_size[0],
+            columns: rows::RowPlan::new(&negated, width, wo),
+        };
         Plan {
             kernel: dims.kernel,
             stride: dims.geometry.stride,
             multiplier: dims.out_per_group(),
             taps_x,
-            rows: rows::RowPlan::new(&offsets, wo, width),
-            rows_transposed: rows::RowPlan::new(&negated, width, wo),
+            rows,
+            plane,
+            plane_transposed,
         }
     }
 
@@ -169,13 +189,14 @@ pub fn forward<T: Real>(dims: &ConvDims, x: &[T], w: &[T]) -> Vec<T> {
         let x_plane = &x[(n * dims.in_channels + o / plan.multiplier) * hw..][..hw];
         let kernel = &w[o * kh * kw..(o + 1) * kh * kw];
         with_simd(|| {
+            if plan.stride[1] == 1 {
+                let rows = &plan.plane;
+                return rows::correlate_plane(y_plane, wo, x_plane, width, kernel, rows);
+            }
             plan.for_rows(dims, |i, iy, u| {
                 let x_row = &x_plane[iy * width..(iy + 1) * width];
                 let y_row = &mut y_plane[i * wo..(i + 1) * wo];
                 let kernel_row = &kernel[u * kw..(u + 1) * kw];
-                if plan.stride[1] == 1 {
-                    return rows::correlate_row(y_row, x_row, kernel_row, &plan.rows);
-                }
                 for (&weight, &(off_x, x0, x1)) in kernel_row.iter().zip(&plan.taps_x) {
                     axpy_gather(&mut y_row[x0..x1], weight, x_row, x0, plan.stride[1], off_x);
                 }
@@ -198,17 +219,17 @@ pub fn input_grad<T: Real>(dims: &ConvDims, dy: &[T], w: &[T]) -> Vec<T> {
             let dy_plane = &dy[(n * dims.out_channels + o) * p..][..p];
             let kernel = &w[o * kh * kw..(o + 1) * kh * kw];
             with_simd(|| {
+                if plan.stride == [1, 1] {
+                    let rows = &plan.plane_transposed;
+                    return rows::correlate_plane(dx_plane, width, dy_plane, wo, kernel, rows);
+                }
                 plan.for_rows(dims, |i, iy, u| {
                     let dx_row = &mut dx_plane[iy * width..(iy + 1) * width];
                     let dy_row = &dy_plane[i * wo..(i + 1) * wo];
                     let kernel_row = &kernel[u * kw..(u + 1) * kw];
                     if plan.stride[1] == 1 {
-                        return rows::correlate_row(
-                            dx_row,
-                            dy_row,
-                            kernel_row,
-                            &plan.rows_transposed,
-                        );
+                        let columns = &plan.plane_transposed.columns;
+                        return rows::correlate_row(dx_row, dy_row, kernel_row, columns);
                     }
                     for (&weight, &(off_x, x0, x1)) in kernel_row.iter().zip(&plan.taps_x) {
                         let g = &dy_row[x0..x1];

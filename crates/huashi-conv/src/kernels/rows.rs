@@ -114,10 +114,86 @@ pub fn correlate_row<T: Real>(dst: &mut [T], src: &[T], weights: &[T], plan: &Ro
             }
         }
     }
-    for ((&weight, &offset), parts) in weights.iter().zip(offsets).zip(&plan.edges) {
+    correlate_edges(dst, src, weights, plan);
+}
+
+/// The columns of [`correlate_row`] outside the interior.
+#[inline(always)]
+fn correlate_edges<T: Real>(dst: &mut [T], src: &[T], weights: &[T], plan: &RowPlan) {
+    for ((&weight, &offset), parts) in weights.iter().zip(&plan.offsets).zip(&plan.edges) {
         for &range in parts {
             axpy_columns(dst, src, weight, offset, range);
         }
+    }
+}
+
+/// Rows of a plane correlation: destination row `r` reads source row
+/// `r·stride + offsets[u]` with kernel row `u`; `columns` plans each row.
+#[derive(Debug, Clone)]
+pub struct PlanePlan {
+    /// Vertical stride.
+    pub stride: usize,
+    /// Source-row offset of each kernel row.
+    pub offsets: Vec<isize>,
+    /// Number of source rows.
+    pub src_rows: usize,
+    /// The column plan shared by every row.
+    pub columns: RowPlan,
+}
+
+/// `dst[r, j] += Σ_{u,v} kernel[u, v] · src[r·s + off_u, j + off_v]` over the
+/// taps inside `src`; a 3×3 kernel with all three source rows present runs
+/// as one fused pass over the row.
+#[inline(always)]
+pub fn correlate_plane<T: Real>(
+    dst: &mut [T],
+    dst_width: usize,
+    src: &[T],
+    src_width: usize,
+    kernel: &[T],
+    plan: &PlanePlan,
+) {
+    let kh = plan.offsets.len();
+    let kw = kernel.len() / kh.max(1);
+    let (lo, hi) = plan.columns.interior;
+    for (r, dst_row) in dst.chunks_exact_mut(dst_width.max(1)).enumerate() {
+        let src_row = |u: usize| {
+            let row = (r * plan.stride) as isize + plan.offsets[u];
+            (row >= 0 && (row as usize) < plan.src_rows)
+                .then(|| &src[row as usize * src_width..(row as usize + 1) * src_width])
+        };
+        if kh == 3 && kw == 3 && lo < hi {
+            if let (Some(a), Some(b), Some(c)) = (src_row(0), src_row(1), src_row(2)) {
+                let offsets = &plan.columns.offsets;
+                fused_3x3(&mut dst_row[lo..hi], [a, b, c], kernel, offsets, lo);
+                for (u, row) in [a, b, c].into_iter().enumerate() {
+                    correlate_edges(dst_row, row, &kernel[u * 3..u * 3 + 3], &plan.columns);
+                }
+                continue;
+            }
+        }
+        for u in 0..kh {
+            if let Some(row) = src_row(u) {
+                correlate_row(dst_row, row, &kernel[u * kw..(u + 1) * kw], &plan.columns);
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn fused_3x3<T: Real>(dst: &mut [T], rows: [&[T]; 3], kernel: &[T], offsets: &[isize], lo: usize) {
+    let n = dst.len();
+    let w: [T; 9] = std::array::from_fn(|t| kernel[t]);
+    let taps: [&[T]; 9] = std::array::from_fn(|t| {
+        let start = (lo as isize + offsets[t % 3]) as usize;
+        &rows[t / 3][start..start + n]
+    });
+    for j in 0..n {
+        let mut acc = dst[j];
+        for t in 0..9 {
+            acc += w[t] * taps[t][j];
+        }
+        dst[j] = acc;
     }
 }
 
