@@ -122,10 +122,7 @@ struct Plan {
     multiplier: usize,
     /// `(offset, first, end)` of each horizontal tap.
     taps_x: Vec<(isize, usize, usize)>,
-    /// Column ranges of the stride-1 row loops of the forward pass and
-    /// weight gradient (`y`/`dy` rows against `x` rows).
-    rows: rows::RowPlan,
-    /// Stride-1-column forward pass as a plane correlation.
+    /// Stride-1-column forward pass (and weight gradient) as a plane correlation.
     plane: rows::PlanePlan,
     /// The input gradient as a plane correlation (`dx` against `dy`, with
     /// negated offsets); a correlation only when both strides are 1.
@@ -141,12 +138,11 @@ impl Plan {
         let offsets_y: Vec<isize> = (0..dims.kernel[0])
             .map(|u| dims.tap_range(0, u).0)
             .collect();
-        let rows = rows::RowPlan::new(&offsets, wo, width);
         let plane = rows::PlanePlan {
             stride: dims.geometry.stride[0],
             offsets: offsets_y.clone(),
             src_rows: dims.in_size[0],
-            columns: rows.clone(),
+            columns: rows::RowPlan::new(&offsets, wo, width),
         };
         let plane_transposed = rows::PlanePlan {
             stride: 1,
@@ -159,7 +155,6 @@ impl Plan {
             stride: dims.geometry.stride,
             multiplier: dims.out_per_group(),
             taps_x,
-            rows,
             plane,
             plane_transposed,
         }
@@ -262,7 +257,7 @@ pub fn weight_grad<T: Real>(dims: &ConvDims, x: &[T], dy: &[T]) -> Vec<T> {
                     let dy_row = &dy_plane[i * wo..(i + 1) * wo];
                     let lanes = &mut partial[u * kw..(u + 1) * kw];
                     if plan.stride[1] == 1 {
-                        return rows::correlate_dots(lanes, dy_row, x_row, &plan.rows);
+                        return rows::correlate_dots(lanes, dy_row, x_row, &plan.plane.columns);
                     }
                     for (slot, &(off_x, x0, x1)) in lanes.iter_mut().zip(&plan.taps_x) {
                         slot[0] += dot_gather(&dy_row[x0..x1], x_row, x0, plan.stride[1], off_x);

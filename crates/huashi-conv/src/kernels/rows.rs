@@ -141,6 +141,16 @@ pub struct PlanePlan {
     pub columns: RowPlan,
 }
 
+impl PlanePlan {
+    /// Source row `r·stride + offsets[u]`, if inside the source.
+    #[inline(always)]
+    fn source_row<'a, T>(&self, src: &'a [T], width: usize, r: usize, u: usize) -> Option<&'a [T]> {
+        let row = (r * self.stride) as isize + self.offsets[u];
+        (row >= 0 && (row as usize) < self.src_rows)
+            .then(|| &src[row as usize * width..(row as usize + 1) * width])
+    }
+}
+
 /// `dst[r, j] += Σ_{u,v} kernel[u, v] · src[r·s + off_u, j + off_v]` over the
 /// taps inside `src`; a 3×3 kernel with all three source rows present runs
 /// as one fused pass over the row.
@@ -157,11 +167,7 @@ pub fn correlate_plane<T: Real>(
     let kw = kernel.len() / kh.max(1);
     let (lo, hi) = plan.columns.interior;
     for (r, dst_row) in dst.chunks_exact_mut(dst_width.max(1)).enumerate() {
-        let src_row = |u: usize| {
-            let row = (r * plan.stride) as isize + plan.offsets[u];
-            (row >= 0 && (row as usize) < plan.src_rows)
-                .then(|| &src[row as usize * src_width..(row as usize + 1) * src_width])
-        };
+        let src_row = |u: usize| plan.source_row(src, src_width, r, u);
         if kh == 3 && kw == 3 && lo < hi {
             if let (Some(a), Some(b), Some(c)) = (src_row(0), src_row(1), src_row(2)) {
                 let offsets = &plan.columns.offsets;
@@ -256,7 +262,13 @@ pub fn correlate_dots<T: Real>(partial: &mut [[T; LANES]], a: &[T], src: &[T], p
             }
         }
     }
-    for ((slot, &offset), parts) in partial.iter_mut().zip(offsets).zip(&plan.edges) {
+    dots_edges(partial, a, src, plan);
+}
+
+/// The columns of [`correlate_dots`] outside the interior.
+#[inline(always)]
+fn dots_edges<T: Real>(partial: &mut [[T; LANES]], a: &[T], src: &[T], plan: &RowPlan) {
+    for ((slot, &offset), parts) in partial.iter_mut().zip(&plan.offsets).zip(&plan.edges) {
         for &range in parts {
             slot[0] += dot_columns(a, src, offset, range);
         }
