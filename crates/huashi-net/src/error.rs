@@ -125,6 +125,14 @@ pub enum Error {
         /// The effective strides and centres of the merging paths.
         detail: String,
     },
+    /// A zoo model name asked about does not exist.
+    #[error("no zoo model named \"{name}\" (known: {known})")]
+    UnknownModel {
+        /// The name.
+        name: String,
+        /// The known names, comma-separated.
+        known: String,
+    },
     /// A node name asked about does not exist.
     #[error("no node named \"{name}\"")]
     UnknownNode {

@@ -11,7 +11,9 @@
 //!   output unit — after Araujo, Norris & Sim, "Computing Receptive Fields of
 //!   Convolutional Neural Networks", Distill 2019, with dilation, TensorFlow
 //!   'SAME' resolved for the actual input, and the alignment check at merges
-//!   ([`field`]).
+//!   ([`field`]);
+//! - the [`zoo`] of well-known networks (VGG-16, ResNet-50, Inception v3,
+//!   MobileNet v1/v2, Xception, AlexNet v2, the MAML few-shot CNN).
 //!
 //! ```
 //! use huashi_net::Network;
@@ -32,6 +34,7 @@ pub mod graph;
 pub mod shape;
 pub mod spec;
 mod steps;
+pub mod zoo;
 
 pub use analysis::{Analysis, NodeReport, Totals};
 pub use desc::{Layer, Network, Node};
