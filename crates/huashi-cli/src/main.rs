@@ -3,7 +3,8 @@
 //! One file per command: [`tour`], [`compare`] (`conv compare`),
 //! [`factorize`] (`conv factorize`), [`bench`] (`bench conv`) and the
 //! [`esn`] commands ([`esn_fit`], [`esn_forecast`], [`esn_search_cmd`] on
-//! [`esn_search`], [`esn_bench`]; [`esn_data`] prepares their data). Shared
+//! [`esn_search`], [`esn_bench`]; [`esn_data`] prepares their data),
+//! [`summary`] and [`rf`] (network descriptions, on [`net_model`]). Shared
 //! pieces: [`alloc`] (malloc tuning), [`variants`] (the convolution variants and their cost),
 //! [`timing`] (median timings, progress bars), [`plot`] (PNG charts),
 //! [`naive`] (a reference loop), [`rng`] (seeded test data).
@@ -21,14 +22,18 @@ mod esn_search;
 mod esn_search_cmd;
 mod factorize;
 mod naive;
+mod net_model;
 mod plot;
+mod rf;
 mod rng;
+mod summary;
 mod table;
 mod timing;
 mod tour;
 mod tour_conv;
 mod tour_esn;
 mod tour_factorize;
+mod tour_rf;
 mod variants;
 
 use clap::{Parser, Subcommand};
@@ -69,6 +74,16 @@ enum Command {
     /// forecast, hyper-parameter search and benchmarks.
     #[command(subcommand)]
     Esn(esn::EsnCommand),
+    /// A torchinfo/Keras-like summary of a network (a zoo model or a TOML/JSON
+    /// description file): per layer the output shape, parameters, MACs and
+    /// receptive field (size, effective stride, effective padding), with
+    /// totals (trainable parameters, batch-norm moving statistics separately,
+    /// MACs and FLOPs = 2·MACs).
+    Summary(summary::SummaryArgs),
+    /// The receptive field of one end point (or of every node) of a network,
+    /// per axis: size, effective stride, effective padding, the centre of the
+    /// first output unit and the input region seen by output unit (0, 0).
+    Rf(rf::RfArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,6 +131,8 @@ fn run() -> anyhow::Result<()> {
         Command::Conv(ConvCommand::Factorize(args)) => factorize::run(&args),
         Command::Bench(BenchCommand::Conv(args)) => bench::run(&args),
         Command::Esn(command) => esn::run(&command),
+        Command::Summary(args) => summary::run(&args),
+        Command::Rf(args) => rf::run(&args),
     }
 }
 

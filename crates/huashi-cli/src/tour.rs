@@ -8,6 +8,7 @@ use crate::timing;
 use crate::tour_conv;
 use crate::tour_esn;
 use crate::tour_factorize;
+use crate::tour_rf;
 use anyhow::{ensure, Context};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -97,7 +98,8 @@ fn header() -> String {
     md += "networks and meta-learning, on candle with its own fast CPU kernels. This report was ";
     md += "written by `huashi tour`; every number in it was computed or measured by this run.\n\n";
     md += "Contents: convolution arithmetic · the fast kernels vs a naive loop · receptive ";
-    md += "field from the input gradient · separable factorisation · parameters, MACs and ";
+    md += "field from the input gradient · receptive fields of MobileNet v1 and VGG-16 · ";
+    md += "separable factorisation · parameters, MACs and ";
     md += "measured times of conv variants · echo state networks (Mackey-Glass, S&P 500).\n\n";
     md
 }
@@ -111,6 +113,7 @@ pub fn run(args: &TourArgs) -> anyhow::Result<()> {
     let (check, check_ok) = tour_conv::check_section()?;
     md += &check;
     md += &tour_conv::receptive_field_section(dir)?;
+    md += &tour_rf::rf_section(dir)?;
     md += &tour_factorize::factorize_section(dir)?;
     md += &cost_section(dir, args.runs)?;
     md += &tour_esn::esn_section(dir)?;
@@ -120,6 +123,7 @@ pub fn run(args: &TourArgs) -> anyhow::Result<()> {
     for png in [
         "params_vs_kernel",
         "receptive_field",
+        tour_rf::PLOT,
         "conv_params",
         "conv_macs",
         "conv_times",

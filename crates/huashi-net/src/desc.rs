@@ -271,7 +271,7 @@ impl Network {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
             path: path.display().to_string(),
-            source,
+            cause: source,
         })?;
         match path.extension().and_then(|e| e.to_str()) {
             Some("json") => Self::from_json(&text),

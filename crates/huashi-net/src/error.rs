@@ -8,12 +8,12 @@ use huashi_conv::Axis;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {cause}")]
     Io {
         /// The path.
         path: String,
         /// The I/O error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The text is not a valid description (syntax, unknown `op`, unknown or
     /// mistyped field, missing field).
@@ -103,14 +103,14 @@ pub enum Error {
     },
     /// A convolution/pooling geometry error (kernel larger than input,
     /// channels not divisible by groups, ...), from `huashi-conv`.
-    #[error("node \"{node}\" ({op}): {source}")]
+    #[error("node \"{node}\" ({op}): {cause}")]
     Layer {
         /// The node.
         node: String,
         /// Its op.
         op: &'static str,
         /// The geometry error.
-        source: huashi_conv::Error,
+        cause: huashi_conv::Error,
     },
     /// The receptive field of a node is undefined because the paths merging
     /// at `merge` are not aligned (Araujo et al. 2019, "alignment").

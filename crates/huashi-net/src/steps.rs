@@ -50,7 +50,7 @@ impl At<'_> {
         Error::Layer {
             node: self.node.to_string(),
             op: self.op,
-            source,
+            cause: source,
         }
     }
 

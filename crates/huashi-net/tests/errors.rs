@@ -168,7 +168,12 @@ fn shape_mismatch_at_a_merge() {
 #[test]
 fn channels_not_divisible_by_groups() {
     let err = analyse_toml(&conv("a", "groups = 3"), [6, 8, 8]);
-    let Error::Layer { node, source, .. } = &err else {
+    let Error::Layer {
+        node,
+        cause: source,
+        ..
+    } = &err
+    else {
         panic!("{err}")
     };
     assert_eq!(node, "a");
@@ -189,7 +194,12 @@ fn channels_not_divisible_by_groups() {
 fn kernel_larger_than_input() {
     let text = [conv("a", ""), conv("b", "")].concat();
     let err = analyse_toml(&text, [1, 4, 4]);
-    let Error::Layer { node, source, .. } = &err else {
+    let Error::Layer {
+        node,
+        cause: source,
+        ..
+    } = &err
+    else {
         panic!("{err}")
     };
     assert_eq!(node, "b");
@@ -213,7 +223,7 @@ fn other_geometry_errors_name_the_node() {
         [1, 8, 8],
     );
     assert!(
-        matches!(&err, Error::Layer { node, source: ConvError::SameNeedsStrideOne { .. }, .. } if node == "a"),
+        matches!(&err, Error::Layer { node, cause: ConvError::SameNeedsStrideOne { .. }, .. } if node == "a"),
         "{err}"
     );
     let pool = "[[nodes]]\nname = \"p\"\nop = \"max_pool\"\nkernel = 2\npadding = 2\n";
@@ -222,7 +232,7 @@ fn other_geometry_errors_name_the_node() {
         matches!(
             &err,
             Error::Layer {
-                source: ConvError::PoolPaddingTooLarge { .. },
+                cause: ConvError::PoolPaddingTooLarge { .. },
                 ..
             }
         ),

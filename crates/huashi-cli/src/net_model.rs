@@ -1,0 +1,177 @@
+//! What `huashi summary` and `huashi rf` share: loading a network (a zoo name
+//! or a description file), choosing its input size, and formatting fields.
+
+use anyhow::{bail, Context};
+use huashi_net::{zoo, Analysis, AxisField, Field, Network};
+use std::path::Path;
+
+/// The zoo model called `spec`, else the description file at path `spec`.
+pub fn load(spec: &str) -> anyhow::Result<Network> {
+    if zoo::names().contains(&spec) {
+        return Ok(zoo::by_name(spec)?);
+    }
+    let path = Path::new(spec);
+    if !path.is_file() {
+        bail!(
+            "`{spec}` is neither a zoo model nor a description file; zoo models: {}",
+            zoo::names().join(", ")
+        );
+    }
+    Network::from_path(path).with_context(|| format!("invalid network description {spec}"))
+}
+
+/// The dimensions given to `--input`: `H, W` or `C, H, W`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputSize(pub Vec<usize>);
+
+/// Parses `H,W` (or `C,H,W`) for `--input`.
+pub fn parse_input(text: &str) -> Result<InputSize, String> {
+    let dims: Vec<usize> = text
+        .split(',')
+        .map(|d| d.trim().parse::<usize>())
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("`{text}`: {e}; expected H,W (or C,H,W), e.g. 224,224"))?;
+    match dims.len() {
+        2 | 3 if dims.iter().all(|&d| d > 0) => Ok(InputSize(dims)),
+        2 | 3 => Err(format!("`{text}`: every dimension must be at least 1")),
+        n => Err(format!(
+            "`{text}`: expected 2 numbers H,W (or 3, C,H,W), got {n}"
+        )),
+    }
+}
+
+/// The input shape `(C, H, W)`: the description's own, with `H, W` (or
+/// `C, H, W`) replaced by `input` when given.
+pub fn input_shape(net: &Network, input: Option<&[usize]>) -> anyhow::Result<[usize; 3]> {
+    match (input, net.input_shape) {
+        (None, Some(shape)) => Ok(shape),
+        (Some(&[c, h, w]), _) => Ok([c, h, w]),
+        (Some(&[h, w]), Some([c, _, _])) => Ok([c, h, w]),
+        (Some(_), None) => {
+            bail!("the description gives no input_shape, so the channels are unknown; pass --input C,H,W")
+        }
+        (None, None) => {
+            bail!("the description gives no input_shape; pass --input C,H,W")
+        }
+        (Some(other), _) => bail!("--input takes 2 or 3 numbers, got {other:?}"),
+    }
+}
+
+/// Loads and analyses `spec` for `input` (see [`input_shape`]).
+pub fn analyse(
+    spec: &str,
+    input: Option<&InputSize>,
+) -> anyhow::Result<(Network, [usize; 3], Analysis)> {
+    let net = load(spec)?;
+    let shape = input_shape(&net, input.map(|i| i.0.as_slice()))?;
+    let analysis = net
+        .analyse(shape)
+        .with_context(|| format!("analysing {spec} at input {shape:?}"))?;
+    Ok((net, shape, analysis))
+}
+
+/// One number when both axes agree, else `h×w`.
+pub fn per_axis(f: &[AxisField; 2], value: impl Fn(&AxisField) -> String) -> String {
+    let (h, w) = (value(&f[0]), value(&f[1]));
+    if h == w {
+        h
+    } else {
+        format!("{h}×{w}")
+    }
+}
+
+/// Size, stride and padding cells of a field; "misaligned" when undefined.
+pub fn field_cells(field: &Field) -> [String; 3] {
+    match field {
+        Field::Defined(f) => [
+            per_axis(f, |a| a.size.to_string()),
+            per_axis(f, |a| a.stride.to_string()),
+            per_axis(f, |a| a.padding.to_string()),
+        ],
+        Field::Misaligned { .. } => ["misaligned".into(), "-".into(), "-".into()],
+    }
+}
+
+/// "the paths merging at "m" are misaligned along height (detail)".
+pub fn misaligned_message(field: &Field) -> Option<String> {
+    match field {
+        Field::Misaligned {
+            merge,
+            axis,
+            detail,
+        } => Some(format!(
+            "undefined: the paths merging at \"{merge}\" are misaligned along the {} axis ({detail})",
+            format!("{axis:?}").to_lowercase()
+        )),
+        Field::Defined(_) => None,
+    }
+}
+
+/// Up to 8 node names close to `wanted` (substring matches first, then by
+/// edit distance).
+pub fn nearby_names<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let lower = wanted.to_lowercase();
+    let mut scored: Vec<(usize, &str)> = names
+        .map(|n| {
+            let contains = n.to_lowercase().contains(&lower) || lower.contains(&n.to_lowercase());
+            let d = edit_distance(&lower, &n.to_lowercase());
+            (if contains { d.min(1) } else { d + 1 }, n)
+        })
+        .collect();
+    scored.sort_by_key(|&(d, n)| (d, n.len()));
+    scored.into_iter().take(8).map(|(_, n)| n).collect()
+}
+
+/// Levenshtein distance over chars.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_parsing() {
+        assert_eq!(parse_input("224,224").unwrap().0, vec![224, 224]);
+        assert_eq!(parse_input("3, 32,32").unwrap().0, vec![3, 32, 32]);
+        assert!(parse_input("224").is_err());
+        assert!(parse_input("0,4").is_err());
+        assert!(parse_input("a,b").is_err());
+    }
+
+    #[test]
+    fn input_shape_keeps_the_channels() {
+        let net = zoo::by_name("vgg16").unwrap();
+        assert_eq!(input_shape(&net, None).unwrap(), [3, 224, 224]);
+        assert_eq!(input_shape(&net, Some(&[64, 48])).unwrap(), [3, 64, 48]);
+    }
+
+    #[test]
+    fn nearby_names_rank_close_ones_first() {
+        let names = ["conv5_3", "conv5_2", "pool5", "fc6", "conv1_1"];
+        let near = nearby_names("conv5_4", names.into_iter());
+        assert_eq!(&near[..2], &["conv5_3", "conv5_2"]);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn unknown_model_lists_the_zoo() {
+        let err = load("no_such_model").unwrap_err().to_string();
+        assert!(
+            err.contains("vgg16") && err.contains("no_such_model"),
+            "{err}"
+        );
+    }
+}

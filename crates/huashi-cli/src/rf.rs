@@ -1,0 +1,217 @@
+//! `huashi rf`: the receptive field of one end point (or of every node) per
+//! axis — size, effective stride, effective padding, the centre of the first
+//! output unit and the input region seen by output unit (0, 0).
+
+use crate::net_model::{self, field_cells, misaligned_message, nearby_names};
+use crate::table;
+use anyhow::bail;
+use clap::Args;
+use huashi_net::{Analysis, AxisField, Field, NodeReport};
+use serde::Serialize;
+
+#[derive(Debug, Args)]
+pub struct RfArgs {
+    /// A zoo model (vgg16, mobilenet_v1, resnet50, xception, …; a wrong
+    /// name lists them all) or the path of a TOML/JSON description file.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub model: String,
+    /// The end point (node name, e.g. conv5_3, Mixed_7c) [default: every node].
+    #[arg(long, value_name = "END_POINT")]
+    pub layer: Option<String>,
+    /// Input height and width `H,W` (or `C,H,W`) [default: the model's
+    /// native input size]. TensorFlow 'SAME' padding depends on it.
+    #[arg(long, value_name = "H,W", value_parser = net_model::parse_input)]
+    pub input: Option<net_model::InputSize>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One axis of a field, with the derived centre and region of unit 0.
+#[derive(Debug, Serialize)]
+pub struct AxisReport {
+    pub size: usize,
+    pub stride: usize,
+    pub padding: usize,
+    /// Centre of output unit 0's field: `(r − 1)/2 − P`.
+    pub centre: f64,
+    /// Input positions `[−P, r − 1 − P]` seen by output unit 0.
+    pub region: [i64; 2],
+}
+
+impl From<&AxisField> for AxisReport {
+    fn from(f: &AxisField) -> Self {
+        AxisReport {
+            size: f.size,
+            stride: f.stride,
+            padding: f.padding,
+            centre: f.centre(),
+            region: [f.start(), f.end()],
+        }
+    }
+}
+
+/// The field of one node as JSON: per axis, or why it is undefined.
+#[derive(Debug, Serialize)]
+struct NodeField<'a> {
+    layer: &'a str,
+    op: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    height: Option<AxisReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    width: Option<AxisReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    misaligned: Option<&'a Field>,
+}
+
+fn node_field(n: &NodeReport) -> NodeField<'_> {
+    let (height, width, misaligned) = match &n.field {
+        Field::Defined(f) => (Some((&f[0]).into()), Some((&f[1]).into()), None),
+        other => (None, None, Some(other)),
+    };
+    NodeField {
+        layer: &n.name,
+        op: n.op,
+        height,
+        width,
+        misaligned,
+    }
+}
+
+/// The node called `name`, or an error listing nearby names.
+pub fn find<'a>(a: &'a Analysis, name: &str, model: &str) -> anyhow::Result<&'a NodeReport> {
+    if let Ok(n) = a.node(name) {
+        return Ok(n);
+    }
+    let near = nearby_names(name, a.nodes.iter().map(|n| n.name.as_str()));
+    bail!(
+        "{model} has no layer \"{name}\"; nearby names: {} ({} nodes in all; `huashi summary --model {model}` lists them)",
+        near.join(", "),
+        a.nodes.len()
+    )
+}
+
+fn fmt_num(x: f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+/// `[a, b]` (or `[a, b] × [c, d]` when the axes differ).
+fn region_cell(f: &[AxisField; 2]) -> String {
+    net_model::per_axis(f, |a| format!("[{}, {}]", a.start(), a.end()))
+}
+
+/// Text for one end point: a row per axis.
+fn one_text(n: &NodeReport) -> String {
+    let mut out = format!(
+        "receptive field of \"{}\" ({}), output {}\n\n",
+        n.name, n.op, n.output
+    );
+    let f = match &n.field {
+        Field::Defined(f) => f,
+        field => return out + &misaligned_message(field).unwrap_or_default() + "\n",
+    };
+    let headers = [
+        "axis",
+        "size",
+        "stride",
+        "padding",
+        "centre of unit 0",
+        "unit (0,0) sees",
+    ];
+    let rows: Vec<Vec<String>> = ["height", "width"]
+        .iter()
+        .zip(f)
+        .map(|(axis, a)| {
+            vec![
+                axis.to_string(),
+                a.size.to_string(),
+                a.stride.to_string(),
+                a.padding.to_string(),
+                fmt_num(a.centre()),
+                format!("[{}, {}]", a.start(), a.end()),
+            ]
+        })
+        .collect();
+    out += &table::text(&headers, &rows);
+    out + "\nUnit j along an axis sees input positions [j·stride − padding, j·stride − padding + size − 1].\n"
+}
+
+/// Table rows of every node (shared with the tour).
+pub fn rows<'a>(nodes: impl Iterator<Item = &'a NodeReport>) -> Vec<Vec<String>> {
+    nodes
+        .map(|n| {
+            let [size, stride, padding] = field_cells(&n.field);
+            let (centre, region) = match &n.field {
+                Field::Defined(f) => (
+                    net_model::per_axis(f, |a| fmt_num(a.centre())),
+                    region_cell(f),
+                ),
+                Field::Misaligned { merge, .. } => ("-".into(), format!("(merge \"{merge}\")")),
+            };
+            vec![
+                n.name.clone(),
+                n.output.to_string(),
+                size,
+                stride,
+                padding,
+                centre,
+                region,
+            ]
+        })
+        .collect()
+}
+
+pub const HEADERS: [&str; 7] = [
+    "layer",
+    "output shape",
+    "RF size",
+    "eff. stride",
+    "eff. padding",
+    "centre of unit 0",
+    "unit (0,0) sees",
+];
+
+pub fn run(args: &RfArgs) -> anyhow::Result<()> {
+    let (_, shape, a) = net_model::analyse(&args.model, args.input.as_ref())?;
+    let selected: Vec<&NodeReport> = match &args.layer {
+        Some(name) => vec![find(&a, name, &args.model)?],
+        None => a.nodes.iter().collect(),
+    };
+    if args.json {
+        let fields: Vec<NodeField> = selected.iter().map(|n| node_field(n)).collect();
+        let value =
+            serde_json::json!({ "model": args.model, "input_shape": shape, "nodes": fields });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    println!(
+        "{}: input {shape:?}; sizes in input pixels, h×w where the axes differ\n",
+        args.model
+    );
+    match selected.as_slice() {
+        [one] if args.layer.is_some() => print!("{}", one_text(one)),
+        all => print!("{}", table::text(&HEADERS, &rows(all.iter().copied()))),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vgg_conv5_3_text() {
+        let (_, _, a) = net_model::analyse("vgg16", None).unwrap();
+        let text = one_text(find(&a, "conv5_3", "vgg16").unwrap());
+        assert!(
+            text.contains("196") && text.contains("[-90, 105]"),
+            "{text}"
+        );
+        let err = find(&a, "conv5_4", "vgg16").unwrap_err().to_string();
+        assert!(err.contains("conv5_3"), "{err}");
+    }
+}

@@ -1,0 +1,194 @@
+//! End-to-end tests of `huashi summary` and `huashi rf` on zoo models and on
+//! description files.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn huashi(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_huashi"))
+        .args(args)
+        .output()
+        .expect("the huashi binary runs")
+}
+
+fn json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "huashi failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("valid JSON on stdout")
+}
+
+fn stdout(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "huashi failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    assert!(!out.status.success(), "huashi should have failed");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn summary_totals_match_the_library() {
+    for model in ["mobilenet_v1", "resnet50"] {
+        let expected = huashi_net::zoo::by_name(model)
+            .unwrap()
+            .analyse_default()
+            .unwrap()
+            .totals;
+        let report = json(&huashi(&["summary", "--model", model, "--json"]));
+        let totals = &report["totals"];
+        assert_eq!(totals["trainable_params"], expected.params, "{model}");
+        assert_eq!(totals["bn_moving_statistics"], expected.moving_stats);
+        assert_eq!(totals["macs"], expected.macs);
+        assert_eq!(totals["flops"], 2 * expected.macs);
+        assert_eq!(report["input_shape"], serde_json::json!([3, 224, 224]));
+    }
+}
+
+#[test]
+fn summary_table_of_vgg16() {
+    let text = stdout(&huashi(&["summary", "--model", "vgg16"]));
+    assert!(
+        text.contains("Trainable params:      138,357,544"),
+        "{text}"
+    );
+    assert!(text.contains("FLOPs = 2·MACs"));
+    let row = text.lines().find(|l| l.starts_with("conv5_3 ")).unwrap();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(&cells[cells.len() - 3..], &["196", "16", "90"], "{row}");
+}
+
+#[test]
+fn rf_of_vgg16_conv5_3() {
+    let out = huashi(&["rf", "--model", "vgg16", "--layer", "conv5_3", "--json"]);
+    let report = json(&out);
+    let node = &report["nodes"][0];
+    assert_eq!(node["layer"], "conv5_3");
+    for axis in ["height", "width"] {
+        let f = &node[axis];
+        assert_eq!(
+            (&f["size"], &f["stride"], &f["padding"]),
+            (&196.into(), &16.into(), &90.into())
+        );
+        assert_eq!(f["centre"], 7.5);
+        assert_eq!(f["region"], serde_json::json!([-90, 105]));
+    }
+    let text = stdout(&huashi(&["rf", "--model", "vgg16", "--layer", "conv5_3"]));
+    assert!(text.contains("[-90, 105]"), "{text}");
+}
+
+#[test]
+fn rf_of_every_node_at_another_input_size() {
+    let report = json(&huashi(&[
+        "rf",
+        "--model",
+        "mobilenet_v1",
+        "--input",
+        "192,192",
+        "--json",
+    ]));
+    assert_eq!(report["input_shape"], serde_json::json!([3, 192, 192]));
+    let nodes = report["nodes"].as_array().unwrap();
+    assert!(nodes.len() > 80);
+    assert!(nodes.iter().any(|n| n["layer"] == "Conv2d_13_pointwise"));
+}
+
+const TWO_PATHS: &str = r#"
+name = "paths"
+input_shape = [3, 16, 16]
+
+[[nodes]]
+name = "a"
+op = "pointwise"
+out_channels = 4
+inputs = ["input"]
+
+[[nodes]]
+name = "b"
+op = "conv"
+out_channels = 4
+kernel = 2
+padding = [0, 1, 0, 1]
+inputs = ["input"]
+
+[[nodes]]
+name = "merge"
+op = "add"
+inputs = ["a", "b"]
+
+[[nodes]]
+name = "after"
+op = "conv"
+out_channels = 4
+kernel = 3
+"#;
+
+#[test]
+fn description_file_in_a_tempdir() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("paths.toml");
+    std::fs::write(&path, TWO_PATHS).unwrap();
+    let text = stdout(&huashi(&["summary", "--model", s(&path)]));
+    let row = text.lines().find(|l| l.starts_with("after ")).unwrap();
+    assert!(row.contains("misaligned"), "{row}");
+    assert!(text.contains("Trainable params:      "));
+    let rf = stdout(&huashi(&["rf", "--model", s(&path), "--layer", "after"]));
+    assert!(
+        rf.contains("misaligned") && rf.contains("\"merge\""),
+        "{rf}"
+    );
+    let a = json(&huashi(&[
+        "rf",
+        "--model",
+        s(&path),
+        "--layer",
+        "a",
+        "--json",
+    ]));
+    assert_eq!(a["nodes"][0]["height"]["size"], 1);
+}
+
+#[test]
+fn bad_description_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "[[nodes]]\nname = \"c\"\nop = \"convolution\"\n").unwrap();
+    let err = stderr(&huashi(&["summary", "--model", s(&path)]));
+    assert!(err.contains("bad.toml") && err.contains("line"), "{err}");
+    let err = stderr(&huashi(&[
+        "rf",
+        "--model",
+        s(&dir.path().join("missing.json")),
+    ]));
+    assert!(
+        err.contains("missing.json") && err.contains("vgg16"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_layer_lists_nearby_names() {
+    let err = stderr(&huashi(&["rf", "--model", "vgg16", "--layer", "conv5_4"]));
+    assert!(
+        err.contains("no layer \"conv5_4\"") && err.contains("conv5_3"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_input_size_is_rejected() {
+    let err = stderr(&huashi(&["summary", "--model", "vgg16", "--input", "224"]));
+    assert!(err.contains("--input"), "{err}");
+}
