@@ -4,7 +4,7 @@
 //! [`factorize`] (`conv factorize`), [`bench`] (`bench conv`) and the
 //! [`esn`] commands ([`esn_fit`], [`esn_forecast`], [`esn_search_cmd`] on
 //! [`esn_search`], [`esn_bench`]; [`esn_data`] prepares their data),
-//! [`summary`] and [`rf`] (network descriptions, on [`net_model`]). Shared
+//! [`summary`], [`rf`] and [`erf`] (network descriptions, on [`net_model`]). Shared
 //! pieces: [`alloc`] (malloc tuning), [`variants`] (the convolution variants and their cost),
 //! [`timing`] (median timings, progress bars), [`plot`] (PNG charts),
 //! [`naive`] (a reference loop), [`rng`] (seeded test data).
@@ -13,6 +13,7 @@ mod alloc;
 mod bench;
 mod bench_cases;
 mod compare;
+mod erf;
 mod esn;
 mod esn_bench;
 mod esn_data;
@@ -84,6 +85,11 @@ enum Command {
     /// per axis: size, effective stride, effective padding, the centre of the
     /// first output unit and the input region seen by output unit (0, 0).
     Rf(rf::RfArgs),
+    /// The effective receptive field of an end point (Luo et al., NeurIPS
+    /// 2016): the mean |∂y/∂x| of its centre unit over random inputs and
+    /// initialisations as a PNG heatmap, with the radius holding 95 % of the
+    /// gradient mass and a Gaussian σ beside the theoretical field.
+    Erf(erf::ErfArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,6 +139,7 @@ fn run() -> anyhow::Result<()> {
         Command::Esn(command) => esn::run(&command),
         Command::Summary(args) => summary::run(&args),
         Command::Rf(args) => rf::run(&args),
+        Command::Erf(args) => erf::run(&args),
     }
 }
 

@@ -133,12 +133,61 @@ pub enum Error {
         /// The known names, comma-separated.
         known: String,
     },
+    /// A tensor operation failed while running a model.
+    #[error("tensor error: {0}")]
+    Tensor(Box<candle_core::Error>),
+    /// A convolution or pooling op failed while running a model.
+    #[error("node \"{node}\": {cause}")]
+    Op {
+        /// The node.
+        node: String,
+        /// The op error.
+        cause: huashi_conv::Error,
+    },
+    /// A parameter set lacks a tensor the model needs.
+    #[error("parameter \"{name}\" is missing (expected shape {expected:?})")]
+    MissingParam {
+        /// The tensor name.
+        name: String,
+        /// The shape the model needs.
+        expected: Vec<usize>,
+    },
+    /// A parameter tensor has the wrong shape.
+    #[error("parameter \"{name}\" has shape {got:?}, the model needs {expected:?}")]
+    ParamShape {
+        /// The tensor name.
+        name: String,
+        /// The shape the model needs.
+        expected: Vec<usize>,
+        /// The shape found.
+        got: Vec<usize>,
+    },
+    /// A parameter set holds a tensor the model does not know.
+    #[error("parameter \"{name}\" is not a parameter of the model")]
+    UnexpectedParam {
+        /// The tensor name.
+        name: String,
+    },
+    /// The input tensor does not have the shape the model was built for.
+    #[error("model input must be (N, {expected:?}), got {got:?}")]
+    InputShape {
+        /// `[C, H, W]` the model was built for.
+        expected: [usize; 3],
+        /// The dims given.
+        got: Vec<usize>,
+    },
     /// A node name asked about does not exist.
     #[error("no node named \"{name}\"")]
     UnknownNode {
         /// The name.
         name: String,
     },
+}
+
+impl From<candle_core::Error> for Error {
+    fn from(e: candle_core::Error) -> Self {
+        Error::Tensor(Box::new(e))
+    }
 }
 
 /// `Result` with [`Error`].

@@ -1,0 +1,123 @@
+//! [`ParamSet`]: the parameters of a functional model, an ordered map from
+//! PyTorch-style names to tensors, with safetensors I/O.
+//!
+//! Names: `<node>.weight` and `<node>.bias` for `conv`, `depthwise`,
+//! `pointwise` and `linear` nodes; `<node>.depthwise.weight`,
+//! `<node>.pointwise.weight` and `<node>.pointwise.bias` for `separable`
+//! nodes; `<node>.weight`, `<node>.bias`, `<node>.running_mean` and
+//! `<node>.running_var` for `batch_norm` (the last two are moving
+//! statistics, not trainable).
+
+use crate::error::{Error, Result};
+use candle_core::{Device, Tensor};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// An ordered map name → tensor (insertion order is kept).
+#[derive(Debug, Clone, Default)]
+pub struct ParamSet {
+    entries: Vec<(String, Tensor)>,
+    index: HashMap<String, usize>,
+}
+
+impl ParamSet {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Inserts or replaces `name` (a replaced tensor keeps its position).
+    pub fn insert(&mut self, name: impl Into<String>, tensor: Tensor) {
+        let name = name.into();
+        match self.index.get(&name) {
+            Some(&i) => self.entries[i].1 = tensor,
+            None => {
+                self.index.insert(name.clone(), self.entries.len());
+                self.entries.push((name, tensor));
+            }
+        }
+    }
+
+    /// The tensor called `name`.
+    pub fn get(&self, name: &str) -> Option<&Tensor> {
+        self.index.get(name).map(|&i| &self.entries[i].1)
+    }
+
+    /// The tensor called `name`, or [`Error::MissingParam`].
+    pub fn require(&self, name: &str) -> Result<&Tensor> {
+        self.get(name).ok_or_else(|| Error::MissingParam {
+            name: name.to_string(),
+            expected: Vec::new(),
+        })
+    }
+
+    /// Number of tensors.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Names in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(n, _)| n.as_str())
+    }
+
+    /// `(name, tensor)` pairs in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Tensor)> {
+        self.entries.iter().map(|(n, t)| (n.as_str(), t))
+    }
+
+    /// Total number of scalar values.
+    pub fn numel(&self) -> usize {
+        self.entries.iter().map(|(_, t)| t.elem_count()).sum()
+    }
+
+    /// A new set with `f` applied to every tensor (same names, same order).
+    pub fn map(
+        &self,
+        mut f: impl FnMut(&str, &Tensor) -> candle_core::Result<Tensor>,
+    ) -> Result<Self> {
+        let mut out = ParamSet::new();
+        for (name, t) in self.iter() {
+            out.insert(name, f(name, t)?);
+        }
+        Ok(out)
+    }
+
+    /// Writes the set to a safetensors file.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let map: HashMap<String, Tensor> = self.entries.iter().cloned().collect();
+        candle_core::safetensors::save(&map, path.as_ref())?;
+        Ok(())
+    }
+
+    /// Reads a safetensors file; the order follows `like` (names absent from
+    /// `like` come last, sorted). Use [`crate::Model::load`] to also check
+    /// names and shapes against a model.
+    pub fn load(path: impl AsRef<Path>, like: &[&str], device: &Device) -> Result<Self> {
+        let path = path.as_ref();
+        if !path.exists() {
+            return Err(Error::Io {
+                path: path.display().to_string(),
+                cause: std::io::Error::from(std::io::ErrorKind::NotFound),
+            });
+        }
+        let mut map = candle_core::safetensors::load(path, device)?;
+        let mut out = ParamSet::new();
+        for name in like {
+            if let Some(t) = map.remove(*name) {
+                out.insert(*name, t);
+            }
+        }
+        let mut rest: Vec<_> = map.into_iter().collect();
+        rest.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, t) in rest {
+            out.insert(name, t);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,360 @@
+//! Compiled ops of the functional model and how each one runs (semantics in
+//! [`crate::model`]).
+
+use crate::desc::Layer;
+use crate::error::{Error, Result};
+use crate::params::ParamSet;
+use crate::shape::Shape;
+use crate::spec::{Activation, PaddingSpec, Pair};
+use candle_core::Tensor;
+use huashi_conv::layers::Conv2dConfig;
+use huashi_conv::{ConvGeometry, Padding, PoolConfig};
+
+/// Batch-norm ε (PyTorch's default).
+const BN_EPS: f64 = 1e-5;
+
+/// A node's op with its geometry resolved for the model's input shape.
+#[derive(Debug, Clone)]
+pub(crate) enum Op {
+    /// Convolution with weight `(C_out, C_in/groups, kh, kw)`.
+    Conv {
+        geometry: ConvGeometry,
+        weight: [usize; 4],
+        bias: bool,
+    },
+    /// Depthwise stage `(C·m, 1, kh, kw)` then pointwise `(C_out, C·m, 1, 1)`.
+    Separable {
+        geometry: ConvGeometry,
+        depthwise: [usize; 4],
+        out: usize,
+        bias: bool,
+    },
+    MaxPool(PoolConfig),
+    AvgPool(PoolConfig, bool),
+    GlobalAvgPool,
+    BatchNorm {
+        channels: usize,
+        affine: bool,
+    },
+    Activation(Activation),
+    Identity,
+    Add,
+    Concat,
+    Flatten,
+    Linear {
+        weight: [usize; 2],
+        bias: bool,
+    },
+}
+
+/// `(suffix, shape, Some(uniform bound) | None for a constant)`.
+pub(crate) type ParamShape = (&'static str, Vec<usize>, Option<f32>);
+
+fn op_error(node: &str) -> impl Fn(huashi_conv::Error) -> Error + '_ {
+    move |cause| Error::Op {
+        node: node.to_string(),
+        cause,
+    }
+}
+
+fn conv(
+    node: &str,
+    shape: Shape,
+    kernel: [usize; 2],
+    out: usize,
+    config: Conv2dConfig,
+) -> Result<(ConvGeometry, [usize; 4])> {
+    let Shape::Map {
+        channels: c,
+        height,
+        width,
+    } = shape
+    else {
+        unreachable!("the analysis checked the input kind")
+    };
+    let geometry = config
+        .geometry([height, width], kernel)
+        .map_err(op_error(node))?;
+    Ok((geometry, [out, c / config.groups, kernel[0], kernel[1]]))
+}
+
+/// A [`Conv2dConfig`] from description fields.
+fn config(
+    stride: Pair,
+    dilation: Pair,
+    padding: PaddingSpec,
+    groups: usize,
+    bias: bool,
+) -> Conv2dConfig {
+    Conv2dConfig {
+        stride: stride.0,
+        dilation: dilation.0,
+        padding: padding.0,
+        groups,
+        bias,
+    }
+}
+
+/// `conv`, `depthwise` and `pointwise` nodes.
+fn compile_conv(node: &str, layer: &Layer, shape: Shape) -> Result<Op> {
+    let c = shape.channels();
+    let (cfg, kernel, out) = match *layer {
+        Layer::Conv {
+            out_channels,
+            kernel,
+            stride,
+            dilation,
+            padding,
+            groups,
+            bias,
+        } => (
+            config(stride, dilation, padding, groups, bias),
+            kernel,
+            out_channels,
+        ),
+        Layer::Depthwise {
+            kernel,
+            multiplier,
+            stride,
+            dilation,
+            padding,
+            bias,
+        } => (
+            config(stride, dilation, padding, c, bias),
+            kernel,
+            c * multiplier,
+        ),
+        Layer::Pointwise { out_channels, bias } => {
+            let one = Pair::square(1);
+            (
+                config(one, one, PaddingSpec::default(), 1, bias),
+                one,
+                out_channels,
+            )
+        }
+        _ => unreachable!("only conv-like layers reach compile_conv"),
+    };
+    let (geometry, weight) = conv(node, shape, kernel.0, out, cfg)?;
+    Ok(Op::Conv {
+        geometry,
+        weight,
+        bias: cfg.bias,
+    })
+}
+
+/// `separable` nodes: the depthwise stage's geometry and weight shape.
+fn compile_separable(node: &str, layer: &Layer, shape: Shape) -> Result<Op> {
+    let Layer::Separable {
+        out_channels,
+        kernel,
+        multiplier,
+        stride,
+        dilation,
+        padding,
+        bias,
+    } = *layer
+    else {
+        unreachable!("only separable layers reach compile_separable")
+    };
+    let c = shape.channels();
+    let cfg = config(stride, dilation, padding, c, false);
+    let (geometry, depthwise) = conv(node, shape, kernel.0, c * multiplier, cfg)?;
+    Ok(Op::Separable {
+        geometry,
+        depthwise,
+        out: out_channels,
+        bias,
+    })
+}
+
+/// Pooling with PyTorch's default stride (the window).
+fn pool(kernel: Pair, stride: Option<Pair>, padding: PaddingSpec) -> PoolConfig {
+    PoolConfig::new(kernel.0)
+        .with_stride(stride.unwrap_or(kernel).0)
+        .with_padding(padding.0)
+}
+
+impl Op {
+    /// Compiles `layer` reading `shape` (already validated by the analysis).
+    pub(crate) fn compile(node: &str, layer: &Layer, shape: Shape) -> Result<Op> {
+        let c = shape.channels();
+        Ok(match *layer {
+            Layer::Conv { .. } | Layer::Depthwise { .. } | Layer::Pointwise { .. } => {
+                compile_conv(node, layer, shape)?
+            }
+            Layer::Separable { .. } => compile_separable(node, layer, shape)?,
+            Layer::MaxPool {
+                kernel,
+                stride,
+                padding,
+            } => Op::MaxPool(pool(kernel, stride, padding)),
+            Layer::AvgPool {
+                kernel,
+                stride,
+                padding,
+            } => Op::AvgPool(
+                pool(kernel, stride, padding),
+                padding.0 != Padding::SameTensorFlow,
+            ),
+            Layer::GlobalAvgPool => Op::GlobalAvgPool,
+            Layer::BatchNorm { affine } => Op::BatchNorm {
+                channels: c,
+                affine,
+            },
+            Layer::Activation { function } => Op::Activation(function),
+            Layer::Dropout { .. } => Op::Identity,
+            Layer::Add => Op::Add,
+            Layer::Concat => Op::Concat,
+            Layer::Flatten => Op::Flatten,
+            Layer::Linear { out_features, bias } => Op::Linear {
+                weight: [out_features, c],
+                bias,
+            },
+        })
+    }
+
+    /// The parameter tensors of the op.
+    pub(crate) fn param_shapes(&self) -> Vec<ParamShape> {
+        let bound = |fan_in: usize| Some(1.0 / (fan_in as f32).sqrt());
+        let weight_bias = |w: Vec<usize>, out: usize, fan_in: usize, bias: bool| {
+            let mut v = vec![("weight", w, bound(fan_in))];
+            if bias {
+                v.push(("bias", vec![out], bound(fan_in)));
+            }
+            v
+        };
+        match *self {
+            Op::Conv {
+                weight: w, bias, ..
+            } => weight_bias(w.to_vec(), w[0], w[1] * w[2] * w[3], bias),
+            Op::Separable {
+                depthwise: d,
+                out,
+                bias,
+                ..
+            } => {
+                let mut v = vec![("depthwise.weight", d.to_vec(), bound(d[2] * d[3]))];
+                v.push(("pointwise.weight", vec![out, d[0], 1, 1], bound(d[0])));
+                if bias {
+                    v.push(("pointwise.bias", vec![out], bound(d[0])));
+                }
+                v
+            }
+            Op::Linear { weight: w, bias } => weight_bias(w.to_vec(), w[0], w[1], bias),
+            Op::BatchNorm {
+                channels: c,
+                affine,
+            } => {
+                let mut v = Vec::new();
+                if affine {
+                    v.push(("weight", vec![c], None));
+                    v.push(("bias", vec![c], None));
+                }
+                v.push(("running_mean", vec![c], None));
+                v.push(("running_var", vec![c], None));
+                v
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Runs the op of node `node` on `inputs`.
+    pub(crate) fn apply(
+        &self,
+        node: &str,
+        params: &ParamSet,
+        inputs: &[&Tensor],
+    ) -> Result<Tensor> {
+        let p = |suffix: &str| params.require(&format!("{node}.{suffix}"));
+        let x = inputs[0];
+        let err = op_error(node);
+        Ok(match self {
+            Op::Conv { geometry, bias, .. } => {
+                let y = huashi_conv::conv2d(x, p("weight")?, geometry).map_err(err)?;
+                add_bias(y, bias.then(|| p("bias")).transpose()?)?
+            }
+            Op::Separable { geometry, bias, .. } => {
+                let d = huashi_conv::conv2d(x, p("depthwise.weight")?, geometry).map_err(&err)?;
+                let y = huashi_conv::conv2d(&d, p("pointwise.weight")?, &ConvGeometry::new())
+                    .map_err(err)?;
+                add_bias(y, bias.then(|| p("pointwise.bias")).transpose()?)?
+            }
+            Op::MaxPool(config) => huashi_conv::max_pool2d(x, config).map_err(err)?,
+            Op::AvgPool(config, include) => {
+                huashi_conv::avg_pool2d(x, config, *include).map_err(err)?
+            }
+            Op::GlobalAvgPool => huashi_conv::global_avg_pool(x).map_err(err)?,
+            Op::BatchNorm { affine, .. } => {
+                let affine = affine.then(|| Ok::<_, Error>((p("weight")?, p("bias")?)));
+                let stats = (p("running_mean")?, p("running_var")?);
+                batch_norm(x, stats, affine.transpose()?)?
+            }
+            Op::Activation(f) => activation(x, *f)?,
+            Op::Identity => x.clone(),
+            Op::Add => inputs[1..].iter().try_fold(x.clone(), |acc, t| acc + *t)?,
+            Op::Concat => Tensor::cat(inputs, 1)?,
+            Op::Flatten => x.flatten_from(1)?,
+            Op::Linear { bias, .. } => {
+                linear(x, p("weight")?, bias.then(|| p("bias")).transpose()?)?
+            }
+        })
+    }
+}
+
+/// `x·Wᵀ (+ b)` on a batch of feature vectors.
+fn linear(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
+    let y = x.matmul(&w.t()?)?;
+    Ok(match b {
+        Some(b) => y.broadcast_add(b)?,
+        None => y,
+    })
+}
+
+/// `y + b` with `b` broadcast over `(N, ·, H, W)`.
+fn add_bias(y: Tensor, b: Option<&Tensor>) -> Result<Tensor> {
+    match b {
+        Some(b) => Ok(y.broadcast_add(&b.reshape((1, b.elem_count(), 1, 1))?)?),
+        None => Ok(y),
+    }
+}
+
+/// Inference-mode batch norm over dim 1 of a map or a vector batch.
+fn batch_norm(
+    x: &Tensor,
+    (mean, var): (&Tensor, &Tensor),
+    affine: Option<(&Tensor, &Tensor)>,
+) -> Result<Tensor> {
+    let mut shape = vec![1; x.rank()];
+    shape[1] = mean.elem_count();
+    let mut scale = (var + BN_EPS)?.sqrt()?.recip()?;
+    let mut shift = mean.neg()?.mul(&scale)?;
+    if let Some((gamma, beta)) = affine {
+        scale = scale.mul(gamma)?;
+        shift = shift.mul(gamma)?.add(beta)?;
+    }
+    let (scale, shift) = (
+        scale.reshape(shape.as_slice())?,
+        shift.reshape(shape.as_slice())?,
+    );
+    Ok(x.broadcast_mul(&scale)?.broadcast_add(&shift)?)
+}
+
+/// An element-wise activation (softmax over dim 1).
+fn activation(x: &Tensor, f: Activation) -> Result<Tensor> {
+    Ok(match f {
+        Activation::Relu => x.relu()?,
+        Activation::Relu6 => x.clamp(0f32, 6f32)?,
+        Activation::LeakyRelu => x.maximum(&(x * 0.01)?)?,
+        Activation::Sigmoid => (x.neg()?.exp()? + 1.0)?.recip()?,
+        Activation::Tanh => x.tanh()?,
+        Activation::Silu => x.silu()?,
+        Activation::Gelu => x.gelu_erf()?,
+        Activation::Elu => x.elu(1.0)?,
+        Activation::Softmax => {
+            let shifted = x.broadcast_sub(&x.max_keepdim(1)?.detach())?;
+            let e = shifted.exp()?;
+            e.broadcast_div(&e.sum_keepdim(1)?)?
+        }
+        Activation::Identity => x.clone(),
+    })
+}
