@@ -7,7 +7,7 @@ use crate::plot;
 use crate::rf::find;
 use anyhow::Context;
 use clap::Args;
-use huashi_net::{effective_receptive_field, Erf, ErfConfig};
+use huashi_net::{effective_receptive_field_with, Erf, ErfConfig, Model};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -29,6 +29,12 @@ pub struct ErfArgs {
     /// Seed of the inputs and initialisations.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// A trained checkpoint (safetensors with the model's parameter names,
+    /// as `ParamSet::save` writes them): its weights are used for every
+    /// sample and only the random inputs vary [default: fresh random
+    /// initialisations, i.e. the untrained ERF].
+    #[arg(long, value_name = "FILE.safetensors")]
+    pub weights: Option<PathBuf>,
     /// Input height and width `H,W` (or `C,H,W`) [default: the model's
     /// native input size; smaller is faster].
     #[arg(long, value_name = "H,W", value_parser = net_model::parse_input)]
@@ -115,7 +121,15 @@ pub fn run(args: &ErfArgs) -> anyhow::Result<()> {
         samples: args.samples,
         seed: args.seed,
     };
-    let erf = effective_receptive_field(&net, shape, &args.layer, &config)
+    let weights = match &args.weights {
+        Some(path) => Some(
+            Model::compile(&net, shape)?
+                .load(path, &candle_core::Device::Cpu)
+                .with_context(|| format!("loading weights from {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let erf = effective_receptive_field_with(&net, shape, &args.layer, &config, weights.as_ref())
         .with_context(|| format!("effective receptive field of {}", args.layer))?;
     let title = format!(
         "ERF of {} / {} (mean |∂y/∂x| / peak)",
@@ -154,11 +168,27 @@ mod tests {
             out: dir.path().join("erf.png"),
             samples: 3,
             seed: 1,
+            weights: None,
             input: None,
             json: false,
         };
         run(&args).unwrap();
         assert!(std::fs::metadata(&args.out).unwrap().len() > 1000);
+        let net = huashi_net::zoo::by_name("maml_omniglot").unwrap();
+        let (_, params) = Model::new(&net, [1, 28, 28], 4).unwrap();
+        let checkpoint = dir.path().join("trained.safetensors");
+        params.save(&checkpoint).unwrap();
+        let trained = ErfArgs {
+            weights: Some(checkpoint),
+            out: dir.path().join("trained.png"),
+            ..args
+        };
+        run(&trained).unwrap();
+        assert!(std::fs::metadata(&trained.out).unwrap().len() > 1000);
+        let args = ErfArgs {
+            weights: None,
+            ..trained
+        };
         let bad = ErfArgs {
             layer: "block9".into(),
             ..args

@@ -97,17 +97,42 @@ pub fn effective_receptive_field(
     end_point: &str,
     config: &ErfConfig,
 ) -> Result<Erf> {
+    effective_receptive_field_with(network, input, end_point, config, None)
+}
+
+/// [`effective_receptive_field`] of a trained network: with `weights`, every
+/// sample uses those parameters (checked against the model) and only the
+/// random inputs vary; without, each sample draws a fresh initialisation.
+pub fn effective_receptive_field_with(
+    network: &Network,
+    input: [usize; 3],
+    end_point: &str,
+    config: &ErfConfig,
+    weights: Option<&ParamSet>,
+) -> Result<Erf> {
     let model = Model::compile(network, input)?;
+    if let Some(w) = weights {
+        model.check(w)?;
+    }
     let theoretical = model.analysis().receptive_field(end_point)?;
     let unit = centre_unit(model.analysis().node(end_point)?.output);
     let [c, h, w] = input;
     let mut sum = Tensor::zeros((h, w), candle_core::DType::F32, &Device::Cpu)?;
     for s in 0..config.samples.max(1) {
         let seed = SplitMix::stream(config.seed, s as u64).next_u64();
-        let params = model.init(seed, &Device::Cpu)?;
         let values = SplitMix::stream(seed, u64::MAX).uniform(c * h * w, -1.0, 1.0);
         let x = Tensor::from_vec(values, (1, c, h, w), &Device::Cpu)?;
-        sum = (sum + input_gradient(&model, &params, &x, end_point, unit)?)?;
+        let gradient = match weights {
+            Some(w) => input_gradient(&model, w, &x, end_point, unit)?,
+            None => input_gradient(
+                &model,
+                &model.init(seed, &Device::Cpu)?,
+                &x,
+                end_point,
+                unit,
+            )?,
+        };
+        sum = (sum + gradient)?;
     }
     let map: Vec<Vec<f64>> = (sum / config.samples.max(1) as f64)?
         .to_dtype(candle_core::DType::F64)?

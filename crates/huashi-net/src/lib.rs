@@ -62,7 +62,7 @@ pub mod zoo;
 
 pub use analysis::{Analysis, NodeReport, Totals};
 pub use desc::{Layer, Network, Node};
-pub use erf::{effective_receptive_field, Erf, ErfConfig};
+pub use erf::{effective_receptive_field, effective_receptive_field_with, Erf, ErfConfig};
 pub use error::{Error, Result};
 pub use field::{AxisField, AxisName, Field};
 pub use model::Model;

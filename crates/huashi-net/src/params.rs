@@ -88,11 +88,19 @@ impl ParamSet {
         Ok(out)
     }
 
-    /// Writes the set to a safetensors file.
+    /// Writes the set to a safetensors file atomically: to a temporary file
+    /// beside it, then renamed over it, so an existing checkpoint is never
+    /// left half-written.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
         let map: HashMap<String, Tensor> = self.entries.iter().cloned().collect();
-        candle_core::safetensors::save(&map, path.as_ref())?;
-        Ok(())
+        let mut temporary = path.as_os_str().to_owned();
+        temporary.push(".partial");
+        candle_core::safetensors::save(&map, &temporary)?;
+        std::fs::rename(&temporary, path).map_err(|cause| Error::Io {
+            path: path.display().to_string(),
+            cause,
+        })
     }
 
     /// Reads a safetensors file; the order follows `like` (names absent from

@@ -176,3 +176,44 @@ fn erf_is_smaller_than_the_theoretical_field() {
         effective_receptive_field(&net, [1, 28, 28], "block3", &ErfConfig::default()).unwrap();
     assert_eq!(erf, again, "seeded");
 }
+
+/// A trained checkpoint: its weights serve every sample, so the ERF depends
+/// only on the inputs; a checkpoint of another model is a typed error.
+#[test]
+fn erf_of_given_weights() {
+    use huashi_net::{effective_receptive_field_with, Error};
+    let net = zoo::by_name("maml_omniglot").unwrap();
+    let input = [1, 28, 28];
+    let (_, weights) = Model::new(&net, input, 11).unwrap();
+    let config = ErfConfig {
+        samples: 3,
+        seed: 2,
+    };
+    let a = effective_receptive_field_with(&net, input, "block2", &config, Some(&weights)).unwrap();
+    let b = effective_receptive_field_with(&net, input, "block2", &config, Some(&weights)).unwrap();
+    assert_eq!(a.map, b.map);
+    let untrained = effective_receptive_field(&net, input, "block2", &config).unwrap();
+    assert_ne!(a.map, untrained.map, "the given weights must be used");
+    let [(top, bottom), (left, right)] = a.span;
+    for (i, row) in a.map.iter().enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            let inside =
+                (top..=bottom).contains(&(i as i64)) && (left..=right).contains(&(j as i64));
+            assert!(
+                inside || v == 0.0,
+                "gradient outside the field at ({i}, {j})"
+            );
+        }
+    }
+    let other = zoo::by_name("maml_miniimagenet").unwrap();
+    let (_, foreign) = Model::new(&other, [3, 84, 84], 1).unwrap();
+    let err =
+        effective_receptive_field_with(&net, input, "block2", &config, Some(&foreign)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::ParamShape { .. } | Error::MissingParam { .. } | Error::UnexpectedParam { .. }
+        ),
+        "{err}"
+    );
+}
