@@ -80,7 +80,8 @@ pub fn per_axis(f: &[AxisField; 2], value: impl Fn(&AxisField) -> String) -> Str
     }
 }
 
-/// Size, stride and padding cells of a field; "misaligned" when undefined.
+/// Size, stride and padding cells of a field; "misaligned" or "undefined
+/// (reason)" when there is none.
 pub fn field_cells(field: &Field) -> [String; 3] {
     match field {
         Field::Defined(f) => [
@@ -89,10 +90,14 @@ pub fn field_cells(field: &Field) -> [String; 3] {
             per_axis(f, |a| a.padding.to_string()),
         ],
         Field::Misaligned { .. } => ["misaligned".into(), "-".into(), "-".into()],
+        Field::Undefined { reason, .. } => {
+            [format!("undefined ({reason})"), "-".into(), "-".into()]
+        }
     }
 }
 
-/// "the paths merging at "m" are misaligned along height (detail)".
+/// "the paths merging at "m" are misaligned along height (detail)", or
+/// "undefined (transposed stride 2) at "node"".
 pub fn misaligned_message(field: &Field) -> Option<String> {
     match field {
         Field::Misaligned {
@@ -102,6 +107,9 @@ pub fn misaligned_message(field: &Field) -> Option<String> {
         } => Some(format!(
             "undefined: the paths merging at \"{merge}\" are misaligned along the {} axis ({detail})",
             format!("{axis:?}").to_lowercase()
+        )),
+        Field::Undefined { node, reason } => Some(format!(
+            "undefined ({reason}) at \"{node}\": a fractionally-strided layer has no integer receptive field"
         )),
         Field::Defined(_) => None,
     }

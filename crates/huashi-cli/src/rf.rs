@@ -62,12 +62,15 @@ struct NodeField<'a> {
     width: Option<AxisReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     misaligned: Option<&'a Field>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    undefined: Option<&'a Field>,
 }
 
 fn node_field(n: &NodeReport) -> NodeField<'_> {
-    let (height, width, misaligned) = match &n.field {
-        Field::Defined(f) => (Some((&f[0]).into()), Some((&f[1]).into()), None),
-        other => (None, None, Some(other)),
+    let (height, width, misaligned, undefined) = match &n.field {
+        Field::Defined(f) => (Some((&f[0]).into()), Some((&f[1]).into()), None, None),
+        other @ Field::Misaligned { .. } => (None, None, Some(other), None),
+        other @ Field::Undefined { .. } => (None, None, None, Some(other)),
     };
     NodeField {
         layer: &n.name,
@@ -75,6 +78,7 @@ fn node_field(n: &NodeReport) -> NodeField<'_> {
         height,
         width,
         misaligned,
+        undefined,
     }
 }
 
@@ -151,6 +155,7 @@ pub fn rows<'a>(nodes: impl Iterator<Item = &'a NodeReport>) -> Vec<Vec<String>>
                     region_cell(f),
                 ),
                 Field::Misaligned { merge, .. } => ("-".into(), format!("(merge \"{merge}\")")),
+                Field::Undefined { node, .. } => ("-".into(), format!("(at \"{node}\")")),
             };
             vec![
                 n.name.clone(),

@@ -16,7 +16,14 @@ pub const PLOT: &str = "rf_per_layer";
 pub const ERF_PLOT: &str = "erf_mobilenet";
 
 /// Ops that are counted as layers in the chart.
-const CONV_OPS: [&str; 4] = ["conv", "depthwise", "separable", "pointwise"];
+const CONV_OPS: [&str; 6] = [
+    "conv",
+    "depthwise",
+    "separable",
+    "spatially_separable",
+    "conv_transpose",
+    "pointwise",
+];
 
 fn analysis(name: &str) -> anyhow::Result<Analysis> {
     Ok(zoo::by_name(name)?.analyse_default()?)
@@ -37,7 +44,7 @@ fn growth(a: &Analysis) -> Vec<(f64, f64)> {
         .filter(|n| CONV_OPS.contains(&n.op))
         .filter_map(|n| match &n.field {
             Field::Defined(f) => Some(f[0].size as f64),
-            Field::Misaligned { .. } => None,
+            Field::Misaligned { .. } | Field::Undefined { .. } => None,
         })
         .enumerate()
         .map(|(i, size)| ((i + 1) as f64, size))

@@ -160,6 +160,66 @@ fn description_file_in_a_tempdir() {
     assert_eq!(a["nodes"][0]["height"]["size"], 1);
 }
 
+const UPSAMPLE: &str = r#"
+[[nodes]]
+name = "s"
+op = "spatially_separable"
+out_channels = 4
+mid = 2
+kernel = 3
+padding = 1
+
+[[nodes]]
+name = "up"
+op = "conv_transpose"
+out_channels = 2
+kernel = 4
+stride = 2
+padding = 1
+"#;
+
+#[test]
+fn transposed_stride_two_field_is_printed_as_undefined() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("up.toml");
+    std::fs::write(&path, UPSAMPLE).unwrap();
+    let text = stdout(&huashi(&[
+        "summary",
+        "--model",
+        s(&path),
+        "--input",
+        "3,8,8",
+    ]));
+    let row = text.lines().find(|l| l.starts_with("up ")).unwrap();
+    assert!(row.contains("undefined (transposed stride 2)"), "{row}");
+    assert!(row.contains("(2, 16, 16)"), "{row}");
+    let row = text.lines().find(|l| l.starts_with("s ")).unwrap();
+    assert!(row.contains("(4, 8, 8)"), "{row}");
+    let rf = stdout(&huashi(&[
+        "rf",
+        "--model",
+        s(&path),
+        "--input",
+        "3,8,8",
+        "--layer",
+        "up",
+    ]));
+    assert!(rf.contains("undefined (transposed stride 2)"), "{rf}");
+    let all = json(&huashi(&[
+        "rf",
+        "--model",
+        s(&path),
+        "--input",
+        "3,8,8",
+        "--json",
+    ]));
+    assert_eq!(all["nodes"][1]["height"]["size"], 3, "{all}");
+    assert_eq!(
+        all["nodes"][2]["undefined"]["undefined"]["reason"], "transposed stride 2",
+        "{all}"
+    );
+}
+
 #[test]
 fn bad_description_file_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::field::{AxisField, Field};
 use crate::graph::Graph;
 use crate::shape::{Shape, Step};
-use crate::steps::{step, At};
+use crate::steps::{step, transposed_field_issue, At};
 use serde::Serialize;
 
 /// What the analysis found for one node.
@@ -120,7 +120,8 @@ impl Analysis {
     }
 
     /// The receptive field `[height, width]` of node `name`, or
-    /// [`Error::Misaligned`] when a merge on its paths is misaligned.
+    /// [`Error::Misaligned`] when a merge on its paths is misaligned, or
+    /// [`Error::UndefinedField`] when a layer on them has no field.
     pub fn receptive_field(&self, name: &str) -> Result<[AxisField; 2]> {
         match &self.node(name)?.field {
             Field::Defined(f) => Ok(*f),
@@ -133,6 +134,11 @@ impl Analysis {
                 merge: merge.clone(),
                 axis: (*axis).into(),
                 detail: detail.clone(),
+            }),
+            Field::Undefined { node, reason } => Err(Error::UndefinedField {
+                node: name.to_string(),
+                at: node.clone(),
+                reason: reason.clone(),
             }),
         }
     }
@@ -173,7 +179,13 @@ fn node_report(name: &str, layer: &Layer, sources: &[&NodeReport]) -> Result<Nod
         (Step::free(output), Field::merge(name, &fields))
     } else {
         let step = step(&at, layer, sources[0].output)?;
-        let field = sources[0].field.then(&step.window);
+        let field = match (&sources[0].field, transposed_field_issue(layer)) {
+            (Field::Defined(_), Some(reason)) => Field::Undefined {
+                node: name.to_string(),
+                reason,
+            },
+            (field, _) => field.then(&step.window),
+        };
         (step, field)
     };
     Ok(NodeReport {

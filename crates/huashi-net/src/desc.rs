@@ -27,7 +27,8 @@
 //! function = "relu"
 //! ```
 //!
-//! Ops: `conv`, `depthwise`, `separable`, `pointwise`, `max_pool`,
+//! Ops: `conv`, `depthwise`, `separable`, `spatially_separable`,
+//! `conv_transpose`, `pointwise`, `max_pool`,
 //! `avg_pool`, `global_avg_pool`, `batch_norm`, `activation`, `dropout`,
 //! `add`, `concat` (along channels), `flatten`, `linear`. Unknown ops and
 //! unknown fields are errors that name the line.
@@ -47,6 +48,10 @@ fn yes() -> bool {
 
 fn one() -> usize {
     1
+}
+
+fn zero_pair() -> Pair {
+    Pair([0, 0])
 }
 
 /// A network description.
@@ -147,6 +152,62 @@ pub enum Layer {
         #[serde(default = "yes")]
         bias: bool,
     },
+    /// A spatially separable convolution (huashi-conv's
+    /// `SpatiallySeparableConv2d`): a `[kh, 1]` convolution `C_in → C_mid`
+    /// without bias, then a `[1, kw]` convolution `C_mid → C_out` with the
+    /// bias. Stride, dilation and padding are split by axis: the vertical
+    /// stage takes the rows', the horizontal stage the columns'.
+    SpatiallySeparable {
+        /// Output channels.
+        out_channels: usize,
+        /// Channels between the two stages (default: `out_channels`).
+        #[serde(default, alias = "mid", skip_serializing_if = "Option::is_none")]
+        mid_channels: Option<usize>,
+        /// Kernel `k` (both stages) or `[kh, kw]`.
+        kernel: Pair,
+        /// Stride (default 1).
+        #[serde(default)]
+        stride: Pair,
+        /// Dilation (default 1).
+        #[serde(default)]
+        dilation: Pair,
+        /// Padding rule (default valid).
+        #[serde(default)]
+        padding: PaddingSpec,
+        /// Whether the horizontal stage adds a bias (default true).
+        #[serde(default = "yes")]
+        bias: bool,
+    },
+    /// A transposed convolution (PyTorch `ConvTranspose2d`, huashi-conv's
+    /// `ConvTranspose2d`): weight `(C_in, C_out/groups, kh, kw)`, output
+    /// size `(i − 1)·s − p_lo − p_hi + d·(k − 1) + 1 + output_padding`.
+    ConvTranspose {
+        /// Output channels.
+        out_channels: usize,
+        /// Kernel `[kh, kw]`.
+        kernel: Pair,
+        /// Stride (default 1).
+        #[serde(default)]
+        stride: Pair,
+        /// Dilation (default 1).
+        #[serde(default)]
+        dilation: Pair,
+        /// Explicit padding removed from the full output (default 0):
+        /// `p`, `[ph, pw]` or `[top, bottom, left, right]`; `"same_*"`
+        /// rules are rejected.
+        #[serde(default)]
+        padding: PaddingSpec,
+        /// Extra rows / columns at the bottom / right (default 0), less
+        /// than `max(stride, dilation)` per axis.
+        #[serde(default = "zero_pair")]
+        output_padding: Pair,
+        /// Groups (default 1).
+        #[serde(default = "one")]
+        groups: usize,
+        /// Whether a bias is added (default true).
+        #[serde(default = "yes")]
+        bias: bool,
+    },
     /// A 1×1 convolution.
     Pointwise {
         /// Output channels.
@@ -219,6 +280,8 @@ impl Layer {
             Layer::Conv { .. } => "conv",
             Layer::Depthwise { .. } => "depthwise",
             Layer::Separable { .. } => "separable",
+            Layer::SpatiallySeparable { .. } => "spatially_separable",
+            Layer::ConvTranspose { .. } => "conv_transpose",
             Layer::Pointwise { .. } => "pointwise",
             Layer::MaxPool { .. } => "max_pool",
             Layer::AvgPool { .. } => "avg_pool",

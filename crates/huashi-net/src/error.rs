@@ -125,6 +125,17 @@ pub enum Error {
         /// The effective strides and centres of the merging paths.
         detail: String,
     },
+    /// The receptive field of a node is undefined because of a layer on its
+    /// paths (a transposed convolution with stride > 1).
+    #[error("node \"{node}\" has no receptive field: {reason} at \"{at}\"")]
+    UndefinedField {
+        /// The node asked about.
+        node: String,
+        /// The layer that makes the field undefined.
+        at: String,
+        /// Why, e.g. "transposed stride 2".
+        reason: String,
+    },
     /// A zoo model name asked about does not exist.
     #[error("no zoo model named \"{name}\" (known: {known})")]
     UnknownModel {

@@ -18,6 +18,13 @@
 //! Output unit `j` sees input positions `[j·S − P, j·S − P + r − 1]`; its
 //! centre is `j·S + (r − 1)/2 − P`.
 //!
+//! **Transposed convolutions.** With stride 1 a transposed convolution is
+//! the convolution with the flipped kernel, the same dilation and padding
+//! `d·(k − 1) − p` per side, so the field grows by `d·(k − 1)`. With stride
+//! `s > 1` it is fractionally strided (effective stride `1/s`), which this
+//! integer framework cannot express: the field is [`Field::Undefined`], as
+//! is that of every node downstream.
+//!
 //! **Multi-path graphs.** Where paths merge (`add`, `concat`), the field is
 //! defined only if the graph is *aligned*: every path has the same effective
 //! stride `S` and the same centre offset `(r − 1)/2 − P`. The merged field is
@@ -88,7 +95,8 @@ impl AxisField {
 }
 
 /// The receptive field of a node: defined per axis `[height, width]`, or
-/// undefined because of a misaligned merge.
+/// undefined because of a misaligned merge or a layer without an integer
+/// field (a transposed convolution with stride > 1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
@@ -102,6 +110,15 @@ pub enum Field {
         axis: AxisName,
         /// Effective stride and centre of every merging path.
         detail: String,
+    },
+    /// A layer at `node` (this node or an ancestor) has no field in the
+    /// sense above, e.g. a transposed convolution with stride > 1, whose
+    /// effective stride `1/s` is not an integer.
+    Undefined {
+        /// The node that makes the field undefined.
+        node: String,
+        /// Why, e.g. "transposed stride 2".
+        reason: String,
     },
 }
 
@@ -134,7 +151,7 @@ impl Field {
             Field::Defined(f) => Field::Defined(
                 [0, 1].map(|a| f[a].then(window.extent[a], window.stride[a], window.padding[a])),
             ),
-            misaligned => misaligned.clone(),
+            undefined => undefined.clone(),
         }
     }
 
@@ -144,7 +161,7 @@ impl Field {
         for (_, field) in inputs {
             match field {
                 Field::Defined(f) => defined.push(*f),
-                misaligned => return (*misaligned).clone(),
+                undefined => return (*undefined).clone(),
             }
         }
         let mut merged = defined[0];
@@ -181,7 +198,7 @@ fn describe(inputs: &[(&str, &Field)], axis: usize) -> String {
                 f[axis].stride,
                 f[axis].centre()
             )),
-            Field::Misaligned { .. } => None,
+            Field::Misaligned { .. } | Field::Undefined { .. } => None,
         })
         .collect::<Vec<_>>()
         .join("; ")

@@ -8,6 +8,8 @@
 //! Semantics at inference:
 //! - convolutions run through `huashi_conv::conv2d`; `separable` is the
 //!   depthwise stage (no bias) then the pointwise stage;
+//!   `spatially_separable` the `[kh, 1]` stage (no bias) then the `[1, kw]`
+//!   stage; `conv_transpose` runs through `huashi_conv::conv_transpose2d`;
 //! - batch norm uses the running statistics: `y = γ·(x − μ)/√(σ² + ε) + β`,
 //!   `ε = 1e-5` (PyTorch's default);
 //! - average pooling with TensorFlow 'SAME' padding divides by the number of
@@ -17,7 +19,8 @@
 //!
 //! Initialisation (PyTorch's defaults): conv and linear weights and biases
 //! uniform in `±1/√fan_in` with `fan_in = (C_in/groups)·kh·kw` (features for
-//! linear); batch norm `γ = 1`, `β = 0`, running mean 0 and variance 1. One
+//! linear, `(C_out/groups)·kh·kw` for transposed convolutions, as PyTorch);
+//! batch norm `γ = 1`, `β = 0`, running mean 0 and variance 1. One
 //! seed; every tensor draws from its own stream.
 
 use crate::analysis::Analysis;

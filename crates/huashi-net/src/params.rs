@@ -4,6 +4,9 @@
 //! Names: `<node>.weight` and `<node>.bias` for `conv`, `depthwise`,
 //! `pointwise` and `linear` nodes; `<node>.depthwise.weight`,
 //! `<node>.pointwise.weight` and `<node>.pointwise.bias` for `separable`
+//! nodes; `<node>.vertical.weight`, `<node>.horizontal.weight` and
+//! `<node>.horizontal.bias` for `spatially_separable` nodes; `<node>.weight`
+//! `(C_in, C_out/groups, kh, kw)` and `<node>.bias` for `conv_transpose`
 //! nodes; `<node>.weight`, `<node>.bias`, `<node>.running_mean` and
 //! `<node>.running_var` for `batch_norm` (the last two are moving
 //! statistics, not trainable).

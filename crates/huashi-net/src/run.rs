@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::params::ParamSet;
 use crate::shape::Shape;
 use crate::spec::{Activation, PaddingSpec, Pair};
+use crate::steps::{spatial_stages, transpose_config, At};
 use candle_core::Tensor;
 use huashi_conv::layers::Conv2dConfig;
 use huashi_conv::{ConvGeometry, Padding, PoolConfig};
@@ -26,6 +27,21 @@ pub(crate) enum Op {
     Separable {
         geometry: ConvGeometry,
         depthwise: [usize; 4],
+        out: usize,
+        bias: bool,
+    },
+    /// `[kh, 1]` stage `(C_mid, C_in, kh, 1)` (no bias), then `[1, kw]`
+    /// stage `(C_out, C_mid, 1, kw)` with the bias.
+    SpatiallySeparable {
+        vertical: (ConvGeometry, [usize; 4]),
+        horizontal: (ConvGeometry, [usize; 4]),
+        bias: bool,
+    },
+    /// Transposed convolution with weight `(C_in, C_out/groups, kh, kw)`.
+    ConvTranspose {
+        geometry: ConvGeometry,
+        weight: [usize; 4],
+        output_padding: [usize; 2],
         out: usize,
         bias: bool,
     },
@@ -167,6 +183,41 @@ fn compile_separable(node: &str, layer: &Layer, shape: Shape) -> Result<Op> {
     })
 }
 
+/// `spatially_separable` nodes: both stages' geometry and weight shape.
+fn compile_spatial(node: &str, layer: &Layer, shape: Shape) -> Result<Op> {
+    let [(mid, vk, vc), (out, hk, hc)] = spatial_stages(layer);
+    let vertical = conv(node, shape, vk, mid, vc)?;
+    let Shape::Map { height, width, .. } = shape else {
+        unreachable!("the analysis checked the input kind")
+    };
+    let [h, w] = vertical
+        .0
+        .output_size([height, width], vk)
+        .map_err(op_error(node))?;
+    let horizontal = conv(node, Shape::map(mid, h, w), hk, out, hc)?;
+    Ok(Op::SpatiallySeparable {
+        vertical,
+        horizontal,
+        bias: hc.bias,
+    })
+}
+
+/// `conv_transpose` nodes.
+fn compile_transpose(node: &str, layer: &Layer, shape: Shape) -> Result<Op> {
+    let at = At {
+        node,
+        op: layer.op(),
+    };
+    let (cfg, out, kernel) = transpose_config(&at, layer)?;
+    Ok(Op::ConvTranspose {
+        geometry: cfg.geometry(),
+        weight: [shape.channels(), out / cfg.groups, kernel[0], kernel[1]],
+        output_padding: cfg.output_padding,
+        out,
+        bias: cfg.bias,
+    })
+}
+
 /// Pooling with PyTorch's default stride (the window).
 fn pool(kernel: Pair, stride: Option<Pair>, padding: PaddingSpec) -> PoolConfig {
     PoolConfig::new(kernel.0)
@@ -183,6 +234,8 @@ impl Op {
                 compile_conv(node, layer, shape)?
             }
             Layer::Separable { .. } => compile_separable(node, layer, shape)?,
+            Layer::SpatiallySeparable { .. } => compile_spatial(node, layer, shape)?,
+            Layer::ConvTranspose { .. } => compile_transpose(node, layer, shape)?,
             Layer::MaxPool {
                 kernel,
                 stride,
@@ -240,6 +293,26 @@ impl Op {
                 }
                 v
             }
+            Op::SpatiallySeparable {
+                vertical: (_, v),
+                horizontal: (_, h),
+                bias,
+            } => {
+                let mut v = vec![("vertical.weight", v.to_vec(), bound(v[1] * v[2] * v[3]))];
+                let fan_in = h[1] * h[2] * h[3];
+                v.push(("horizontal.weight", h.to_vec(), bound(fan_in)));
+                if bias {
+                    v.push(("horizontal.bias", vec![h[0]], bound(fan_in)));
+                }
+                v
+            }
+            // PyTorch: fan_in = weight.size(1)·kh·kw for transposed convs.
+            Op::ConvTranspose {
+                weight: w,
+                out,
+                bias,
+                ..
+            } => weight_bias(w.to_vec(), out, w[1] * w[2] * w[3], bias),
             Op::Linear { weight: w, bias } => weight_bias(w.to_vec(), w[0], w[1], bias),
             Op::BatchNorm {
                 channels: c,
@@ -278,6 +351,25 @@ impl Op {
                 let y = huashi_conv::conv2d(&d, p("pointwise.weight")?, &ConvGeometry::new())
                     .map_err(err)?;
                 add_bias(y, bias.then(|| p("pointwise.bias")).transpose()?)?
+            }
+            Op::SpatiallySeparable {
+                vertical: (v, _),
+                horizontal: (h, _),
+                bias,
+            } => {
+                let m = huashi_conv::conv2d(x, p("vertical.weight")?, v).map_err(&err)?;
+                let y = huashi_conv::conv2d(&m, p("horizontal.weight")?, h).map_err(err)?;
+                add_bias(y, bias.then(|| p("horizontal.bias")).transpose()?)?
+            }
+            Op::ConvTranspose {
+                geometry,
+                output_padding,
+                bias,
+                ..
+            } => {
+                let y = huashi_conv::conv_transpose2d(x, p("weight")?, geometry, *output_padding)
+                    .map_err(err)?;
+                add_bias(y, bias.then(|| p("bias")).transpose()?)?
             }
             Op::MaxPool(config) => huashi_conv::max_pool2d(x, config).map_err(err)?,
             Op::AvgPool(config, include) => {

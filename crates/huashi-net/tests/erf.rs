@@ -217,3 +217,20 @@ fn erf_of_given_weights() {
         "{err}"
     );
 }
+
+/// Spatially separable convolutions and stride-1 transposed convolutions:
+/// the gradient support is the analytic field.
+#[test]
+fn spatially_separable_and_stride_one_transposed() {
+    let net = Network::from_json(
+        r#"{ "nodes": [
+        { "name": "s", "op": "spatially_separable", "out_channels": 2, "mid": 3, "kernel": 3, "stride": 2, "padding": 1 },
+        { "name": "t", "op": "conv_transpose", "out_channels": 2, "kernel": 3, "padding": 1 },
+        { "name": "u", "op": "conv_transpose", "out_channels": 2, "kernel": [3, 2] }
+    ] }"#,
+    )
+    .unwrap();
+    for end in ["s", "t", "u"] {
+        assert_support_is_field(&net, [2, 25, 25], end);
+    }
+}
