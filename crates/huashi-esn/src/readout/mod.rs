@@ -11,6 +11,7 @@
 mod ridge;
 mod rls;
 
+pub(crate) use ridge::LeftPart;
 pub use ridge::Ridge;
 pub use rls::{Rls, RlsConfig};
 

@@ -14,8 +14,10 @@
 //! time steps is ever formed; the system is solved once by Cholesky (faer).
 
 use faer::linalg::matmul::matmul;
+use faer::linalg::matmul::triangular::{matmul as tri, BlockStructure as B};
 use faer::linalg::solvers::Solve;
-use faer::{Accum, Mat, MatRef, Par, Side};
+use faer::reborrow::ReborrowMut;
+use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
 
 use crate::config::non_negative;
 use crate::error::{Error, Result};
@@ -83,24 +85,32 @@ impl Ridge {
     }
 
     /// [`Ridge::add_columns`] with explicit parallelism. `ΦᵀΦ` is symmetric,
-    /// so only its lower triangle is updated (half the work).
+    /// so only its lower triangle is updated (half the work), as the two
+    /// parts of [`Ridge::parts`].
     pub(crate) fn add_columns_with(&mut self, phi: MatRef<'_, f64>, y: MatRef<'_, f64>, par: Par) {
-        use faer::linalg::matmul::triangular::{matmul as tri, BlockStructure as B};
-        let (lower, full) = (B::TriangularLower, B::Rectangular);
-        let xtx = self.xtx.as_mut();
-        tri(
-            xtx,
-            lower,
-            Accum::Add,
-            phi,
-            full,
-            phi.transpose(),
-            full,
-            1.0,
-            par,
-        );
-        matmul(self.xty.as_mut(), Accum::Add, phi, y.transpose(), 1.0, par);
+        let (mut left, mut right) = self.parts();
+        left.add(phi, par);
+        right.add(phi, y, par);
         self.samples += phi.ncols();
+    }
+
+    /// The lower triangle of `ΦᵀΦ` split at column `c ≈ F (1 − 1/√2)` into
+    /// two parts of about equal work that can be updated independently
+    /// (columns `0..c`; the triangle of rows and columns `c..F` with `ΦᵀY`).
+    /// Every update goes through them, so each sum is computed the same
+    /// way whichever thread adds a block. [`Ridge::count`] adds the samples.
+    pub(crate) fn parts(&mut self) -> (LeftPart<'_>, RightPart<'_>) {
+        let f = self.features();
+        let c = ((f as f64) * (1.0 - std::f64::consts::FRAC_1_SQRT_2)).round() as usize;
+        let (left, right) = self.xtx.as_mut().split_at_col_mut(c.min(f));
+        let right = right.subrows_mut(c.min(f), f - c.min(f));
+        let xty = self.xty.as_mut();
+        (LeftPart { xtx: left }, RightPart { xtx: right, xty })
+    }
+
+    /// Counts `n` samples added through [`Ridge::parts`].
+    pub(crate) fn count(&mut self, n: usize) {
+        self.samples += n;
     }
 
     /// Adds another accumulator's sums to this one.
@@ -148,6 +158,61 @@ impl Ridge {
             return Err(singular("non-finite solution"));
         }
         Ok(w)
+    }
+}
+
+/// Columns `0..c` of the lower triangle of `ΦᵀΦ` (`F × c`).
+pub(crate) struct LeftPart<'a> {
+    xtx: MatMut<'a, f64>,
+}
+
+impl LeftPart<'_> {
+    /// Adds the columns `phi` (`F × k`).
+    pub(crate) fn add(&mut self, phi: MatRef<'_, f64>, par: Par) {
+        let (f, c) = (self.xtx.nrows(), self.xtx.ncols());
+        let (top, bottom) = (phi.subrows(0, c), phi.subrows(c, f - c));
+        let (lower, full) = (B::TriangularLower, B::Rectangular);
+        let (head, tail) = self.xtx.rb_mut().split_at_row_mut(c);
+        tri(
+            head,
+            lower,
+            Accum::Add,
+            top,
+            full,
+            top.transpose(),
+            full,
+            1.0,
+            par,
+        );
+        matmul(tail, Accum::Add, bottom, top.transpose(), 1.0, par);
+    }
+}
+
+/// The lower triangle of rows and columns `c..F` of `ΦᵀΦ`, and `ΦᵀY`.
+pub(crate) struct RightPart<'a> {
+    xtx: MatMut<'a, f64>,
+    xty: MatMut<'a, f64>,
+}
+
+impl RightPart<'_> {
+    /// Adds the columns `phi` (`F × k`) and targets `y` (`m × k`).
+    pub(crate) fn add(&mut self, phi: MatRef<'_, f64>, y: MatRef<'_, f64>, par: Par) {
+        let n = self.xtx.nrows();
+        let bottom = phi.subrows(phi.nrows() - n, n);
+        let (lower, full) = (B::TriangularLower, B::Rectangular);
+        let t = bottom.transpose();
+        tri(
+            self.xtx.rb_mut(),
+            lower,
+            Accum::Add,
+            bottom,
+            full,
+            t,
+            full,
+            1.0,
+            par,
+        );
+        matmul(self.xty.rb_mut(), Accum::Add, phi, y.transpose(), 1.0, par);
     }
 }
 
