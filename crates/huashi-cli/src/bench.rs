@@ -184,8 +184,16 @@ fn ratios(case: &Case, huashi: &[Timing; 4], floor: &Timing) -> Vec<Ratio> {
     let ops = fwd.median_ms + dx.median_ms + dw.median_ms;
     vec![
         r("huashi forward", fwd.median_ms, case.targets[0]),
-        r("huashi forward+backward (autograd)", fb.median_ms, case.targets[1]),
-        r("huashi forward + input grad + weight grad (ops)", ops, case.targets[1]),
+        r(
+            "huashi forward+backward (autograd)",
+            fb.median_ms,
+            case.targets[1],
+        ),
+        r(
+            "huashi forward + input grad + weight grad (ops)",
+            ops,
+            case.targets[1],
+        ),
     ]
 }
 
