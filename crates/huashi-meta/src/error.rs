@@ -1,0 +1,44 @@
+//! The error type of this crate.
+
+/// Errors of `huashi-meta`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Second-order meta-gradients were requested but candle detaches
+    /// gradients on this thread.
+    #[error("second-order MAML needs candle to keep the graph of gradients: set the environment variable CANDLE_GRAD_DO_NOT_DETACH=1 before the first backward pass of this thread (or use first-order MAML); otherwise the meta-gradient would silently be first order")]
+    SecondOrderDisabled,
+    /// A configuration value is out of range.
+    #[error("invalid {what}: {value}")]
+    InvalidConfig {
+        /// The field.
+        what: &'static str,
+        /// The offending value, as text.
+        value: String,
+    },
+    /// A meta-batch without tasks.
+    #[error("the meta-batch is empty")]
+    EmptyMetaBatch,
+    /// Two parameter sets do not have the same names in the same order.
+    #[error("parameter sets differ: expected {expected:?}, got {got:?}")]
+    ParamMismatch {
+        /// The names of the reference set.
+        expected: Vec<String>,
+        /// The names of the other set.
+        got: Vec<String>,
+    },
+    /// An error from `huashi-net` (boxed: it is large).
+    #[error(transparent)]
+    Net(Box<huashi_net::Error>),
+    /// An error from candle.
+    #[error(transparent)]
+    Candle(#[from] candle_core::Error),
+}
+
+impl From<huashi_net::Error> for Error {
+    fn from(error: huashi_net::Error) -> Self {
+        Error::Net(Box::new(error))
+    }
+}
+
+/// `Result` with [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;

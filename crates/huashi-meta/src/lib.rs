@@ -1,0 +1,46 @@
+//! Meta-learning over functional models whose forward pass takes its
+//! parameters explicitly (`forward(&ParamSet, &Tensor)`).
+//!
+//! - [`Mlp`]: a functional multilayer perceptron with PyTorch-style
+//!   parameter names.
+//! - [`Sinusoid`]: the sinusoid regression task family of Finn, Abbeel &
+//!   Levine, *Model-Agnostic Meta-Learning for Fast Adaptation of Deep
+//!   Networks*, ICML 2017.
+//! - [`Maml`]: MAML with true second-order meta-gradients through any number
+//!   of inner steps, or first-order MAML; [`reptile_update`]: Reptile's outer
+//!   step (Nichol, Achiam & Schulman 2018) as [`ParamSet`] arithmetic.
+//!
+//! Second-order gradients need candle to keep the graph of gradients, which
+//! it does only when `CANDLE_GRAD_DO_NOT_DETACH` is set before the thread's
+//! first backward pass; [`Maml`] checks this and returns
+//! [`Error::SecondOrderDisabled`] instead of a silently first-order result.
+//!
+//! ```
+//! use candle_core::{DType, Device};
+//! use huashi_meta::{gradients, to_vars, Maml, Mlp, Sinusoid};
+//!
+//! std::env::set_var("CANDLE_GRAD_DO_NOT_DETACH", "1"); // before any backward
+//! let (mlp, params) = Mlp::new_with(&[1, 40, 40, 1], 0, DType::F32, &Device::Cpu)?;
+//! let (_vars, params) = to_vars(&params)?; // trainable
+//! let tasks = Sinusoid::new(0).meta_batch(0, 25, 10, 10, DType::F32, &Device::Cpu)?;
+//! let maml = Maml::default(); // α = 0.01, one inner step, second order
+//! let meta_loss = maml.meta_loss(&mlp, &params, &tasks)?;
+//! let meta_gradient = gradients(&params, &meta_loss.backward()?)?;
+//! assert_eq!(meta_gradient.len(), 6);
+//! # Ok::<(), huashi_meta::Error>(())
+//! ```
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod maml;
+pub mod mlp;
+pub mod params;
+pub mod rng;
+pub mod sinusoid;
+
+pub use error::{Error, Result};
+pub use huashi_net::ParamSet;
+pub use maml::{Functional, Loss, Maml};
+pub use mlp::Mlp;
+pub use params::{gradients, reptile_update, to_vars};
+pub use sinusoid::{Batch, Sinusoid, SinusoidTask, Task};

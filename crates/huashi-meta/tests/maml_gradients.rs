@@ -1,0 +1,168 @@
+//! MAML meta-gradients against central finite differences of the whole
+//! inner + outer computation (f64), first order against theory, and zero
+//! inner steps against the plain gradient.
+
+use candle_core::{DType, Device, Tensor};
+use huashi_meta::{gradients, to_vars, Maml, Mlp, ParamSet, Sinusoid, Task};
+
+fn enable_second_order() {
+    std::env::set_var("CANDLE_GRAD_DO_NOT_DETACH", "1");
+}
+
+fn setup(tasks: usize) -> (Mlp, ParamSet, Vec<Task>) {
+    let (mlp, params) = Mlp::new_with(&[1, 6, 5, 1], 11, DType::F64, &Device::Cpu).unwrap();
+    let tasks = Sinusoid::new(5)
+        .meta_batch(0, tasks, 5, 8, DType::F64, &Device::Cpu)
+        .unwrap();
+    (mlp, params, tasks)
+}
+
+fn config(steps: usize, first_order: bool) -> Maml {
+    Maml {
+        inner_lr: 0.05,
+        inner_steps: steps,
+        first_order,
+        ..Maml::default()
+    }
+}
+
+fn flat(set: &ParamSet) -> Vec<f64> {
+    set.iter()
+        .flat_map(|(_, t)| t.flatten_all().unwrap().to_vec1::<f64>().unwrap())
+        .collect()
+}
+
+/// The meta-gradient by backpropagation, flattened in parameter order.
+fn meta_gradient(maml: &Maml, mlp: &Mlp, params: &ParamSet, tasks: &[Task]) -> Vec<f64> {
+    let (_vars, set) = to_vars(params).unwrap();
+    let loss = maml.meta_loss(mlp, &set, tasks).unwrap();
+    flat(&gradients(&set, &loss.backward().unwrap()).unwrap())
+}
+
+/// Central finite differences of the meta-loss, step `h`.
+fn finite_differences(maml: &Maml, mlp: &Mlp, params: &ParamSet, tasks: &[Task]) -> Vec<f64> {
+    let h = 1e-5;
+    let mut out = Vec::new();
+    for (name, t) in params.iter() {
+        let base = t.flatten_all().unwrap().to_vec1::<f64>().unwrap();
+        for i in 0..base.len() {
+            let value = |delta: f64| {
+                let mut v = base.clone();
+                v[i] += delta;
+                let mut p = params.clone();
+                p.insert(name, Tensor::from_vec(v, t.shape(), t.device()).unwrap());
+                let loss = maml.meta_loss(mlp, &p, tasks).unwrap();
+                loss.to_scalar::<f64>().unwrap()
+            };
+            out.push((value(h) - value(-h)) / (2.0 * h));
+        }
+    }
+    out
+}
+
+fn relative_error(a: &[f64], b: &[f64]) -> f64 {
+    let diff: f64 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum();
+    let norm: f64 = b.iter().map(|y| y * y).sum();
+    (diff / norm).sqrt()
+}
+
+fn check_second_order(steps: usize) {
+    enable_second_order();
+    let (mlp, params, tasks) = setup(2);
+    let maml = config(steps, false);
+    let analytic = meta_gradient(&maml, &mlp, &params, &tasks);
+    let numeric = finite_differences(&maml, &mlp, &params, &tasks);
+    let error = relative_error(&analytic, &numeric);
+    eprintln!("{steps} steps: second-order error {error:e}");
+    assert!(error <= 1e-6, "{steps} steps: relative error {error:e}");
+    // First order is a different (approximate) gradient.
+    let first = meta_gradient(&config(steps, true), &mlp, &params, &tasks);
+    let gap = relative_error(&first, &numeric);
+    eprintln!("{steps} steps: first-order gap {gap:e}");
+    assert!(gap > 1e-4, "{steps} steps: first order too close ({gap:e})");
+}
+
+#[test]
+fn second_order_matches_finite_differences_one_step() {
+    check_second_order(1);
+}
+
+#[test]
+fn second_order_matches_finite_differences_two_steps() {
+    check_second_order(2);
+}
+
+#[test]
+fn first_order_is_the_gradient_at_the_adapted_parameters() {
+    enable_second_order();
+    let (mlp, params, tasks) = setup(1);
+    let maml = config(2, false);
+    // Overriding per call gives the first-order meta-gradient.
+    let (_vars, set) = to_vars(&params).unwrap();
+    let loss = maml.meta_loss_with(&mlp, &set, &tasks, true).unwrap();
+    let first = flat(&gradients(&set, &loss.backward().unwrap()).unwrap());
+    let adapted = maml
+        .adapt_with(&mlp, &params, &tasks[0].support, true)
+        .unwrap();
+    let (_vars, adapted) = to_vars(&adapted).unwrap();
+    let query = maml.task_loss(&mlp, &adapted, &tasks[0].query).unwrap();
+    let direct = flat(&gradients(&adapted, &query.backward().unwrap()).unwrap());
+    assert!(relative_error(&first, &direct) < 1e-12);
+    // Evaluation-time adaptation gives the same parameters, detached.
+    let detached = maml
+        .adapt_detached(&mlp, &params, &tasks[0].support)
+        .unwrap();
+    assert!(relative_error(&flat(&detached), &flat(&adapted)) < 1e-12);
+}
+
+#[test]
+fn zero_inner_steps_is_the_plain_gradient() {
+    enable_second_order();
+    let (mlp, params, tasks) = setup(1);
+    let maml = config(0, false);
+    let meta = meta_gradient(&maml, &mlp, &params, &tasks);
+    let (_vars, set) = to_vars(&params).unwrap();
+    let loss = maml.task_loss(&mlp, &set, &tasks[0].query).unwrap();
+    let plain = flat(&gradients(&set, &loss.backward().unwrap()).unwrap());
+    assert_eq!(meta, plain);
+    let adapted = maml.adapt(&mlp, &params, &tasks[0].support).unwrap();
+    assert_eq!(flat(&adapted), flat(&params));
+}
+
+#[test]
+fn empty_meta_batch_is_an_error() {
+    enable_second_order();
+    let (mlp, params, _) = setup(1);
+    let err = config(1, false).meta_loss(&mlp, &params, &[]);
+    assert!(matches!(err, Err(huashi_meta::Error::EmptyMetaBatch)));
+}
+
+#[test]
+fn head_only_adaptation_matches_finite_differences() {
+    enable_second_order();
+    let (mlp, params, tasks) = setup(2);
+    let head = vec!["layers.2.weight".to_string(), "layers.2.bias".to_string()];
+    let maml = Maml {
+        adapt_only: Some(head),
+        ..config(2, false)
+    };
+    let analytic = meta_gradient(&maml, &mlp, &params, &tasks);
+    let numeric = finite_differences(&maml, &mlp, &params, &tasks);
+    let error = relative_error(&analytic, &numeric);
+    assert!(error <= 1e-6, "head only: relative error {error:e}");
+    let adapted = maml.adapt(&mlp, &params, &tasks[0].support).unwrap();
+    for (name, t) in params.iter() {
+        let same = flat_one(t) == flat_one(adapted.get(name).unwrap());
+        assert_eq!(same, !name.starts_with("layers.2"), "{name}");
+    }
+    let bad = Maml {
+        adapt_only: Some(vec!["head.weight".into()]),
+        ..config(1, false)
+    };
+    let err = bad.adapt(&mlp, &params, &tasks[0].support);
+    assert!(matches!(err, Err(huashi_meta::Error::InvalidConfig { .. })));
+}
+
+fn flat_one(t: &Tensor) -> Vec<f64> {
+    t.flatten_all().unwrap().to_vec1::<f64>().unwrap()
+}
