@@ -55,6 +55,35 @@ impl Padding {
         }
     }
 
+    /// The rule split by axis for a k×1 then 1×k pair of convolutions: the
+    /// first keeps the rows' padding, the second the columns'. Zero padding
+    /// is a product of per-axis paddings, so the pair pads as the k×k would;
+    /// the 'same' rules resolve per stage and are returned unchanged.
+    pub fn split_axes(&self) -> (Padding, Padding) {
+        match *self {
+            Padding::Explicit {
+                top,
+                bottom,
+                left,
+                right,
+            } => (
+                Padding::Explicit {
+                    top,
+                    bottom,
+                    left: 0,
+                    right: 0,
+                },
+                Padding::Explicit {
+                    top: 0,
+                    bottom: 0,
+                    left,
+                    right,
+                },
+            ),
+            rule => (rule, rule),
+        }
+    }
+
     /// Resolves the rule into explicit `[top, bottom, left, right]` for an input.
     ///
     /// ```

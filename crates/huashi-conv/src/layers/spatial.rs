@@ -9,7 +9,6 @@
 
 use super::{to_candle, Conv2d, Conv2dConfig};
 use crate::error::Result;
-use crate::geometry::Padding;
 use candle_core::{Module, Tensor};
 use candle_nn::VarBuilder;
 
@@ -20,32 +19,6 @@ use candle_nn::VarBuilder;
 pub struct SpatiallySeparableConv2d {
     vertical: Conv2d,
     horizontal: Conv2d,
-}
-
-/// The per-axis halves of a padding rule.
-fn split_padding(padding: Padding) -> (Padding, Padding) {
-    match padding {
-        Padding::Explicit {
-            top,
-            bottom,
-            left,
-            right,
-        } => (
-            Padding::Explicit {
-                top,
-                bottom,
-                left: 0,
-                right: 0,
-            },
-            Padding::Explicit {
-                top: 0,
-                bottom: 0,
-                left,
-                right,
-            },
-        ),
-        rule => (rule, rule),
-    }
 }
 
 impl SpatiallySeparableConv2d {
@@ -59,7 +32,7 @@ impl SpatiallySeparableConv2d {
         config: Conv2dConfig,
         vb: VarBuilder,
     ) -> Result<Self> {
-        let (rows, cols) = split_padding(config.padding);
+        let (rows, cols) = config.padding.split_axes();
         let vertical_config = Conv2dConfig {
             stride: [config.stride[0], 1],
             dilation: [config.dilation[0], 1],

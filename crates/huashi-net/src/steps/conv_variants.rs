@@ -25,28 +25,7 @@ pub(crate) fn spatial_stages(layer: &Layer) -> [(usize, [usize; 2], Conv2dConfig
     else {
         unreachable!("only spatially separable layers reach spatial_stages")
     };
-    let (rows, cols) = match padding.0 {
-        Padding::Explicit {
-            top,
-            bottom,
-            left,
-            right,
-        } => (
-            Padding::Explicit {
-                top,
-                bottom,
-                left: 0,
-                right: 0,
-            },
-            Padding::Explicit {
-                top: 0,
-                bottom: 0,
-                left,
-                right,
-            },
-        ),
-        rule => (rule, rule),
-    };
+    let (rows, cols) = padding.0.split_axes();
     let vertical = Conv2dConfig {
         stride: [stride.0[0], 1],
         dilation: [dilation.0[0], 1],
