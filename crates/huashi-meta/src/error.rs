@@ -26,6 +26,9 @@ pub enum Error {
         /// The names of the other set.
         got: Vec<String>,
     },
+    /// An error of the few-shot data layer (loading, sampling, fetching).
+    #[error(transparent)]
+    Data(#[from] crate::fewshot::DataError),
     /// An error from `huashi-net` (boxed: it is large).
     #[error(transparent)]
     Net(Box<huashi_net::Error>),

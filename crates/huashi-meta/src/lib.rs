@@ -32,15 +32,25 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod fewshot;
+pub mod functional;
+pub mod learner;
+pub mod loss;
 pub mod maml;
 pub mod mlp;
 pub mod params;
 pub mod rng;
 pub mod sinusoid;
+pub mod task;
 
 pub use error::{Error, Result};
+pub use fewshot::DataError;
 pub use huashi_net::ParamSet;
-pub use maml::{Functional, Loss, Maml};
+pub use functional::{model_params, task_slice, tile_tasks, Functional, LR_PREFIX};
+pub use learner::{GraphMode, Learner};
+pub use loss::Loss;
+pub use maml::{Maml, MetaLoss};
 pub use mlp::Mlp;
 pub use params::{gradients, reptile_update, to_vars};
-pub use sinusoid::{Batch, Sinusoid, SinusoidTask, Task};
+pub use sinusoid::{Sinusoid, SinusoidTask};
+pub use task::{Batch, Task, TaskBatch};

@@ -19,45 +19,30 @@
 //! - **A subset** ([`Maml::adapt_only`]): only the named parameters take
 //!   inner steps (ANIL: the head only); all are meta-learned.
 //!
-//! Candle keeps gradients only for variables, so each inner step evaluates
-//! the model at `θₖ + zₖ` with `zₖ` a fresh zero variable: `∇_zₖ L = ∇_θₖ L`
-//! and the graph back to `θ` is intact.
+//! - **Meta-SGD** ([`Maml::per_parameter_lr`], Li et al. 2017): the inner
+//!   step is `θₖ₊₁ = θₖ − α ⊙ ∇L` with `α` a learned tensor per parameter,
+//!   stored in the same [`ParamSet`] as `lr.<name>` (see [`crate::meta_sgd`]).
+//!
+//! The whole meta-batch runs at once: `θ` is tiled along a task dimension
+//! ([`crate::tile_tasks`]) and the inner steps descend the **sum** of the
+//! task losses, whose gradient in each task's slice is that task's own
+//! gradient (see [`crate::Learner`] for how the graph is kept).
 
 use crate::error::{Error, Result};
-use crate::sinusoid::{Batch, Task};
-use candle_core::{Tensor, Var};
+use crate::functional::{model_params, task_slice, tile_tasks, Functional, LR_PREFIX};
+use crate::learner::{GraphMode, Learner};
+use crate::loss::Loss;
+use crate::task::{Batch, Task, TaskBatch};
+use candle_core::Tensor;
 use huashi_net::ParamSet;
-
-/// A model whose forward pass takes its parameters explicitly.
-pub trait Functional {
-    /// The output for input `x` computed with `params`.
-    fn forward(&self, params: &ParamSet, x: &Tensor) -> Result<Tensor>;
-}
-
-/// The task loss.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Loss {
-    /// Mean squared error over all elements (regression, as for sinusoids).
-    #[default]
-    Mse,
-}
-
-impl Loss {
-    /// The scalar loss of `prediction` against `target`.
-    pub fn compute(&self, prediction: &Tensor, target: &Tensor) -> Result<Tensor> {
-        match self {
-            Loss::Mse => Ok((prediction - target)?.sqr()?.mean_all()?),
-        }
-    }
-}
 
 /// MAML's configuration: inner learning rate `α`, number of inner steps, and
 /// whether the meta-gradient is first order (overridable per call with the
 /// `_with` methods).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Maml {
-    /// Inner learning rate `α` (0.01 for sinusoids in the paper).
+    /// Inner learning rate `α` (0.01 for sinusoids in the paper; the
+    /// initial value of every rate under Meta-SGD).
     pub inner_lr: f64,
     /// Inner gradient steps per task (1 in the paper's sinusoid training).
     pub inner_steps: usize,
@@ -70,6 +55,8 @@ pub struct Maml {
     /// `Some(vec!["layers.2.weight".into(), "layers.2.bias".into()])`; the
     /// other parameters are shared across tasks and still meta-learned.
     pub adapt_only: Option<Vec<String>>,
+    /// Meta-SGD: use the learned rates `lr.<name>` of the parameter set.
+    pub per_parameter_lr: bool,
 }
 
 impl Default for Maml {
@@ -81,8 +68,20 @@ impl Default for Maml {
             first_order: false,
             loss: Loss::Mse,
             adapt_only: None,
+            per_parameter_lr: false,
         }
     }
+}
+
+/// The meta-loss of a task batch with what was computed on the way.
+#[derive(Debug, Clone)]
+pub struct MetaLoss {
+    /// The mean query loss over the tasks (call `.backward()` on it).
+    pub loss: Tensor,
+    /// The query loss of each task, `(T,)`.
+    pub per_task: Tensor,
+    /// The adapted model's query predictions, `(T, B, …)`.
+    pub prediction: Tensor,
 }
 
 impl Maml {
@@ -94,11 +93,7 @@ impl Maml {
                 value: self.inner_lr.to_string(),
             });
         }
-        if self
-            .adapt_only
-            .as_ref()
-            .is_some_and(|names| names.is_empty())
-        {
+        if self.adapt_only.as_ref().is_some_and(|n| n.is_empty()) {
             return Err(Error::InvalidConfig {
                 what: "adapted parameter subset (empty)",
                 value: "[]".into(),
@@ -107,14 +102,24 @@ impl Maml {
         Ok(())
     }
 
-    /// Checks that every name in [`Maml::adapt_only`] is in `params`.
-    fn check_subset(&self, params: &ParamSet) -> Result<()> {
+    /// Checks the subset and (under Meta-SGD) the rates against `params`.
+    fn check_params(&self, params: &ParamSet) -> Result<()> {
         for name in self.adapt_only.iter().flatten() {
             if params.get(name).is_none() {
                 return Err(Error::InvalidConfig {
                     what: "adapted parameter (not in the parameter set)",
                     value: name.clone(),
                 });
+            }
+        }
+        if self.per_parameter_lr {
+            for (name, _) in model_params(params).iter().filter(|(n, _)| self.adapts(n)) {
+                if params.get(&format!("{LR_PREFIX}{name}")).is_none() {
+                    return Err(Error::InvalidConfig {
+                        what: "Meta-SGD learning rate (missing from the parameter set)",
+                        value: format!("{LR_PREFIX}{name}"),
+                    });
+                }
             }
         }
         Ok(())
@@ -127,33 +132,57 @@ impl Maml {
             .is_none_or(|names| names.iter().any(|n| n == name))
     }
 
-    fn prepare(&self, first_order: bool) -> Result<()> {
+    fn mode(&self, first_order: bool) -> Result<GraphMode> {
         self.check()?;
-        if !first_order && self.inner_steps > 0 && !huashi_conv::second_order_enabled() {
+        if first_order || self.inner_steps == 0 {
+            return Ok(GraphMode::FirstOrder);
+        }
+        if !huashi_conv::second_order_enabled() {
             return Err(Error::SecondOrderDisabled);
         }
-        Ok(())
+        Ok(GraphMode::SecondOrder)
     }
 
-    /// The task loss of `model` with `params` on `batch`.
-    pub fn task_loss<M: Functional>(
-        &self,
-        model: &M,
-        params: &ParamSet,
-        batch: &Batch,
-    ) -> Result<Tensor> {
-        self.loss
-            .compute(&model.forward(params, &batch.x)?, &batch.y)
+    fn learner(&self, params: &ParamSet, tasks: usize, mode: GraphMode) -> Result<Learner> {
+        self.check_params(params)?;
+        let mut start = tile_tasks(&model_params(params), tasks)?;
+        let mut rates = params.clone();
+        if mode == GraphMode::Detached {
+            start = start.map(|_, t| Ok(t.detach()))?;
+            rates = rates.map(|_, t| Ok(t.detach()))?;
+        }
+        let rates = self.per_parameter_lr.then_some(&rates);
+        Learner::new(start, |n| self.adapts(n), rates, self.inner_lr, mode)
     }
 
-    /// `inner_steps` steps of gradient descent on `support` from `params`,
-    /// keeping the graph back to `params` (unless first order).
-    pub fn adapt<M: Functional>(
+    /// learn2learn's `maml.clone()`: a [`Learner`] for `tasks` tasks whose
+    /// steps keep the graph back to `params` (second order unless
+    /// [`Maml::first_order`]).
+    pub fn clone_learner(&self, params: &ParamSet, tasks: usize) -> Result<Learner> {
+        let mode = self.mode(self.first_order)?;
+        self.learner(params, tasks, mode)
+    }
+
+    /// The task-batched parameters after `inner_steps` steps on the
+    /// task-batched `support` (`x` is `(T, B, …)`).
+    pub fn adapt_tasks<M: Functional>(
         &self,
         model: &M,
         params: &ParamSet,
         support: &Batch,
+        mode: GraphMode,
     ) -> Result<ParamSet> {
+        let mut learner = self.learner(params, support.x.dim(0)?, mode)?;
+        for _ in 0..self.inner_steps {
+            let prediction = learner.forward(model, &support.x)?;
+            learner.adapt(&self.loss.summed(&prediction, &support.y)?)?;
+        }
+        Ok(learner.into_params())
+    }
+
+    /// One task: the parameters after `inner_steps` steps on `support`
+    /// (without a task dimension), keeping the graph back to `params`.
+    pub fn adapt<M: Functional>(&self, model: &M, params: &ParamSet, support: &Batch) -> Result<ParamSet> {
         self.adapt_with(model, params, support, self.first_order)
     }
 
@@ -165,14 +194,13 @@ impl Maml {
         support: &Batch,
         first_order: bool,
     ) -> Result<ParamSet> {
-        self.prepare(first_order)?;
-        self.check_subset(params)?;
-        self.inner_loop(model, params.clone(), support, first_order, false)
+        let mode = self.mode(first_order)?;
+        let support = single(support)?;
+        task_slice(&self.adapt_tasks(model, params, &support, mode)?, 0)
     }
 
-    /// Evaluation-time adaptation: the same steps, but no graph is built or
-    /// kept (the result is detached), so memory does not grow with the
-    /// number of test tasks.
+    /// Evaluation-time adaptation of one task: the same steps, but no graph
+    /// is kept, so memory does not grow with the number of test tasks.
     pub fn adapt_detached<M: Functional>(
         &self,
         model: &M,
@@ -180,65 +208,22 @@ impl Maml {
         support: &Batch,
     ) -> Result<ParamSet> {
         self.check()?;
-        self.check_subset(params)?;
-        let start = params.map(|_, t| Ok(t.detach()))?;
-        self.inner_loop(model, start, support, true, true)
+        let adapted = self.adapt_tasks(model, params, &single(support)?, GraphMode::Detached)?;
+        task_slice(&adapted, 0)
     }
 
-    fn inner_loop<M: Functional>(
-        &self,
-        model: &M,
-        mut current: ParamSet,
-        support: &Batch,
-        first_order: bool,
-        detach_all: bool,
-    ) -> Result<ParamSet> {
-        for _ in 0..self.inner_steps {
-            let mut shifted = ParamSet::new();
-            let mut zeros = Vec::with_capacity(current.len());
-            for (name, t) in current.iter() {
-                if self.adapts(name) {
-                    let z = Var::zeros(t.shape(), t.dtype(), t.device())?;
-                    shifted.insert(name, t.broadcast_add(z.as_tensor())?);
-                    zeros.push(Some(z));
-                } else {
-                    shifted.insert(name, t.clone());
-                    zeros.push(None);
-                }
-            }
-            let grads = self.task_loss(model, &shifted, support)?.backward()?;
-            let mut next = ParamSet::new();
-            for ((name, t), z) in current.iter().zip(&zeros) {
-                // A parameter not adapted, or that the loss does not depend
-                // on, is kept unchanged.
-                let updated = match z.as_ref().and_then(|z| grads.get(z.as_tensor())) {
-                    Some(g) if first_order => (t - g.detach().affine(self.inner_lr, 0.0)?)?,
-                    Some(g) => (t - g.affine(self.inner_lr, 0.0)?)?,
-                    None => t.clone(),
-                };
-                next.insert(
-                    name,
-                    if detach_all {
-                        updated.detach()
-                    } else {
-                        updated
-                    },
-                );
-            }
-            current = next;
-        }
-        Ok(current)
+    /// The loss of `model` with one task's `params` on `batch`.
+    pub fn task_loss<M: Functional>(&self, model: &M, params: &ParamSet, batch: &Batch) -> Result<Tensor> {
+        let prediction = model.forward_one(params, &batch.x)?;
+        self.loss
+            .mean(&prediction.unsqueeze(0)?, &batch.y.unsqueeze(0)?)
     }
 
     /// The meta-loss `1/n Σᵢ L_query,i(adapt(θ, support_i))` over `tasks`;
     /// `.backward()` on it gives the meta-gradient at the tensors of
-    /// `params` (make them [`Var`]s, e.g. with [`crate::to_vars`]).
-    pub fn meta_loss<M: Functional>(
-        &self,
-        model: &M,
-        params: &ParamSet,
-        tasks: &[Task],
-    ) -> Result<Tensor> {
+    /// `params` (make them [`candle_core::Var`]s, e.g. with
+    /// [`crate::to_vars`]).
+    pub fn meta_loss<M: Functional>(&self, model: &M, params: &ParamSet, tasks: &[Task]) -> Result<Tensor> {
         self.meta_loss_with(model, params, tasks, self.first_order)
     }
 
@@ -250,19 +235,40 @@ impl Maml {
         tasks: &[Task],
         first_order: bool,
     ) -> Result<Tensor> {
-        if tasks.is_empty() {
-            return Err(Error::EmptyMetaBatch);
-        }
-        let mut total: Option<Tensor> = None;
-        for task in tasks {
-            let adapted = self.adapt_with(model, params, &task.support, first_order)?;
-            let loss = self.task_loss(model, &adapted, &task.query)?;
-            total = Some(match total {
-                None => loss,
-                Some(sum) => (sum + loss)?,
-            });
-        }
-        let total = total.ok_or(Error::EmptyMetaBatch)?;
-        Ok(total.affine(1.0 / tasks.len() as f64, 0.0)?)
+        let batch = TaskBatch::stack(tasks)?;
+        Ok(self.meta_loss_batch(model, params, &batch, first_order)?.loss)
     }
+
+    /// The meta-loss of a stacked task batch, with the per-task losses and
+    /// the query predictions.
+    pub fn meta_loss_batch<M: Functional>(
+        &self,
+        model: &M,
+        params: &ParamSet,
+        batch: &TaskBatch,
+        first_order: bool,
+    ) -> Result<MetaLoss> {
+        let mode = self.mode(first_order)?;
+        let adapted = self.adapt_tasks(model, params, &batch.support, mode)?;
+        self.query_loss(model, &adapted, &batch.query)
+    }
+
+    /// The query losses of task-batched `adapted` parameters.
+    pub fn query_loss<M: Functional>(&self, model: &M, adapted: &ParamSet, query: &Batch) -> Result<MetaLoss> {
+        let prediction = model.forward(adapted, &query.x)?;
+        let per_task = self.loss.per_task(&prediction, &query.y)?;
+        Ok(MetaLoss {
+            loss: per_task.mean_all()?,
+            per_task,
+            prediction,
+        })
+    }
+}
+
+/// One task's batch with a task dimension of 1.
+fn single(batch: &Batch) -> Result<Batch> {
+    Ok(Batch {
+        x: batch.x.unsqueeze(0)?,
+        y: batch.y.unsqueeze(0)?,
+    })
 }

@@ -8,7 +8,7 @@
 //! `[−1/√fan_in, 1/√fan_in]`, each tensor from its own seeded stream.
 
 use crate::error::{Error, Result};
-use crate::maml::Functional;
+use crate::functional::Functional;
 use crate::rng::Rng;
 use candle_core::{DType, Device, Tensor};
 use huashi_net::ParamSet;
@@ -81,15 +81,17 @@ impl Mlp {
             .collect()
     }
 
-    /// The output `(batch, sizes.last())` for an input `(batch, sizes[0])`,
-    /// computed with `params` (the initial ones or adapted ones).
+    /// The task-batched output `(T, B, sizes.last())` for an input
+    /// `(T, B, sizes[0])`, with parameters carrying the task dimension
+    /// (weights `(T, out, in)`, biases `(T, out)`): one batched matmul per
+    /// layer for the whole meta-batch.
     pub fn forward(&self, params: &ParamSet, x: &Tensor) -> Result<Tensor> {
         let layers = self.sizes.len() - 1;
         let mut h = x.clone();
         for i in 0..layers {
             let w = params.require(&format!("layers.{i}.weight"))?;
             let b = params.require(&format!("layers.{i}.bias"))?;
-            h = h.matmul(&w.t()?)?.broadcast_add(b)?;
+            h = h.matmul(&w.transpose(1, 2)?)?.broadcast_add(&b.unsqueeze(1)?)?;
             if i + 1 < layers {
                 h = h.relu()?;
             }
@@ -117,7 +119,7 @@ mod tests {
         assert_eq!(params.get("layers.1.weight").unwrap().dims(), &[40, 40]);
         assert_eq!(params.numel(), 40 + 40 + 1600 + 40 + 40 + 1);
         let x = Tensor::zeros((5, 1), DType::F32, &Device::Cpu).unwrap();
-        assert_eq!(mlp.forward(&params, &x).unwrap().dims(), &[5, 1]);
+        assert_eq!(mlp.forward_one(&params, &x).unwrap().dims(), &[5, 1]);
         let bound = params.get("layers.1.weight").unwrap().abs().unwrap();
         let max = bound.max_all().unwrap().to_scalar::<f32>().unwrap();
         assert!(max <= 1.0 / 40f32.sqrt());

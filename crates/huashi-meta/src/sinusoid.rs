@@ -8,26 +8,8 @@
 
 use crate::error::{Error, Result};
 use crate::rng::Rng;
+use crate::task::{Batch, Task};
 use candle_core::{DType, Device, Tensor};
-
-/// Inputs and targets of one set: `x` and `y` of shape `(points, 1)`.
-#[derive(Debug, Clone)]
-pub struct Batch {
-    /// Inputs.
-    pub x: Tensor,
-    /// Targets.
-    pub y: Tensor,
-}
-
-/// A task's support set (used to adapt) and query set (used to evaluate the
-/// adapted model).
-#[derive(Debug, Clone)]
-pub struct Task {
-    /// The K-shot support set.
-    pub support: Batch,
-    /// The query set.
-    pub query: Batch,
-}
 
 /// One sinusoid `y = amplitude · sin(x − phase)`.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -1,0 +1,152 @@
+//! [`Learner`]: learn2learn's `clone()` / `adapt(loss)` surface.
+//!
+//! A learner holds task-batched parameters `θₖ` (graph-connected to the
+//! meta-parameters `θ`) and evaluates the model at `θₖ + zₖ`, where `zₖ` is a
+//! fresh zero [`Var`]: candle keeps gradients only for variables, and
+//! `∇_zₖ L = ∇_θₖ L`. [`Learner::adapt`] takes one step
+//! `θₖ₊₁ = θₖ − α ⊙ ∇_θₖ L` — with the gradient's own graph kept (second
+//! order), detached (first order), or with everything detached (evaluation:
+//! no graph grows with the number of test tasks).
+//!
+//! ```
+//! use candle_core::{DType, Device};
+//! use huashi_meta::{Functional, Maml, Mlp, Sinusoid, TaskBatch};
+//!
+//! std::env::set_var("CANDLE_GRAD_DO_NOT_DETACH", "1"); // before any backward
+//! let (mlp, params) = Mlp::new_with(&[1, 40, 40, 1], 0, DType::F32, &Device::Cpu)?;
+//! let tasks = Sinusoid::new(0).meta_batch(0, 4, 10, 10, DType::F32, &Device::Cpu)?;
+//! let batch = TaskBatch::stack(&tasks)?;
+//! let maml = Maml::default();
+//! let mut learner = maml.clone_learner(&params, batch.tasks())?;
+//! let support_loss = maml.loss.summed(&learner.forward(&mlp, &batch.support.x)?, &batch.support.y)?;
+//! learner.adapt(&support_loss)?;
+//! let query_loss = maml.loss.mean(&learner.forward(&mlp, &batch.query.x)?, &batch.query.y)?;
+//! # let _ = query_loss;
+//! # Ok::<(), huashi_meta::Error>(())
+//! ```
+
+use crate::error::Result;
+use crate::functional::{Functional, LR_PREFIX};
+use candle_core::{Tensor, Var};
+use huashi_net::ParamSet;
+
+/// How a [`Learner`] keeps the graph of its steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GraphMode {
+    /// Second order: the inner gradients keep their graph.
+    SecondOrder,
+    /// First order: the inner gradients are detached, the path from `θ`
+    /// through the updates is kept (FOMAML).
+    FirstOrder,
+    /// Evaluation: every step's result is detached (no graph grows).
+    Detached,
+}
+
+/// Task-batched parameters being adapted (see the module docs).
+#[derive(Debug)]
+pub struct Learner {
+    current: ParamSet,
+    shifted: ParamSet,
+    zeros: Vec<Option<Var>>,
+    rates: Vec<Option<Tensor>>,
+    inner_lr: f64,
+    mode: GraphMode,
+}
+
+impl Learner {
+    /// A learner from task-batched `current` parameters; `adapts(name)` says
+    /// which are adapted, `rates` holds Meta-SGD's per-parameter learning
+    /// rates (`lr.<name>`, without the task dimension) when present.
+    pub(crate) fn new(
+        current: ParamSet,
+        adapts: impl Fn(&str) -> bool,
+        rates: Option<&ParamSet>,
+        inner_lr: f64,
+        mode: GraphMode,
+    ) -> Result<Learner> {
+        let rates = current
+            .names()
+            .map(|name| rates.and_then(|r| r.get(&format!("{LR_PREFIX}{name}")).cloned()))
+            .collect();
+        let adapted: Vec<bool> = current.names().map(adapts).collect();
+        let mut learner = Learner {
+            current,
+            shifted: ParamSet::new(),
+            zeros: Vec::new(),
+            rates,
+            inner_lr,
+            mode,
+        };
+        learner.shift(&adapted)?;
+        Ok(learner)
+    }
+
+    /// `shifted = current + z` with fresh zero variables for adapted entries.
+    fn shift(&mut self, adapted: &[bool]) -> Result<()> {
+        let mut shifted = ParamSet::new();
+        let mut zeros = Vec::with_capacity(self.current.len());
+        for ((name, t), &adapt) in self.current.iter().zip(adapted) {
+            if adapt {
+                let z = Var::zeros(t.shape(), t.dtype(), t.device())?;
+                shifted.insert(name, (t + z.as_tensor())?);
+                zeros.push(Some(z));
+            } else {
+                shifted.insert(name, t.clone());
+                zeros.push(None);
+            }
+        }
+        self.shifted = shifted;
+        self.zeros = zeros;
+        Ok(())
+    }
+
+    /// The parameters a forward pass should use now.
+    pub fn params(&self) -> &ParamSet {
+        &self.shifted
+    }
+
+    /// The model's output on the task-batched input `x` with these
+    /// parameters.
+    pub fn forward<M: Functional>(&self, model: &M, x: &Tensor) -> Result<Tensor> {
+        model.forward(&self.shifted, x)
+    }
+
+    /// One inner step on `loss` (for a task batch: the **sum** of the task
+    /// losses, so each task's slice gets its own gradient). A parameter the
+    /// loss does not depend on is kept.
+    pub fn adapt(&mut self, loss: &Tensor) -> Result<()> {
+        let grads = loss.backward()?;
+        let mut next = ParamSet::new();
+        let mut adapted = Vec::with_capacity(self.zeros.len());
+        for (((name, t), z), rate) in self.current.iter().zip(&self.zeros).zip(&self.rates) {
+            adapted.push(z.is_some());
+            let gradient = z.as_ref().and_then(|z| grads.get(z.as_tensor()));
+            let updated = match gradient {
+                None => t.clone(),
+                Some(g) => {
+                    let g = match self.mode {
+                        GraphMode::SecondOrder => g.clone(),
+                        _ => g.detach(),
+                    };
+                    let step = match rate {
+                        Some(rate) => g.broadcast_mul(rate)?,
+                        None => g.affine(self.inner_lr, 0.0)?,
+                    };
+                    (t - step)?
+                }
+            };
+            let updated = match self.mode {
+                GraphMode::Detached => updated.detach(),
+                _ => updated,
+            };
+            next.insert(name, updated);
+        }
+        self.current = next;
+        self.shift(&adapted)
+    }
+
+    /// The adapted task-batched parameters (without the zero shifts).
+    pub fn into_params(self) -> ParamSet {
+        self.current
+    }
+}
