@@ -26,9 +26,40 @@ pub enum Error {
         /// The names of the other set.
         got: Vec<String>,
     },
+    /// A checkpoint's parameters do not fit the model.
+    #[error("checkpoint does not fit the model: parameter {name} expected {expected}, found {found}")]
+    CheckpointMismatch {
+        /// The parameter.
+        name: String,
+        /// What the model expects (a shape, or "absent").
+        expected: String,
+        /// What the checkpoint holds (a shape, or "missing").
+        found: String,
+    },
+    /// A malformed, foreign or unreadable checkpoint.
+    #[error("bad checkpoint {path}: {reason}")]
+    Checkpoint {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Training produced NaN or Inf.
+    #[error("training diverged at iteration {iteration}: the {what} is {value} (try a smaller learning rate)")]
+    NonFinite {
+        /// The iteration (0-based).
+        iteration: u64,
+        /// What was not finite.
+        what: &'static str,
+        /// Its value.
+        value: f64,
+    },
     /// An error of the few-shot data layer (loading, sampling, fetching).
     #[error(transparent)]
     Data(#[from] crate::fewshot::DataError),
+    /// An error from `huashi-conv` (convolution geometry or kernels).
+    #[error(transparent)]
+    Conv(#[from] huashi_conv::Error),
     /// An error from `huashi-net` (boxed: it is large).
     #[error(transparent)]
     Net(Box<huashi_net::Error>),

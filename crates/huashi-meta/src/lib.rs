@@ -31,19 +31,40 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod adam;
+pub mod algorithm;
+pub mod checkpoint;
+pub mod cnn;
 pub mod error;
+pub mod eval;
 pub mod fewshot;
 pub mod functional;
 pub mod learner;
 pub mod loss;
 pub mod maml;
+pub mod meta_sgd;
 pub mod mlp;
+pub mod model;
 pub mod params;
+pub mod protonet;
+pub mod reptile;
 pub mod rng;
+pub mod sampler;
 pub mod sinusoid;
 pub mod task;
+pub mod tasks;
+pub mod train;
 
+pub use adam::Adam;
+pub use algorithm::{Algorithm, Hyper, LossKind};
+pub use checkpoint::RunSpec;
+pub use cnn::{ConvNet, ConvNetConfig};
 pub use error::{Error, Result};
+pub use eval::{evaluate, Estimate, EvalReport};
+pub use model::{MetaModel, ModelSpec};
+pub use sampler::{task_batch, SinusoidSampler, TaskSampler};
+pub use tasks::{PoolSampler, TaskSources, TaskSpec};
+pub use train::{Record, StepReport, TrainState, Trainer};
 pub use fewshot::DataError;
 pub use huashi_net::ParamSet;
 pub use functional::{model_params, task_slice, tile_tasks, Functional, LR_PREFIX};
@@ -52,5 +73,7 @@ pub use loss::Loss;
 pub use maml::{Maml, MetaLoss};
 pub use mlp::Mlp;
 pub use params::{gradients, reptile_update, to_vars};
+pub use protonet::ProtoNet;
+pub use reptile::Reptile;
 pub use sinusoid::{Sinusoid, SinusoidTask};
 pub use task::{Batch, Task, TaskBatch};

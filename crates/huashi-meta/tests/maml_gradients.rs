@@ -3,7 +3,10 @@
 //! inner steps against the plain gradient.
 
 use candle_core::{DType, Device, Tensor};
-use huashi_meta::{gradients, to_vars, Maml, Mlp, ParamSet, Sinusoid, Task};
+use huashi_meta::{
+    gradients, to_vars, ConvNet, ConvNetConfig, Functional, Loss, Maml, Mlp, ParamSet, Sinusoid,
+    Task,
+};
 
 fn enable_second_order() {
     std::env::set_var("CANDLE_GRAD_DO_NOT_DETACH", "1");
@@ -33,14 +36,19 @@ fn flat(set: &ParamSet) -> Vec<f64> {
 }
 
 /// The meta-gradient by backpropagation, flattened in parameter order.
-fn meta_gradient(maml: &Maml, mlp: &Mlp, params: &ParamSet, tasks: &[Task]) -> Vec<f64> {
+fn meta_gradient<M: Functional>(maml: &Maml, mlp: &M, params: &ParamSet, tasks: &[Task]) -> Vec<f64> {
     let (_vars, set) = to_vars(params).unwrap();
     let loss = maml.meta_loss(mlp, &set, tasks).unwrap();
     flat(&gradients(&set, &loss.backward().unwrap()).unwrap())
 }
 
 /// Central finite differences of the meta-loss, step `h`.
-fn finite_differences(maml: &Maml, mlp: &Mlp, params: &ParamSet, tasks: &[Task]) -> Vec<f64> {
+fn finite_differences<M: Functional>(
+    maml: &Maml,
+    mlp: &M,
+    params: &ParamSet,
+    tasks: &[Task],
+) -> Vec<f64> {
     let h = 1e-5;
     let mut out = Vec::new();
     for (name, t) in params.iter() {
@@ -165,4 +173,87 @@ fn head_only_adaptation_matches_finite_differences() {
 
 fn flat_one(t: &Tensor) -> Vec<f64> {
     t.flatten_all().unwrap().to_vec1::<f64>().unwrap()
+}
+
+/// Two 2-way 2-shot tasks of random 8×8 images for a small f64 CNN.
+fn cnn_setup(ways: usize) -> (ConvNet, ParamSet, Vec<Task>) {
+    let config = ConvNetConfig {
+        in_channels: 1,
+        hidden: 3,
+        blocks: 2,
+        outputs: Some(ways),
+    };
+    let (net, params) = ConvNet::new(config, 4, DType::F64, &Device::Cpu).unwrap();
+    let labels = |per_class: usize| -> Tensor {
+        let y: Vec<u32> = (0..ways as u32)
+            .flat_map(|c| std::iter::repeat_n(c, per_class))
+            .collect();
+        Tensor::new(y, &Device::Cpu).unwrap()
+    };
+    let batch = |per_class: usize| -> huashi_meta::Batch {
+        let n = ways * per_class;
+        let x = Tensor::rand(0f64, 1.0, (n, 1, 8, 8), &Device::Cpu).unwrap();
+        huashi_meta::Batch {
+            x,
+            y: labels(per_class),
+        }
+    };
+    let tasks = (0..2)
+        .map(|_| Task {
+            support: batch(2),
+            query: batch(3),
+        })
+        .collect();
+    (net, params, tasks)
+}
+
+fn check_cnn(steps: usize) {
+    enable_second_order();
+    let (net, params, tasks) = cnn_setup(2);
+    let maml = Maml {
+        inner_lr: 0.5,
+        inner_steps: steps,
+        loss: Loss::CrossEntropy,
+        ..Maml::default()
+    };
+    let analytic = meta_gradient(&maml, &net, &params, &tasks);
+    let numeric = finite_differences(&maml, &net, &params, &tasks);
+    let error = relative_error(&analytic, &numeric);
+    eprintln!("CNN, {steps} steps: second-order error {error:e}");
+    assert!(error <= 1e-6, "CNN {steps} steps: relative error {error:e}");
+    let first = meta_gradient(&Maml { first_order: true, ..maml }, &net, &params, &tasks);
+    let gap = relative_error(&first, &numeric);
+    eprintln!("CNN, {steps} steps: first-order gap {gap:e}");
+    assert!(gap > 1e-4, "CNN {steps} steps: first order too close ({gap:e})");
+}
+
+#[test]
+fn cnn_second_order_matches_finite_differences_one_step() {
+    check_cnn(1);
+}
+
+#[test]
+fn cnn_second_order_matches_finite_differences_two_steps() {
+    check_cnn(2);
+}
+
+#[test]
+fn meta_sgd_rates_get_exact_gradients() {
+    enable_second_order();
+    let (mlp, params, tasks) = setup(2);
+    let params = huashi_meta::meta_sgd::with_learning_rates(&params, 0.05).unwrap();
+    let maml = Maml {
+        per_parameter_lr: true,
+        ..config(2, false)
+    };
+    let analytic = meta_gradient(&maml, &mlp, &params, &tasks);
+    let numeric = finite_differences(&maml, &mlp, &params, &tasks);
+    let error = relative_error(&analytic, &numeric);
+    eprintln!("Meta-SGD: error {error:e}");
+    assert!(error <= 1e-6, "Meta-SGD: relative error {error:e}");
+    // With every rate equal to α, Meta-SGD's loss is MAML's.
+    let plain = config(2, false).meta_loss(&mlp, &params, &tasks).unwrap();
+    let learned = maml.meta_loss(&mlp, &params, &tasks).unwrap();
+    let (a, b) = (plain.to_scalar::<f64>().unwrap(), learned.to_scalar::<f64>().unwrap());
+    assert!((a - b).abs() < 1e-14, "{a} vs {b}");
 }
