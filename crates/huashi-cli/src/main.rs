@@ -13,6 +13,7 @@ mod alloc;
 mod bench;
 mod bench_cases;
 mod compare;
+mod data_fetch;
 mod erf;
 mod esn;
 mod esn_bench;
@@ -22,6 +23,10 @@ mod esn_forecast;
 mod esn_search;
 mod esn_search_cmd;
 mod factorize;
+mod meta;
+mod meta_eval;
+mod meta_plot;
+mod meta_train;
 mod naive;
 mod net_model;
 mod plot;
@@ -90,6 +95,13 @@ enum Command {
     /// initialisations as a PNG heatmap, with the radius holding 95 % of the
     /// gradient mass and a Gaussian σ beside the theoretical field.
     Erf(erf::ErfArgs),
+    /// Meta-learning: train MAML, first-order MAML, Reptile, ANIL, Meta-SGD or
+    /// Prototypical Networks on sinusoids or few-shot Omniglot, and evaluate.
+    #[command(subcommand)]
+    Meta(meta::MetaCommand),
+    /// Data sets: download those too large to embed (`data fetch omniglot`).
+    #[command(subcommand)]
+    Data(data_fetch::DataCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,6 +152,8 @@ fn run() -> anyhow::Result<()> {
         Command::Summary(args) => summary::run(&args),
         Command::Rf(args) => rf::run(&args),
         Command::Erf(args) => erf::run(&args),
+        Command::Meta(command) => meta::run(&command),
+        Command::Data(command) => data_fetch::run(&command),
     }
 }
 

@@ -8,7 +8,11 @@
 //! **Batch normalisation uses the statistics of the current batch** at
 //! meta-train and at meta-test time, per task, exactly as the MAML
 //! reference code does (no running averages): `x̂ = (x − μ_B) / √(σ²_B + ε)`,
-//! `ε = 1e-5`, then `γ x̂ + β`.
+//! `ε = 1e-5`, then `γ x̂ + β`. The convolutions have no bias: with batch
+//! statistics a bias is subtracted again by `μ_B` (its gradient is exactly
+//! zero), so it would only cost time. The per-channel factor
+//! `γ / √(σ²_B + ε)` is formed on the small statistics tensor, so each block
+//! makes only a handful of passes over its feature map.
 //!
 //! The meta-batch runs as **one grouped convolution per block**: the input
 //! `(T, B, C, H, W)` is laid out as `(B, T·C, H, W)` and each task's weights
@@ -17,7 +21,7 @@
 //! are statistics per task and channel.
 //!
 //! Initialisation as learn2learn's `maml_init_`: Xavier-uniform weights
-//! (convolutions and head), zero biases, `γ = 1`, `β = 0`.
+//! (convolutions and head), zero head bias, `γ = 1`, `β = 0`.
 
 use crate::error::{Error, Result};
 use crate::functional::Functional;
@@ -89,7 +93,6 @@ impl ConvNet {
             let w = xavier(&[c.hidden, cin, 3, 3], cin * 9, c.hidden * 9)?;
             params.insert(format!("blocks.{block}.conv.weight"), w);
             let zeros = Tensor::zeros(c.hidden, dtype, device)?;
-            params.insert(format!("blocks.{block}.conv.bias"), zeros.clone());
             params.insert(format!("blocks.{block}.bn.weight"), zeros.ones_like()?);
             params.insert(format!("blocks.{block}.bn.bias"), zeros);
         }
@@ -115,22 +118,23 @@ impl ConvNet {
             .with_stride([2, 2])
             .with_padding([1, 1, 1, 1])
             .with_groups(tasks);
-        let channel = |t: &Tensor| t.reshape((1, tasks * cout, 1, 1));
-        let y = conv2d(h, &w, &geometry)?.broadcast_add(&channel(p("conv.bias")?)?)?;
-        let mean = spatial_batch_mean(&y)?;
-        let centred = y.broadcast_sub(&mean)?;
-        let var = spatial_batch_mean(&centred.sqr()?)?;
-        let normalised = centred.broadcast_div(&(var + BN_EPS)?.sqrt()?)?;
-        let scaled = normalised
-            .broadcast_mul(&channel(p("bn.weight")?)?)?
-            .broadcast_add(&channel(p("bn.bias")?)?)?;
-        Ok(scaled.relu()?)
+        let y = conv2d(h, &w, &geometry)?;
+        let (batch, channels, height, width) = y.dims4()?;
+        let flat = y.reshape((batch, channels, height * width))?;
+        let mean = channel_mean(&flat)?;
+        let centred = flat.broadcast_sub(&mean)?;
+        let var = channel_mean(&centred.sqr()?)?;
+        let gamma = p("bn.weight")?.reshape((1, channels, 1))?;
+        let beta = p("bn.bias")?.reshape((1, channels, 1))?;
+        let scale = gamma.broadcast_div(&(var + BN_EPS)?.sqrt()?)?;
+        let out = centred.broadcast_mul(&scale)?.broadcast_add(&beta)?.relu()?;
+        Ok(out.reshape((batch, channels, height, width))?)
     }
 }
 
-/// The mean over batch, height and width, kept as `(1, C, 1, 1)`.
-fn spatial_batch_mean(x: &Tensor) -> Result<Tensor> {
-    Ok(x.mean_keepdim(3)?.mean_keepdim(2)?.mean_keepdim(0)?)
+/// The mean of `(B, C, HW)` over batch and space, kept as `(1, C, 1)`.
+fn channel_mean(x: &Tensor) -> Result<Tensor> {
+    Ok(x.mean_keepdim(2)?.mean_keepdim(0)?)
 }
 
 impl Functional for ConvNet {
@@ -169,8 +173,8 @@ mod tests {
     fn shapes_and_per_task_independence() {
         let config = ConvNetConfig::omniglot(5);
         let (net, params) = ConvNet::new(config, 0, DType::F32, &Device::Cpu).unwrap();
-        // Conv weights, conv biases, BN γ and β, head.
-        assert_eq!(params.numel(), 64 * 9 + 3 * 64 * 64 * 9 + 4 * 64 + 4 * 128 + 5 * 64 + 5);
+        // Conv weights, BN γ and β, head.
+        assert_eq!(params.numel(), 64 * 9 + 3 * 64 * 64 * 9 + 4 * 128 + 5 * 64 + 5);
         let x = Tensor::rand(0f32, 1.0, (3, 2, 1, 28, 28), &Device::Cpu).unwrap();
         let tiled = tile_tasks(&params, 3).unwrap();
         let y = net.forward(&tiled, &x).unwrap();

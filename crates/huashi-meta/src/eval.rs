@@ -111,6 +111,27 @@ pub fn evaluate<M: Functional>(
     })
 }
 
+/// Per-task query losses and (for classification) accuracies on `tasks`,
+/// run as one task batch, after `steps` inner steps.
+pub fn score_tasks<M: Functional>(
+    hyper: &Hyper,
+    model: &M,
+    head: &[String],
+    params: &ParamSet,
+    tasks: &[crate::Task],
+    steps: usize,
+) -> Result<(Vec<f64>, Option<Vec<f64>>)> {
+    let batch = TaskBatch::stack(tasks)?;
+    let out = adapted_query(hyper, model, head, params, &batch, steps)?;
+    let losses = out.per_task.to_dtype(candle_core::DType::F64)?.to_vec1::<f64>()?;
+    let accuracies = if hyper.is_classification() {
+        Some(accuracy_per_task(&out.prediction, &batch.query.y)?)
+    } else {
+        None
+    };
+    Ok((losses, accuracies))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

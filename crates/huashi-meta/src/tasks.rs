@@ -137,8 +137,9 @@ impl TaskSpec {
     }
 }
 
-/// The seed of stream `stream` of a run (stream 0 is the seed itself).
-fn stream_seed(seed: u64, stream: u64) -> u64 {
+/// The seed of stream `stream` of a run (stream 0 is the seed itself; 1 is
+/// validation, 2 is test).
+pub fn stream_seed(seed: u64, stream: u64) -> u64 {
     if stream == 0 {
         seed
     } else {

@@ -1,0 +1,174 @@
+//! `huashi meta …`: meta-learning. Training is in [`crate::meta_train`],
+//! evaluation in [`crate::meta_eval`], the sinusoid figure in
+//! [`crate::meta_plot`]; this file holds the shared clap definitions and
+//! the run specification they build.
+
+use clap::{Args, Subcommand, ValueEnum};
+use huashi_meta::checkpoint::RunSpec;
+use huashi_meta::{Algorithm, Hyper, TaskSpec};
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub enum MetaCommand {
+    /// Meta-train a model (MAML, first-order MAML, Reptile, ANIL, Meta-SGD,
+    /// Prototypical Networks, or the pretrained baseline) on sinusoid
+    /// regression or N-way K-shot Omniglot, with validation, checkpoints
+    /// (`--resume` continues exactly) and a final test on ≥ 600 held-out
+    /// tasks with 95 % confidence intervals.
+    Train(crate::meta_train::TrainArgs),
+    /// Evaluate a checkpoint on held-out tasks (mean ± 95 % CI), or on the 20
+    /// official one-shot runs of Lake et al. 2015 (`--benchmark lake-runs`);
+    /// for sinusoids, also plot the adapted curves after 0, 1 and 10 steps.
+    Eval(crate::meta_eval::EvalArgs),
+}
+
+pub fn run(command: &MetaCommand) -> anyhow::Result<()> {
+    match command {
+        MetaCommand::Train(args) => crate::meta_train::run(args),
+        MetaCommand::Eval(args) => crate::meta_eval::run(args),
+    }
+}
+
+/// The algorithm names of the CLI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AlgoArg {
+    /// MAML with true second-order meta-gradients.
+    Maml,
+    /// First-order MAML.
+    Fomaml,
+    /// Reptile (outer step annealed linearly to 0).
+    Reptile,
+    /// ANIL: adapt the head only.
+    Anil,
+    /// Meta-SGD: learned per-parameter inner learning rates.
+    Metasgd,
+    /// Prototypical Networks (no inner loop).
+    Protonet,
+    /// Baseline: pretrained on all tasks, fine-tuned at test time.
+    Pretrain,
+}
+
+impl AlgoArg {
+    pub fn algorithm(self) -> Algorithm {
+        match self {
+            AlgoArg::Maml => Algorithm::Maml,
+            AlgoArg::Fomaml => Algorithm::Fomaml,
+            AlgoArg::Reptile => Algorithm::Reptile,
+            AlgoArg::Anil => Algorithm::Anil,
+            AlgoArg::Metasgd => Algorithm::Metasgd,
+            AlgoArg::Protonet => Algorithm::Protonet,
+            AlgoArg::Pretrain => Algorithm::Pretrain,
+        }
+    }
+}
+
+/// The task families of the CLI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TaskArg {
+    /// Sinusoid regression (Finn et al. 2017).
+    Sinusoid,
+    /// N-way K-shot Omniglot (embedded subsets, or --data-dir).
+    Omniglot,
+}
+
+/// Options that define a training run (defaults: the papers' protocols).
+#[derive(Debug, Clone, Args)]
+pub struct SpecArgs {
+    /// The algorithm.
+    #[arg(long, value_enum, default_value_t = AlgoArg::Maml)]
+    pub algo: AlgoArg,
+    /// The task family.
+    #[arg(long, value_enum, default_value_t = TaskArg::Sinusoid)]
+    pub task: TaskArg,
+    /// Classes per task (Omniglot).
+    #[arg(long, default_value_t = 5)]
+    pub ways: usize,
+    /// Support examples per class (Omniglot) or support points (sinusoid: K) [default: 1 for Omniglot, 10 for sinusoids].
+    #[arg(long)]
+    pub shots: Option<usize>,
+    /// Query examples per class (Omniglot) or query points (sinusoid)
+    /// [default: as many as the shots for Omniglot, as in the MAML reference
+    /// code; 10 for sinusoids].
+    #[arg(long)]
+    pub queries: Option<usize>,
+    /// Inner gradient steps during meta-training [default: 1; Reptile 5].
+    #[arg(long)]
+    pub inner_steps: Option<usize>,
+    /// Inner gradient steps at evaluation [default: 10 for sinusoids, 3 for Omniglot; Reptile 10].
+    #[arg(long)]
+    pub eval_inner_steps: Option<usize>,
+    /// Inner learning rate α [default: 0.01 for sinusoids, 0.4 for Omniglot; Reptile 0.1].
+    #[arg(long)]
+    pub inner_lr: Option<f64>,
+    /// Adam's meta learning rate (Reptile: the initial outer step size ε₀, annealed to 0) [default: 1e-3; Reptile 1.0].
+    #[arg(long)]
+    pub meta_lr: Option<f64>,
+    /// Tasks per meta-batch [default: 25 for sinusoids, 32 for Omniglot].
+    #[arg(long)]
+    pub meta_batch: Option<usize>,
+    /// Meta-iterations [default: 70000 for sinusoids, 60000 for Omniglot, as in the MAML paper].
+    #[arg(long)]
+    pub iterations: Option<u64>,
+    /// Seed of initialisation and task sampling.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Filters per block of the Omniglot CNN.
+    #[arg(long, default_value_t = 64)]
+    pub hidden: usize,
+    /// Folder with the official Omniglot files (folders or zips)
+    /// [default: the embedded small background subsets].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Validate every this many iterations (0: never).
+    #[arg(long, default_value_t = 500)]
+    pub validate_every: u64,
+    /// Tasks per validation.
+    #[arg(long, default_value_t = 100)]
+    pub validation_tasks: usize,
+}
+
+impl SpecArgs {
+    /// The run specification with the papers' defaults filled in.
+    pub fn spec(&self) -> RunSpec {
+        let algorithm = self.algo.algorithm();
+        let reptile = algorithm == Algorithm::Reptile;
+        let sinusoid = self.task == TaskArg::Sinusoid;
+        let pick = |given: Option<usize>, sin: usize, omni: usize| given.unwrap_or(if sinusoid { sin } else { omni });
+        let task = if sinusoid {
+            TaskSpec::Sinusoid {
+                shots: pick(self.shots, 10, 1),
+                queries: pick(self.queries, 10, 15),
+            }
+        } else {
+            let shots = pick(self.shots, 10, 1);
+            TaskSpec::Omniglot {
+                ways: self.ways,
+                shots,
+                queries: self.queries.unwrap_or(shots),
+                data_dir: self.data_dir.clone(),
+            }
+        };
+        let hyper = Hyper {
+            algorithm,
+            loss: task.loss(),
+            inner_lr: self.inner_lr.unwrap_or(match (reptile, sinusoid) {
+                (true, _) => 0.1,
+                (false, true) => 0.01,
+                (false, false) => 0.4,
+            }),
+            inner_steps: self.inner_steps.unwrap_or(if reptile { 5 } else { 1 }),
+            eval_inner_steps: self.eval_inner_steps.unwrap_or(if sinusoid || reptile { 10 } else { 3 }),
+            meta_lr: self.meta_lr.unwrap_or(if reptile { 1.0 } else { 1e-3 }),
+            meta_batch: pick(self.meta_batch, 25, 32),
+            iterations: self.iterations.unwrap_or(if sinusoid { 70_000 } else { 60_000 }),
+        };
+        RunSpec {
+            model: task.model(self.hidden, algorithm == Algorithm::Protonet),
+            hyper,
+            task,
+            seed: self.seed,
+            validate_every: self.validate_every,
+            validation_tasks: self.validation_tasks,
+        }
+    }
+}

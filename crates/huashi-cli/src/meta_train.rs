@@ -1,0 +1,166 @@
+//! `huashi meta train`: meta-training with a progress bar (loss, accuracy,
+//! tasks/s, ETA), validation lines, atomic checkpoints, `--resume`, and a
+//! final test on held-out tasks.
+
+use crate::meta::SpecArgs;
+use crate::meta_eval::{self, Loaded, TestRow};
+use anyhow::bail;
+use clap::Args;
+use huashi_meta::checkpoint::{self, RunSpec};
+use huashi_meta::train::CheckpointPolicy;
+use huashi_meta::{Record, StepReport, TaskSpec, TrainState, Trainer};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// Run folder: checkpoint (state.json + safetensors), report.json and,
+    /// for sinusoids, sinusoid.png.
+    #[arg(long, value_name = "DIR", default_value = "meta-run")]
+    pub out: PathBuf,
+    /// Continue the run in --out from its last checkpoint, exactly as if it
+    /// had never stopped (its saved settings are used; --iterations may
+    /// extend it).
+    #[arg(long)]
+    pub resume: bool,
+    /// Checkpoint every this many iterations (and always at the end).
+    #[arg(long, default_value_t = 1000)]
+    pub checkpoint_every: u64,
+    /// Held-out tasks of the final test (the literature uses ≥ 600; 0 skips it).
+    #[arg(long, default_value_t = 600)]
+    pub test_tasks: usize,
+    /// Print the final report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `report.json` holds.
+#[derive(Debug, Serialize)]
+struct Report<'a> {
+    spec: &'a RunSpec,
+    iterations: u64,
+    wall_seconds: f64,
+    iterations_per_second: f64,
+    history: &'a [Record],
+    test: Vec<TestRow>,
+}
+
+fn starting_point(args: &TrainArgs) -> anyhow::Result<(RunSpec, Option<checkpoint::CheckpointState>)> {
+    let exists = checkpoint::state_path(&args.out).exists();
+    if args.resume {
+        let saved = checkpoint::read_state(&args.out)?;
+        let mut spec = saved.spec.clone();
+        if let Some(iterations) = args.spec.iterations {
+            spec.hyper.iterations = iterations;
+        }
+        return Ok((spec, Some(saved)));
+    }
+    if exists {
+        bail!("{} already holds a run: pass --resume to continue it, or choose another --out", args.out.display());
+    }
+    Ok((args.spec.spec(), None))
+}
+
+fn bar(iterations: u64, done: u64) -> ProgressBar {
+    let bar = ProgressBar::new(iterations);
+    let style = ProgressStyle::with_template("{prefix} [{elapsed_precise}] {bar:30.cyan/blue} {pos}/{len} ETA {eta} {wide_msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_prefix("meta-train");
+    bar.set_position(done);
+    bar
+}
+
+fn message(report: &StepReport, tasks_per_second: f64) -> String {
+    let accuracy = report.accuracy.map_or(String::new(), |a| format!(" acc {:.1}%", 100.0 * a));
+    format!("loss {:.4}{accuracy} | {tasks_per_second:.0} tasks/s", report.loss)
+}
+
+fn record_line(record: &Record) -> String {
+    let v = &record.validation;
+    let accuracy = v.accuracy.map_or(String::new(), |a| format!(", accuracy {:.2}% ± {:.2}", 100.0 * a.mean, 100.0 * a.ci95));
+    format!(
+        "iteration {:>6}: train loss {:.4} | validation ({} tasks, {} steps) loss {:.4} ± {:.4}{accuracy}",
+        record.iteration, record.train_loss, v.tasks, v.inner_steps, v.loss.mean, v.loss.ci95
+    )
+}
+
+pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
+    let (spec, saved) = starting_point(args)?;
+    spec.hyper.check()?;
+    let (model, fresh) = spec.model.build(spec.seed)?;
+    let sources = spec.task.sources(spec.seed)?;
+    let trainer = Trainer {
+        hyper: spec.hyper.clone(),
+        model: &model,
+        head: model.head_names(),
+        train: sources.train.as_ref(),
+        validation: sources.validation.as_ref(),
+        validation_tasks: spec.validation_tasks,
+    };
+    let mut state: TrainState = match &saved {
+        Some(saved) => checkpoint::load(&args.out, saved, &spec.hyper.initial_params(fresh)?)?,
+        None => trainer.start(fresh)?,
+    };
+    let start_iteration = state.iteration;
+    let progress = bar(spec.hyper.iterations, start_iteration);
+    let policy = CheckpointPolicy { dir: args.out.clone(), every: args.checkpoint_every };
+    let started = Instant::now();
+    let meta_batch = spec.hyper.meta_batch as f64;
+    trainer.run(&spec, &mut state, Some(&policy), &mut |report, record| {
+        let done = (report.iteration + 1 - start_iteration) as f64;
+        let rate = done * meta_batch / started.elapsed().as_secs_f64().max(1e-9);
+        progress.set_position(report.iteration + 1);
+        progress.set_message(message(report, rate));
+        if let Some(record) = record {
+            if progress.is_hidden() {
+                eprintln!("{}", record_line(record));
+            } else {
+                progress.println(record_line(record));
+            }
+        }
+    })?;
+    progress.finish();
+    let wall = started.elapsed().as_secs_f64();
+    let ran = state.iteration - start_iteration;
+    let loaded = Loaded { spec: spec.clone(), model, params: state.params.clone() };
+    let test = if args.test_tasks > 0 {
+        let (shots, steps) = meta_eval::defaults(&spec);
+        meta_eval::test(&loaded, &shots, &steps, args.test_tasks)?
+    } else {
+        Vec::new()
+    };
+    let report = Report {
+        spec: &spec,
+        iterations: state.iteration,
+        wall_seconds: wall,
+        iterations_per_second: ran as f64 / wall.max(1e-9),
+        history: &state.history,
+        test,
+    };
+    std::fs::write(args.out.join("report.json"), serde_json::to_string_pretty(&report)?)?;
+    if matches!(spec.task, TaskSpec::Sinusoid { .. }) {
+        crate::meta_plot::sinusoid(&loaded, &args.out.join("sinusoid.png"))?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!(
+        "{} iterations in {wall:.1} s ({:.1} it/s, {:.0} tasks/s); checkpoint in {}",
+        ran,
+        report.iterations_per_second,
+        report.iterations_per_second * meta_batch,
+        args.out.display()
+    );
+    if !report.test.is_empty() {
+        println!("test on {} held-out tasks:", args.test_tasks);
+        print!("{}", meta_eval::table(&report.test));
+    }
+    Ok(())
+}
