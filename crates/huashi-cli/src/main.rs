@@ -12,6 +12,7 @@
 mod alloc;
 mod bench;
 mod bench_cases;
+mod bench_meta;
 mod compare;
 mod data_fetch;
 mod erf;
@@ -124,6 +125,10 @@ enum BenchCommand {
     /// same FLOP count and (for depthwise) a memory-copy floor, and check the
     /// ratios against the targets of the project.
     Conv(bench::BenchArgs),
+    /// Meta-training throughput (meta-iterations/s and tasks/s): sinusoid MAML
+    /// and 5-way 1-shot Omniglot MAML (second order), first-order MAML and
+    /// Prototypical Networks, with the papers' settings.
+    Meta(bench_meta::BenchMetaArgs),
 }
 
 fn main() -> ExitCode {
@@ -148,6 +153,7 @@ fn run() -> anyhow::Result<()> {
         Command::Conv(ConvCommand::Compare(args)) => compare::run(&args),
         Command::Conv(ConvCommand::Factorize(args)) => factorize::run(&args),
         Command::Bench(BenchCommand::Conv(args)) => bench::run(&args),
+        Command::Bench(BenchCommand::Meta(args)) => bench_meta::run(&args),
         Command::Esn(command) => esn::run(&command),
         Command::Summary(args) => summary::run(&args),
         Command::Rf(args) => rf::run(&args),

@@ -110,7 +110,9 @@ impl ConvNet {
 
     /// One block on `(B, T·C, H, W)` with task-batched parameters.
     fn block(&self, params: &ParamSet, block: usize, h: &Tensor, tasks: usize) -> Result<Tensor> {
-        let p = |name: &str| params.require(&format!("blocks.{block}.{name}"));
+        let p = |name: &str| -> Result<&Tensor> {
+            Ok(params.require(&format!("blocks.{block}.{name}"))?)
+        };
         let w = p("conv.weight")?;
         let (_, cout, cin, kh, kw) = w.dims5()?;
         let w = w.reshape((tasks * cout, cin, kh, kw))?;

@@ -65,7 +65,7 @@ pub use model::{MetaModel, ModelSpec};
 pub use sampler::{task_batch, SinusoidSampler, TaskSampler};
 pub use tasks::{PoolSampler, TaskSources, TaskSpec};
 pub use train::{Record, StepReport, TrainState, Trainer};
-pub use fewshot::DataError;
+pub use fewshot::{ClassPool, DataError, FewShotSampler, LakeRuns, Omniglot};
 pub use huashi_net::ParamSet;
 pub use functional::{model_params, task_slice, tile_tasks, Functional, LR_PREFIX};
 pub use learner::{GraphMode, Learner};

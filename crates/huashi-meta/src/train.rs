@@ -187,7 +187,7 @@ impl<M: Functional> Trainer<'_, M> {
             let done = state.iteration;
             let last = done == self.hyper.iterations;
             let mut record = None;
-            if spec.validate_every > 0 && (done % spec.validate_every == 0 || last) {
+            if spec.validate_every > 0 && (done.is_multiple_of(spec.validate_every) || last) {
                 let validation = self.validate(&state.params)?;
                 state.history.push(Record {
                     iteration: done,
@@ -198,7 +198,7 @@ impl<M: Functional> Trainer<'_, M> {
                 record = state.history.last();
             }
             if let Some(policy) = checkpoint {
-                if last || (policy.every > 0 && done % policy.every == 0) {
+                if last || (policy.every > 0 && done.is_multiple_of(policy.every)) {
                     crate::checkpoint::save(&policy.dir, spec, state)?;
                 }
             }

@@ -1,0 +1,110 @@
+//! `huashi bench meta`: meta-training throughput (meta-iterations per second
+//! and tasks per second) of the papers' two standard cases: sinusoid MAML
+//! (1-40-40-1 MLP, meta-batch 25, K = 10, one inner step) and 5-way 1-shot
+//! Omniglot MAML (4-block CNN with 64 filters, meta-batch 32, one query per
+//! class, one inner step), both second order, plus first-order MAML and
+//! Prototypical Networks on the Omniglot case.
+
+use crate::meta::{AlgoArg, SpecArgs, TaskArg};
+use crate::table;
+use crate::timing::{self, Timing};
+use clap::{Args, Parser};
+use huashi_meta::checkpoint::RunSpec;
+use huashi_meta::Trainer;
+use serde::Serialize;
+use std::cell::RefCell;
+use std::time::Duration;
+
+#[derive(Debug, Args)]
+pub struct BenchMetaArgs {
+    /// Timed meta-iterations per case (after one warm-up); the median is reported.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub runs: usize,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Row {
+    case: String,
+    meta_batch: usize,
+    timing: Timing,
+    iterations_per_second: f64,
+    tasks_per_second: f64,
+}
+
+/// The run specification of a case, from CLI-style arguments.
+fn spec(algo: AlgoArg, task: TaskArg) -> RunSpec {
+    #[derive(Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        spec: SpecArgs,
+    }
+    let mut args = Wrapper::parse_from(["bench"]).spec;
+    args.algo = algo;
+    args.task = task;
+    args.spec()
+}
+
+fn measure(name: &str, spec: &RunSpec, runs: usize) -> anyhow::Result<Row> {
+    let (model, params) = spec.model.build(spec.seed)?;
+    let sources = spec.task.sources(spec.seed)?;
+    let trainer = Trainer {
+        hyper: spec.hyper.clone(),
+        model: &model,
+        head: model.head_names(),
+        train: sources.train.as_ref(),
+        validation: sources.validation.as_ref(),
+        validation_tasks: 0,
+    };
+    let state = RefCell::new(trainer.start(params)?);
+    let timing = timing::measure(runs, Duration::from_secs(30), || {
+        trainer.step(&mut state.borrow_mut())?;
+        Ok(())
+    })?;
+    let per_second = 1e3 / timing.median_ms;
+    Ok(Row {
+        case: name.to_string(),
+        meta_batch: spec.hyper.meta_batch,
+        timing,
+        iterations_per_second: per_second,
+        tasks_per_second: per_second * spec.hyper.meta_batch as f64,
+    })
+}
+
+pub fn run(args: &BenchMetaArgs) -> anyhow::Result<()> {
+    let cases = [
+        ("sinusoid MAML (2nd order)", AlgoArg::Maml, TaskArg::Sinusoid),
+        ("Omniglot 5-way 1-shot MAML (2nd order)", AlgoArg::Maml, TaskArg::Omniglot),
+        ("Omniglot 5-way 1-shot first-order MAML", AlgoArg::Fomaml, TaskArg::Omniglot),
+        ("Omniglot 5-way 1-shot ProtoNet", AlgoArg::Protonet, TaskArg::Omniglot),
+    ];
+    let progress = timing::progress(cases.len() as u64, "bench meta");
+    let mut rows = Vec::new();
+    for (name, algo, task) in cases {
+        progress.set_message(name);
+        rows.push(measure(name, &spec(algo, task), args.runs.max(1))?);
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.case.clone(),
+                r.meta_batch.to_string(),
+                format!("{:.2}", r.timing.median_ms),
+                format!("{:.2}", r.iterations_per_second),
+                format!("{:.0}", r.tasks_per_second),
+            ]
+        })
+        .collect();
+    let headers = ["case", "meta-batch", "ms / iteration (median)", "iterations/s", "tasks/s"];
+    print!("{}", table::text(&headers, &body));
+    Ok(())
+}

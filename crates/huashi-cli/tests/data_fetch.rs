@@ -1,0 +1,104 @@
+//! End-to-end tests of `huashi data fetch omniglot` against a loopback HTTP
+//! server (127.0.0.1) serving generated fixture zips.
+
+use huashi_meta::fewshot::testing::{md5_hex, omniglot_files, zip_bytes, LoopbackServer};
+use huashi_meta::fewshot::Omniglot;
+use std::process::{Command, Output};
+
+fn huashi(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_huashi"))
+        .args(args)
+        .output()
+        .expect("the huashi binary runs")
+}
+
+/// A server with fixture zips and their MD5 digests.
+fn server() -> (LoopbackServer, String, String) {
+    let background = zip_bytes(&omniglot_files("images_background", 2, 2, 3));
+    let evaluation = zip_bytes(&omniglot_files("images_evaluation", 1, 3, 3));
+    let (md5_b, md5_e) = (md5_hex(&background), md5_hex(&evaluation));
+    let files = vec![
+        ("images_background.zip".to_string(), background),
+        ("images_evaluation.zip".to_string(), evaluation),
+    ];
+    (LoopbackServer::start(files).unwrap(), md5_b, md5_e)
+}
+
+#[test]
+fn fetches_from_a_loopback_server_and_the_folder_loads() {
+    let (server, md5_b, md5_e) = server();
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("omniglot");
+    let url = server.base_url();
+    let args = [
+        "data",
+        "fetch",
+        "omniglot",
+        "--url",
+        &url,
+        "--dir",
+        target.to_str().unwrap(),
+    ];
+    let out = huashi(
+        &[
+            &args[..],
+            &["--md5-background", &md5_b, "--md5-evaluation", &md5_e],
+        ]
+        .concat(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("images_background") && stdout.contains("images_evaluation"),
+        "{stdout}"
+    );
+    let omniglot = Omniglot::load(&target).unwrap();
+    assert_eq!(omniglot.len(), 7);
+}
+
+#[test]
+fn default_checksums_reject_fixture_data_with_a_clear_error() {
+    let (server, _, _) = server();
+    let dir = tempfile::tempdir().unwrap();
+    let url = server.base_url();
+    let out = huashi(&[
+        "data",
+        "fetch",
+        "omniglot",
+        "--url",
+        &url,
+        "--dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("checksum mismatch for images_background.zip"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("68d2efa1b9178cc56df9314c21c6e718"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn help_explains_the_command() {
+    let out = huashi(&["data", "fetch", "omniglot", "--help"]);
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    for needle in [
+        "--url",
+        "--dir",
+        "--md5-background",
+        "--md5-evaluation",
+        "brendenlake/omniglot",
+    ] {
+        assert!(help.contains(needle), "missing {needle} in:\n{help}");
+    }
+}

@@ -1,0 +1,148 @@
+//! Errors of the few-shot data layer. Every variant names the offending file,
+//! value or URL.
+
+/// Errors while loading, sampling or fetching few-shot data.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// A data folder or file that does not exist.
+    #[error("data not found: {path}")]
+    Missing {
+        /// The path looked for.
+        path: String,
+    },
+    /// A folder that holds none of the recognised Omniglot sets.
+    #[error("no Omniglot data in {path}: expected one of {expected} (as folders or .zip files)")]
+    NoData {
+        /// The folder searched.
+        path: String,
+        /// The names looked for.
+        expected: String,
+    },
+    /// Reading or writing a file failed.
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A zip archive could not be read or unpacked.
+    #[error("bad zip archive {path}: {message}")]
+    Zip {
+        /// The archive.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// An image that could not be decoded.
+    #[error("cannot decode image {path}: {message}")]
+    Image {
+        /// The image file.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// An image whose size is not the expected one.
+    #[error("image {path} is {width}×{height}, expected {expected}×{expected}")]
+    ImageSize {
+        /// The image file.
+        path: String,
+        /// Its width.
+        width: u32,
+        /// Its height.
+        height: u32,
+        /// The expected side.
+        expected: u32,
+    },
+    /// Flat pixel data whose length is not a whole number of images.
+    #[error("class {class} has {len} floats, not a multiple of {pixels} (one image)")]
+    PixelCount {
+        /// The class.
+        class: String,
+        /// The number of floats given.
+        len: usize,
+        /// Floats per image.
+        pixels: usize,
+    },
+    /// A sampler or split setting out of range.
+    #[error("invalid {what}: {value} ({reason})")]
+    InvalidSetting {
+        /// The setting.
+        what: &'static str,
+        /// Its value.
+        value: usize,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// More classes per task than the pool holds.
+    #[error("{ways}-way tasks need {ways} classes but the pool has {classes}")]
+    TooFewClasses {
+        /// Classes per task.
+        ways: usize,
+        /// Classes in the pool.
+        classes: usize,
+    },
+    /// A class with fewer drawings than `shots + queries`.
+    #[error("class {class} has {available} drawings, fewer than the {needed} (shots + queries) a task needs")]
+    TooFewDrawings {
+        /// The class.
+        class: String,
+        /// Drawings needed.
+        needed: usize,
+        /// Drawings it has.
+        available: usize,
+    },
+    /// A malformed or inconsistent line of a label file (Lake's
+    /// `class_labels.txt`), or a file it names that is missing.
+    #[error("{path} line {line}: {message}")]
+    LabelFile {
+        /// The label file.
+        path: String,
+        /// The line number, from 1 (0: the file as a whole).
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A download failed before an HTTP status was received.
+    #[error("download of {url} failed: {message}")]
+    Download {
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The server answered with an error status.
+    #[error("download of {url} failed: HTTP status {status}")]
+    HttpStatus {
+        /// The URL.
+        url: String,
+        /// The status code.
+        status: u16,
+    },
+    /// A downloaded file whose MD5 differs from the expected one.
+    #[error("checksum mismatch for {file}: expected MD5 {expected}, got {actual}")]
+    Checksum {
+        /// The file.
+        file: String,
+        /// The expected digest (hex).
+        expected: String,
+        /// The digest of what was downloaded (hex).
+        actual: String,
+    },
+    /// A text that is not an MD5 digest (32 hexadecimal digits).
+    #[error("not an MD5 digest (32 hex digits): {value:?}")]
+    InvalidMd5 {
+        /// The text given.
+        value: String,
+    },
+}
+
+impl DataError {
+    /// An [`DataError::Io`] for `path`.
+    pub fn io(path: impl AsRef<std::path::Path>, source: std::io::Error) -> Self {
+        DataError::Io {
+            path: path.as_ref().display().to_string(),
+            source,
+        }
+    }
+}
