@@ -1,5 +1,6 @@
 //! `huashi tour`: a Markdown report with PNG plots of what each capability
-//! does, measured on this machine: convolutions and echo state networks.
+//! does, measured on this machine: convolutions, echo state networks and
+//! meta-learning.
 
 use crate::compare::{self, CompareArgs, VariantReport};
 use crate::plot;
@@ -8,6 +9,7 @@ use crate::timing;
 use crate::tour_conv;
 use crate::tour_esn;
 use crate::tour_factorize;
+use crate::tour_meta;
 use crate::tour_rf;
 use anyhow::{ensure, Context};
 use clap::Args;
@@ -100,7 +102,8 @@ fn header() -> String {
     md += "Contents: convolution arithmetic · the fast kernels vs a naive loop · receptive ";
     md += "field from the input gradient · receptive fields of MobileNet v1 and VGG-16 · ";
     md += "separable factorisation · parameters, MACs and ";
-    md += "measured times of conv variants · echo state networks (Mackey-Glass, S&P 500).\n\n";
+    md += "measured times of conv variants · echo state networks (Mackey-Glass, S&P 500) · ";
+    md += "meta-learning (MAML on sinusoids, Prototypical Networks on Omniglot).\n\n";
     md
 }
 
@@ -117,6 +120,7 @@ pub fn run(args: &TourArgs) -> anyhow::Result<()> {
     md += &tour_factorize::factorize_section(dir)?;
     md += &cost_section(dir, args.runs)?;
     md += &tour_esn::esn_section(dir)?;
+    md += &tour_meta::meta_section(dir)?;
     let report = dir.join("report.md");
     std::fs::write(&report, md).with_context(|| format!("writing {}", report.display()))?;
     println!("wrote {} and its plots:", report.display());
@@ -130,6 +134,7 @@ pub fn run(args: &TourArgs) -> anyhow::Result<()> {
     ]
     .into_iter()
     .chain(tour_esn::PLOTS)
+    .chain(tour_meta::PLOTS)
     {
         println!("  {}", dir.join(format!("{png}.png")).display());
     }

@@ -109,7 +109,10 @@ mod tests {
         let mut adam = Adam::new(0.1, &p).unwrap();
         let next = adam.update(&p, &g).unwrap();
         let w = next.get("w").unwrap().to_vec1::<f64>().unwrap();
-        assert!((w[0] - 0.9).abs() < 1e-6 && (w[1] + 0.9).abs() < 1e-6, "{w:?}");
+        assert!(
+            (w[0] - 0.9).abs() < 1e-6 && (w[1] + 0.9).abs() < 1e-6,
+            "{w:?}"
+        );
         assert!(Adam::new(-1.0, &p).is_err());
     }
 }

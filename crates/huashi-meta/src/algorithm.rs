@@ -122,16 +122,27 @@ impl Hyper {
             return bad("meta-batch (must be positive)", "0".into());
         }
         if !(self.inner_lr.is_finite() && self.inner_lr > 0.0) {
-            return bad("inner learning rate (must be positive)", self.inner_lr.to_string());
+            return bad(
+                "inner learning rate (must be positive)",
+                self.inner_lr.to_string(),
+            );
         }
         if !(self.meta_lr.is_finite() && self.meta_lr > 0.0) {
-            return bad("meta learning rate (must be positive)", self.meta_lr.to_string());
+            return bad(
+                "meta learning rate (must be positive)",
+                self.meta_lr.to_string(),
+            );
         }
         if self.algorithm == Algorithm::Reptile && self.inner_steps == 0 {
             return bad("Reptile inner steps (must be positive)", "0".into());
         }
-        if self.algorithm == Algorithm::Protonet && !matches!(self.loss, LossKind::CrossEntropy { .. }) {
-            return bad("Prototypical Networks task (classification only)", "sinusoid".into());
+        if self.algorithm == Algorithm::Protonet
+            && !matches!(self.loss, LossKind::CrossEntropy { .. })
+        {
+            return bad(
+                "Prototypical Networks task (classification only)",
+                "sinusoid".into(),
+            );
         }
         Ok(())
     }
@@ -183,7 +194,9 @@ impl Hyper {
     /// The initial parameter set: the model's, plus Meta-SGD's rates.
     pub fn initial_params(&self, model_params: ParamSet) -> Result<ParamSet> {
         match self.algorithm {
-            Algorithm::Metasgd => crate::meta_sgd::with_learning_rates(&model_params, self.inner_lr),
+            Algorithm::Metasgd => {
+                crate::meta_sgd::with_learning_rates(&model_params, self.inner_lr)
+            }
             _ => Ok(model_params),
         }
     }

@@ -126,7 +126,9 @@ pub fn read_state(dir: &Path) -> Result<CheckpointState> {
     }
     let version = value.get("format_version").and_then(|v| v.as_u64());
     if version != Some(FORMAT_VERSION as u64) {
-        return Err(bad(format!("format_version {version:?}, this build reads {FORMAT_VERSION}")));
+        return Err(bad(format!(
+            "format_version {version:?}, this build reads {FORMAT_VERSION}"
+        )));
     }
     serde_json::from_value(value).map_err(|e| bad(format!("malformed: {e}")))
 }

@@ -129,7 +129,10 @@ impl ConvNet {
         let gamma = p("bn.weight")?.reshape((1, channels, 1))?;
         let beta = p("bn.bias")?.reshape((1, channels, 1))?;
         let scale = gamma.broadcast_div(&(var + BN_EPS)?.sqrt()?)?;
-        let out = centred.broadcast_mul(&scale)?.broadcast_add(&beta)?.relu()?;
+        let out = centred
+            .broadcast_mul(&scale)?
+            .broadcast_add(&beta)?
+            .relu()?;
         Ok(out.reshape((batch, channels, height, width))?)
     }
 }
@@ -176,7 +179,10 @@ mod tests {
         let config = ConvNetConfig::omniglot(5);
         let (net, params) = ConvNet::new(config, 0, DType::F32, &Device::Cpu).unwrap();
         // Conv weights, BN γ and β, head.
-        assert_eq!(params.numel(), 64 * 9 + 3 * 64 * 64 * 9 + 4 * 128 + 5 * 64 + 5);
+        assert_eq!(
+            params.numel(),
+            64 * 9 + 3 * 64 * 64 * 9 + 4 * 128 + 5 * 64 + 5
+        );
         let x = Tensor::rand(0f32, 1.0, (3, 2, 1, 28, 28), &Device::Cpu).unwrap();
         let tiled = tile_tasks(&params, 3).unwrap();
         let y = net.forward(&tiled, &x).unwrap();

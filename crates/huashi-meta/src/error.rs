@@ -27,7 +27,9 @@ pub enum Error {
         got: Vec<String>,
     },
     /// A checkpoint's parameters do not fit the model.
-    #[error("checkpoint does not fit the model: parameter {name} expected {expected}, found {found}")]
+    #[error(
+        "checkpoint does not fit the model: parameter {name} expected {expected}, found {found}"
+    )]
     CheckpointMismatch {
         /// The parameter.
         name: String,

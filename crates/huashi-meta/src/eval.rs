@@ -97,7 +97,11 @@ pub fn evaluate<M: Functional>(
         let count = chunk.min(tasks - start);
         let batch = task_batch(sampler, first + start as u64, count)?;
         let out = adapted_query(hyper, model, head, params, &batch, steps)?;
-        losses.extend(out.per_task.to_dtype(candle_core::DType::F64)?.to_vec1::<f64>()?);
+        losses.extend(
+            out.per_task
+                .to_dtype(candle_core::DType::F64)?
+                .to_vec1::<f64>()?,
+        );
         if hyper.is_classification() {
             accuracies.extend(accuracy_per_task(&out.prediction, &batch.query.y)?);
         }
@@ -123,7 +127,10 @@ pub fn score_tasks<M: Functional>(
 ) -> Result<(Vec<f64>, Option<Vec<f64>>)> {
     let batch = TaskBatch::stack(tasks)?;
     let out = adapted_query(hyper, model, head, params, &batch, steps)?;
-    let losses = out.per_task.to_dtype(candle_core::DType::F64)?.to_vec1::<f64>()?;
+    let losses = out
+        .per_task
+        .to_dtype(candle_core::DType::F64)?
+        .to_vec1::<f64>()?;
     let accuracies = if hyper.is_classification() {
         Some(accuracy_per_task(&out.prediction, &batch.query.y)?)
     } else {

@@ -88,7 +88,10 @@ pub fn one_hot(labels: &Tensor, classes: usize, dtype: DType) -> Result<Tensor> 
 /// `(T, B, N)` and labels `(T, B)`.
 pub fn accuracy_per_task(logits: &Tensor, labels: &Tensor) -> Result<Vec<f64>> {
     let predicted = logits.argmax(D::Minus1)?.to_dtype(DType::U32)?;
-    let correct = predicted.eq(labels)?.to_dtype(DType::F64)?.mean(D::Minus1)?;
+    let correct = predicted
+        .eq(labels)?
+        .to_dtype(DType::F64)?
+        .mean(D::Minus1)?;
     Ok(correct.to_vec1::<f64>()?)
 }
 
@@ -114,7 +117,11 @@ mod tests {
     fn mse_is_per_task() {
         let p = Tensor::new(&[[[1.0f64], [1.0]], [[0.0], [2.0]]], &Device::Cpu).unwrap();
         let y = p.zeros_like().unwrap();
-        let l = Loss::Mse.per_task(&p, &y).unwrap().to_vec1::<f64>().unwrap();
+        let l = Loss::Mse
+            .per_task(&p, &y)
+            .unwrap()
+            .to_vec1::<f64>()
+            .unwrap();
         assert_eq!(l, vec![1.0, 2.0]);
     }
 

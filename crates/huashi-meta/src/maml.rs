@@ -182,7 +182,12 @@ impl Maml {
 
     /// One task: the parameters after `inner_steps` steps on `support`
     /// (without a task dimension), keeping the graph back to `params`.
-    pub fn adapt<M: Functional>(&self, model: &M, params: &ParamSet, support: &Batch) -> Result<ParamSet> {
+    pub fn adapt<M: Functional>(
+        &self,
+        model: &M,
+        params: &ParamSet,
+        support: &Batch,
+    ) -> Result<ParamSet> {
         self.adapt_with(model, params, support, self.first_order)
     }
 
@@ -213,7 +218,12 @@ impl Maml {
     }
 
     /// The loss of `model` with one task's `params` on `batch`.
-    pub fn task_loss<M: Functional>(&self, model: &M, params: &ParamSet, batch: &Batch) -> Result<Tensor> {
+    pub fn task_loss<M: Functional>(
+        &self,
+        model: &M,
+        params: &ParamSet,
+        batch: &Batch,
+    ) -> Result<Tensor> {
         let prediction = model.forward_one(params, &batch.x)?;
         self.loss
             .mean(&prediction.unsqueeze(0)?, &batch.y.unsqueeze(0)?)
@@ -223,7 +233,12 @@ impl Maml {
     /// `.backward()` on it gives the meta-gradient at the tensors of
     /// `params` (make them [`candle_core::Var`]s, e.g. with
     /// [`crate::to_vars`]).
-    pub fn meta_loss<M: Functional>(&self, model: &M, params: &ParamSet, tasks: &[Task]) -> Result<Tensor> {
+    pub fn meta_loss<M: Functional>(
+        &self,
+        model: &M,
+        params: &ParamSet,
+        tasks: &[Task],
+    ) -> Result<Tensor> {
         self.meta_loss_with(model, params, tasks, self.first_order)
     }
 
@@ -236,7 +251,9 @@ impl Maml {
         first_order: bool,
     ) -> Result<Tensor> {
         let batch = TaskBatch::stack(tasks)?;
-        Ok(self.meta_loss_batch(model, params, &batch, first_order)?.loss)
+        Ok(self
+            .meta_loss_batch(model, params, &batch, first_order)?
+            .loss)
     }
 
     /// The meta-loss of a stacked task batch, with the per-task losses and
@@ -254,7 +271,12 @@ impl Maml {
     }
 
     /// The query losses of task-batched `adapted` parameters.
-    pub fn query_loss<M: Functional>(&self, model: &M, adapted: &ParamSet, query: &Batch) -> Result<MetaLoss> {
+    pub fn query_loss<M: Functional>(
+        &self,
+        model: &M,
+        adapted: &ParamSet,
+        query: &Batch,
+    ) -> Result<MetaLoss> {
         let prediction = model.forward(adapted, &query.x)?;
         let per_task = self.loss.per_task(&prediction, &query.y)?;
         Ok(MetaLoss {

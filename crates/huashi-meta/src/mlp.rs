@@ -91,7 +91,9 @@ impl Mlp {
         for i in 0..layers {
             let w = params.require(&format!("layers.{i}.weight"))?;
             let b = params.require(&format!("layers.{i}.bias"))?;
-            h = h.matmul(&w.transpose(1, 2)?)?.broadcast_add(&b.unsqueeze(1)?)?;
+            h = h
+                .matmul(&w.transpose(1, 2)?)?
+                .broadcast_add(&b.unsqueeze(1)?)?;
             if i + 1 < layers {
                 h = h.relu()?;
             }

@@ -103,7 +103,10 @@ impl MetaModel {
         match self {
             MetaModel::Mlp(m) => {
                 let last = m.sizes().len() - 2;
-                vec![format!("layers.{last}.weight"), format!("layers.{last}.bias")]
+                vec![
+                    format!("layers.{last}.weight"),
+                    format!("layers.{last}.bias"),
+                ]
             }
             MetaModel::ConvNet(_) => vec!["head.weight".into(), "head.bias".into()],
         }

@@ -48,13 +48,22 @@ impl ProtoNet {
         let query = embedded.narrow(1, support_points, embedded.dim(1)? - support_points)?;
         let mask = one_hot(&batch.support.y, self.ways, embedded.dtype())?.transpose(1, 2)?;
         let counts = mask.sum_keepdim(D::Minus1)?;
-        if counts.flatten_all()?.min(0)?.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()? == 0.0 {
+        if counts
+            .flatten_all()?
+            .min(0)?
+            .to_dtype(candle_core::DType::F64)?
+            .to_scalar::<f64>()?
+            == 0.0
+        {
             return Err(Error::InvalidConfig {
                 what: "Prototypical Network support (a class has no support point)",
                 value: format!("ways {}", self.ways),
             });
         }
-        let prototypes = mask.contiguous()?.matmul(&support)?.broadcast_div(&counts)?;
+        let prototypes = mask
+            .contiguous()?
+            .matmul(&support)?
+            .broadcast_div(&counts)?;
         let cross = query.matmul(&prototypes.transpose(1, 2)?.contiguous()?)?;
         let query_norm = query.sqr()?.sum_keepdim(D::Minus1)?;
         let proto_norm = prototypes.sqr()?.sum(D::Minus1)?.unsqueeze(1)?;

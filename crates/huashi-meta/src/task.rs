@@ -27,7 +27,6 @@ pub struct Task {
     pub query: Batch,
 }
 
-
 /// Tasks stacked along a new leading task dimension `T`, so that a whole
 /// meta-batch runs as one computation: support `x` is `(T, B, …)`.
 #[derive(Debug, Clone)]

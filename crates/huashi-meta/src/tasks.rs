@@ -7,10 +7,10 @@
 //! [`crate::fewshot::Omniglot::split`]); every pool is augmented with
 //! rotations by multiples of 90° as new classes.
 
+use crate::algorithm::LossKind;
 use crate::error::Result;
 use crate::fewshot::{ClassPool, FewShotSampler, Omniglot, SplitConfig};
 use crate::model::ModelSpec;
-use crate::algorithm::LossKind;
 use crate::rng::mix;
 use crate::sampler::{SinusoidSampler, TaskSampler};
 use crate::sinusoid::Sinusoid;
@@ -110,7 +110,12 @@ impl TaskSpec {
                     test: make(2),
                 })
             }
-            TaskSpec::Omniglot { ways, shots, queries, data_dir } => {
+            TaskSpec::Omniglot {
+                ways,
+                shots,
+                queries,
+                data_dir,
+            } => {
                 let omniglot = match data_dir {
                     Some(dir) => Omniglot::load(dir)?,
                     None => Omniglot::embedded()?,

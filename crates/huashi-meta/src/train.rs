@@ -95,7 +95,9 @@ impl<M: Functional> Trainer<'_, M> {
             let reptile = hyper.reptile();
             let epsilon = reptile.step_size(iteration, hyper.iterations);
             let (next, adapted) = reptile.update(self.model, &state.params, &batch, epsilon)?;
-            let out = reptile.inner().query_loss(self.model, &adapted, &batch.query)?;
+            let out = reptile
+                .inner()
+                .query_loss(self.model, &adapted, &batch.query)?;
             (out.loss, self.accuracy(&out.prediction, &batch)?, next)
         } else {
             let (_vars, params) = to_vars(&state.params)?;
@@ -109,7 +111,12 @@ impl<M: Functional> Trainer<'_, M> {
                     .loss(self.model, &params, &batch)?,
                 _ => hyper
                     .maml(hyper.train_steps(), &self.head)
-                    .meta_loss_batch(self.model, &params, &batch, hyper.algorithm == Algorithm::Fomaml)?,
+                    .meta_loss_batch(
+                        self.model,
+                        &params,
+                        &batch,
+                        hyper.algorithm == Algorithm::Fomaml,
+                    )?,
             };
             let grads = gradients(&params, &out.loss.backward()?)?;
             check_gradients(iteration, &grads)?;
@@ -118,14 +125,26 @@ impl<M: Functional> Trainer<'_, M> {
         };
         let loss = loss.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?;
         if !loss.is_finite() {
-            return Err(Error::NonFinite { iteration, what: "meta-loss", value: loss });
+            return Err(Error::NonFinite {
+                iteration,
+                what: "meta-loss",
+                value: loss,
+            });
         }
         state.params = next;
         state.iteration += 1;
-        Ok(StepReport { iteration, loss, accuracy })
+        Ok(StepReport {
+            iteration,
+            loss,
+            accuracy,
+        })
     }
 
-    fn accuracy(&self, prediction: &candle_core::Tensor, batch: &crate::TaskBatch) -> Result<Option<f64>> {
+    fn accuracy(
+        &self,
+        prediction: &candle_core::Tensor,
+        batch: &crate::TaskBatch,
+    ) -> Result<Option<f64>> {
         if !self.hyper.is_classification() {
             return Ok(None);
         }
@@ -152,9 +171,16 @@ impl<M: Functional> Trainer<'_, M> {
 /// iteration.
 fn check_gradients(iteration: u64, grads: &ParamSet) -> Result<()> {
     for (_, g) in grads.iter() {
-        let sum = g.sum_all()?.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?;
+        let sum = g
+            .sum_all()?
+            .to_dtype(candle_core::DType::F64)?
+            .to_scalar::<f64>()?;
         if !sum.is_finite() {
-            return Err(Error::NonFinite { iteration, what: "meta-gradient", value: sum });
+            return Err(Error::NonFinite {
+                iteration,
+                what: "meta-gradient",
+                value: sum,
+            });
         }
     }
     Ok(())

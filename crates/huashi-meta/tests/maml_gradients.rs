@@ -36,7 +36,12 @@ fn flat(set: &ParamSet) -> Vec<f64> {
 }
 
 /// The meta-gradient by backpropagation, flattened in parameter order.
-fn meta_gradient<M: Functional>(maml: &Maml, mlp: &M, params: &ParamSet, tasks: &[Task]) -> Vec<f64> {
+fn meta_gradient<M: Functional>(
+    maml: &Maml,
+    mlp: &M,
+    params: &ParamSet,
+    tasks: &[Task],
+) -> Vec<f64> {
     let (_vars, set) = to_vars(params).unwrap();
     let loss = maml.meta_loss(mlp, &set, tasks).unwrap();
     flat(&gradients(&set, &loss.backward().unwrap()).unwrap())
@@ -221,10 +226,21 @@ fn check_cnn(steps: usize) {
     let error = relative_error(&analytic, &numeric);
     eprintln!("CNN, {steps} steps: second-order error {error:e}");
     assert!(error <= 1e-6, "CNN {steps} steps: relative error {error:e}");
-    let first = meta_gradient(&Maml { first_order: true, ..maml }, &net, &params, &tasks);
+    let first = meta_gradient(
+        &Maml {
+            first_order: true,
+            ..maml
+        },
+        &net,
+        &params,
+        &tasks,
+    );
     let gap = relative_error(&first, &numeric);
     eprintln!("CNN, {steps} steps: first-order gap {gap:e}");
-    assert!(gap > 1e-4, "CNN {steps} steps: first order too close ({gap:e})");
+    assert!(
+        gap > 1e-4,
+        "CNN {steps} steps: first order too close ({gap:e})"
+    );
 }
 
 #[test]
@@ -254,6 +270,9 @@ fn meta_sgd_rates_get_exact_gradients() {
     // With every rate equal to α, Meta-SGD's loss is MAML's.
     let plain = config(2, false).meta_loss(&mlp, &params, &tasks).unwrap();
     let learned = maml.meta_loss(&mlp, &params, &tasks).unwrap();
-    let (a, b) = (plain.to_scalar::<f64>().unwrap(), learned.to_scalar::<f64>().unwrap());
+    let (a, b) = (
+        plain.to_scalar::<f64>().unwrap(),
+        learned.to_scalar::<f64>().unwrap(),
+    );
     assert!((a - b).abs() < 1e-14, "{a} vs {b}");
 }

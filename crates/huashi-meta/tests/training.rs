@@ -13,7 +13,11 @@ fn spec(algorithm: Algorithm, task: TaskSpec, iterations: u64, meta_lr: f64) -> 
     let hyper = Hyper {
         algorithm,
         loss: task.loss(),
-        inner_lr: if matches!(task, TaskSpec::Sinusoid { .. }) { 0.01 } else { 0.4 },
+        inner_lr: if matches!(task, TaskSpec::Sinusoid { .. }) {
+            0.01
+        } else {
+            0.4
+        },
         inner_steps: 1,
         eval_inner_steps: 2,
         meta_lr,
@@ -31,7 +35,10 @@ fn spec(algorithm: Algorithm, task: TaskSpec, iterations: u64, meta_lr: f64) -> 
 }
 
 fn sinusoid() -> TaskSpec {
-    TaskSpec::Sinusoid { shots: 5, queries: 5 }
+    TaskSpec::Sinusoid {
+        shots: 5,
+        queries: 5,
+    }
 }
 
 /// Runs `spec` from scratch (or from `state`), checkpointing into `dir`
@@ -65,12 +72,19 @@ fn run_with(
         checkpoint::save(dir, spec, &state)?;
         return Ok(state);
     }
-    let policy = CheckpointPolicy { dir: dir.to_path_buf(), every: 2 };
+    let policy = CheckpointPolicy {
+        dir: dir.to_path_buf(),
+        every: 2,
+    };
     trainer.run(spec, &mut state, Some(&policy), &mut |_, _| {})?;
     Ok(state)
 }
 
-fn run(spec: &RunSpec, state: Option<TrainState>, dir: &std::path::Path) -> huashi_meta::Result<TrainState> {
+fn run(
+    spec: &RunSpec,
+    state: Option<TrainState>,
+    dir: &std::path::Path,
+) -> huashi_meta::Result<TrainState> {
     run_with(spec, state, dir, None)
 }
 
@@ -94,15 +108,29 @@ fn resume(dir: &std::path::Path) -> (RunSpec, TrainState) {
 fn resume_continues_exactly() {
     for algorithm in [Algorithm::Maml, Algorithm::Reptile, Algorithm::Metasgd] {
         let straight_dir = tempfile::tempdir().unwrap();
-        let straight = run(&spec(algorithm, sinusoid(), 6, 1e-3), None, straight_dir.path()).unwrap();
+        let straight = run(
+            &spec(algorithm, sinusoid(), 6, 1e-3),
+            None,
+            straight_dir.path(),
+        )
+        .unwrap();
         // Stop after 4 iterations, then resume to 6 from the checkpoint.
         let dir = tempfile::tempdir().unwrap();
-        run_with(&spec(algorithm, sinusoid(), 6, 1e-3), None, dir.path(), Some(4)).unwrap();
+        run_with(
+            &spec(algorithm, sinusoid(), 6, 1e-3),
+            None,
+            dir.path(),
+            Some(4),
+        )
+        .unwrap();
         let (resumed_spec, state) = resume(dir.path());
         assert_eq!(state.iteration, 4);
         let resumed = run(&resumed_spec, Some(state), dir.path()).unwrap();
         let (a, b) = (flat(&straight), flat(&resumed));
-        let first_difference = a.iter().zip(&b).position(|(x, y)| x.to_bits() != y.to_bits());
+        let first_difference = a
+            .iter()
+            .zip(&b)
+            .position(|(x, y)| x.to_bits() != y.to_bits());
         assert_eq!(first_difference, None, "{algorithm:?}");
         assert_eq!(straight.history.len(), 3);
         let names: Vec<_> = std::fs::read_dir(dir.path())
@@ -116,7 +144,11 @@ fn resume_continues_exactly() {
 #[test]
 fn divergence_names_the_iteration() {
     let dir = tempfile::tempdir().unwrap();
-    let err = run(&spec(Algorithm::Fomaml, sinusoid(), 50, 1e30), None, dir.path());
+    let err = run(
+        &spec(Algorithm::Fomaml, sinusoid(), 50, 1e30),
+        None,
+        dir.path(),
+    );
     match err {
         Err(Error::NonFinite { iteration, .. }) => assert!(iteration < 50),
         other => panic!("expected NonFinite, got {other:?}"),
@@ -126,25 +158,46 @@ fn divergence_names_the_iteration() {
 #[test]
 fn checkpoint_of_another_model_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    run(&spec(Algorithm::Maml, sinusoid(), 2, 1e-3), None, dir.path()).unwrap();
+    run(
+        &spec(Algorithm::Maml, sinusoid(), 2, 1e-3),
+        None,
+        dir.path(),
+    )
+    .unwrap();
     let saved = checkpoint::read_state(dir.path()).unwrap();
-    let other = huashi_meta::ModelSpec::Mlp { sizes: vec![1, 20, 1] };
+    let other = huashi_meta::ModelSpec::Mlp {
+        sizes: vec![1, 20, 1],
+    };
     let (_, fresh) = other.build(0).unwrap();
     let err = checkpoint::load(dir.path(), &saved, &fresh);
-    assert!(matches!(err, Err(Error::CheckpointMismatch { .. })), "{err:?}");
+    assert!(
+        matches!(err, Err(Error::CheckpointMismatch { .. })),
+        "{err:?}"
+    );
     // A foreign state.json.
     std::fs::write(dir.path().join("state.json"), "{\"format\": \"other\"}").unwrap();
     let err = checkpoint::read_state(dir.path());
     assert!(matches!(err, Err(Error::Checkpoint { .. })), "{err:?}");
     std::fs::write(dir.path().join("state.json"), "not json").unwrap();
-    assert!(matches!(checkpoint::read_state(dir.path()), Err(Error::Checkpoint { .. })));
+    assert!(matches!(
+        checkpoint::read_state(dir.path()),
+        Err(Error::Checkpoint { .. })
+    ));
     let missing = tempfile::tempdir().unwrap();
-    assert!(matches!(checkpoint::read_state(missing.path()), Err(Error::Checkpoint { .. })));
+    assert!(matches!(
+        checkpoint::read_state(missing.path()),
+        Err(Error::Checkpoint { .. })
+    ));
 }
 
 #[test]
 fn every_algorithm_runs_on_omniglot() {
-    let task = TaskSpec::Omniglot { ways: 3, shots: 1, queries: 2, data_dir: None };
+    let task = TaskSpec::Omniglot {
+        ways: 3,
+        shots: 1,
+        queries: 2,
+        data_dir: None,
+    };
     for algorithm in [
         Algorithm::Maml,
         Algorithm::Fomaml,

@@ -1,0 +1,227 @@
+//! End-to-end tests of `huashi meta train|eval` and `huashi bench meta`
+//! through the binary: tiny runs, resume, the Lake et al. runs, and the
+//! errors a user meets.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn huashi(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_huashi"))
+        .args(args)
+        .output()
+        .expect("the huashi binary runs")
+}
+
+fn ok(output: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "failed: {stderr}");
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
+
+fn fails_with(output: &Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "should have failed");
+    assert!(stderr.contains(needle), "expected `{needle}` in: {stderr}");
+}
+
+fn iteration(dir: &Path) -> u64 {
+    let text = std::fs::read_to_string(dir.join("state.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["iteration"].as_u64().unwrap()
+}
+
+#[test]
+fn sinusoid_train_resume_and_eval() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let out_s = out.to_str().unwrap();
+    let small = [
+        "--iterations",
+        "30",
+        "--meta-batch",
+        "4",
+        "--validate-every",
+        "10",
+        "--validation-tasks",
+        "8",
+        "--test-tasks",
+        "20",
+    ];
+    let mut args = vec![
+        "meta", "train", "--task", "sinusoid", "--out", out_s, "--json",
+    ];
+    args.extend_from_slice(&small);
+    let report: serde_json::Value = serde_json::from_str(&ok(&huashi(&args))).unwrap();
+    assert_eq!(report["iterations"], 30);
+    assert_eq!(report["history"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        report["test"].as_array().unwrap().len(),
+        4,
+        "K = 5, 10 × 1, 10 steps"
+    );
+    assert!(out.join("sinusoid.png").exists() && out.join("report.json").exists());
+    // The same folder again without --resume would overwrite a run.
+    fails_with(&huashi(&args), "--resume");
+    // Resume and extend to 40 iterations.
+    ok(&huashi(&[
+        "meta",
+        "train",
+        "--out",
+        out_s,
+        "--resume",
+        "--iterations",
+        "40",
+        "--test-tasks",
+        "0",
+    ]));
+    assert_eq!(iteration(&out), 40);
+    let rows: serde_json::Value = serde_json::from_str(&ok(&huashi(&[
+        "meta",
+        "eval",
+        "--checkpoint",
+        out_s,
+        "--tasks",
+        "10",
+        "--shots",
+        "5",
+        "--steps",
+        "1,3",
+        "--json",
+    ])))
+    .unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 2);
+    // The one-shot runs need an Omniglot checkpoint.
+    fails_with(
+        &huashi(&[
+            "meta",
+            "eval",
+            "--checkpoint",
+            out_s,
+            "--benchmark",
+            "lake-runs",
+        ]),
+        "Omniglot",
+    );
+}
+
+#[test]
+fn omniglot_protonet_and_maml_on_the_lake_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiny = [
+        "--task",
+        "omniglot",
+        "--hidden",
+        "4",
+        "--iterations",
+        "2",
+        "--meta-batch",
+        "2",
+        "--validate-every",
+        "0",
+        "--test-tasks",
+        "4",
+    ];
+    let proto = dir.path().join("proto");
+    let mut args = vec![
+        "meta",
+        "train",
+        "--algo",
+        "protonet",
+        "--out",
+        proto.to_str().unwrap(),
+    ];
+    args.extend_from_slice(&tiny);
+    ok(&huashi(&args));
+    let lake = ok(&huashi(&[
+        "meta",
+        "eval",
+        "--checkpoint",
+        proto.to_str().unwrap(),
+        "--benchmark",
+        "lake-runs",
+        "--json",
+    ]));
+    let lake: serde_json::Value = serde_json::from_str(&lake).unwrap();
+    assert_eq!(lake["runs"], 20);
+    assert_eq!(lake["items"], 400);
+    let rate = lake["error_rate"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&rate));
+    // A 5-way MAML head cannot answer 20-way runs.
+    let maml = dir.path().join("maml");
+    let mut args = vec![
+        "meta",
+        "train",
+        "--algo",
+        "maml",
+        "--out",
+        maml.to_str().unwrap(),
+    ];
+    args.extend_from_slice(&tiny);
+    ok(&huashi(&args));
+    fails_with(
+        &huashi(&[
+            "meta",
+            "eval",
+            "--checkpoint",
+            maml.to_str().unwrap(),
+            "--benchmark",
+            "lake-runs",
+        ]),
+        "--ways 20",
+    );
+}
+
+#[test]
+fn bad_requests_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x");
+    let out_s = out.to_str().unwrap();
+    let base = [
+        "meta",
+        "train",
+        "--task",
+        "omniglot",
+        "--iterations",
+        "1",
+        "--out",
+        out_s,
+    ];
+    let with = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        huashi(&args)
+    };
+    fails_with(&with(&["--ways", "100000"]), "100000");
+    fails_with(&with(&["--shots", "15", "--queries", "10"]), "drawings");
+    fails_with(
+        &with(&["--data-dir", "/nonexistent/omniglot"]),
+        "/nonexistent/omniglot",
+    );
+    fails_with(&with(&["--meta-batch", "0"]), "meta-batch");
+    fails_with(&with(&["--inner-lr", "nan"]), "inner learning rate");
+    // Not a checkpoint, and a foreign one.
+    fails_with(
+        &huashi(&["meta", "eval", "--checkpoint", dir.path().to_str().unwrap()]),
+        "state.json",
+    );
+    std::fs::write(
+        dir.path().join("state.json"),
+        "{\"format\": \"something-else\"}",
+    )
+    .unwrap();
+    fails_with(
+        &huashi(&["meta", "eval", "--checkpoint", dir.path().to_str().unwrap()]),
+        "not a huashi-meta-checkpoint",
+    );
+}
+
+#[test]
+fn help_explains_the_commands() {
+    let help = ok(&huashi(&["meta", "train", "--help"]));
+    for word in ["--algo", "--resume", "--ways", "--inner-lr", "Reptile"] {
+        assert!(help.contains(word), "train --help lacks {word}");
+    }
+    let help = ok(&huashi(&["meta", "eval", "--help"]));
+    assert!(help.contains("lake-runs") && help.contains("95 %"));
+    assert!(ok(&huashi(&["bench", "meta", "--help"])).contains("tasks/s"));
+}
