@@ -75,10 +75,26 @@ fn measure(name: &str, spec: &RunSpec, runs: usize) -> anyhow::Result<Row> {
 
 pub fn run(args: &BenchMetaArgs) -> anyhow::Result<()> {
     let cases = [
-        ("sinusoid MAML (2nd order)", AlgoArg::Maml, TaskArg::Sinusoid),
-        ("Omniglot 5-way 1-shot MAML (2nd order)", AlgoArg::Maml, TaskArg::Omniglot),
-        ("Omniglot 5-way 1-shot first-order MAML", AlgoArg::Fomaml, TaskArg::Omniglot),
-        ("Omniglot 5-way 1-shot ProtoNet", AlgoArg::Protonet, TaskArg::Omniglot),
+        (
+            "sinusoid MAML (2nd order)",
+            AlgoArg::Maml,
+            TaskArg::Sinusoid,
+        ),
+        (
+            "Omniglot 5-way 1-shot MAML (2nd order)",
+            AlgoArg::Maml,
+            TaskArg::Omniglot,
+        ),
+        (
+            "Omniglot 5-way 1-shot first-order MAML",
+            AlgoArg::Fomaml,
+            TaskArg::Omniglot,
+        ),
+        (
+            "Omniglot 5-way 1-shot ProtoNet",
+            AlgoArg::Protonet,
+            TaskArg::Omniglot,
+        ),
     ];
     let progress = timing::progress(cases.len() as u64, "bench meta");
     let mut rows = Vec::new();
@@ -104,7 +120,13 @@ pub fn run(args: &BenchMetaArgs) -> anyhow::Result<()> {
             ]
         })
         .collect();
-    let headers = ["case", "meta-batch", "ms / iteration (median)", "iterations/s", "tasks/s"];
+    let headers = [
+        "case",
+        "meta-batch",
+        "ms / iteration (median)",
+        "iterations/s",
+        "tasks/s",
+    ];
     print!("{}", table::text(&headers, &body));
     Ok(())
 }

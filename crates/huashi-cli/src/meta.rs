@@ -133,7 +133,9 @@ impl SpecArgs {
         let algorithm = self.algo.algorithm();
         let reptile = algorithm == Algorithm::Reptile;
         let sinusoid = self.task == TaskArg::Sinusoid;
-        let pick = |given: Option<usize>, sin: usize, omni: usize| given.unwrap_or(if sinusoid { sin } else { omni });
+        let pick = |given: Option<usize>, sin: usize, omni: usize| {
+            given.unwrap_or(if sinusoid { sin } else { omni })
+        };
         let task = if sinusoid {
             TaskSpec::Sinusoid {
                 shots: pick(self.shots, 10, 1),
@@ -157,10 +159,16 @@ impl SpecArgs {
                 (false, false) => 0.4,
             }),
             inner_steps: self.inner_steps.unwrap_or(if reptile { 5 } else { 1 }),
-            eval_inner_steps: self.eval_inner_steps.unwrap_or(if sinusoid || reptile { 10 } else { 3 }),
+            eval_inner_steps: self.eval_inner_steps.unwrap_or(if sinusoid || reptile {
+                10
+            } else {
+                3
+            }),
             meta_lr: self.meta_lr.unwrap_or(if reptile { 1.0 } else { 1e-3 }),
             meta_batch: pick(self.meta_batch, 25, 32),
-            iterations: self.iterations.unwrap_or(if sinusoid { 70_000 } else { 60_000 }),
+            iterations: self
+                .iterations
+                .unwrap_or(if sinusoid { 70_000 } else { 60_000 }),
         };
         RunSpec {
             model: task.model(self.hidden, algorithm == Algorithm::Protonet),

@@ -71,14 +71,26 @@ pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
     let (model, fresh) = state.spec.model.build(state.spec.seed)?;
     let fresh = state.spec.hyper.initial_params(fresh)?;
     let params = checkpoint::load_params(dir, &state, &fresh)?;
-    Ok(Loaded { spec: state.spec, model, params })
+    Ok(Loaded {
+        spec: state.spec,
+        model,
+        params,
+    })
 }
 
 /// The test family with `shots` support points (sinusoids: 100 query points).
 fn test_task(spec: &RunSpec, shots: usize) -> TaskSpec {
     match &spec.task {
-        TaskSpec::Sinusoid { .. } => TaskSpec::Sinusoid { shots, queries: 100 },
-        TaskSpec::Omniglot { ways, queries, data_dir, .. } => TaskSpec::Omniglot {
+        TaskSpec::Sinusoid { .. } => TaskSpec::Sinusoid {
+            shots,
+            queries: 100,
+        },
+        TaskSpec::Omniglot {
+            ways,
+            queries,
+            data_dir,
+            ..
+        } => TaskSpec::Omniglot {
             ways: *ways,
             shots,
             queries: *queries,
@@ -96,13 +108,27 @@ pub fn defaults(spec: &RunSpec) -> (Vec<usize>, Vec<usize>) {
 }
 
 /// Test reports for each (shots, steps) on `tasks` held-out tasks.
-pub fn test(loaded: &Loaded, shots: &[usize], steps: &[usize], tasks: usize) -> anyhow::Result<Vec<TestRow>> {
+pub fn test(
+    loaded: &Loaded,
+    shots: &[usize],
+    steps: &[usize],
+    tasks: usize,
+) -> anyhow::Result<Vec<TestRow>> {
     let mut rows = Vec::new();
     let head = loaded.model.head_names();
     for &k in shots {
         let sources = test_task(&loaded.spec, k).sources(loaded.spec.seed)?;
         for &s in steps {
-            let report = evaluate(&loaded.spec.hyper, &loaded.model, &head, &loaded.params, sources.test.as_ref(), 0, tasks, s)?;
+            let report = evaluate(
+                &loaded.spec.hyper,
+                &loaded.model,
+                &head,
+                &loaded.params,
+                sources.test.as_ref(),
+                0,
+                tasks,
+                s,
+            )?;
             rows.push(TestRow { shots: k, report });
         }
         if loaded.spec.hyper.algorithm == Algorithm::Protonet {
@@ -114,7 +140,13 @@ pub fn test(loaded: &Loaded, shots: &[usize], steps: &[usize], tasks: usize) -> 
 
 /// The test rows as a text table.
 pub fn table(rows: &[TestRow]) -> String {
-    let headers = ["K", "steps", "tasks", "query loss (± 95% CI)", "accuracy (± 95% CI)"];
+    let headers = [
+        "K",
+        "steps",
+        "tasks",
+        "query loss (± 95% CI)",
+        "accuracy (± 95% CI)",
+    ];
     let body: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
@@ -124,7 +156,9 @@ pub fn table(rows: &[TestRow]) -> String {
                 e.inner_steps.to_string(),
                 e.tasks.to_string(),
                 format!("{:.4} ± {:.4}", e.loss.mean, e.loss.ci95),
-                e.accuracy.map_or("—".into(), |a| format!("{:.2}% ± {:.2}", 100.0 * a.mean, 100.0 * a.ci95)),
+                e.accuracy.map_or("—".into(), |a| {
+                    format!("{:.2}% ± {:.2}", 100.0 * a.mean, 100.0 * a.ci95)
+                }),
             ]
         })
         .collect();
@@ -147,10 +181,16 @@ pub fn lake(loaded: &Loaded, runs: Option<&Path>, steps: usize) -> anyhow::Resul
         None => LakeRuns::embedded()?,
     };
     let tasks = runs.tasks(&candle_core::Device::Cpu)?;
-    let ways = tasks.first().map(|t| t.support.y.dim(0)).transpose()?.unwrap_or(0);
+    let ways = tasks
+        .first()
+        .map(|t| t.support.y.dim(0))
+        .transpose()?
+        .unwrap_or(0);
     let trained_ways = match &loaded.spec.task {
         TaskSpec::Omniglot { ways, .. } => *ways,
-        TaskSpec::Sinusoid { .. } => bail!("the one-shot runs need an Omniglot checkpoint, this one is sinusoid regression"),
+        TaskSpec::Sinusoid { .. } => {
+            bail!("the one-shot runs need an Omniglot checkpoint, this one is sinusoid regression")
+        }
     };
     if loaded.spec.hyper.algorithm != Algorithm::Protonet && trained_ways != ways {
         bail!("the one-shot runs are {ways}-way but this model's head has {trained_ways} outputs: train with --ways {ways} (or use --algo protonet, which takes any number of ways)");
@@ -161,7 +201,10 @@ pub fn lake(loaded: &Loaded, runs: Option<&Path>, steps: usize) -> anyhow::Resul
     let (_, accuracies) = score_tasks(&hyper, &loaded.model, &head, &loaded.params, &tasks, steps)?;
     let accuracies = accuracies.context("classification accuracies")?;
     let per_run: Vec<f64> = accuracies.iter().map(|a| 1.0 - a).collect();
-    let items: usize = tasks.iter().map(|t| t.query.y.dim(0)).sum::<candle_core::Result<usize>>()?;
+    let items: usize = tasks
+        .iter()
+        .map(|t| t.query.y.dim(0))
+        .sum::<candle_core::Result<usize>>()?;
     Ok(LakeReport {
         runs: tasks.len(),
         items,
@@ -176,14 +219,28 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     let (default_shots, default_steps) = defaults(&loaded.spec);
     let steps = args.steps.clone().unwrap_or(default_steps);
     if args.benchmark == Benchmark::LakeRuns {
-        let step = steps.last().copied().unwrap_or(loaded.spec.hyper.eval_inner_steps);
+        let step = steps
+            .last()
+            .copied()
+            .unwrap_or(loaded.spec.hyper.eval_inner_steps);
         let report = lake(&loaded, args.runs.as_deref(), step)?;
         if args.json {
             println!("{}", serde_json::to_string_pretty(&report)?);
         } else {
-            println!("Lake et al. (2015) one-shot runs: {} runs, {} test items, {} inner steps", report.runs, report.items, report.inner_steps);
-            println!("error rate: {:.1}% (per run: {})", 100.0 * report.error_rate,
-                report.error_rate_per_run.iter().map(|e| format!("{:.0}", 100.0 * e)).collect::<Vec<_>>().join(" "));
+            println!(
+                "Lake et al. (2015) one-shot runs: {} runs, {} test items, {} inner steps",
+                report.runs, report.items, report.inner_steps
+            );
+            println!(
+                "error rate: {:.1}% (per run: {})",
+                100.0 * report.error_rate,
+                report
+                    .error_rate_per_run
+                    .iter()
+                    .map(|e| format!("{:.0}", 100.0 * e))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
         }
         return Ok(());
     }
@@ -195,11 +252,19 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else {
-        println!("{} on {:?}: {} held-out tasks", loaded.spec.hyper.algorithm.name(), loaded.spec.task, args.tasks);
+        println!(
+            "{} on {:?}: {} held-out tasks",
+            loaded.spec.hyper.algorithm.name(),
+            loaded.spec.task,
+            args.tasks
+        );
         print!("{}", table(&rows));
     }
     if matches!(loaded.spec.task, TaskSpec::Sinusoid { .. }) {
-        let path = args.plot.clone().unwrap_or_else(|| args.checkpoint.join("sinusoid.png"));
+        let path = args
+            .plot
+            .clone()
+            .unwrap_or_else(|| args.checkpoint.join("sinusoid.png"));
         crate::meta_plot::sinusoid(&loaded, &path)?;
         if !args.json {
             println!("wrote {}", path.display());

@@ -17,17 +17,40 @@ const GRID: usize = 200;
 pub fn sinusoid(loaded: &Loaded, path: &Path) -> anyhow::Result<()> {
     let sampler = Sinusoid::new(stream_seed(loaded.spec.seed, 2));
     let (truth, task) = sampler.task(0, 5, 1, DType::F32, &Device::Cpu)?;
-    let xs: Vec<f64> = (0..GRID).map(|i| -5.0 + 10.0 * i as f64 / (GRID - 1) as f64).collect();
-    let grid = Tensor::from_vec(xs.iter().map(|&x| x as f32).collect::<Vec<_>>(), (GRID, 1), &Device::Cpu)?;
+    let xs: Vec<f64> = (0..GRID)
+        .map(|i| -5.0 + 10.0 * i as f64 / (GRID - 1) as f64)
+        .collect();
+    let grid = Tensor::from_vec(
+        xs.iter().map(|&x| x as f32).collect::<Vec<_>>(),
+        (GRID, 1),
+        &Device::Cpu,
+    )?;
     let batch = TaskBatch::stack(&[Task {
         support: task.support.clone(),
-        query: Batch { x: grid.clone(), y: grid.zeros_like()? },
+        query: Batch {
+            x: grid.clone(),
+            y: grid.zeros_like()?,
+        },
     }])?;
     let head = loaded.model.head_names();
-    let mut curves = vec![("true function".to_string(), xs.iter().map(|&x| (x, truth.value(x))).collect::<Vec<_>>())];
+    let mut curves = vec![(
+        "true function".to_string(),
+        xs.iter().map(|&x| (x, truth.value(x))).collect::<Vec<_>>(),
+    )];
     for steps in [0, 1, 10] {
-        let out = adapted_query(&loaded.spec.hyper, &loaded.model, &head, &loaded.params, &batch, steps)?;
-        let ys = out.prediction.flatten_all()?.to_dtype(DType::F64)?.to_vec1::<f64>()?;
+        let out = adapted_query(
+            &loaded.spec.hyper,
+            &loaded.model,
+            &head,
+            &loaded.params,
+            &batch,
+            steps,
+        )?;
+        let ys = out
+            .prediction
+            .flatten_all()?
+            .to_dtype(DType::F64)?
+            .to_vec1::<f64>()?;
         let name = match steps {
             0 => "before adaptation".to_string(),
             1 => "after 1 step".to_string(),
@@ -40,12 +63,25 @@ pub fn sinusoid(loaded: &Loaded, path: &Path) -> anyhow::Result<()> {
 }
 
 fn points(batch: &Batch) -> anyhow::Result<Vec<(f64, f64)>> {
-    let x = batch.x.flatten_all()?.to_dtype(DType::F64)?.to_vec1::<f64>()?;
-    let y = batch.y.flatten_all()?.to_dtype(DType::F64)?.to_vec1::<f64>()?;
+    let x = batch
+        .x
+        .flatten_all()?
+        .to_dtype(DType::F64)?
+        .to_vec1::<f64>()?;
+    let y = batch
+        .y
+        .flatten_all()?
+        .to_dtype(DType::F64)?
+        .to_vec1::<f64>()?;
     Ok(x.into_iter().zip(y).collect())
 }
 
-fn draw(path: &Path, algorithm: &str, curves: &[(String, Vec<(f64, f64)>)], support: &[(f64, f64)]) -> anyhow::Result<()> {
+fn draw(
+    path: &Path,
+    algorithm: &str,
+    curves: &[(String, Vec<(f64, f64)>)],
+    support: &[(f64, f64)],
+) -> anyhow::Result<()> {
     let all = curves.iter().flat_map(|(_, p)| p.iter().map(|&(_, y)| y));
     let (lo, hi) = all.fold((f64::MAX, f64::MIN), |(a, b), y| (a.min(y), b.max(y)));
     let pad = 0.1 * (hi - lo).max(1e-3);
@@ -59,16 +95,26 @@ fn draw(path: &Path, algorithm: &str, curves: &[(String, Vec<(f64, f64)>)], supp
         .y_label_area_size(55)
         .build_cartesian_2d(-5.0..5.0, (lo - pad)..(hi + pad))?;
     chart.configure_mesh().x_desc("x").y_desc("y").draw()?;
-    let colours = [BLACK, RGBColor(200, 80, 40), RGBColor(40, 120, 200), RGBColor(40, 160, 60)];
+    let colours = [
+        BLACK,
+        RGBColor(200, 80, 40),
+        RGBColor(40, 120, 200),
+        RGBColor(40, 160, 60),
+    ];
     for ((name, pts), colour) in curves.iter().zip(colours) {
-        let style = ShapeStyle::from(&colour).stroke_width(if name == "true function" { 3 } else { 2 });
+        let style =
+            ShapeStyle::from(&colour).stroke_width(if name == "true function" { 3 } else { 2 });
         chart
             .draw_series(LineSeries::new(pts.iter().copied(), style))?
             .label(name.clone())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour));
     }
     chart
-        .draw_series(support.iter().map(|&p| Circle::new(p, 6, RGBColor(120, 40, 160).filled())))?
+        .draw_series(
+            support
+                .iter()
+                .map(|&p| Circle::new(p, 6, RGBColor(120, 40, 160).filled())),
+        )?
         .label("support points (K = 5)")
         .legend(|(x, y)| Circle::new((x + 10, y), 5, RGBColor(120, 40, 160).filled()));
     chart
@@ -76,6 +122,7 @@ fn draw(path: &Path, algorithm: &str, curves: &[(String, Vec<(f64, f64)>)], supp
         .border_style(BLACK)
         .background_style(WHITE.mix(0.9))
         .draw()?;
-    root.present().with_context(|| format!("writing {}", path.display()))?;
+    root.present()
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }

@@ -49,7 +49,9 @@ struct Report<'a> {
     test: Vec<TestRow>,
 }
 
-fn starting_point(args: &TrainArgs) -> anyhow::Result<(RunSpec, Option<checkpoint::CheckpointState>)> {
+fn starting_point(
+    args: &TrainArgs,
+) -> anyhow::Result<(RunSpec, Option<checkpoint::CheckpointState>)> {
     let exists = checkpoint::state_path(&args.out).exists();
     if args.resume {
         let saved = checkpoint::read_state(&args.out)?;
@@ -60,16 +62,21 @@ fn starting_point(args: &TrainArgs) -> anyhow::Result<(RunSpec, Option<checkpoin
         return Ok((spec, Some(saved)));
     }
     if exists {
-        bail!("{} already holds a run: pass --resume to continue it, or choose another --out", args.out.display());
+        bail!(
+            "{} already holds a run: pass --resume to continue it, or choose another --out",
+            args.out.display()
+        );
     }
     Ok((args.spec.spec(), None))
 }
 
 fn bar(iterations: u64, done: u64) -> ProgressBar {
     let bar = ProgressBar::new(iterations);
-    let style = ProgressStyle::with_template("{prefix} [{elapsed_precise}] {bar:30.cyan/blue} {pos}/{len} ETA {eta} {wide_msg}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
+    let style = ProgressStyle::with_template(
+        "{prefix} [{elapsed_precise}] {bar:30.cyan/blue} {pos}/{len} ETA {eta} {wide_msg}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ");
     bar.set_style(style);
     bar.set_prefix("meta-train");
     bar.set_position(done);
@@ -77,13 +84,20 @@ fn bar(iterations: u64, done: u64) -> ProgressBar {
 }
 
 fn message(report: &StepReport, tasks_per_second: f64) -> String {
-    let accuracy = report.accuracy.map_or(String::new(), |a| format!(" acc {:.1}%", 100.0 * a));
-    format!("loss {:.4}{accuracy} | {tasks_per_second:.0} tasks/s", report.loss)
+    let accuracy = report
+        .accuracy
+        .map_or(String::new(), |a| format!(" acc {:.1}%", 100.0 * a));
+    format!(
+        "loss {:.4}{accuracy} | {tasks_per_second:.0} tasks/s",
+        report.loss
+    )
 }
 
 fn record_line(record: &Record) -> String {
     let v = &record.validation;
-    let accuracy = v.accuracy.map_or(String::new(), |a| format!(", accuracy {:.2}% ± {:.2}", 100.0 * a.mean, 100.0 * a.ci95));
+    let accuracy = v.accuracy.map_or(String::new(), |a| {
+        format!(", accuracy {:.2}% ± {:.2}", 100.0 * a.mean, 100.0 * a.ci95)
+    });
     format!(
         "iteration {:>6}: train loss {:.4} | validation ({} tasks, {} steps) loss {:.4} ± {:.4}{accuracy}",
         record.iteration, record.train_loss, v.tasks, v.inner_steps, v.loss.mean, v.loss.ci95
@@ -109,7 +123,10 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     };
     let start_iteration = state.iteration;
     let progress = bar(spec.hyper.iterations, start_iteration);
-    let policy = CheckpointPolicy { dir: args.out.clone(), every: args.checkpoint_every };
+    let policy = CheckpointPolicy {
+        dir: args.out.clone(),
+        every: args.checkpoint_every,
+    };
     let started = Instant::now();
     let meta_batch = spec.hyper.meta_batch as f64;
     trainer.run(&spec, &mut state, Some(&policy), &mut |report, record| {
@@ -128,7 +145,11 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     progress.finish();
     let wall = started.elapsed().as_secs_f64();
     let ran = state.iteration - start_iteration;
-    let loaded = Loaded { spec: spec.clone(), model, params: state.params.clone() };
+    let loaded = Loaded {
+        spec: spec.clone(),
+        model,
+        params: state.params.clone(),
+    };
     let test = if args.test_tasks > 0 {
         let (shots, steps) = meta_eval::defaults(&spec);
         meta_eval::test(&loaded, &shots, &steps, args.test_tasks)?
@@ -143,7 +164,10 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         history: &state.history,
         test,
     };
-    std::fs::write(args.out.join("report.json"), serde_json::to_string_pretty(&report)?)?;
+    std::fs::write(
+        args.out.join("report.json"),
+        serde_json::to_string_pretty(&report)?,
+    )?;
     if matches!(spec.task, TaskSpec::Sinusoid { .. }) {
         crate::meta_plot::sinusoid(&loaded, &args.out.join("sinusoid.png"))?;
     }
