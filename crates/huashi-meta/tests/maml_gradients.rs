@@ -276,3 +276,18 @@ fn meta_sgd_rates_get_exact_gradients() {
     );
     assert!((a - b).abs() < 1e-14, "{a} vs {b}");
 }
+
+#[test]
+fn evaluation_adaptation_keeps_no_graph() {
+    enable_second_order();
+    let (mlp, params, tasks) = setup(1);
+    let (_vars, trainable) = to_vars(&params).unwrap();
+    let maml = config(3, false);
+    let detached = maml
+        .adapt_detached(&mlp, &trainable, &tasks[0].support)
+        .unwrap();
+    assert!(detached.iter().all(|(_, t)| !t.track_op()));
+    // Training-time adaptation does keep it (that is what the meta-gradient needs).
+    let kept = maml.adapt(&mlp, &trainable, &tasks[0].support).unwrap();
+    assert!(kept.iter().all(|(_, t)| t.track_op()));
+}
