@@ -5,11 +5,12 @@
 //! class, one inner step), both second order, plus first-order MAML and
 //! Prototypical Networks on the Omniglot case.
 
-use crate::meta::{AlgoArg, SpecArgs, TaskArg};
+use crate::meta::{SpecArgs, TaskArg};
 use crate::table;
 use crate::timing::{self, Timing};
 use clap::{Args, Parser};
 use huashi_meta::checkpoint::RunSpec;
+use huashi_meta::Algorithm;
 use huashi_meta::Trainer;
 use serde::Serialize;
 use std::cell::RefCell;
@@ -35,7 +36,7 @@ struct Row {
 }
 
 /// The run specification of a case, from CLI-style arguments.
-fn spec(algo: AlgoArg, task: TaskArg) -> RunSpec {
+fn spec(algo: Algorithm, task: TaskArg) -> RunSpec {
     #[derive(Parser)]
     struct Wrapper {
         #[command(flatten)]
@@ -50,14 +51,7 @@ fn spec(algo: AlgoArg, task: TaskArg) -> RunSpec {
 fn measure(name: &str, spec: &RunSpec, runs: usize) -> anyhow::Result<Row> {
     let (model, params) = spec.model.build(spec.seed)?;
     let sources = spec.task.sources(spec.seed)?;
-    let trainer = Trainer {
-        hyper: spec.hyper.clone(),
-        model: &model,
-        head: model.head_names(),
-        train: sources.train.as_ref(),
-        validation: sources.validation.as_ref(),
-        validation_tasks: 0,
-    };
+    let trainer = Trainer::for_run(spec, &model, &sources);
     let state = RefCell::new(trainer.start(params)?);
     let timing = timing::measure(runs, Duration::from_secs(30), || {
         trainer.step(&mut state.borrow_mut())?;
@@ -77,22 +71,22 @@ pub fn run(args: &BenchMetaArgs) -> anyhow::Result<()> {
     let cases = [
         (
             "sinusoid MAML (2nd order)",
-            AlgoArg::Maml,
+            Algorithm::Maml,
             TaskArg::Sinusoid,
         ),
         (
             "Omniglot 5-way 1-shot MAML (2nd order)",
-            AlgoArg::Maml,
+            Algorithm::Maml,
             TaskArg::Omniglot,
         ),
         (
             "Omniglot 5-way 1-shot first-order MAML",
-            AlgoArg::Fomaml,
+            Algorithm::Fomaml,
             TaskArg::Omniglot,
         ),
         (
             "Omniglot 5-way 1-shot ProtoNet",
-            AlgoArg::Protonet,
+            Algorithm::Protonet,
             TaskArg::Omniglot,
         ),
     ];

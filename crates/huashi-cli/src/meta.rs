@@ -29,39 +29,6 @@ pub fn run(command: &MetaCommand) -> anyhow::Result<()> {
     }
 }
 
-/// The algorithm names of the CLI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AlgoArg {
-    /// MAML with true second-order meta-gradients.
-    Maml,
-    /// First-order MAML.
-    Fomaml,
-    /// Reptile (outer step annealed linearly to 0).
-    Reptile,
-    /// ANIL: adapt the head only.
-    Anil,
-    /// Meta-SGD: learned per-parameter inner learning rates.
-    Metasgd,
-    /// Prototypical Networks (no inner loop).
-    Protonet,
-    /// Baseline: pretrained on all tasks, fine-tuned at test time.
-    Pretrain,
-}
-
-impl AlgoArg {
-    pub fn algorithm(self) -> Algorithm {
-        match self {
-            AlgoArg::Maml => Algorithm::Maml,
-            AlgoArg::Fomaml => Algorithm::Fomaml,
-            AlgoArg::Reptile => Algorithm::Reptile,
-            AlgoArg::Anil => Algorithm::Anil,
-            AlgoArg::Metasgd => Algorithm::Metasgd,
-            AlgoArg::Protonet => Algorithm::Protonet,
-            AlgoArg::Pretrain => Algorithm::Pretrain,
-        }
-    }
-}
-
 /// The task families of the CLI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TaskArg {
@@ -74,9 +41,13 @@ pub enum TaskArg {
 /// Options that define a training run (defaults: the papers' protocols).
 #[derive(Debug, Clone, Args)]
 pub struct SpecArgs {
-    /// The algorithm.
-    #[arg(long, value_enum, default_value_t = AlgoArg::Maml)]
-    pub algo: AlgoArg,
+    /// The algorithm: maml (second order), fomaml (first order), reptile
+    /// (outer step annealed to 0), anil (adapt the head only), metasgd
+    /// (learned per-parameter inner rates), protonet (Prototypical Networks,
+    /// no inner loop) or pretrain (the baseline: trained on all tasks without
+    /// adaptation, fine-tuned at test time).
+    #[arg(long, default_value = "maml", value_parser = parse_algorithm)]
+    pub algo: Algorithm,
     /// The task family.
     #[arg(long, value_enum, default_value_t = TaskArg::Sinusoid)]
     pub task: TaskArg,
@@ -127,10 +98,14 @@ pub struct SpecArgs {
     pub validation_tasks: usize,
 }
 
+fn parse_algorithm(name: &str) -> Result<Algorithm, String> {
+    Algorithm::parse(name).map_err(|e| e.to_string())
+}
+
 impl SpecArgs {
     /// The run specification with the papers' defaults filled in.
     pub fn spec(&self) -> RunSpec {
-        let algorithm = self.algo.algorithm();
+        let algorithm = self.algo;
         let reptile = algorithm == Algorithm::Reptile;
         let sinusoid = self.task == TaskArg::Sinusoid;
         let pick = |given: Option<usize>, sin: usize, omni: usize| {

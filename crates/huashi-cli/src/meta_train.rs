@@ -109,14 +109,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     spec.hyper.check()?;
     let (model, fresh) = spec.model.build(spec.seed)?;
     let sources = spec.task.sources(spec.seed)?;
-    let trainer = Trainer {
-        hyper: spec.hyper.clone(),
-        model: &model,
-        head: model.head_names(),
-        train: sources.train.as_ref(),
-        validation: sources.validation.as_ref(),
-        validation_tasks: spec.validation_tasks,
-    };
+    let trainer = Trainer::for_run(&spec, &model, &sources);
     let mut state: TrainState = match &saved {
         Some(saved) => checkpoint::load(&args.out, saved, &spec.hyper.initial_params(fresh)?)?,
         None => trainer.start(fresh)?,

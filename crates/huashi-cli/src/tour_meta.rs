@@ -32,14 +32,7 @@ fn spec(arguments: &[&str]) -> RunSpec {
 fn train(spec: &RunSpec, label: &str) -> anyhow::Result<(Loaded, f64)> {
     let (model, params) = spec.model.build(spec.seed)?;
     let sources = spec.task.sources(spec.seed)?;
-    let trainer = Trainer {
-        hyper: spec.hyper.clone(),
-        model: &model,
-        head: model.head_names(),
-        train: sources.train.as_ref(),
-        validation: sources.validation.as_ref(),
-        validation_tasks: spec.validation_tasks,
-    };
+    let trainer = Trainer::for_run(spec, &model, &sources);
     let mut state = trainer.start(params)?;
     let bar = timing::progress(spec.hyper.iterations, label);
     let started = Instant::now();

@@ -69,6 +69,25 @@ pub struct Trainer<'a, M: Functional> {
     pub validation_tasks: usize,
 }
 
+impl<'a> Trainer<'a, crate::model::MetaModel> {
+    /// The trainer of a run: its hyper-parameters, `model` (built from
+    /// `spec.model`) with its head, and the samplers of `sources`.
+    pub fn for_run(
+        spec: &crate::checkpoint::RunSpec,
+        model: &'a crate::model::MetaModel,
+        sources: &'a crate::tasks::TaskSources,
+    ) -> Self {
+        Trainer {
+            hyper: spec.hyper.clone(),
+            model,
+            head: model.head_names(),
+            train: sources.train.as_ref(),
+            validation: sources.validation.as_ref(),
+            validation_tasks: spec.validation_tasks,
+        }
+    }
+}
+
 impl<M: Functional> Trainer<'_, M> {
     /// The state before the first iteration.
     pub fn start(&self, model_params: ParamSet) -> Result<TrainState> {

@@ -53,14 +53,7 @@ fn run_with(
     std::env::set_var("CANDLE_GRAD_DO_NOT_DETACH", "1");
     let (model, params) = spec.model.build(spec.seed)?;
     let sources = spec.task.sources(spec.seed)?;
-    let trainer = Trainer {
-        hyper: spec.hyper.clone(),
-        model: &model,
-        head: model.head_names(),
-        train: sources.train.as_ref(),
-        validation: sources.validation.as_ref(),
-        validation_tasks: spec.validation_tasks,
-    };
+    let trainer = Trainer::for_run(spec, &model, &sources);
     let mut state = match state {
         Some(s) => s,
         None => trainer.start(params)?,
@@ -198,15 +191,7 @@ fn every_algorithm_runs_on_omniglot() {
         queries: 2,
         data_dir: None,
     };
-    for algorithm in [
-        Algorithm::Maml,
-        Algorithm::Fomaml,
-        Algorithm::Reptile,
-        Algorithm::Anil,
-        Algorithm::Metasgd,
-        Algorithm::Protonet,
-        Algorithm::Pretrain,
-    ] {
+    for algorithm in Algorithm::ALL {
         let dir = tempfile::tempdir().unwrap();
         let state = run(&spec(algorithm, task.clone(), 2, 1e-3), None, dir.path()).unwrap();
         let record = state.history.last().unwrap();
