@@ -99,8 +99,16 @@ fn test_task(spec: &RunSpec, shots: usize) -> TaskSpec {
     }
 }
 
-/// Default shots and steps of a test report.
+/// Default shots and steps of a test report (Prototypical Networks take no
+/// steps).
 pub fn defaults(spec: &RunSpec) -> (Vec<usize>, Vec<usize>) {
+    if spec.hyper.algorithm == Algorithm::Protonet {
+        let shots = match spec.task {
+            TaskSpec::Omniglot { shots, .. } => shots,
+            TaskSpec::Sinusoid { shots, .. } => shots,
+        };
+        return (vec![shots], vec![0]);
+    }
     match spec.task {
         TaskSpec::Sinusoid { .. } => (vec![5, 10], vec![1, 10]),
         TaskSpec::Omniglot { shots, .. } => (vec![shots], vec![spec.hyper.eval_inner_steps]),
@@ -130,9 +138,6 @@ pub fn test(
                 s,
             )?;
             rows.push(TestRow { shots: k, report });
-        }
-        if loaded.spec.hyper.algorithm == Algorithm::Protonet {
-            rows.dedup_by(|a, b| a.shots == b.shots);
         }
     }
     Ok(rows)
