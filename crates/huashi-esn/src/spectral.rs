@@ -122,6 +122,12 @@ pub fn spectral_radius_iterative(a: &CsrMatrix, opts: &ArnoldiOptions) -> Result
     }
     let keep = opts.keep.clamp(2, m - 2);
     let mut rng = Rng::new(opts.seed);
+    // The SIMD copy when the rows allow it (bit-identical products).
+    let op = Operator {
+        csr: a,
+        ell: crate::kernel::Ell::from_csr(a),
+    };
+    let a = &op;
     let mut k = Krylov::start(a, m, &mut rng);
     let mut residual = f64::INFINITY;
     for _ in 0..opts.max_restarts {
@@ -151,6 +157,25 @@ fn by_modulus(eig: &faer::linalg::solvers::Eigen<f64>) -> Vec<usize> {
     order
 }
 
+/// The matrix whose products the Krylov basis takes.
+struct Operator<'a> {
+    csr: &'a CsrMatrix,
+    ell: Option<crate::kernel::Ell>,
+}
+
+impl Operator<'_> {
+    fn nrows(&self) -> usize {
+        self.csr.nrows()
+    }
+
+    fn mul_add(&self, x: &[f64], y: &mut [f64]) {
+        match &self.ell {
+            Some(e) => e.mul_add(x, y),
+            None => self.csr.mul_add(x, y),
+        }
+    }
+}
+
 /// An orthonormal basis `V` (first `len` columns) and `A V`.
 struct Krylov {
     v: Mat<f64>,
@@ -161,7 +186,7 @@ struct Krylov {
 }
 
 impl Krylov {
-    fn start(a: &CsrMatrix, m: usize, rng: &mut Rng) -> Self {
+    fn start(a: &Operator<'_>, m: usize, rng: &mut Rng) -> Self {
         let n = a.nrows();
         let mut k = Self {
             v: Mat::zeros(n, m),
@@ -176,7 +201,7 @@ impl Krylov {
         k
     }
 
-    fn push(&mut self, a: &CsrMatrix, w: &[f64]) {
+    fn push(&mut self, a: &Operator<'_>, w: &[f64]) {
         let j = self.len;
         self.v.col_as_slice_mut(j).copy_from_slice(w);
         let out = self.av.col_as_slice_mut(j);
@@ -187,7 +212,7 @@ impl Krylov {
     }
 
     /// Grows the basis to its full size.
-    fn extend(&mut self, a: &CsrMatrix, rng: &mut Rng) {
+    fn extend(&mut self, a: &Operator<'_>, rng: &mut Rng) {
         while self.len < self.v.ncols() {
             let mut w = self.av.col_as_slice(self.next).to_vec();
             if !self.orthonormalize(&mut w) {

@@ -8,13 +8,17 @@
 //! spare, see [`crate::pipeline`]). Sequences run in parallel (rayon) and
 //! their sums are added in sequence order, so results do not depend on
 //! scheduling or on the number of threads. One Cholesky solve gives `W_out`.
+//! [`Esn::fit_and_run`] fits on one sequence and predicts what follows it,
+//! running the test inputs through the reservoir while the helper thread
+//! still adds the last blocks (the run does not need the readout without
+//! output feedback), then applying the readout to the stored states.
 //!
 //! Online ([`Esn::fit_online`]): recursive least squares updates `W_out` at
 //! every step after the washout, with the teacher fed back
 //! ([`OnlineMode::TeacherForced`]) or the network's own output
 //! ([`OnlineMode::Force`], FORCE learning, Sussillo & Abbott 2009).
 
-use faer::MatRef;
+use faer::{Mat, MatRef};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
@@ -122,6 +126,58 @@ impl EsnTrainer {
         }
         self.sequences += seqs.len();
         Ok(ends)
+    }
+
+    /// Accumulates one sequence like [`EsnTrainer::add_sequence`], then runs
+    /// the reservoir on over `next` (`T' × d`, no teacher, no noise) from its
+    /// end state while the last blocks of `ΦᵀΦ` are still being added on the
+    /// helper thread. Returns the end state of `seq` and the `T'` reservoir
+    /// states of the run, one after another (`state_len` values each).
+    /// Only meaningful without output feedback (the run ignores the outputs).
+    fn add_then_run(
+        &mut self,
+        seq: Sequence<'_>,
+        next: MatRef<'_, f64>,
+    ) -> Result<(EsnState, Vec<f64>)> {
+        let index = self.sequences;
+        self.check_sequence(seq, index)?;
+        mismatch("input columns", self.stack.inputs(), next.ncols())?;
+        check_matrix("inputs", next)?;
+        let (f, m) = (self.layout.len(), self.ridge.outputs());
+        let long = seq.inputs.nrows() - self.config.washout >= 4 * BLOCK;
+        let pipelined = rayon::current_num_threads() > 1 && long;
+        let (ridge, (end, states)) = accumulate(f, m, pipelined, |sink| {
+            let end = self.drive(seq, index, sink);
+            sink.flush();
+            let states = self.run_on(&end, next);
+            (end, states)
+        });
+        if self.ridge.samples() == 0 {
+            self.ridge = ridge;
+        } else {
+            self.ridge.merge(&ridge)?;
+        }
+        self.sequences += 1;
+        Ok((end, states))
+    }
+
+    /// The noise-free reservoir states over `inputs` from `start`.
+    fn run_on(&self, start: &EsnState, inputs: MatRef<'_, f64>) -> Vec<f64> {
+        let n = self.stack.state_len();
+        let mut states = vec![0.0; n * inputs.nrows()];
+        let mut u = vec![0.0; inputs.ncols()];
+        for t in 0..inputs.nrows() {
+            copy_row(inputs, t, &mut u);
+            let (done, rest) = states.split_at_mut(t * n);
+            let prev = if t == 0 {
+                &start.reservoir[..]
+            } else {
+                &done[(t - 1) * n..]
+            };
+            let out = &mut rest[..n];
+            self.stack.step_into(prev, &u, &start.output, out, None);
+        }
+        states
     }
 
     /// Solves the readout and returns the trained network.
@@ -294,6 +350,46 @@ impl Esn {
             esn: trainer.finish()?,
             end_states,
         })
+    }
+
+    /// Fits on `train` ([`Esn::fit`] with one sequence) and runs the trained
+    /// network over `test_inputs` from the end-of-training state; returns the
+    /// fit and the outputs, identical to those of
+    /// `fit.esn.run(&mut fit.end_states[0].clone(), test_inputs, None)`.
+    ///
+    /// Without output feedback the test run does not depend on the readout,
+    /// so it overlaps the end of the training accumulation (on a helper
+    /// thread when cores are spare) and the readout is applied afterwards;
+    /// with feedback it is simply [`Esn::fit`] followed by [`Esn::run`].
+    pub fn fit_and_run(
+        config: &EsnConfig,
+        train: Sequence<'_>,
+        test_inputs: MatRef<'_, f64>,
+    ) -> Result<(Fit, Mat<f64>)> {
+        let (d, m) = (train.inputs.ncols(), train.targets.ncols());
+        let mut trainer = EsnTrainer::new(config, d, m)?;
+        if config.feedback.is_some() {
+            let end = trainer.add_sequence(train)?;
+            let esn = trainer.finish()?;
+            let out = esn.run(&mut end.clone(), test_inputs, None)?;
+            let end_states = vec![end];
+            return Ok((Fit { esn, end_states }, out));
+        }
+        let (end, states) = trainer.add_then_run(train, test_inputs)?;
+        let esn = trainer.finish()?;
+        let (layout, readout) = (esn.readout().layout(), esn.readout());
+        let n = esn.reservoir().state_len();
+        let mut phi = vec![0.0; layout.len()];
+        let (mut u, mut y) = (vec![0.0; d], vec![0.0; m]);
+        let mut out = Mat::zeros(test_inputs.nrows(), m);
+        for (t, x) in states.chunks_exact(n).enumerate() {
+            copy_row(test_inputs, t, &mut u);
+            layout.fill(&u, x, &mut phi);
+            readout.apply(&phi, &mut y);
+            y.iter().enumerate().for_each(|(k, v)| out[(t, k)] = *v);
+        }
+        let end_states = vec![end];
+        Ok((Fit { esn, end_states }, out))
     }
 
     /// Trains the readout online by RLS over one sequence (with state noise

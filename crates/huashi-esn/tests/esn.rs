@@ -357,3 +357,41 @@ fn direct_input_connections_enter_the_readout() {
         (true, 1, 30, 32)
     );
 }
+
+/// `fit_and_run` gives exactly `fit` followed by `run` from the end state:
+/// single and deep reservoirs, a run long enough to be pipelined, direct
+/// input to the readout, and the feedback fallback.
+#[test]
+fn fit_and_run_matches_fit_then_run() {
+    let s = mg(3400);
+    let (x, y) = (column(&s[..2600]), column(&s[1..2601]));
+    let test_in = column(&s[2600..3399]);
+    let mut single = EsnConfig::new(mg_reservoir(120));
+    single.washout = 100;
+    let mut deep = EsnConfig::deep(vec![mg_reservoir(60), mg_reservoir(40)]);
+    deep.washout = 50;
+    let mut direct = single.clone();
+    direct.input_to_readout = true;
+    let mut fb = single.clone();
+    fb.feedback = Some(FeedbackConfig {
+        scaling: 0.1,
+        connectivity: 0.5,
+        distribution: Distribution::Uniform,
+    });
+    for cfg in [single, deep, direct, fb] {
+        let train = Sequence::new(x.as_ref(), y.as_ref());
+        let fit = Esn::fit(&cfg, &[train]).unwrap();
+        let mut end = fit.end_states[0].clone();
+        let want = fit.esn.run(&mut end, test_in.as_ref(), None).unwrap();
+        let (both, got) = Esn::fit_and_run(&cfg, train, test_in.as_ref()).unwrap();
+        assert_eq!(got, want);
+        assert_eq!(both.esn.readout(), fit.esn.readout());
+        assert_eq!(both.end_states[0], fit.end_states[0]);
+    }
+    // Inputs of the wrong width are an error, not a panic.
+    let mut cfg = EsnConfig::new(mg_reservoir(30));
+    cfg.washout = 10;
+    let wide = Mat::<f64>::zeros(5, 2);
+    let train = Sequence::new(x.as_ref(), y.as_ref());
+    assert!(Esn::fit_and_run(&cfg, train, wide.as_ref()).is_err());
+}

@@ -96,13 +96,57 @@ impl LinearReadout {
 
     /// `out = W_outᵀ φ`.
     ///
+    /// Each dot product keeps eight partial sums (entry `i` into sum
+    /// `i mod 8`, the tail into sum 0, combined pairwise), a fixed order
+    /// that vectorises: a single running sum made every step of a 500-unit
+    /// prediction wait about 0.5 µs on the chain of additions.
+    ///
     /// # Panics
     /// If `out` is longer than the number of outputs.
     #[inline]
     pub fn apply(&self, phi: &[f64], out: &mut [f64]) {
         for (k, o) in out.iter_mut().enumerate() {
-            let w = self.weights.col_as_slice(k);
-            *o = w.iter().zip(phi).map(|(a, b)| a * b).sum();
+            *o = dot8(self.weights.col_as_slice(k), phi);
         }
+    }
+}
+
+/// `Σ a[i] b[i]` over the common length with eight partial sums.
+fn dot8(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0f64; 8];
+    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (a8.remainder(), b8.remainder());
+    for (x, y) in a8.zip(b8) {
+        for l in 0..8 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    for (x, y) in ra.iter().zip(rb) {
+        acc[0] += x * y;
+    }
+    ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dot8;
+
+    #[test]
+    fn dot8_matches_a_running_sum() {
+        for n in [0, 1, 7, 8, 9, 502, 1001] {
+            let a: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin()).collect();
+            let b: Vec<f64> = (0..n + 3).map(|i| (i as f64 * 0.11).cos()).collect();
+            let want: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+            let scale: f64 = a.iter().zip(&b).map(|(x, y)| (x * y).abs()).sum();
+            let got = dot8(&a, &b);
+            assert!(
+                (got - want).abs() <= 4.0 * f64::EPSILON * scale.max(1.0),
+                "n = {n}"
+            );
+            assert_eq!(dot8(&b, &a), got, "either order, common length");
+        }
+        assert_eq!(dot8(&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0]), 32.0);
     }
 }
