@@ -1,14 +1,23 @@
 //! Meta-learning over functional models whose forward pass takes its
-//! parameters explicitly (`forward(&ParamSet, &Tensor)`).
+//! parameters explicitly (`forward(&ParamSet, &Tensor)`, with a leading task
+//! dimension so a meta-batch runs as one computation; see [`functional`]).
 //!
-//! - [`Mlp`]: a functional multilayer perceptron with PyTorch-style
-//!   parameter names.
-//! - [`Sinusoid`]: the sinusoid regression task family of Finn, Abbeel &
-//!   Levine, *Model-Agnostic Meta-Learning for Fast Adaptation of Deep
-//!   Networks*, ICML 2017.
-//! - [`Maml`]: MAML with true second-order meta-gradients through any number
-//!   of inner steps, or first-order MAML; [`reptile_update`]: Reptile's outer
-//!   step (Nichol, Achiam & Schulman 2018) as [`ParamSet`] arithmetic.
+//! - Models: [`Mlp`] and [`ConvNet`], the 4-block few-shot CNN (batch
+//!   normalisation with the current batch's statistics, as the MAML
+//!   reference code).
+//! - Algorithms: [`Maml`] — MAML (Finn, Abbeel & Levine, ICML 2017) with true
+//!   second-order meta-gradients through any number of inner steps, first
+//!   order per call, ANIL ([`Maml::adapt_only`]), Meta-SGD
+//!   ([`Maml::per_parameter_lr`], [`meta_sgd`]); learn2learn's
+//!   `clone()`/`adapt(loss)` as [`Maml::clone_learner`] and [`Learner`];
+//!   [`Reptile`] (Nichol, Achiam & Schulman 2018); [`ProtoNet`] (Snell et al.
+//!   2017).
+//! - Tasks: [`Sinusoid`] regression; [`fewshot`]: Omniglot (embedded small
+//!   subsets, folders, zips, download), N-way K-shot samplers, the one-shot
+//!   runs of Lake et al. (2015).
+//! - Training: [`Trainer`] with [`Adam`], validation, NaN/Inf detection,
+//!   atomic [`checkpoint`]s with exact resume, and [`evaluate`] (mean ± 95 %
+//!   CI over held-out tasks).
 //!
 //! Second-order gradients need candle to keep the graph of gradients, which
 //! it does only when `CANDLE_GRAD_DO_NOT_DETACH` is set before the thread's
