@@ -202,11 +202,7 @@ pub fn lake(loaded: &Loaded, runs: Option<&Path>, steps: usize) -> anyhow::Resul
     }
     let mut hyper = loaded.spec.hyper.clone();
     hyper.loss = huashi_meta::LossKind::CrossEntropy { ways };
-    let steps = if hyper.algorithm == Algorithm::Protonet {
-        0
-    } else {
-        steps
-    };
+    let steps = hyper.eval_steps(steps);
     let head = loaded.model.head_names();
     let (_, accuracies) = score_tasks(&hyper, &loaded.model, &head, &loaded.params, &tasks, steps)?;
     let accuracies = accuracies.context("classification accuracies")?;

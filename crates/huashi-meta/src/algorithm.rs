@@ -155,6 +155,15 @@ impl Hyper {
         }
     }
 
+    /// The inner steps an evaluation asked for `steps` really takes
+    /// (Prototypical Networks take none).
+    pub fn eval_steps(&self, steps: usize) -> usize {
+        match self.algorithm {
+            Algorithm::Protonet => 0,
+            _ => steps,
+        }
+    }
+
     /// The MAML configuration of the MAML family (`head`: the names ANIL
     /// adapts) for `steps` inner steps.
     pub fn maml(&self, steps: usize, head: &[String]) -> Maml {

@@ -90,6 +90,7 @@ pub fn evaluate<M: Functional>(
     tasks: usize,
     steps: usize,
 ) -> Result<EvalReport> {
+    let steps = hyper.eval_steps(steps);
     let chunk = hyper.meta_batch.max(1);
     let (mut losses, mut accuracies) = (Vec::new(), Vec::new());
     let mut start = 0;
