@@ -5,10 +5,10 @@
 //! class, one inner step), both second order, plus first-order MAML and
 //! Prototypical Networks on the Omniglot case.
 
-use crate::meta::{SpecArgs, TaskArg};
+use crate::meta::SpecArgs;
 use crate::table;
 use crate::timing::{self, Timing};
-use clap::{Args, Parser};
+use clap::Args;
 use huashi_meta::checkpoint::RunSpec;
 use huashi_meta::Algorithm;
 use huashi_meta::Trainer;
@@ -35,17 +35,9 @@ struct Row {
     tasks_per_second: f64,
 }
 
-/// The run specification of a case, from CLI-style arguments.
-fn spec(algo: Algorithm, task: TaskArg) -> RunSpec {
-    #[derive(Parser)]
-    struct Wrapper {
-        #[command(flatten)]
-        spec: SpecArgs,
-    }
-    let mut args = Wrapper::parse_from(["bench"]).spec;
-    args.algo = algo;
-    args.task = task;
-    args.spec()
+/// The run specification of a case: the CLI's defaults for `algo` on `task`.
+fn spec(algo: Algorithm, task: &str) -> RunSpec {
+    SpecArgs::spec_of(&["--algo", algo.name(), "--task", task])
 }
 
 fn measure(name: &str, spec: &RunSpec, runs: usize) -> anyhow::Result<Row> {
@@ -69,25 +61,21 @@ fn measure(name: &str, spec: &RunSpec, runs: usize) -> anyhow::Result<Row> {
 
 pub fn run(args: &BenchMetaArgs) -> anyhow::Result<()> {
     let cases = [
-        (
-            "sinusoid MAML (2nd order)",
-            Algorithm::Maml,
-            TaskArg::Sinusoid,
-        ),
+        ("sinusoid MAML (2nd order)", Algorithm::Maml, "sinusoid"),
         (
             "Omniglot 5-way 1-shot MAML (2nd order)",
             Algorithm::Maml,
-            TaskArg::Omniglot,
+            "omniglot",
         ),
         (
             "Omniglot 5-way 1-shot first-order MAML",
             Algorithm::Fomaml,
-            TaskArg::Omniglot,
+            "omniglot",
         ),
         (
             "Omniglot 5-way 1-shot ProtoNet",
             Algorithm::Protonet,
-            TaskArg::Omniglot,
+            "omniglot",
         ),
     ];
     let progress = timing::progress(cases.len() as u64, "bench meta");

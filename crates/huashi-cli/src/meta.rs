@@ -103,6 +103,18 @@ fn parse_algorithm(name: &str) -> Result<Algorithm, String> {
 }
 
 impl SpecArgs {
+    /// The run specification of command-line style `arguments` (as they
+    /// would follow `huashi meta train`), defaults filled in.
+    pub fn spec_of(arguments: &[&str]) -> RunSpec {
+        #[derive(clap::Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            spec: SpecArgs,
+        }
+        let all = std::iter::once("huashi").chain(arguments.iter().copied());
+        <Wrapper as clap::Parser>::parse_from(all).spec.spec()
+    }
+
     /// The run specification with the papers' defaults filled in.
     pub fn spec(&self) -> RunSpec {
         let algorithm = self.algo;

@@ -7,7 +7,6 @@ use crate::meta::SpecArgs;
 use crate::meta_eval::{self, Loaded, TestRow};
 use crate::table;
 use crate::timing;
-use clap::Parser;
 use huashi_meta::checkpoint::RunSpec;
 use huashi_meta::Trainer;
 use std::path::Path;
@@ -15,18 +14,6 @@ use std::time::Instant;
 
 /// The PNG this section writes.
 pub const PLOTS: [&str; 1] = ["meta_sinusoid"];
-
-/// A run specification from CLI-style arguments.
-fn spec(arguments: &[&str]) -> RunSpec {
-    #[derive(Parser)]
-    struct Wrapper {
-        #[command(flatten)]
-        spec: SpecArgs,
-    }
-    let mut all = vec!["tour"];
-    all.extend_from_slice(arguments);
-    Wrapper::parse_from(all).spec.spec()
-}
 
 /// Trains `spec` without checkpoints; the trained model and the wall time.
 fn train(spec: &RunSpec, label: &str) -> anyhow::Result<(Loaded, f64)> {
@@ -79,10 +66,10 @@ fn sinusoid(dir: &Path) -> anyhow::Result<String> {
         "--validate-every",
         "0",
     ];
-    let maml_spec = spec(&[&["--algo", "maml"], &common[..]].concat());
+    let maml_spec = SpecArgs::spec_of(&[&["--algo", "maml"], &common[..]].concat());
     let (maml, maml_wall) = train(&maml_spec, "MAML")?;
     let (pretrained, _) = train(
-        &spec(&[&["--algo", "pretrain"], &common[..]].concat()),
+        &SpecArgs::spec_of(&[&["--algo", "pretrain"], &common[..]].concat()),
         "pretrain",
     )?;
     let mut body = rows("MAML", &meta_eval::test(&maml, &[5], &[1, 10], 600)?);
@@ -101,7 +88,7 @@ fn sinusoid(dir: &Path) -> anyhow::Result<String> {
 }
 
 fn omniglot() -> anyhow::Result<String> {
-    let protonet = spec(&[
+    let protonet = SpecArgs::spec_of(&[
         "--algo",
         "protonet",
         "--task",
