@@ -234,15 +234,15 @@ impl Omniglot {
     }
 
     /// All characters as one pool (class `i` = character `i`).
-    pub fn pool(&self) -> ClassPool {
+    pub fn pool(&self) -> crate::Result<ClassPool> {
         self.pool_of(&(0..self.len()).collect::<Vec<_>>())
     }
 
-    fn pool_of(&self, indices: &[usize]) -> ClassPool {
+    fn pool_of(&self, indices: &[usize]) -> crate::Result<ClassPool> {
         let chars = indices.iter().map(|&i| &self.characters[i]);
         let names = chars.clone().map(Character::class_name).collect();
         let images = chars.map(|c| c.drawings.clone()).collect();
-        ClassPool::new(names, images).expect("characters hold whole drawings")
+        Ok(ClassPool::new(names, images)?)
     }
 
     /// Splits the characters into train, validation and test pools (see the
@@ -273,9 +273,9 @@ impl Omniglot {
             pool.sort_unstable();
         }
         Ok(Split {
-            train: self.pool_of(&train),
-            validation: self.pool_of(&validation),
-            test: self.pool_of(&test),
+            train: self.pool_of(&train)?,
+            validation: self.pool_of(&validation)?,
+            test: self.pool_of(&test)?,
         })
     }
 }
