@@ -27,7 +27,7 @@ Setup and use (ReservoirPy 0.4 from PyPI):
     cargo build --release -p huashi-cli
     target/release/huashi esn bench --export-mackey-glass /tmp/mg.csv > /dev/null
     /tmp/rpy/bin/python crates/huashi-cli/bench/reservoirpy_mackey_glass.py \
-        /tmp/mg.csv --runs 5 --huashi target/release/huashi
+        /tmp/mg.csv --runs 5 --huashi target/release/huashi --rounds 5
     OPENBLAS_NUM_THREADS=1 /tmp/rpy/bin/python ...   # the same, single-threaded BLAS
 """
 
@@ -148,26 +148,45 @@ def huashi_results(binary, runs):
     }
 
 
+def ratios(rpy, hs):
+    return {
+        "speedup_fit_plus_predict": rpy["total_ms"] / hs["total_ms"],
+        "speedup_fit": rpy["fit_ms"] / hs["fit_ms"],
+        "speedup_predict": rpy["predict_ms"] / hs["predict_ms"],
+    }
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("csv", help="series from `huashi esn bench --export-mackey-glass`")
     ap.add_argument("--runs", type=int, default=5, help="timed runs (median)")
     ap.add_argument("--seed", type=int, default=0, help="ReservoirPy seed")
     ap.add_argument("--huashi", help="path of the huashi binary, to time it too")
+    ap.add_argument(
+        "--rounds", type=int, default=1,
+        help="with --huashi: alternate the two tools this many times and also "
+        "print the median of the per-round ratios (a shared machine's speed "
+        "drifts over minutes; alternating keeps each ratio within one period)",
+    )
     args = ap.parse_args()
     raw = load(args.csv)
     assert raw.shape == (10000,), raw.shape
-    results = [reservoirpy_results(raw, args.runs, args.seed)]
-    if args.huashi:
-        results.append(huashi_results(args.huashi, args.runs))
-    for r in results:
-        print(json.dumps(r))
-    if args.huashi:
-        rpy, hs = results
+    per_round = []
+    for _ in range(args.rounds if args.huashi else 1):
+        results = [reservoirpy_results(raw, args.runs, args.seed)]
+        if args.huashi:
+            results.append(huashi_results(args.huashi, args.runs))
+        for r in results:
+            print(json.dumps(r))
+        if args.huashi:
+            per_round.append(ratios(*results))
+            print(json.dumps(per_round[-1]))
+    if len(per_round) > 1:
+        total = [r["speedup_fit_plus_predict"] for r in per_round]
         print(json.dumps({
-            "speedup_fit_plus_predict": rpy["total_ms"] / hs["total_ms"],
-            "speedup_fit": rpy["fit_ms"] / hs["fit_ms"],
-            "speedup_predict": rpy["predict_ms"] / hs["predict_ms"],
+            "rounds": len(per_round),
+            "speedup_fit_plus_predict_each": [round(t, 2) for t in total],
+            "speedup_fit_plus_predict_median": statistics.median(total),
         }))
 
 

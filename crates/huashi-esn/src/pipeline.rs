@@ -10,7 +10,13 @@
 //! worker has not reached while the worker finishes their right parts. Each
 //! part is a single accumulator that takes the blocks in order, whichever
 //! thread adds them, so both modes give bit-identical sums whatever the
-//! number of threads or the timing. Memory stays `O(F · BLOCK · DEPTH)`.
+//! number of threads or the timing. Memory stays `O(F · BLOCK · depth)`,
+//! at most [`IN_FLIGHT_BYTES`] of blocks.
+//!
+//! A producer may [`Sink::close`] the stream early and go on with other
+//! work (a test run); the ridge system is then solved by whichever thread
+//! completes the sums, the worker if the producer is still busy
+//! ([`accumulate_and_solve`]).
 
 use std::collections::VecDeque;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -18,29 +24,66 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use faer::{Mat, MatRef, Par};
 
-use crate::readout::{LeftPart, Ridge};
+use crate::error::Result;
+use crate::readout::{LeftPart, Normal, Ridge};
 
 /// Steps accumulated per block into `ΦᵀΦ`.
 pub const BLOCK: usize = 256;
 
-/// Most blocks in flight between the producer and the worker.
-pub(crate) const DEPTH: usize = 6;
+/// Most bytes of blocks in flight between the producer and the worker.
+/// Enough for the producer not to wait on the worker for 8,000 steps of a
+/// 500-unit reservoir: with 6 blocks (6 MiB) the Mackey-Glass run waited
+/// about 6 ms for the products before its test run could start.
+pub const IN_FLIGHT_BYTES: usize = 32 << 20;
 
-/// One block of feature columns (`F × BLOCK`) and target columns
-/// (`m × BLOCK`), of which the first `filled` are in use.
+/// Most blocks in flight for `f` features and `m` outputs (2 to 64).
+fn depth(f: usize, m: usize) -> usize {
+    (IN_FLIGHT_BYTES / ((f + m) * BLOCK * 8)).clamp(2, 64)
+}
+
+/// One block of up to [`BLOCK`] feature columns (`F` each) and target
+/// columns (`m` each), stored column after column with the feature columns
+/// padded to a multiple of 8 values. Columns are appended, so a new block
+/// is not zeroed first: zeroing 1 MB blocks cost the Mackey-Glass run
+/// 1.6 ms of its 27 ms.
 pub(crate) struct Block {
-    pub(crate) phi: Mat<f64>,
-    pub(crate) y: Mat<f64>,
-    pub(crate) filled: usize,
+    phi: Vec<f64>,
+    y: Vec<f64>,
+    shape: (usize, usize),
+    filled: usize,
 }
 
 impl Block {
     fn new(f: usize, m: usize) -> Self {
         Self {
-            phi: Mat::zeros(f, BLOCK),
-            y: Mat::zeros(m, BLOCK),
+            phi: Vec::with_capacity(f.next_multiple_of(8) * BLOCK),
+            y: Vec::with_capacity(m * BLOCK),
+            shape: (f, m),
             filled: 0,
         }
+    }
+
+    /// Appends a column of zeros to both parts and returns them to be
+    /// filled (feature column, target column).
+    pub(crate) fn push(&mut self) -> (&mut [f64], &mut [f64]) {
+        let (f, m) = self.shape;
+        let at = self.phi.len();
+        self.phi.resize(at + f.next_multiple_of(8), 0.0);
+        self.y.resize(self.y.len() + m, 0.0);
+        self.filled += 1;
+        let phi = &mut self.phi[at..at + f];
+        (phi, &mut self.y[(self.filled - 1) * m..])
+    }
+
+    /// Number of columns held.
+    pub(crate) fn filled(&self) -> usize {
+        self.filled
+    }
+
+    fn clear(&mut self) {
+        self.phi.clear();
+        self.y.clear();
+        self.filled = 0;
     }
 
     fn add_to(&self, ridge: &mut Ridge) {
@@ -48,23 +91,26 @@ impl Block {
     }
 
     fn phi(&self) -> MatRef<'_, f64> {
-        self.phi.subcols(0, self.filled)
+        let (f, stride) = (self.shape.0, self.shape.0.next_multiple_of(8));
+        MatRef::from_column_major_slice_with_stride(&self.phi, f, self.filled, stride)
     }
 
     fn y(&self) -> MatRef<'_, f64> {
-        self.y.subcols(0, self.filled)
+        MatRef::from_column_major_slice(&self.y, self.shape.1, self.filled)
     }
 }
 
 enum Mode {
     Serial(Ridge),
     Piped {
-        tx: SyncSender<(usize, Arc<Block>)>,
+        /// `None` once the stream is closed.
+        tx: Option<SyncSender<(usize, Arc<Block>)>>,
         /// One message per block the worker is done with, in order.
         back: Receiver<()>,
         /// The blocks sent and not yet reused, with their numbers.
         sent: VecDeque<(usize, Arc<Block>)>,
         samples: usize,
+        depth: usize,
     },
 }
 
@@ -80,8 +126,10 @@ impl Sink {
     pub(crate) fn block(&mut self) -> &mut Block {
         let (f, m) = self.shape;
         let reused = match &mut self.mode {
-            // Reuses the oldest block once `DEPTH` are in flight.
-            Mode::Piped { back, sent, .. } if self.current.is_none() && sent.len() >= DEPTH => back
+            // Reuses the oldest block once `depth` are in flight.
+            Mode::Piped {
+                back, sent, depth, ..
+            } if self.current.is_none() && sent.len() >= *depth => back
                 .recv()
                 .ok()
                 .and_then(|()| sent.pop_front())
@@ -90,7 +138,7 @@ impl Sink {
         };
         self.current.get_or_insert_with(|| {
             let mut b = reused.unwrap_or_else(|| Block::new(f, m));
-            b.filled = 0;
+            b.clear();
             b
         })
     }
@@ -103,7 +151,9 @@ impl Sink {
         match &mut self.mode {
             Mode::Serial(ridge) => {
                 block.add_to(ridge);
-                self.current = Some(Block { filled: 0, ..block });
+                let mut block = block;
+                block.clear();
+                self.current = Some(block);
             }
             Mode::Piped {
                 tx, sent, samples, ..
@@ -114,10 +164,30 @@ impl Sink {
                 sent.push_back((number, Arc::clone(&block)));
                 // The worker only stops receiving by panicking, which `join`
                 // re-raises below.
-                let _ = tx.send((number, block));
+                debug_assert!(tx.is_some(), "a block filled after Sink::close");
+                if let Some(tx) = tx {
+                    let _ = tx.send((number, block));
+                }
             }
         }
     }
+
+    /// Hands the current block over and ends the stream: no column may be
+    /// added afterwards. The worker can then finish (and solve) while the
+    /// producer does other work.
+    pub(crate) fn close(&mut self) {
+        self.flush();
+        if let Mode::Piped { tx, .. } = &mut self.mode {
+            *tx = None;
+        }
+    }
+}
+
+/// The readout's ridge problem: the penalty and the unpenalised (bias) row.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SolveSpec {
+    pub(crate) ridge: f64,
+    pub(crate) unpenalised: Option<usize>,
 }
 
 /// Runs `produce` with a sink and returns the accumulated sums with its
@@ -128,8 +198,35 @@ pub(crate) fn accumulate<T>(
     pipelined: bool,
     produce: impl FnOnce(&mut Sink) -> T,
 ) -> (Ridge, T) {
+    let (ridge, out, _) = run(f, m, pipelined, None, produce);
+    (ridge, out)
+}
+
+/// [`accumulate`], then the solution of the ridge problem `spec`: computed
+/// by the worker as soon as the sums are complete when the producer has
+/// closed the sink and is still busy, else afterwards on this thread.
+pub(crate) fn accumulate_and_solve<T>(
+    f: usize,
+    m: usize,
+    pipelined: bool,
+    spec: SolveSpec,
+    produce: impl FnOnce(&mut Sink) -> T,
+) -> (Ridge, T, Result<Mat<f64>>) {
+    let (ridge, out, solved) = run(f, m, pipelined, Some(spec), produce);
+    let w = solved.unwrap_or_else(|| ridge.solve(spec.ridge, spec.unpenalised));
+    (ridge, out, w)
+}
+
+/// The sums, `produce`'s result, and the solution if the worker found it.
+fn run<T>(
+    f: usize,
+    m: usize,
+    pipelined: bool,
+    spec: Option<SolveSpec>,
+    produce: impl FnOnce(&mut Sink) -> T,
+) -> (Ridge, T, Option<Result<Mat<f64>>>) {
     if pipelined {
-        return accumulate_piped(f, m, produce);
+        return accumulate_piped(f, m, spec, produce);
     }
     let mode = Mode::Serial(Ridge::new(f, m));
     let mut sink = Sink {
@@ -140,7 +237,7 @@ pub(crate) fn accumulate<T>(
     let out = produce(&mut sink);
     sink.flush();
     match sink.mode {
-        Mode::Serial(ridge) => (ridge, out),
+        Mode::Serial(ridge) => (ridge, out, None),
         Mode::Piped { .. } => unreachable!("a serial sink stays serial"),
     }
 }
@@ -161,31 +258,48 @@ impl Lane<'_> {
     }
 }
 
-/// [`accumulate`] with a worker thread adding the blocks in order.
-fn accumulate_piped<T>(f: usize, m: usize, produce: impl FnOnce(&mut Sink) -> T) -> (Ridge, T) {
+/// [`run`] with a worker thread adding the blocks in order.
+fn accumulate_piped<T>(
+    f: usize,
+    m: usize,
+    spec: Option<SolveSpec>,
+    produce: impl FnOnce(&mut Sink) -> T,
+) -> (Ridge, T, Option<Result<Mat<f64>>>) {
     let mut ridge = Ridge::new(f, m);
     let (part, mut right) = ridge.parts();
     let lane = Mutex::new(Lane { part, next: 0 });
-    let (out, samples) = std::thread::scope(|scope| {
-        let (tx, rx) = sync_channel::<(usize, Arc<Block>)>(DEPTH);
-        let (back_tx, back) = sync_channel::<()>(DEPTH);
+    let depth = depth(f, m);
+    let (out, samples, solved) = std::thread::scope(|scope| {
+        let (tx, rx) = sync_channel::<(usize, Arc<Block>)>(depth);
+        let (back_tx, back) = sync_channel::<()>(depth);
         let lane = &lane;
         let worker = scope.spawn(move || {
+            let (mut received, mut samples) = (0, 0);
             for (number, block) in rx {
                 // Fails only once the producer has taken the left part over.
                 if let Ok(mut lane) = lane.try_lock() {
                     lane.add(number, &block);
                 }
                 right.add(block.phi(), block.y(), Par::Seq);
+                (received, samples) = (received + 1, samples + block.filled);
                 drop(block);
                 let _ = back_tx.send(());
             }
+            // Solves here only if every left part is in (none taken over).
+            let spec = spec?;
+            let lane = lane.try_lock().ok()?;
+            let complete = lane.next == received;
+            complete.then(|| {
+                let normal = Normal::from_parts(&lane.part, &right, samples);
+                normal.solve(spec.ridge, spec.unpenalised)
+            })
         });
         let mode = Mode::Piped {
-            tx,
+            tx: Some(tx),
             back,
             sent: VecDeque::new(),
             samples: 0,
+            depth,
         };
         let mut sink = Sink {
             current: None,
@@ -193,24 +307,20 @@ fn accumulate_piped<T>(f: usize, m: usize, produce: impl FnOnce(&mut Sink) -> T)
             shape: (f, m),
         };
         let out = produce(&mut sink);
-        sink.flush();
-        let Mode::Piped {
-            tx, sent, samples, ..
-        } = sink.mode
-        else {
+        sink.close(); // the worker finishes once the channel is closed
+        let Mode::Piped { sent, samples, .. } = sink.mode else {
             unreachable!("a piped sink stays piped")
         };
-        drop(tx); // closes the channel, so the worker finishes
         let mut lane = lane.lock().unwrap_or_else(PoisonError::into_inner);
         for (number, block) in &sent {
             lane.add(*number, block);
         }
         drop(lane);
-        worker
+        let solved = worker
             .join()
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
-        (out, samples)
+        (out, samples, solved)
     });
     ridge.count(samples);
-    (ridge, out)
+    (ridge, out, solved)
 }

@@ -10,8 +10,9 @@
 //! scheduling or on the number of threads. One Cholesky solve gives `W_out`.
 //! [`Esn::fit_and_run`] fits on one sequence and predicts what follows it,
 //! running the test inputs through the reservoir while the helper thread
-//! still adds the last blocks (the run does not need the readout without
-//! output feedback), then applying the readout to the stored states.
+//! still adds the last blocks and then solves the readout (the run does not
+//! need the readout without output feedback), then applying the readout to
+//! the stored states.
 //!
 //! Online ([`Esn::fit_online`]): recursive least squares updates `W_out` at
 //! every step after the washout, with the teacher fed back
@@ -23,7 +24,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::esn::{Esn, EsnConfig, EsnState};
-use crate::pipeline::{accumulate, Sink, BLOCK};
+use crate::pipeline::{accumulate, accumulate_and_solve, Sink, SolveSpec, BLOCK};
 use crate::readout::{FeatureLayout, LinearReadout, Ridge, Rls, RlsConfig};
 use crate::rng::Rng;
 use crate::stack::ReservoirStack;
@@ -129,16 +130,17 @@ impl EsnTrainer {
     }
 
     /// Accumulates one sequence like [`EsnTrainer::add_sequence`], then runs
-    /// the reservoir on over `next` (`T' × d`, no teacher, no noise) from its
-    /// end state while the last blocks of `ΦᵀΦ` are still being added on the
-    /// helper thread. Returns the end state of `seq` and the `T'` reservoir
-    /// states of the run, one after another (`state_len` values each).
-    /// Only meaningful without output feedback (the run ignores the outputs).
+    /// the reservoir over `next` (`T' × d`, no teacher, no noise) from its
+    /// end state while the last blocks of `ΦᵀΦ` are still being added (and
+    /// the readout solved) on the helper thread. Returns the end state of
+    /// `seq`, the `T'` reservoir states of the run, one after another
+    /// (`state_len` values each), and the solved readout weights. Only
+    /// meaningful without output feedback (the run ignores the outputs).
     fn add_then_run(
         &mut self,
         seq: Sequence<'_>,
         next: MatRef<'_, f64>,
-    ) -> Result<(EsnState, Vec<f64>)> {
+    ) -> Result<(EsnState, Vec<f64>, Mat<f64>)> {
         let index = self.sequences;
         self.check_sequence(seq, index)?;
         mismatch("input columns", self.stack.inputs(), next.ncols())?;
@@ -146,45 +148,57 @@ impl EsnTrainer {
         let (f, m) = (self.layout.len(), self.ridge.outputs());
         let long = seq.inputs.nrows() - self.config.washout >= 4 * BLOCK;
         let pipelined = rayon::current_num_threads() > 1 && long;
-        let (ridge, (end, states)) = accumulate(f, m, pipelined, |sink| {
+        let spec = SolveSpec {
+            ridge: self.config.ridge,
+            unpenalised: self.layout.bias_index(),
+        };
+        let (ridge, (end, states), w) = accumulate_and_solve(f, m, pipelined, spec, |sink| {
             let end = self.drive(seq, index, sink);
-            sink.flush();
+            sink.close();
             let states = self.run_on(&end, next);
             (end, states)
         });
+        self.sequences += 1;
         if self.ridge.samples() == 0 {
             self.ridge = ridge;
-        } else {
-            self.ridge.merge(&ridge)?;
+            return Ok((end, states, w?));
         }
-        self.sequences += 1;
-        Ok((end, states))
+        // Earlier sequences too: the solution must include their sums.
+        self.ridge.merge(&ridge)?;
+        Ok((end, states, self.solve()?))
     }
 
     /// The noise-free reservoir states over `inputs` from `start`.
     fn run_on(&self, start: &EsnState, inputs: MatRef<'_, f64>) -> Vec<f64> {
         let n = self.stack.state_len();
-        let mut states = vec![0.0; n * inputs.nrows()];
+        // Appended, not zeroed first: the run writes every value once.
+        let mut states = Vec::with_capacity(n * inputs.nrows());
+        let (mut prev, mut next) = (start.reservoir.clone(), vec![0.0; n]);
         let mut u = vec![0.0; inputs.ncols()];
         for t in 0..inputs.nrows() {
             copy_row(inputs, t, &mut u);
-            let (done, rest) = states.split_at_mut(t * n);
-            let prev = if t == 0 {
-                &start.reservoir[..]
-            } else {
-                &done[(t - 1) * n..]
-            };
-            let out = &mut rest[..n];
-            self.stack.step_into(prev, &u, &start.output, out, None);
+            self.stack
+                .step_into(&prev, &u, &start.output, &mut next, None);
+            states.extend_from_slice(&next);
+            std::mem::swap(&mut prev, &mut next);
         }
         states
     }
 
     /// Solves the readout and returns the trained network.
     pub fn finish(self) -> Result<Esn> {
-        let w = self
-            .ridge
-            .solve(self.config.ridge, self.layout.bias_index())?;
+        let w = self.solve()?;
+        self.finish_with(w)
+    }
+
+    /// The ridge solution of the sums so far.
+    fn solve(&self) -> Result<Mat<f64>> {
+        self.ridge
+            .solve(self.config.ridge, self.layout.bias_index())
+    }
+
+    /// The trained network with readout weights `w`.
+    fn finish_with(self, w: Mat<f64>) -> Result<Esn> {
         let readout = LinearReadout::new(self.layout, w)?;
         Esn::from_parts(self.config, self.stack, readout)
     }
@@ -238,14 +252,10 @@ impl EsnTrainer {
                 continue;
             }
             let block = sink.block();
-            let column = block.phi.col_as_slice_mut(block.filled);
-            self.layout.fill(&state.input, &state.reservoir, column);
-            block
-                .y
-                .col_as_slice_mut(block.filled)
-                .copy_from_slice(&state.output);
-            block.filled += 1;
-            if block.filled == BLOCK {
+            let (phi, y) = block.push();
+            self.layout.fill(&state.input, &state.reservoir, phi);
+            y.copy_from_slice(&state.output);
+            if block.filled() == BLOCK {
                 sink.flush();
             }
         }
@@ -318,6 +328,25 @@ fn advance(
     std::mem::swap(&mut state.reservoir, next);
 }
 
+/// The outputs of `esn`'s readout over the stored reservoir `states` (one
+/// after another) and their `inputs`, one row per step, in parallel.
+fn apply_readout(esn: &Esn, inputs: MatRef<'_, f64>, states: &[f64]) -> Mat<f64> {
+    let (layout, readout) = (esn.readout().layout(), esn.readout());
+    let (n, m) = (esn.reservoir().state_len(), esn.outputs());
+    let mut values = vec![0.0; inputs.nrows() * m];
+    let scratch = || (vec![0.0; layout.len()], vec![0.0; inputs.ncols()]);
+    values
+        .par_chunks_mut(m)
+        .zip(states.par_chunks_exact(n))
+        .enumerate()
+        .for_each_init(scratch, |(phi, u), (t, (y, x))| {
+            copy_row(inputs, t, u);
+            layout.fill(u, x, phi);
+            readout.apply(phi, y);
+        });
+    Mat::from_fn(inputs.nrows(), m, |t, k| values[t * m + k])
+}
+
 /// Where the feedback comes from during online training.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OnlineMode {
@@ -375,19 +404,9 @@ impl Esn {
             let end_states = vec![end];
             return Ok((Fit { esn, end_states }, out));
         }
-        let (end, states) = trainer.add_then_run(train, test_inputs)?;
-        let esn = trainer.finish()?;
-        let (layout, readout) = (esn.readout().layout(), esn.readout());
-        let n = esn.reservoir().state_len();
-        let mut phi = vec![0.0; layout.len()];
-        let (mut u, mut y) = (vec![0.0; d], vec![0.0; m]);
-        let mut out = Mat::zeros(test_inputs.nrows(), m);
-        for (t, x) in states.chunks_exact(n).enumerate() {
-            copy_row(test_inputs, t, &mut u);
-            layout.fill(&u, x, &mut phi);
-            readout.apply(&phi, &mut y);
-            y.iter().enumerate().for_each(|(k, v)| out[(t, k)] = *v);
-        }
+        let (end, states, w) = trainer.add_then_run(train, test_inputs)?;
+        let esn = trainer.finish_with(w)?;
+        let out = apply_readout(&esn, test_inputs, &states);
         let end_states = vec![end];
         Ok((Fit { esn, end_states }, out))
     }

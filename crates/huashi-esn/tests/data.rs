@@ -165,9 +165,16 @@ fn iterative_and_dense_spectral_radius_agree() {
             ..ArnoldiOptions::default()
         };
         let iterative = spectral_radius_iterative(&w, &opts).unwrap();
+        // Arnoldi on A itself (the fallback when A^4 does not converge).
+        let plain = ArnoldiOptions { power: 1, ..opts };
+        let on_a = spectral_radius_iterative(&w, &plain).unwrap();
         assert!(
             (dense - 1.0).abs() < 1e-10,
             "N = {units}: dense {dense} after iterative scaling"
+        );
+        assert!(
+            (on_a - dense).abs() < 1e-10,
+            "N = {units}: Arnoldi on A {on_a} vs dense {dense}"
         );
         assert!(
             (iterative - dense).abs() < 1e-10,

@@ -11,8 +11,8 @@
 mod ridge;
 mod rls;
 
-pub(crate) use ridge::LeftPart;
 pub use ridge::Ridge;
+pub(crate) use ridge::{LeftPart, Normal};
 pub use rls::{Rls, RlsConfig};
 
 use faer::{Mat, MatRef};

@@ -13,11 +13,12 @@
 //! `ΦᵀΦ` and `ΦᵀY` are summed block by block, so no design matrix over all
 //! time steps is ever formed; the system is solved once by Cholesky (faer).
 
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::cholesky::llt;
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{matmul as tri, BlockStructure as B};
-use faer::linalg::solvers::Solve;
-use faer::reborrow::ReborrowMut;
-use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
+use faer::reborrow::{Reborrow, ReborrowMut};
+use faer::{Accum, Mat, MatMut, MatRef, Par};
 
 use crate::config::non_negative;
 use crate::error::{Error, Result};
@@ -130,30 +131,91 @@ impl Ridge {
     /// numerically positive definite (Cholesky fails, or with `λ = 0` a pivot
     /// ratio below `F·ε`), or a non-finite solution.
     pub fn solve(&self, ridge: f64, unpenalised: Option<usize>) -> Result<Mat<f64>> {
+        // Cholesky reads the lower triangle only, which is all that is kept.
+        let system = Normal {
+            lower: self.xtx.clone(),
+            xty: self.xty.as_ref(),
+            samples: self.samples,
+        };
+        system.solve(ridge, unpenalised)
+    }
+}
+
+/// A copy of `ΦᵀΦ` (lower triangle) with `ΦᵀY`, ready to be solved.
+pub(crate) struct Normal<'a> {
+    lower: Mat<f64>,
+    xty: MatRef<'a, f64>,
+    samples: usize,
+}
+
+impl<'a> Normal<'a> {
+    /// The system held by the two parts of [`Ridge::parts`] after
+    /// `samples` samples.
+    pub(crate) fn from_parts(
+        left: &LeftPart<'_>,
+        right: &'a RightPart<'_>,
+        samples: usize,
+    ) -> Self {
+        let f = left.xtx.nrows();
+        let c = left.xtx.ncols();
+        let mut lower = Mat::zeros(f, f);
+        lower.as_mut().subcols_mut(0, c).copy_from(left.xtx.rb());
+        lower
+            .as_mut()
+            .submatrix_mut(c, c, f - c, f - c)
+            .copy_from(right.xtx.rb());
+        Self {
+            lower,
+            xty: right.xty.rb(),
+            samples,
+        }
+    }
+
+    /// [`Ridge::solve`] on this system, on the calling thread.
+    pub(crate) fn solve(mut self, ridge: f64, unpenalised: Option<usize>) -> Result<Mat<f64>> {
         non_negative("ridge", ridge)?;
         if self.samples == 0 {
             return Err(Error::EmptySeries {
                 what: "training data",
             });
         }
-        let f = self.features();
+        let f = self.lower.nrows();
         let singular = |reason| Error::SingularSystem {
             size: f,
             ridge,
             reason,
         };
-        // Cholesky reads the lower triangle only, which is all that is kept.
-        let mut a = self.xtx.clone();
         for i in (0..f).filter(|&i| Some(i) != unpenalised) {
-            a[(i, i)] += ridge;
+            self.lower[(i, i)] += ridge;
         }
-        let llt = a
-            .llt(Side::Lower)
-            .map_err(|_| singular("not positive definite (Cholesky failed)"))?;
-        if ridge == 0.0 && pivot_ratio(llt.L()) < f as f64 * f64::EPSILON {
+        // Sequential: measured faster than two threads at F = 500 (1.0 ms
+        // against 1.6 ms), and it may run beside the reservoir.
+        let par = Par::Seq;
+        let scratch = llt::factor::cholesky_in_place_scratch::<f64>(f, par, Default::default());
+        let mut mem = MemBuffer::new(scratch);
+        let stack = MemStack::new(&mut mem);
+        let factored = llt::factor::cholesky_in_place(
+            self.lower.as_mut(),
+            Default::default(),
+            par,
+            stack,
+            Default::default(),
+        );
+        if factored.is_err() {
+            return Err(singular("not positive definite (Cholesky failed)"));
+        }
+        if ridge == 0.0 && pivot_ratio(self.lower.as_ref()) < f as f64 * f64::EPSILON {
             return Err(singular("numerically rank-deficient; use ridge > 0"));
         }
-        let w = llt.solve(self.xty.as_ref());
+        let mut w = self.xty.to_owned();
+        let scratch = llt::solve::solve_in_place_scratch::<f64>(f, w.ncols(), par);
+        let mut mem = MemBuffer::new(scratch);
+        llt::solve::solve_in_place(
+            self.lower.as_ref(),
+            w.as_mut(),
+            par,
+            MemStack::new(&mut mem),
+        );
         if check_matrix("ridge solution", w.as_ref()).is_err() {
             return Err(singular("non-finite solution"));
         }
@@ -216,7 +278,8 @@ impl RightPart<'_> {
     }
 }
 
-/// `min_i L_ii² / max_i L_ii²`: the pivots' spread, a cheap conditioning hint.
+/// `min_i L_ii² / max_i L_ii²`: the pivots' spread, a cheap conditioning hint
+/// (the diagonal of the factor `L`).
 fn pivot_ratio(l: MatRef<'_, f64>) -> f64 {
     let d: Vec<f64> = (0..l.nrows()).map(|i| l[(i, i)] * l[(i, i)]).collect();
     let max = d.iter().copied().fold(0.0, f64::max);
