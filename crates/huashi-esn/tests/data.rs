@@ -165,7 +165,7 @@ fn iterative_and_dense_spectral_radius_agree() {
             ..ArnoldiOptions::default()
         };
         let iterative = spectral_radius_iterative(&w, &opts).unwrap();
-        // Arnoldi on A itself (the fallback when A^4 does not converge).
+        // Arnoldi on A itself (the fallback when A^8 does not converge).
         let plain = ArnoldiOptions { power: 1, ..opts };
         let on_a = spectral_radius_iterative(&w, &plain).unwrap();
         assert!(
