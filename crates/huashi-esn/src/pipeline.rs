@@ -1,17 +1,17 @@
 //! Block-wise accumulation of `ΦᵀΦ` and `ΦᵀY` while a reservoir runs.
 //!
 //! The producer (the reservoir run) fills blocks of [`BLOCK`] feature and
-//! target columns; each full block is added to a [`Ridge`] either at once
-//! (serial) or by a helper thread (pipelined), so that on two or more cores
-//! the matrix products overlap the strictly sequential reservoir run. Every
-//! block is added as the two independent parts of [`Ridge::parts`]. When
-//! pipelined, up to [`DEPTH`] blocks are in flight, so the run seldom waits;
+//! target columns (the first block of a run a quarter as many); each full
+//! block is added to a [`Ridge`] either at once (serial) or by a helper
+//! thread (pipelined), so that on two or more cores the matrix products
+//! overlap the strictly sequential reservoir run. Every block is added as
+//! the two independent parts of [`Ridge::parts`]. When pipelined, up to
+//! [`IN_FLIGHT_BYTES`] of blocks are in flight, so the run seldom waits;
 //! once it ends, the producer takes over the left part of the blocks the
 //! worker has not reached while the worker finishes their right parts. Each
 //! part is a single accumulator that takes the blocks in order, whichever
 //! thread adds them, so both modes give bit-identical sums whatever the
-//! number of threads or the timing. Memory stays `O(F · BLOCK · depth)`,
-//! at most [`IN_FLIGHT_BYTES`] of blocks.
+//! number of threads or the timing.
 //!
 //! A producer may [`Sink::close`] the stream early and go on with other
 //! work (a test run); the ridge system is then solved by whichever thread
@@ -29,6 +29,10 @@ use crate::readout::{LeftPart, Normal, Ridge};
 
 /// Steps accumulated per block into `ΦᵀΦ`.
 pub const BLOCK: usize = 256;
+
+/// Steps in the first block of a run: a short one hands the worker its
+/// first product a quarter as late.
+const FIRST_BLOCK: usize = BLOCK / 4;
 
 /// Most bytes of blocks in flight between the producer and the worker.
 /// With 16 MiB the Mackey-Glass run (27 blocks) waits on the worker only
@@ -52,6 +56,8 @@ pub(crate) struct Block {
     y: Vec<f64>,
     shape: (usize, usize),
     filled: usize,
+    /// Columns at which the block is full (at most [`BLOCK`]).
+    limit: usize,
 }
 
 impl Block {
@@ -61,6 +67,7 @@ impl Block {
             y: Vec::with_capacity(m * BLOCK),
             shape: (f, m),
             filled: 0,
+            limit: BLOCK,
         }
     }
 
@@ -76,15 +83,17 @@ impl Block {
         (phi, &mut self.y[(self.filled - 1) * m..])
     }
 
-    /// Number of columns held.
-    pub(crate) fn filled(&self) -> usize {
-        self.filled
+    /// Whether the block holds as many columns as it takes.
+    pub(crate) fn is_full(&self) -> bool {
+        self.filled >= self.limit
     }
 
-    fn clear(&mut self) {
+    /// Empties the block, to take `limit` columns (at most [`BLOCK`]).
+    fn clear(&mut self, limit: usize) {
         self.phi.clear();
         self.y.clear();
         self.filled = 0;
+        self.limit = limit.min(BLOCK);
     }
 
     fn add_to(&self, ridge: &mut Ridge) {
@@ -118,30 +127,61 @@ enum Mode {
 /// Where the producer puts its columns.
 pub(crate) struct Sink {
     current: Option<Block>,
+    /// A block already added (serial mode), to be filled again.
+    spare: Option<Block>,
+    /// Blocks started so far.
+    started: usize,
     mode: Mode,
     shape: (usize, usize),
 }
 
 impl Sink {
-    /// The block being filled.
+    fn new(mode: Mode, shape: (usize, usize)) -> Self {
+        Self {
+            current: None,
+            spare: None,
+            started: 0,
+            mode,
+            shape,
+        }
+    }
+
+    /// The block being filled (flush it once [`Block::is_full`]).
     pub(crate) fn block(&mut self) -> &mut Block {
-        let (f, m) = self.shape;
+        let block = match self.current.take() {
+            Some(block) => block,
+            None => self.start_block(),
+        };
+        self.current.insert(block)
+    }
+
+    /// An empty block: the spare one, the oldest in flight once `depth`
+    /// are (after the worker is done with it), or a new one.
+    fn start_block(&mut self) -> Block {
         let reused = match &mut self.mode {
-            // Reuses the oldest block once `depth` are in flight.
             Mode::Piped {
                 back, sent, depth, ..
-            } if self.current.is_none() && sent.len() >= *depth => back
+            } if sent.len() >= *depth => back
                 .recv()
                 .ok()
                 .and_then(|()| sent.pop_front())
                 .and_then(|(_, b)| Arc::into_inner(b)),
             _ => None,
         };
-        self.current.get_or_insert_with(|| {
-            let mut b = reused.unwrap_or_else(|| Block::new(f, m));
-            b.clear();
-            b
-        })
+        let (f, m) = self.shape;
+        let mut block = self
+            .spare
+            .take()
+            .or(reused)
+            .unwrap_or_else(|| Block::new(f, m));
+        let limit = if self.started == 0 {
+            FIRST_BLOCK
+        } else {
+            BLOCK
+        };
+        block.clear(limit);
+        self.started += 1;
+        block
     }
 
     /// Hands the current block over if it holds any column.
@@ -152,9 +192,7 @@ impl Sink {
         match &mut self.mode {
             Mode::Serial(ridge) => {
                 block.add_to(ridge);
-                let mut block = block;
-                block.clear();
-                self.current = Some(block);
+                self.spare = Some(block);
             }
             Mode::Piped {
                 tx, sent, samples, ..
@@ -229,12 +267,7 @@ fn run<T>(
     if pipelined {
         return accumulate_piped(f, m, spec, produce);
     }
-    let mode = Mode::Serial(Ridge::new(f, m));
-    let mut sink = Sink {
-        current: None,
-        mode,
-        shape: (f, m),
-    };
+    let mut sink = Sink::new(Mode::Serial(Ridge::new(f, m)), (f, m));
     let out = produce(&mut sink);
     sink.flush();
     match sink.mode {
@@ -302,11 +335,7 @@ fn accumulate_piped<T>(
             samples: 0,
             depth,
         };
-        let mut sink = Sink {
-            current: None,
-            mode,
-            shape: (f, m),
-        };
+        let mut sink = Sink::new(mode, (f, m));
         let out = produce(&mut sink);
         sink.close(); // the worker finishes once the channel is closed
         let Mode::Piped { sent, samples, .. } = sink.mode else {

@@ -255,7 +255,7 @@ impl EsnTrainer {
             let (phi, y) = block.push();
             self.layout.fill(&state.input, &state.reservoir, phi);
             y.copy_from_slice(&state.output);
-            if block.filled() == BLOCK {
+            if block.is_full() {
                 sink.flush();
             }
         }
