@@ -1,7 +1,7 @@
 //! `huashi` — the command-line face of the huashi toolkit.
 //!
 //! One file per command: [`tour`], [`compare`] (`conv compare`),
-//! [`factorize`] (`conv factorize`), [`bench`] (`bench conv`) and the
+//! [`factorize`] (`conv factorize`), [`bench`](mod@bench) (`bench conv`) and the
 //! [`esn`] commands ([`esn_fit`], [`esn_forecast`], [`esn_search_cmd`] on
 //! [`esn_search`], [`esn_bench`]; [`esn_data`] prepares their data),
 //! [`summary`], [`rf`] and [`erf`] (network descriptions, on [`net_model`]). Shared

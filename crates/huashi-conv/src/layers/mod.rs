@@ -5,7 +5,7 @@
 //! `pointwise.bias` for [`SeparableConv2d`]), initialised as PyTorch does
 //! (uniform in `±1/√fan_in`), so safetensors checkpoints round-trip and
 //! PyTorch state dicts load. Every layer also has `try_forward`, which returns
-//! the typed [`Error`](crate::Error); `Module::forward` wraps it.
+//! the typed [`Error`]; `Module::forward` wraps it.
 
 mod conv;
 mod depthwise;
