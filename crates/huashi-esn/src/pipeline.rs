@@ -356,3 +356,47 @@ fn accumulate_piped<T>(
     ridge.count(samples);
     (ridge, out, solved)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds `t` columns of a fixed sequence with a constant first feature.
+    fn produce(sink: &mut Sink, t: usize) {
+        for s in 0..t {
+            let block = sink.block();
+            let (phi, y) = block.push();
+            for (i, v) in phi.iter_mut().enumerate() {
+                *v = ((s * 31 + i * 17) % 23) as f64 / 11.0 - 1.0;
+            }
+            phi[0] = 1.0;
+            y[0] = (s as f64 * 0.01).sin();
+            if block.is_full() {
+                sink.flush();
+            }
+        }
+    }
+
+    #[test]
+    fn pipelined_sums_and_solution_match_serial_whoever_solves() {
+        let (f, m, t) = (40, 1, 20 * BLOCK + 7);
+        let spec = SolveSpec {
+            ridge: 1e-6,
+            unpenalised: Some(0),
+        };
+        let (serial, (), none) = run(f, m, false, Some(spec), |sink| produce(sink, t));
+        assert!(none.is_none(), "serial mode solves on the caller's thread");
+        let expected = serial.solve(spec.ridge, spec.unpenalised).unwrap();
+        // Without a wait the producer usually takes the sums over and solves;
+        // with one the worker completes them and solves first.
+        for wait_ms in [0, 200] {
+            let (ridge, (), w) = accumulate_and_solve(f, m, true, spec, |sink| {
+                produce(sink, t);
+                sink.close();
+                std::thread::sleep(std::time::Duration::from_millis(wait_ms));
+            });
+            assert_eq!(ridge, serial, "wait {wait_ms} ms");
+            assert_eq!(w.unwrap(), expected, "wait {wait_ms} ms");
+        }
+    }
+}
