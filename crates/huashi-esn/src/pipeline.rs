@@ -13,10 +13,10 @@
 //! thread adds them, so both modes give bit-identical sums whatever the
 //! number of threads or the timing.
 //!
-//! A producer may [`Sink::close`] the stream early and go on with other
-//! work (a test run); the ridge system is then solved by whichever thread
-//! completes the sums, the worker if the producer is still busy
-//! ([`accumulate_and_solve`]).
+//! [`accumulate_and_solve`] ends the stream when the producer is done and
+//! then runs more work on the producer's thread (a test run) while the
+//! worker finishes; the ridge system is solved by whichever thread completes
+//! the sums, the worker if the producer is still busy.
 
 use std::collections::VecDeque;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -36,11 +36,11 @@ pub const BLOCK: usize = 192;
 /// first product a quarter as late.
 const FIRST_BLOCK: usize = BLOCK / 4;
 
-/// Most bytes of blocks in flight between the producer and the worker.
-/// With 16 MiB the Mackey-Glass run (27 blocks) waits on the worker only
-/// near the end of its training part; the fastest fit + predict measured
-/// the same (within 1 ms of 48 ms) for 6, 12 and 32 MiB, because the worker
-/// is the bottleneck and the producer takes its share over at the end.
+/// Most bytes of blocks in flight between the producer and the worker
+/// (21 blocks for 500 units). The fastest fit + predict of the Mackey-Glass
+/// case measured the same (within 1 ms of 48 ms, blocks of 256 steps) for
+/// 6, 12 and 32 MiB: the worker is the bottleneck either way, and the
+/// producer takes its share over at the end.
 pub const IN_FLIGHT_BYTES: usize = 16 << 20;
 
 /// Most blocks in flight for `f` features and `m` outputs (2 to 64).
@@ -50,9 +50,8 @@ fn depth(f: usize, m: usize) -> usize {
 
 /// One block of up to [`BLOCK`] feature columns (`F` each) and target
 /// columns (`m` each), stored column after column with the feature columns
-/// padded to a multiple of 8 values. Columns are appended, so a new block
-/// is not zeroed first: zeroing 1 MB blocks cost the Mackey-Glass run
-/// 1.6 ms of its 27 ms.
+/// padded to a multiple of 8 values. Columns are appended, so a block is
+/// never zeroed as a whole before use.
 pub(crate) struct Block {
     phi: Vec<f64>,
     y: Vec<f64>,
@@ -205,7 +204,6 @@ impl Sink {
                 sent.push_back((number, Arc::clone(&block)));
                 // The worker only stops receiving by panicking, which `join`
                 // re-raises below.
-                debug_assert!(tx.is_some(), "a block filled after Sink::close");
                 if let Some(tx) = tx {
                     let _ = tx.send((number, block));
                 }
@@ -213,10 +211,9 @@ impl Sink {
         }
     }
 
-    /// Hands the current block over and ends the stream: no column may be
-    /// added afterwards. The worker can then finish (and solve) while the
-    /// producer does other work.
-    pub(crate) fn close(&mut self) {
+    /// Hands the current block over and ends the stream (the producer has
+    /// no access to the sink afterwards), so the worker can finish.
+    fn close(&mut self) {
         self.flush();
         if let Mode::Piped { tx, .. } = &mut self.mode {
             *tx = None;
@@ -239,39 +236,44 @@ pub(crate) fn accumulate<T>(
     pipelined: bool,
     produce: impl FnOnce(&mut Sink) -> T,
 ) -> (Ridge, T) {
-    let (ridge, out, _) = run(f, m, pipelined, None, produce);
+    let (ridge, out, _) = run(f, m, pipelined, None, produce, |a| a);
     (ridge, out)
 }
 
-/// [`accumulate`], then the solution of the ridge problem `spec`: computed
-/// by the worker as soon as the sums are complete when the producer has
-/// closed the sink and is still busy, else afterwards on this thread.
-pub(crate) fn accumulate_and_solve<T>(
+/// [`accumulate`], then `then` on `produce`'s result on this thread while
+/// the worker finishes the sums, and the solution of the ridge problem
+/// `spec`: computed by the worker as soon as the sums are complete if
+/// `then` is still running, else afterwards on this thread.
+pub(crate) fn accumulate_and_solve<A, T>(
     f: usize,
     m: usize,
     pipelined: bool,
     spec: SolveSpec,
-    produce: impl FnOnce(&mut Sink) -> T,
+    produce: impl FnOnce(&mut Sink) -> A,
+    then: impl FnOnce(A) -> T,
 ) -> (Ridge, T, Result<Mat<f64>>) {
-    let (ridge, out, solved) = run(f, m, pipelined, Some(spec), produce);
+    let (ridge, out, solved) = run(f, m, pipelined, Some(spec), produce, then);
     let w = solved.unwrap_or_else(|| ridge.solve(spec.ridge, spec.unpenalised));
     (ridge, out, w)
 }
 
-/// The sums, `produce`'s result, and the solution if the worker found it.
-fn run<T>(
+/// The sums, the result of `then` after `produce`, and the solution if the
+/// worker found it.
+fn run<A, T>(
     f: usize,
     m: usize,
     pipelined: bool,
     spec: Option<SolveSpec>,
-    produce: impl FnOnce(&mut Sink) -> T,
+    produce: impl FnOnce(&mut Sink) -> A,
+    then: impl FnOnce(A) -> T,
 ) -> (Ridge, T, Option<Result<Mat<f64>>>) {
     if pipelined {
-        return accumulate_piped(f, m, spec, produce);
+        return accumulate_piped(f, m, spec, produce, then);
     }
     let mut sink = Sink::new(Mode::Serial(Ridge::new(f, m)), (f, m));
-    let out = produce(&mut sink);
+    let produced = produce(&mut sink);
     sink.flush();
+    let out = then(produced);
     match sink.mode {
         Mode::Serial(ridge) => (ridge, out, None),
         Mode::Piped { .. } => unreachable!("a serial sink stays serial"),
@@ -295,11 +297,12 @@ impl Lane<'_> {
 }
 
 /// [`run`] with a worker thread adding the blocks in order.
-fn accumulate_piped<T>(
+fn accumulate_piped<A, T>(
     f: usize,
     m: usize,
     spec: Option<SolveSpec>,
-    produce: impl FnOnce(&mut Sink) -> T,
+    produce: impl FnOnce(&mut Sink) -> A,
+    then: impl FnOnce(A) -> T,
 ) -> (Ridge, T, Option<Result<Mat<f64>>>) {
     let mut ridge = Ridge::new(f, m);
     let (part, mut right) = ridge.parts();
@@ -338,8 +341,9 @@ fn accumulate_piped<T>(
             depth,
         };
         let mut sink = Sink::new(mode, (f, m));
-        let out = produce(&mut sink);
+        let produced = produce(&mut sink);
         sink.close(); // the worker finishes once the channel is closed
+        let out = then(produced);
         let Mode::Piped { sent, samples, .. } = sink.mode else {
             unreachable!("a piped sink stays piped")
         };
@@ -384,17 +388,16 @@ mod tests {
             ridge: 1e-6,
             unpenalised: Some(0),
         };
-        let (serial, (), none) = run(f, m, false, Some(spec), |sink| produce(sink, t));
+        let (serial, (), none) = run(f, m, false, Some(spec), |sink| produce(sink, t), |()| ());
         assert!(none.is_none(), "serial mode solves on the caller's thread");
         let expected = serial.solve(spec.ridge, spec.unpenalised).unwrap();
         // Without a wait the producer usually takes the sums over and solves;
         // with one the worker completes them and solves first.
         for wait_ms in [0, 200] {
-            let (ridge, (), w) = accumulate_and_solve(f, m, true, spec, |sink| {
-                produce(sink, t);
-                sink.close();
-                std::thread::sleep(std::time::Duration::from_millis(wait_ms));
-            });
+            let wait = std::time::Duration::from_millis(wait_ms);
+            let fill = |sink: &mut Sink| produce(sink, t);
+            let (ridge, (), w) =
+                accumulate_and_solve(f, m, true, spec, fill, |()| std::thread::sleep(wait));
             assert_eq!(ridge, serial, "wait {wait_ms} ms");
             assert_eq!(w.unwrap(), expected, "wait {wait_ms} ms");
         }

@@ -152,12 +152,13 @@ impl EsnTrainer {
             ridge: self.config.ridge,
             unpenalised: self.layout.bias_index(),
         };
-        let (ridge, (end, states), w) = accumulate_and_solve(f, m, pipelined, spec, |sink| {
-            let end = self.drive(seq, index, sink);
-            sink.close();
+        let drive = |sink: &mut Sink| self.drive(seq, index, sink);
+        let run_next = |end: EsnState| {
             let states = self.run_on(&end, next);
             (end, states)
-        });
+        };
+        let (ridge, (end, states), w) =
+            accumulate_and_solve(f, m, pipelined, spec, drive, run_next);
         self.sequences += 1;
         if self.ridge.samples() == 0 {
             self.ridge = ridge;
