@@ -2,8 +2,8 @@
 //!
 //! `tanh(x) = −expm1(−2|x|) / (2 + expm1(−2|x|))`, sign restored, where
 //! `expm1(y) = 2ᵏ (1 + p(r)) − 1` with `y = k ln 2 + r`, `|r| ≤ ln2 / 2`
-//! (Cody–Waite reduction) and `p(r) = r Σ_{n=0}^{12} rⁿ / (n+1)!` (Taylor,
-//! truncation below 2·10⁻¹⁷ relative). For `k = 0` the result is `p(r)`
+//! (Cody–Waite reduction) and `p(r) = r q(r)`, `q` the degree-10 minimax
+//! polynomial of `expm1(r)/r` (relative error 2.1·10⁻¹⁷). For `k = 0` the result is `p(r)`
 //! itself, so small arguments lose no digits to cancellation. Accuracy: a
 //! few ulp of the correctly rounded value (tested against `f64::tanh`);
 //! about 3× faster than the C library's `tanh`, which dominates the cost of
@@ -19,24 +19,26 @@ const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
 /// `1.5 · 2⁵²`: adding and subtracting it rounds to the nearest integer.
 const ROUND: f64 = 6_755_399_441_055_744.0;
 
-/// `expm1(r) / r` by Horner's rule (fused multiply-adds), coefficients
-/// `1/(n+1)!`.
+/// `expm1(r) / r` by Horner's rule (fused multiply-adds): the minimax
+/// polynomial of degree 10 for `|r| ≤ ln 2 / 2` (Remez exchange in 50-digit
+/// mpmath, `scripts/expm1_minimax.py`; relative error 2.1·10⁻¹⁷ with these
+/// `f64` coefficients). It is as accurate as the degree-12 Taylor polynomial
+/// it replaced (worst `tanh` error 2.15 ulp either way) with two fused
+/// multiply-adds fewer: the 500-unit leaky update took 0.64 µs, not 0.69.
 #[inline(always)]
 fn expm1_ratio(r: f64) -> f64 {
-    const C: [f64; 13] = [
+    const C: [f64; 11] = [
         1.0,
-        1.0 / 2.0,
-        1.0 / 6.0,
-        1.0 / 24.0,
-        1.0 / 120.0,
-        1.0 / 720.0,
-        1.0 / 5_040.0,
-        1.0 / 40_320.0,
-        1.0 / 362_880.0,
-        1.0 / 3_628_800.0,
-        1.0 / 39_916_800.0,
-        1.0 / 479_001_600.0,
-        1.0 / 6_227_020_800.0,
+        0.500_000_000_000_000_6,
+        0.166_666_666_666_665_63,
+        0.041_666_666_666_573_905,
+        0.008_333_333_333_397_834,
+        0.001_388_888_893_225_888_2,
+        0.000_198_412_697_074_672_23,
+        2.480_150_460_214_848e-5,
+        2.755_741_478_996_597_4e-6,
+        2.762_626_278_810_536e-7,
+        2.505_209_632_569_198e-8,
     ];
     C.iter().rev().fold(0.0, |acc, c| acc.mul_add(r, *c))
 }
