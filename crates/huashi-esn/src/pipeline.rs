@@ -72,16 +72,23 @@ impl Block {
         }
     }
 
-    /// Appends a column of zeros to both parts and returns them to be
-    /// filled (feature column, target column).
-    pub(crate) fn push(&mut self) -> (&mut [f64], &mut [f64]) {
+    /// Appends a column: `features` appends the feature column (`F`
+    /// values) to the block's storage, then `targets` is copied. Each value
+    /// is written once: zeroing the column first cost a pass over lines
+    /// that are seldom in cache.
+    ///
+    /// # Panics
+    /// If `features` appends other than `F` values or `targets` does not
+    /// hold `m`.
+    pub(crate) fn push(&mut self, features: impl FnOnce(&mut Vec<f64>), targets: &[f64]) {
         let (f, m) = self.shape;
         let at = self.phi.len();
+        features(&mut self.phi);
+        assert_eq!(self.phi.len() - at, f, "feature column length");
         self.phi.resize(at + f.next_multiple_of(8), 0.0);
-        self.y.resize(self.y.len() + m, 0.0);
+        assert_eq!(targets.len(), m, "target column length");
+        self.y.extend_from_slice(targets);
         self.filled += 1;
-        let phi = &mut self.phi[at..at + f];
-        (phi, &mut self.y[(self.filled - 1) * m..])
     }
 
     /// Whether the block holds as many columns as it takes.
@@ -369,12 +376,12 @@ mod tests {
     fn produce(sink: &mut Sink, t: usize) {
         for s in 0..t {
             let block = sink.block();
-            let (phi, y) = block.push();
-            for (i, v) in phi.iter_mut().enumerate() {
-                *v = ((s * 31 + i * 17) % 23) as f64 / 11.0 - 1.0;
-            }
-            phi[0] = 1.0;
-            y[0] = (s as f64 * 0.01).sin();
+            let f = block.shape.0;
+            let column = |phi: &mut Vec<f64>| {
+                phi.push(1.0);
+                phi.extend((1..f).map(|i| ((s * 31 + i * 17) % 23) as f64 / 11.0 - 1.0));
+            };
+            block.push(column, &[(s as f64 * 0.01).sin()]);
             if block.is_full() {
                 sink.flush();
             }

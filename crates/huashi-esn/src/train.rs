@@ -253,9 +253,10 @@ impl EsnTrainer {
                 continue;
             }
             let block = sink.block();
-            let (phi, y) = block.push();
-            self.layout.fill(&state.input, &state.reservoir, phi);
-            y.copy_from_slice(&state.output);
+            let features = |phi: &mut Vec<f64>| {
+                self.layout.extend(&state.input, &state.reservoir, phi);
+            };
+            block.push(features, &state.output);
             if block.is_full() {
                 sink.flush();
             }

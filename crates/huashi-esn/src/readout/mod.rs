@@ -62,6 +62,20 @@ impl FeatureLayout {
         out[b..b + self.inputs].copy_from_slice(&u[..self.inputs]);
         out[b + self.inputs..].copy_from_slice(x);
     }
+
+    /// Appends `φ = [1; u; x]` to `out` (each value written once, where
+    /// [`FeatureLayout::fill`] into zeroed space would write twice).
+    ///
+    /// # Panics
+    /// If `u` is shorter than `inputs`.
+    #[inline]
+    pub(crate) fn extend(&self, u: &[f64], x: &[f64], out: &mut Vec<f64>) {
+        if self.bias {
+            out.push(1.0);
+        }
+        out.extend_from_slice(&u[..self.inputs]);
+        out.extend_from_slice(x);
+    }
 }
 
 /// A trained linear readout: `y = W_outᵀ φ`, with `W_out` of shape `F × m`.
