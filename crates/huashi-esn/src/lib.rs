@@ -47,6 +47,7 @@
 
 pub mod config;
 pub mod data;
+mod duo;
 mod error;
 mod esn;
 pub mod generators;
