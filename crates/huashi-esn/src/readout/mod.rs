@@ -10,6 +10,7 @@
 
 mod ridge;
 mod rls;
+mod syrk;
 
 pub use ridge::Ridge;
 pub(crate) use ridge::{LeftPart, Normal};

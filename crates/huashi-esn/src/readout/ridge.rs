@@ -16,10 +16,10 @@
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::llt;
 use faer::linalg::matmul::matmul;
-use faer::linalg::matmul::triangular::{matmul as tri, BlockStructure as B};
 use faer::reborrow::{Reborrow, ReborrowMut};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 
+use super::syrk::syrk_lower;
 use crate::config::non_negative;
 use crate::error::{Error, Result};
 use crate::util::{check_matrix, mismatch};
@@ -95,14 +95,17 @@ impl Ridge {
         self.samples += phi.ncols();
     }
 
-    /// The lower triangle of `ΦᵀΦ` split at column `c ≈ F (1 − 1/√2)` into
+    /// The lower triangle of `ΦᵀΦ` split at column `c ≈ F (1 − 1/√2)` (a
+    /// multiple of 8) into
     /// two parts of about equal work that can be updated independently
     /// (columns `0..c`; the triangle of rows and columns `c..F` with `ΦᵀY`).
     /// Every update goes through them, so each sum is computed the same
     /// way whichever thread adds a block. [`Ridge::count`] adds the samples.
     pub(crate) fn parts(&mut self) -> (LeftPart<'_>, RightPart<'_>) {
         let f = self.features();
-        let c = ((f as f64) * (1.0 - std::f64::consts::FRAC_1_SQRT_2)).round() as usize;
+        // A multiple of 8, so no strip of the AVX-512 kernel straddles the
+        // parts (one that did computed 5 columns for nothing).
+        let c = ((f as f64) * (1.0 - std::f64::consts::FRAC_1_SQRT_2) / 8.0).round() as usize * 8;
         let (left, right) = self.xtx.as_mut().split_at_col_mut(c.min(f));
         let right = right.subrows_mut(c.min(f), f - c.min(f));
         let xty = self.xty.as_mut();
@@ -231,22 +234,7 @@ pub(crate) struct LeftPart<'a> {
 impl LeftPart<'_> {
     /// Adds the columns `phi` (`F × k`).
     pub(crate) fn add(&mut self, phi: MatRef<'_, f64>, par: Par) {
-        let (f, c) = (self.xtx.nrows(), self.xtx.ncols());
-        let (top, bottom) = (phi.subrows(0, c), phi.subrows(c, f - c));
-        let (lower, full) = (B::TriangularLower, B::Rectangular);
-        let (head, tail) = self.xtx.rb_mut().split_at_row_mut(c);
-        tri(
-            head,
-            lower,
-            Accum::Add,
-            top,
-            full,
-            top.transpose(),
-            full,
-            1.0,
-            par,
-        );
-        matmul(tail, Accum::Add, bottom, top.transpose(), 1.0, par);
+        syrk_lower(self.xtx.rb_mut(), phi, par);
     }
 }
 
@@ -261,19 +249,7 @@ impl RightPart<'_> {
     pub(crate) fn add(&mut self, phi: MatRef<'_, f64>, y: MatRef<'_, f64>, par: Par) {
         let n = self.xtx.nrows();
         let bottom = phi.subrows(phi.nrows() - n, n);
-        let (lower, full) = (B::TriangularLower, B::Rectangular);
-        let t = bottom.transpose();
-        tri(
-            self.xtx.rb_mut(),
-            lower,
-            Accum::Add,
-            bottom,
-            full,
-            t,
-            full,
-            1.0,
-            par,
-        );
+        syrk_lower(self.xtx.rb_mut(), bottom, par);
         matmul(self.xty.rb_mut(), Accum::Add, phi, y.transpose(), 1.0, par);
     }
 }
