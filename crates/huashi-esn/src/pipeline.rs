@@ -50,8 +50,9 @@ fn depth(f: usize, m: usize) -> usize {
 
 /// One block of up to [`BLOCK`] feature columns (`F` each) and target
 /// columns (`m` each), stored column after column with the feature columns
-/// padded to a multiple of 8 values. Columns are appended, so a block is
-/// never zeroed as a whole before use.
+/// padded to a multiple of 8 values. A column is zeroed only the first time
+/// the block's storage reaches it; once the block is reused, its columns
+/// are handed out as they are, to be written over.
 pub(crate) struct Block {
     phi: Vec<f64>,
     y: Vec<f64>,
@@ -72,23 +73,21 @@ impl Block {
         }
     }
 
-    /// Appends a column: `features` appends the feature column (`F`
-    /// values) to the block's storage, then `targets` is copied. Each value
-    /// is written once: zeroing the column first cost a pass over lines
-    /// that are seldom in cache.
-    ///
-    /// # Panics
-    /// If `features` appends other than `F` values or `targets` does not
-    /// hold `m`.
-    pub(crate) fn push(&mut self, features: impl FnOnce(&mut Vec<f64>), targets: &[f64]) {
+    /// The next column, to be written over whole: its feature part (`F`
+    /// values) and its target part (`m`). Writing it in place lets the
+    /// reservoir step store straight into the block, which is seldom in
+    /// cache, while it computes (copying a finished state in cost 0.4 µs a
+    /// step of 500 units).
+    pub(crate) fn push(&mut self) -> (&mut [f64], &mut [f64]) {
         let (f, m) = self.shape;
-        let at = self.phi.len();
-        features(&mut self.phi);
-        assert_eq!(self.phi.len() - at, f, "feature column length");
-        self.phi.resize(at + f.next_multiple_of(8), 0.0);
-        assert_eq!(targets.len(), m, "target column length");
-        self.y.extend_from_slice(targets);
+        let stride = f.next_multiple_of(8);
+        let (at, target) = (self.filled * stride, self.filled * m);
+        if self.phi.len() < at + stride {
+            self.phi.resize(at + stride, 0.0);
+            self.y.resize(target + m, 0.0);
+        }
         self.filled += 1;
+        (&mut self.phi[at..at + f], &mut self.y[target..target + m])
     }
 
     /// Whether the block holds as many columns as it takes.
@@ -98,8 +97,6 @@ impl Block {
 
     /// Empties the block, to take `limit` columns (at most [`BLOCK`]).
     fn clear(&mut self, limit: usize) {
-        self.phi.clear();
-        self.y.clear();
         self.filled = 0;
         self.limit = limit.min(BLOCK);
     }
@@ -110,11 +107,13 @@ impl Block {
 
     fn phi(&self) -> MatRef<'_, f64> {
         let (f, stride) = (self.shape.0, self.shape.0.next_multiple_of(8));
-        MatRef::from_column_major_slice_with_stride(&self.phi, f, self.filled, stride)
+        let phi = &self.phi[..self.filled * stride];
+        MatRef::from_column_major_slice_with_stride(phi, f, self.filled, stride)
     }
 
     fn y(&self) -> MatRef<'_, f64> {
-        MatRef::from_column_major_slice(&self.y, self.shape.1, self.filled)
+        let y = &self.y[..self.filled * self.shape.1];
+        MatRef::from_column_major_slice(y, self.shape.1, self.filled)
     }
 }
 
@@ -376,12 +375,12 @@ mod tests {
     fn produce(sink: &mut Sink, t: usize) {
         for s in 0..t {
             let block = sink.block();
-            let f = block.shape.0;
-            let column = |phi: &mut Vec<f64>| {
-                phi.push(1.0);
-                phi.extend((1..f).map(|i| ((s * 31 + i * 17) % 23) as f64 / 11.0 - 1.0));
-            };
-            block.push(column, &[(s as f64 * 0.01).sin()]);
+            let (phi, y) = block.push();
+            for (i, v) in phi.iter_mut().enumerate() {
+                *v = ((s * 31 + i * 17) % 23) as f64 / 11.0 - 1.0;
+            }
+            phi[0] = 1.0;
+            y[0] = (s as f64 * 0.01).sin();
             if block.is_full() {
                 sink.flush();
             }

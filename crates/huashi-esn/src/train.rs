@@ -240,23 +240,30 @@ impl EsnTrainer {
         let mut noise = self.noise(index);
         let (mut state, mut next) = (self.zero_state(), self.stack.zero_state());
         for t in 0..s.inputs.nrows() {
-            advance(
-                &self.stack,
-                &mut state,
-                s.inputs,
-                t,
-                &mut next,
-                noise.as_mut(),
-            );
-            copy_row(s.targets, t, &mut state.output);
             if t < self.config.washout {
+                advance(
+                    &self.stack,
+                    &mut state,
+                    s.inputs,
+                    t,
+                    &mut next,
+                    noise.as_mut(),
+                );
+                copy_row(s.targets, t, &mut state.output);
                 continue;
             }
+            // The step writes its state straight into the block's column.
             let block = sink.block();
-            let features = |phi: &mut Vec<f64>| {
-                self.layout.extend(&state.input, &state.reservoir, phi);
-            };
-            block.push(features, &state.output);
+            let (phi, y) = block.push();
+            let (head, x) = self.layout.split_mut(phi);
+            copy_row(s.inputs, t, &mut state.input);
+            let (input, feedback) = (&state.input, &state.output);
+            self.stack
+                .step_into(&state.reservoir, input, feedback, x, noise.as_mut());
+            state.reservoir.copy_from_slice(x);
+            self.layout.fill_head(&state.input, head);
+            copy_row(s.targets, t, &mut state.output);
+            y.copy_from_slice(&state.output);
             if block.is_full() {
                 sink.flush();
             }

@@ -395,3 +395,48 @@ fn fit_and_run_matches_fit_then_run() {
     let train = Sequence::new(x.as_ref(), y.as_ref());
     assert!(Esn::fit_and_run(&cfg, train, wide.as_ref()).is_err());
 }
+
+#[test]
+fn training_sums_equal_those_of_independently_run_states() {
+    // Long enough for the pipelined accumulation (blocks written in place
+    // by the reservoir step); deep, with direct input and a washout.
+    let s = mg(1400);
+    let mut cfg = EsnConfig::deep(vec![mg_reservoir(40), mg_reservoir(30)]);
+    cfg.washout = 60;
+    cfg.input_to_readout = true;
+    let (x, y) = (column(&s[..1300]), column(&s[1..1301]));
+    let mut trainer = EsnTrainer::new(&cfg, 1, 1).unwrap();
+    trainer
+        .add_sequence(Sequence::new(x.as_ref(), y.as_ref()))
+        .unwrap();
+    let stack = trainer.reservoir();
+    let mut state = vec![0.0; stack.state_len()];
+    let states = stack.run(x.as_ref(), None, &mut state, None).unwrap();
+    let (t, n) = (1300 - 60, stack.state_len());
+    let phi = Mat::from_fn(t, 2 + n, |i, j| match j {
+        0 => 1.0,
+        1 => x[(60 + i, 0)],
+        _ => states[(60 + i, j - 2)],
+    });
+    let mut expected = huashi_esn::Ridge::new(2 + n, 1);
+    expected
+        .add(phi.as_ref(), y.as_ref().subrows(60, t))
+        .unwrap();
+    let got = trainer.accumulator();
+    assert_eq!(got.samples(), expected.samples());
+    let (a, b) = (got.xtx(), expected.xtx());
+    for i in 0..2 + n {
+        for j in 0..2 + n {
+            let e = b[(i, j)];
+            assert!(
+                (a[(i, j)] - e).abs() <= 1e-12 * (1.0 + e.abs()),
+                "({i}, {j})"
+            );
+        }
+        let e = expected.xty()[(i, 0)];
+        assert!(
+            (got.xty()[(i, 0)] - e).abs() <= 1e-12 * (1.0 + e.abs()),
+            "row {i} of ΦᵀY"
+        );
+    }
+}

@@ -56,26 +56,29 @@ impl FeatureLayout {
     /// `out.len() != len()`.
     #[inline]
     pub fn fill(&self, u: &[f64], x: &[f64], out: &mut [f64]) {
-        let b = usize::from(self.bias);
-        if self.bias {
-            out[0] = 1.0;
-        }
-        out[b..b + self.inputs].copy_from_slice(&u[..self.inputs]);
-        out[b + self.inputs..].copy_from_slice(x);
+        let (head, states) = self.split_mut(out);
+        self.fill_head(u, head);
+        states.copy_from_slice(x);
     }
 
-    /// Appends `φ = [1; u; x]` to `out` (each value written once, where
-    /// [`FeatureLayout::fill`] into zeroed space would write twice).
+    /// `φ` split into its bias and input entries and its state entries.
     ///
     /// # Panics
-    /// If `u` is shorter than `inputs`.
+    /// If `phi.len() != len()`.
+    pub(crate) fn split_mut<'a>(&self, phi: &'a mut [f64]) -> (&'a mut [f64], &'a mut [f64]) {
+        assert_eq!(phi.len(), self.len(), "feature vector length");
+        phi.split_at_mut(self.len() - self.states)
+    }
+
+    /// Writes the bias and input entries of `φ` into `head` (the first part
+    /// of [`FeatureLayout::split_mut`]).
     #[inline]
-    pub(crate) fn extend(&self, u: &[f64], x: &[f64], out: &mut Vec<f64>) {
+    pub(crate) fn fill_head(&self, u: &[f64], head: &mut [f64]) {
+        let b = usize::from(self.bias);
         if self.bias {
-            out.push(1.0);
+            head[0] = 1.0;
         }
-        out.extend_from_slice(&u[..self.inputs]);
-        out.extend_from_slice(x);
+        head[b..b + self.inputs].copy_from_slice(&u[..self.inputs]);
     }
 }
 
