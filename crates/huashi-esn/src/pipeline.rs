@@ -40,7 +40,11 @@ const FIRST_BLOCK: usize = BLOCK / 4;
 /// (21 blocks for 500 units). The fastest fit + predict of the Mackey-Glass
 /// case measured the same (within 1 ms of 48 ms, blocks of 256 steps) for
 /// 6, 12 and 32 MiB: the worker is the bottleneck either way, and the
-/// producer takes its share over at the end.
+/// producer takes its share over at the end. Since the reservoir step
+/// writes into reused blocks in place, less is much slower (8 MiB 48.8 ms,
+/// 4 MiB 52.4 ms, against 45.3 ms): writing lines the worker has read
+/// recently costs far more than writing lines long out of its cache (so
+/// does reusing the block the worker finished last: 52.9 against 47.6 ms).
 pub const IN_FLIGHT_BYTES: usize = 16 << 20;
 
 /// Most blocks in flight for `f` features and `m` outputs (2 to 64).
