@@ -378,7 +378,16 @@ fn fit_and_run_matches_fit_then_run() {
         connectivity: 0.5,
         distribution: Distribution::Uniform,
     });
-    for cfg in [single, deep, direct, fb] {
+    // Short training too: its sums are added on this thread, not pipelined.
+    let (x_short, y_short) = (column(&s[2000..2600]), column(&s[2001..2601]));
+    let cases = [
+        (single.clone(), &x, &y),
+        (deep, &x, &y),
+        (direct, &x, &y),
+        (fb, &x, &y),
+        (single, &x_short, &y_short),
+    ];
+    for (cfg, x, y) in cases {
         let train = Sequence::new(x.as_ref(), y.as_ref());
         let fit = Esn::fit(&cfg, &[train]).unwrap();
         let mut end = fit.end_states[0].clone();
