@@ -25,8 +25,10 @@ use faer::linalg::matmul::triangular::{matmul as tri, BlockStructure as B};
 use faer::reborrow::ReborrowMut;
 use faer::{Accum, MatMut, MatRef, Par};
 
-/// Rows and columns of a register tile of `C`.
+/// Rows of a register tile of `C`.
+#[cfg(target_arch = "x86_64")]
 const TILE_ROWS: usize = 24;
+/// Columns of a register tile of `C`.
 const TILE_COLS: usize = 8;
 
 /// `C[r, s] += Σ_k A[r, k] A[s, k]` for `s ≤ r` (`C` is `R × S`, `A` is
@@ -124,6 +126,7 @@ unsafe fn syrk_avx512(mut c: MatMut<'_, f64>, a: MatRef<'_, f64>) {
 }
 
 /// A register tile: rows `r0..r0 + rows`, columns `s0..s0 + cols` of `C`.
+#[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy)]
 struct Tile {
     r0: usize,
