@@ -47,6 +47,7 @@
 
 pub mod config;
 pub mod data;
+mod duo;
 mod error;
 mod esn;
 pub mod generators;
@@ -61,7 +62,6 @@ mod reservoir;
 pub mod rng;
 pub mod sparse;
 pub mod spectral;
-mod split_product;
 mod stack;
 pub mod tasks;
 mod train;

@@ -48,11 +48,11 @@ use faer::reborrow::{Reborrow, ReborrowMut};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 use serde::{Deserialize, Serialize};
 
+use crate::duo::{second_core_free, with_split_product, SplitProduct};
 use crate::error::{Error, Result};
 use crate::kernel::Ell;
 use crate::rng::Rng;
 use crate::sparse::CsrMatrix;
-use crate::split_product::{second_core_free, with_split_product, SplitProduct};
 
 /// Largest reservoir for which [`SpectralMethod::Auto`] computes all
 /// eigenvalues densely.

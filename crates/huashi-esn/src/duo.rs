@@ -1,9 +1,7 @@
-//! Sparse products `y = A x` split by rows over two threads, for long
+//! Sparse products `y += A x` split by rows over two threads, for long
 //! chains of short, dependent products: the Arnoldi iteration of
-//! [`crate::spectral`] takes about 900 products of 2.9 µs each to draw a
-//! 500-unit reservoir, while the second core idles. Split, a product takes
-//! 1.9 µs (each thread also reads the half of `x` the other wrote), and the
-//! draw 4.1 ms instead of 4.6.
+//! [`crate::spectral`] takes about 900 products of 2.8 µs each to draw a
+//! 500-unit reservoir, while the second core idles.
 //!
 //! A product is far shorter than waking a parked thread (tens of µs), so a
 //! helper thread spins between products, and handing a product over costs
