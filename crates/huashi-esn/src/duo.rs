@@ -13,28 +13,14 @@
 //! making progress.
 
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
-use std::sync::OnceLock;
 
 use crate::kernel::{Ell, LANES};
 
-/// Polls of a waiting thread before it starts yielding its core (tens of
-/// µs; a product is handed over within a few hundred polls). With 2¹⁶ a
-/// 500-unit draw took 2.3 s instead of 4 ms when two threads shared one
-/// core; [`second_core_free`] keeps that case away.
-const SPINS: u32 = 1 << 10;
+/// Polls of a waiting thread before it starts yielding its core.
+const SPINS: u32 = 1 << 16;
 
 /// The job number that tells the helper to stop.
 const STOP: usize = usize::MAX;
-
-/// Whether a helper thread may spin beside this one: the machine has two
-/// or more cores for this process, the rayon pool has two or more threads
-/// (`RAYON_NUM_THREADS=1` turns the helper off) and this thread is not one
-/// of the pool's workers, which have work of their own.
-pub(crate) fn second_core_free() -> bool {
-    static CORES: OnceLock<usize> = OnceLock::new();
-    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    cores > 1 && rayon::current_num_threads() > 1 && rayon::current_thread_index().is_none()
-}
 
 /// What the two threads share: the posted job and the helper's progress.
 struct Shared {

@@ -48,7 +48,7 @@ use faer::reborrow::{Reborrow, ReborrowMut};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 use serde::{Deserialize, Serialize};
 
-use crate::duo::{second_core_free, with_split_product, SplitProduct};
+use crate::duo::{with_split_product, SplitProduct};
 use crate::error::{Error, Result};
 use crate::kernel::Ell;
 use crate::rng::Rng;
@@ -59,8 +59,8 @@ use crate::sparse::CsrMatrix;
 pub const DENSE_LIMIT: usize = 200;
 
 /// Fewest rows for which the iterative method splits each product over two
-/// threads (when a second core is free: the machine and the rayon pool have
-/// two or more, and this thread is not one of the pool's workers).
+/// threads (when the rayon pool has two or more and this thread is not one
+/// of its workers, which have work of their own).
 pub const SPLIT_ROWS: usize = 128;
 
 /// Most restarts on `A^p` before the iterative method falls back to `A`.
@@ -154,7 +154,9 @@ pub fn spectral_radius_iterative(a: &CsrMatrix, opts: &ArnoldiOptions) -> Result
     }
     // The SIMD copy when the rows allow it (bit-identical products).
     let ell = Ell::from_csr(a);
-    let two_threads = a.nrows() >= SPLIT_ROWS && second_core_free();
+    let two_threads = a.nrows() >= SPLIT_ROWS
+        && rayon::current_num_threads() > 1
+        && rayon::current_thread_index().is_none();
     match &ell {
         Some(e) if two_threads => with_split_product(e, |split| {
             spectral_radius_with(&Product::Split(split), opts)
