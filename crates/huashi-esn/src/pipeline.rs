@@ -15,14 +15,8 @@
 //!
 //! [`accumulate_and_solve`] ends the stream when the producer is done and
 //! then runs more work on the producer's thread (a test run) while the
-//! worker finishes; that work may keep feature columns in blocks the worker
-//! is done with ([`Store`]). The ridge system is solved by whichever thread
-//! completes the sums, the worker if the producer is still busy.
-//!
-//! Blocks are written in place: the reservoir step stores its state
-//! straight into a block's column, and blocks are reused, oldest first,
-//! only once [`IN_FLIGHT_BYTES`] are in flight, because writing memory that
-//! the other core has read recently was measured to be slow.
+//! worker finishes; the ridge system is solved by whichever thread completes
+//! the sums, the worker if the producer is still busy.
 
 use std::collections::VecDeque;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
