@@ -94,13 +94,6 @@ impl Block {
         (&mut self.phi[at..at + f], &mut self.y[target..target + m])
     }
 
-    /// The feature columns pushed so far, in order.
-    pub(crate) fn columns(&self) -> impl Iterator<Item = &[f64]> {
-        let (f, stride) = (self.shape.0, self.shape.0.next_multiple_of(8));
-        let phi = &self.phi[..self.filled * stride];
-        phi.chunks_exact(stride).map(move |c| &c[..f])
-    }
-
     /// Whether the block holds as many columns as it takes.
     pub(crate) fn is_full(&self) -> bool {
         self.filled >= self.limit
@@ -168,30 +161,23 @@ impl Sink {
     pub(crate) fn block(&mut self) -> &mut Block {
         let block = match self.current.take() {
             Some(block) => block,
-            None => self.start_block(true),
+            None => self.start_block(),
         };
         self.current.insert(block)
     }
 
     /// An empty block: the spare one, the oldest in flight once `depth`
-    /// are (after the worker is done with it), or a new one. With `wait`
-    /// false, the oldest is reused only if the worker is already done with
-    /// it.
-    fn start_block(&mut self, wait: bool) -> Block {
+    /// are (after the worker is done with it), or a new one.
+    fn start_block(&mut self) -> Block {
         let reused = match &mut self.mode {
             Mode::Piped {
                 back, sent, depth, ..
-            } => {
-                let done = if wait && sent.len() >= *depth {
-                    back.recv().is_ok()
-                } else {
-                    !wait && back.try_recv().is_ok()
-                };
-                done.then(|| sent.pop_front())
-                    .flatten()
-                    .and_then(|(_, b)| Arc::into_inner(b))
-            }
-            Mode::Serial(_) => None,
+            } if sent.len() >= *depth => back
+                .recv()
+                .ok()
+                .and_then(|()| sent.pop_front())
+                .and_then(|(_, b)| Arc::into_inner(b)),
+            _ => None,
         };
         let (f, m) = self.shape;
         let mut block = self
@@ -245,38 +231,6 @@ impl Sink {
     }
 }
 
-/// Where a run after the training stream keeps its feature columns, which
-/// are not added to the sums: blocks the worker is done with, else new
-/// ones. The run writes each column in place, as the training run does
-/// (storing a 500-unit test run this way instead of copying each state
-/// into a new vector measured 1.2 ms faster over 3,000 steps).
-pub(crate) struct Store<'a> {
-    sink: &'a mut Sink,
-    kept: Vec<Block>,
-}
-
-impl Store<'_> {
-    /// The next feature column (`F` values), to be written over whole.
-    pub(crate) fn push(&mut self) -> &mut [f64] {
-        let sink = &mut *self.sink;
-        if let Some(full) = sink.current.take_if(|b| b.filled >= BLOCK) {
-            self.kept.push(full);
-        }
-        let block = match sink.current.take() {
-            Some(block) => block,
-            None => sink.start_block(false),
-        };
-        sink.current.insert(block).push().0
-    }
-
-    /// The kept blocks, in order.
-    fn finish(mut self) -> Vec<Block> {
-        self.kept
-            .extend(self.sink.current.take().filter(|b| b.filled > 0));
-        self.kept
-    }
-}
-
 /// The readout's ridge problem: the penalty and the unpenalised (bias) row.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct SolveSpec {
@@ -292,70 +246,48 @@ pub(crate) fn accumulate<T>(
     pipelined: bool,
     produce: impl FnOnce(&mut Sink) -> T,
 ) -> (Ridge, T) {
-    let (ridge, out, _, _) = run(f, m, pipelined, None, produce, |a, _| a);
+    let (ridge, out, _) = run(f, m, pipelined, None, produce, |a| a);
     (ridge, out)
 }
 
-/// What [`accumulate_and_solve`] returns: the sums, the result of `then`,
-/// the blocks it kept, and the solution of the ridge problem.
-pub(crate) type Solved<T> = (Ridge, T, Vec<Block>, Result<Mat<f64>>);
-
 /// [`accumulate`], then `then` on `produce`'s result on this thread while
-/// the worker finishes the sums (with a [`Store`] for columns it keeps),
-/// and the solution of the ridge problem `spec`: computed by the worker as
-/// soon as the sums are complete if `then` is still running, else
-/// afterwards on this thread.
+/// the worker finishes the sums, and the solution of the ridge problem
+/// `spec`: computed by the worker as soon as the sums are complete if
+/// `then` is still running, else afterwards on this thread.
 pub(crate) fn accumulate_and_solve<A, T>(
     f: usize,
     m: usize,
     pipelined: bool,
     spec: SolveSpec,
     produce: impl FnOnce(&mut Sink) -> A,
-    then: impl FnOnce(A, &mut Store<'_>) -> T,
-) -> Solved<T> {
-    let (ridge, out, kept, solved) = run(f, m, pipelined, Some(spec), produce, then);
+    then: impl FnOnce(A) -> T,
+) -> (Ridge, T, Result<Mat<f64>>) {
+    let (ridge, out, solved) = run(f, m, pipelined, Some(spec), produce, then);
     let w = solved.unwrap_or_else(|| ridge.solve(spec.ridge, spec.unpenalised));
-    (ridge, out, kept, w)
+    (ridge, out, w)
 }
 
-/// The sums, the result of `then` after `produce` and the blocks it kept,
-/// and the solution if the worker found it.
-type Run<T> = (Ridge, T, Vec<Block>, Option<Result<Mat<f64>>>);
-
-/// [`accumulate_and_solve`] without the solve on this thread.
+/// The sums, the result of `then` after `produce`, and the solution if the
+/// worker found it.
 fn run<A, T>(
     f: usize,
     m: usize,
     pipelined: bool,
     spec: Option<SolveSpec>,
     produce: impl FnOnce(&mut Sink) -> A,
-    then: impl FnOnce(A, &mut Store<'_>) -> T,
-) -> Run<T> {
+    then: impl FnOnce(A) -> T,
+) -> (Ridge, T, Option<Result<Mat<f64>>>) {
     if pipelined {
         return accumulate_piped(f, m, spec, produce, then);
     }
     let mut sink = Sink::new(Mode::Serial(Ridge::new(f, m)), (f, m));
     let produced = produce(&mut sink);
     sink.flush();
-    let (out, kept) = then_storing(&mut sink, produced, then);
+    let out = then(produced);
     match sink.mode {
-        Mode::Serial(ridge) => (ridge, out, kept, None),
+        Mode::Serial(ridge) => (ridge, out, None),
         Mode::Piped { .. } => unreachable!("a serial sink stays serial"),
     }
-}
-
-/// `then` with a [`Store`] on `sink`'s blocks, and the blocks it kept.
-fn then_storing<A, T>(
-    sink: &mut Sink,
-    produced: A,
-    then: impl FnOnce(A, &mut Store<'_>) -> T,
-) -> (T, Vec<Block>) {
-    let mut store = Store {
-        sink,
-        kept: Vec::new(),
-    };
-    let out = then(produced, &mut store);
-    (out, store.finish())
 }
 
 /// The left part and the number of the next block it takes.
@@ -380,13 +312,13 @@ fn accumulate_piped<A, T>(
     m: usize,
     spec: Option<SolveSpec>,
     produce: impl FnOnce(&mut Sink) -> A,
-    then: impl FnOnce(A, &mut Store<'_>) -> T,
-) -> Run<T> {
+    then: impl FnOnce(A) -> T,
+) -> (Ridge, T, Option<Result<Mat<f64>>>) {
     let mut ridge = Ridge::new(f, m);
     let (part, mut right) = ridge.parts();
     let lane = Mutex::new(Lane { part, next: 0 });
     let depth = depth(f, m);
-    let (out, kept, samples, solved) = std::thread::scope(|scope| {
+    let (out, samples, solved) = std::thread::scope(|scope| {
         let (tx, rx) = sync_channel::<(usize, Arc<Block>)>(depth);
         let (back_tx, back) = sync_channel::<()>(depth);
         let lane = &lane;
@@ -421,7 +353,7 @@ fn accumulate_piped<A, T>(
         let mut sink = Sink::new(mode, (f, m));
         let produced = produce(&mut sink);
         sink.close(); // the worker finishes once the channel is closed
-        let (out, kept) = then_storing(&mut sink, produced, then);
+        let out = then(produced);
         let Mode::Piped { sent, samples, .. } = sink.mode else {
             unreachable!("a piped sink stays piped")
         };
@@ -433,10 +365,10 @@ fn accumulate_piped<A, T>(
         let solved = worker
             .join()
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
-        (out, kept, samples, solved)
+        (out, samples, solved)
     });
     ridge.count(samples);
-    (ridge, out, kept, solved)
+    (ridge, out, solved)
 }
 
 #[cfg(test)]
@@ -466,8 +398,7 @@ mod tests {
             ridge: 1e-6,
             unpenalised: Some(0),
         };
-        let (serial, (), _, none) =
-            run(f, m, false, Some(spec), |sink| produce(sink, t), |(), _| ());
+        let (serial, (), none) = run(f, m, false, Some(spec), |sink| produce(sink, t), |()| ());
         assert!(none.is_none(), "serial mode solves on the caller's thread");
         let expected = serial.solve(spec.ridge, spec.unpenalised).unwrap();
         // Without a wait the producer usually takes the sums over and solves;
@@ -475,8 +406,8 @@ mod tests {
         for wait_ms in [0, 200] {
             let wait = std::time::Duration::from_millis(wait_ms);
             let fill = |sink: &mut Sink| produce(sink, t);
-            let (ridge, (), _, w) =
-                accumulate_and_solve(f, m, true, spec, fill, |(), _| std::thread::sleep(wait));
+            let (ridge, (), w) =
+                accumulate_and_solve(f, m, true, spec, fill, |()| std::thread::sleep(wait));
             assert_eq!(ridge, serial, "wait {wait_ms} ms");
             assert_eq!(w.unwrap(), expected, "wait {wait_ms} ms");
         }

@@ -24,7 +24,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::esn::{Esn, EsnConfig, EsnState};
-use crate::pipeline::{accumulate, accumulate_and_solve, Block, Sink, SolveSpec, Store, BLOCK};
+use crate::pipeline::{accumulate, accumulate_and_solve, Sink, SolveSpec, BLOCK};
 use crate::readout::{FeatureLayout, LinearReadout, Ridge, Rls, RlsConfig};
 use crate::rng::Rng;
 use crate::stack::ReservoirStack;
@@ -140,7 +140,7 @@ impl EsnTrainer {
         &mut self,
         seq: Sequence<'_>,
         next: MatRef<'_, f64>,
-    ) -> Result<(EsnState, Vec<Block>, Mat<f64>)> {
+    ) -> Result<(EsnState, Vec<f64>, Mat<f64>)> {
         let index = self.sequences;
         self.check_sequence(seq, index)?;
         mismatch("input columns", self.stack.inputs(), next.ncols())?;
@@ -153,33 +153,37 @@ impl EsnTrainer {
             unpenalised: self.layout.bias_index(),
         };
         let drive = |sink: &mut Sink| self.drive(seq, index, sink);
-        let run_next = |end: EsnState, store: &mut Store<'_>| {
-            self.run_on(&end, next, store);
-            end
+        let run_next = |end: EsnState| {
+            let states = self.run_on(&end, next);
+            (end, states)
         };
-        let (ridge, end, kept, w) = accumulate_and_solve(f, m, pipelined, spec, drive, run_next);
+        let (ridge, (end, states), w) =
+            accumulate_and_solve(f, m, pipelined, spec, drive, run_next);
         self.sequences += 1;
         if self.ridge.samples() == 0 {
             self.ridge = ridge;
-            return Ok((end, kept, w?));
+            return Ok((end, states, w?));
         }
         // Earlier sequences too: the solution must include their sums.
         self.ridge.merge(&ridge)?;
-        Ok((end, kept, self.solve()?))
+        Ok((end, states, self.solve()?))
     }
 
-    /// The noise-free features over `inputs` from `start`, kept in `store`
-    /// (each step writes its state in place).
-    fn run_on(&self, start: &EsnState, inputs: MatRef<'_, f64>, store: &mut Store<'_>) {
-        let mut prev = start.reservoir.clone();
+    /// The noise-free reservoir states over `inputs` from `start`.
+    fn run_on(&self, start: &EsnState, inputs: MatRef<'_, f64>) -> Vec<f64> {
+        let n = self.stack.state_len();
+        // Appended, not zeroed first: the run writes every value once.
+        let mut states = Vec::with_capacity(n * inputs.nrows());
+        let (mut prev, mut next) = (start.reservoir.clone(), vec![0.0; n]);
         let mut u = vec![0.0; inputs.ncols()];
         for t in 0..inputs.nrows() {
             copy_row(inputs, t, &mut u);
-            let (head, x) = self.layout.split_mut(store.push());
-            self.stack.step_into(&prev, &u, &start.output, x, None);
-            prev.copy_from_slice(x);
-            self.layout.fill_head(&u, head);
+            self.stack
+                .step_into(&prev, &u, &start.output, &mut next, None);
+            states.extend_from_slice(&next);
+            std::mem::swap(&mut prev, &mut next);
         }
+        states
     }
 
     /// Solves the readout and returns the trained network.
@@ -333,16 +337,19 @@ fn advance(
     std::mem::swap(&mut state.reservoir, next);
 }
 
-/// The outputs of `esn`'s readout over the feature columns kept in
-/// `blocks`, one row per step. (Measured: the same time on two threads, so
-/// one.)
-fn apply_readout(esn: &Esn, steps: usize, blocks: &[Block]) -> Mat<f64> {
-    let readout = esn.readout();
-    let mut y = vec![0.0; esn.outputs()];
-    let mut out = Mat::zeros(steps, esn.outputs());
-    let columns = blocks.iter().flat_map(Block::columns);
-    for (t, phi) in columns.enumerate() {
-        readout.apply(phi, &mut y);
+/// The outputs of `esn`'s readout over the stored reservoir `states` (one
+/// after another) and their `inputs`, one row per step. (Measured: the same
+/// time on two threads, so one.)
+fn apply_readout(esn: &Esn, inputs: MatRef<'_, f64>, states: &[f64]) -> Mat<f64> {
+    let (layout, readout) = (esn.readout().layout(), esn.readout());
+    let (n, m) = (esn.reservoir().state_len(), esn.outputs());
+    let mut phi = vec![0.0; layout.len()];
+    let (mut u, mut y) = (vec![0.0; inputs.ncols()], vec![0.0; m]);
+    let mut out = Mat::zeros(inputs.nrows(), m);
+    for (t, x) in states.chunks_exact(n).enumerate() {
+        copy_row(inputs, t, &mut u);
+        layout.fill(&u, x, &mut phi);
+        readout.apply(&phi, &mut y);
         y.iter().enumerate().for_each(|(k, v)| out[(t, k)] = *v);
     }
     out
@@ -405,9 +412,9 @@ impl Esn {
             let end_states = vec![end];
             return Ok((Fit { esn, end_states }, out));
         }
-        let (end, kept, w) = trainer.add_then_run(train, test_inputs)?;
+        let (end, states, w) = trainer.add_then_run(train, test_inputs)?;
         let esn = trainer.finish_with(w)?;
-        let out = apply_readout(&esn, test_inputs.nrows(), &kept);
+        let out = apply_readout(&esn, test_inputs, &states);
         let end_states = vec![end];
         Ok((Fit { esn, end_states }, out))
     }
