@@ -98,45 +98,13 @@ impl Ell {
             }
             return;
         }
-        self.mul_add_groups(x, 0, y);
-    }
-
-    /// Number of rows.
-    pub(crate) fn nrows(&self) -> usize {
-        self.nrows
-    }
-
-    /// Number of columns.
-    pub(crate) fn ncols(&self) -> usize {
-        self.ncols
-    }
-
-    /// Number of groups of [`LANES`] rows.
-    pub(crate) fn groups(&self) -> usize {
-        self.nrows.div_ceil(LANES)
-    }
-
-    /// The rows of [`Ell::mul_add`] from group `first` on, as many as `y`
-    /// holds: `y[r] += Σ_j A[first·LANES + r, j] x[j]` (each row computed
-    /// as in the whole product, so a product split by groups is
-    /// bit-identical).
-    ///
-    /// # Panics
-    /// If `x.len() != ncols`, the rows run past `nrows` or `y` ends inside
-    /// a group other than the last.
-    pub(crate) fn mul_add_groups(&self, x: &[f64], first: usize, y: &mut [f64]) {
-        assert_eq!(x.len(), self.ncols, "x length");
-        let start = first * LANES;
-        assert!(start + y.len() <= self.nrows, "rows past the matrix");
-        let whole_groups = y.len().is_multiple_of(LANES) || start + y.len() == self.nrows;
-        assert!(whole_groups, "rows end inside a group");
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: AVX2 is available (checked above).
-            unsafe { self.mul_avx2(x, first, y, None) };
+            unsafe { self.mul_avx2(x, y, None) };
             return;
         }
-        self.mul_add_scalar(x, first, y);
+        self.mul_add_scalar(x, y);
     }
 
     /// Whether this is a one-column matrix with an entry in every row (a
@@ -178,7 +146,7 @@ impl Ell {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") && !self.is_single_column() {
             // SAFETY: AVX2 is available (checked above).
-            unsafe { self.mul_avx2(x, 0, y, Some(fused)) };
+            unsafe { self.mul_avx2(x, y, Some(fused)) };
             return;
         }
         y.copy_from_slice(b);
@@ -196,9 +164,8 @@ impl Ell {
         }
     }
 
-    fn mul_add_scalar(&self, x: &[f64], first: usize, y: &mut [f64]) {
-        for (i, rows) in y.chunks_mut(LANES).enumerate() {
-            let g = first + i;
+    fn mul_add_scalar(&self, x: &[f64], y: &mut [f64]) {
+        for (g, rows) in y.chunks_mut(LANES).enumerate() {
             let mut acc = [[0.0f64; LANES]; 4];
             for s in 0..self.degree {
                 let base = (g * self.degree + s) * LANES;
@@ -214,22 +181,19 @@ impl Ell {
         }
     }
 
-    /// [`Ell::mul_add_groups`] with AVX2 (no FMA, so the rounding is that
+    /// [`Ell::mul_add`] with AVX2 (no FMA, so the rounding is that
     /// of the scalar loop), or with `fused` [`Ell::bias_mul_add_input`].
     ///
     /// # Safety
-    /// AVX2 must be available; `x.len() == ncols`; `y` holds whole groups
-    /// of rows from group `first` on, within `nrows` (the last may be
-    /// partial); with `fused`, `first == 0` and its slices have `nrows`
-    /// values.
+    /// AVX2 must be available; `x.len() == ncols`, `y.len() == nrows`, and
+    /// the slices of `fused` have `nrows` values.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn mul_avx2(&self, x: &[f64], first: usize, y: &mut [f64], fused: Option<Fused<'_>>) {
+    unsafe fn mul_avx2(&self, x: &[f64], y: &mut [f64], fused: Option<Fused<'_>>) {
         use std::arch::x86_64::*;
         let (idx, val, xp) = (self.indices.as_ptr(), self.values.as_ptr(), x.as_ptr());
         let d = self.degree;
-        for (i, rows) in y.chunks_mut(LANES).enumerate() {
-            let g = first + i;
+        for (g, rows) in y.chunks_mut(LANES).enumerate() {
             // SAFETY: every slot read lies in `g·d·LANES .. (g + 1)·d·LANES`,
             // within `indices` and `values`; every stored column is below
             // `ncols == x.len()` (padding uses column 0, and `ncols > 0`).
@@ -253,15 +217,15 @@ impl Ell {
             }
             let acc = [a0, a1, a2, a3];
             let sum = _mm256_add_pd(_mm256_add_pd(acc[0], acc[1]), _mm256_add_pd(acc[2], acc[3]));
-            let row = g * LANES;
+            let first = g * LANES;
             if rows.len() == LANES {
                 // SAFETY: `rows` and the slices of `fused` hold `LANES`
-                // values from `row`.
+                // values from `first`.
                 unsafe {
                     let out = match fused {
                         Some(f) => {
-                            let b = _mm256_loadu_pd(f.bias.as_ptr().add(row));
-                            let v = _mm256_loadu_pd(f.input.as_ptr().add(row));
+                            let b = _mm256_loadu_pd(f.bias.as_ptr().add(first));
+                            let v = _mm256_loadu_pd(f.input.as_ptr().add(first));
                             let vu = _mm256_mul_pd(v, _mm256_set1_pd(f.u0));
                             let input = _mm256_add_pd(_mm256_setzero_pd(), vu);
                             _mm256_add_pd(_mm256_add_pd(b, sum), input)
@@ -277,7 +241,7 @@ impl Ell {
             unsafe { _mm256_storeu_pd(lanes.as_mut_ptr(), sum) };
             for (l, (yi, s)) in rows.iter_mut().zip(lanes).enumerate() {
                 *yi = match fused {
-                    Some(f) => (f.bias[row + l] + s) + (0.0 + f.input[row + l] * f.u0),
+                    Some(f) => (f.bias[first + l] + s) + (0.0 + f.input[first + l] * f.u0),
                     None => *yi + s,
                 };
             }
@@ -343,7 +307,7 @@ mod tests {
             let (mut y1, mut y2, mut y3) = (y0.clone(), y0.clone(), y0.clone());
             a.mul_add(&x, &mut y1);
             e.mul_add(&x, &mut y2);
-            e.mul_add_scalar(&x, 0, &mut y3);
+            e.mul_add_scalar(&x, &mut y3);
             assert_eq!(y1, y2, "n = {n}");
             assert_eq!(y1, y3, "n = {n}");
         }

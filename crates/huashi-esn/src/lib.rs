@@ -47,7 +47,6 @@
 
 pub mod config;
 pub mod data;
-mod duo;
 mod error;
 mod esn;
 pub mod generators;

@@ -26,11 +26,7 @@
 //!   A smaller basis (30/12) on `A` converged to a wrong eigenvalue for
 //!   2000 units. If `B` does not converge within [`POWER_RESTARTS`] restarts
 //!   (rounding in `A^p` grows like `(‖A‖/ρ)^p` for strongly non-normal `A`)
-//!   the method starts again on `A` itself. From [`SPLIT_ROWS`] rows on,
-//!   each sparse product is split by rows over this thread and a helper
-//!   thread that spins between products (bit-identical; 500 units: 1.9 µs
-//!   a product instead of 2.9, the whole 4.6 ms draw of the Mackey-Glass
-//!   reservoir 0.6 ms shorter).
+//!   the method starts again on `A` itself.
 //!
 //! [`SpectralMethod::Auto`] uses the dense method up to [`DENSE_LIMIT`] units
 //! and the iterative one above: measured on 2 cores, for `N = 500` the dense
@@ -48,20 +44,13 @@ use faer::reborrow::{Reborrow, ReborrowMut};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 use serde::{Deserialize, Serialize};
 
-use crate::duo::{with_split_product, SplitProduct};
 use crate::error::{Error, Result};
-use crate::kernel::Ell;
 use crate::rng::Rng;
 use crate::sparse::CsrMatrix;
 
 /// Largest reservoir for which [`SpectralMethod::Auto`] computes all
 /// eigenvalues densely.
 pub const DENSE_LIMIT: usize = 200;
-
-/// Fewest rows for which the iterative method splits each product over two
-/// threads (when the rayon pool has two or more and this thread is not one
-/// of its workers, which have work of their own).
-pub const SPLIT_ROWS: usize = 128;
 
 /// Most restarts on `A^p` before the iterative method falls back to `A`.
 pub const POWER_RESTARTS: usize = 200;
@@ -153,64 +142,16 @@ pub fn spectral_radius_iterative(a: &CsrMatrix, opts: &ArnoldiOptions) -> Result
         return spectral_radius_dense(a.to_dense().as_ref());
     }
     // The SIMD copy when the rows allow it (bit-identical products).
-    let ell = Ell::from_csr(a);
-    let two_threads = a.nrows() >= SPLIT_ROWS
-        && rayon::current_num_threads() > 1
-        && rayon::current_thread_index().is_none();
-    match &ell {
-        Some(e) if two_threads => with_split_product(e, |split| {
-            spectral_radius_with(&Product::Split(split), opts)
-        }),
-        Some(e) => spectral_radius_with(&Product::Ell(e), opts),
-        None => spectral_radius_with(&Product::Csr(a), opts),
-    }
-}
-
-/// [`spectral_radius_iterative`] with the products of `product`.
-fn spectral_radius_with(product: &Product<'_>, opts: &ArnoldiOptions) -> Result<f64> {
+    let ell = crate::kernel::Ell::from_csr(a);
     let power = opts.power.max(1);
     if power > 1 {
-        let op = Operator::new(product, power);
+        let op = Operator::new(a, ell.as_ref(), power);
         match arnoldi(&op, opts, opts.max_restarts.min(POWER_RESTARTS)) {
             Err(Error::NoConvergence { .. }) => {}
             done => return done.map(|r| r.powf(1.0 / power as f64)),
         }
     }
-    arnoldi(&Operator::new(product, 1), opts, opts.max_restarts)
-}
-
-/// How `y = A x` is computed (every way bit-identical).
-enum Product<'a> {
-    Csr(&'a CsrMatrix),
-    /// The SIMD copy, rows of equal length only.
-    Ell(&'a Ell),
-    /// The SIMD copy, split by rows over two threads.
-    Split(&'a SplitProduct<'a>),
-}
-
-impl Product<'_> {
-    fn nrows(&self) -> usize {
-        match self {
-            Product::Csr(a) => a.nrows(),
-            Product::Ell(a) => a.nrows(),
-            Product::Split(a) => a.nrows(),
-        }
-    }
-
-    /// `y = A x`.
-    fn mul(&self, x: &[f64], y: &mut [f64]) {
-        match self {
-            Product::Csr(a) => {
-                y.fill(0.0);
-                a.mul_add(x, y);
-            }
-            Product::Ell(a) => {
-                y.fill(0.0);
-                a.mul_add(x, y);
-            }
-            Product::Split(a) => a.mul(x, y),
-        }
-    }
+    arnoldi(&Operator::new(a, ell.as_ref(), 1), opts, opts.max_restarts)
 }
 
 /// `ρ` of the operator by thick-restarted Arnoldi within `max_restarts`.
@@ -249,24 +190,26 @@ fn by_modulus(eig: &faer::linalg::solvers::Eigen<f64>) -> Vec<usize> {
 
 /// `A^power`, the matrix whose products the Krylov basis takes.
 struct Operator<'a> {
-    product: &'a Product<'a>,
+    csr: &'a CsrMatrix,
+    ell: Option<&'a crate::kernel::Ell>,
     power: usize,
     /// Intermediate products `A^j x`.
     scratch: std::cell::RefCell<[Vec<f64>; 2]>,
 }
 
 impl<'a> Operator<'a> {
-    fn new(product: &'a Product<'a>, power: usize) -> Self {
-        let n = product.nrows();
+    fn new(csr: &'a CsrMatrix, ell: Option<&'a crate::kernel::Ell>, power: usize) -> Self {
+        let n = csr.nrows();
         Self {
-            product,
+            csr,
+            ell,
             power,
             scratch: std::cell::RefCell::new([vec![0.0; n], vec![0.0; n]]),
         }
     }
 
     fn nrows(&self) -> usize {
-        self.product.nrows()
+        self.csr.nrows()
     }
 
     /// `y = A^power x`.
@@ -275,10 +218,19 @@ impl<'a> Operator<'a> {
         let [now, next] = &mut *scratch;
         now.copy_from_slice(x);
         for _ in 1..self.power {
-            self.product.mul(now, next);
+            next.fill(0.0);
+            self.mul_add(now, next);
             std::mem::swap(now, next);
         }
-        self.product.mul(now, y);
+        y.fill(0.0);
+        self.mul_add(now, y);
+    }
+
+    fn mul_add(&self, x: &[f64], y: &mut [f64]) {
+        match self.ell {
+            Some(e) => e.mul_add(x, y),
+            None => self.csr.mul_add(x, y),
+        }
     }
 }
 
