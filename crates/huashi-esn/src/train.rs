@@ -115,18 +115,23 @@ impl EsnTrainer {
                 .map(|(i, s)| self.harvest(*s, first + i, pipelined))
                 .collect::<Result<_>>()?;
             for (r, end) in parts {
-                if self.ridge.samples() == 0 {
-                    // The same sums as merging into zeros, without the pass.
-                    mismatch("merged features", self.ridge.features(), r.features())?;
-                    self.ridge = r;
-                } else {
-                    self.ridge.merge(&r)?;
-                }
+                self.absorb(r)?;
                 ends.push(end);
             }
         }
         self.sequences += seqs.len();
         Ok(ends)
+    }
+
+    /// Adds the sums of one sequence to those so far.
+    fn absorb(&mut self, ridge: Ridge) -> Result<()> {
+        if self.ridge.samples() > 0 {
+            return self.ridge.merge(&ridge);
+        }
+        // The same sums as merging into zeros, without the pass.
+        mismatch("merged features", self.ridge.features(), ridge.features())?;
+        self.ridge = ridge;
+        Ok(())
     }
 
     /// Accumulates one sequence like [`EsnTrainer::add_sequence`], then runs
@@ -135,12 +140,15 @@ impl EsnTrainer {
     /// the readout solved) on the helper thread. Returns the end state of
     /// `seq`, the `T'` reservoir states of the run, one after another
     /// (`state_len` values each), and the solved readout weights. Only
-    /// meaningful without output feedback (the run ignores the outputs).
+    /// meaningful without output feedback (the run ignores the outputs),
+    /// and only on a fresh trainer ([`Esn::fit_and_run`]): the weights are
+    /// solved from this sequence's sums alone.
     fn add_then_run(
         &mut self,
         seq: Sequence<'_>,
         next: MatRef<'_, f64>,
     ) -> Result<(EsnState, Vec<f64>, Mat<f64>)> {
+        debug_assert_eq!(self.ridge.samples(), 0, "a fresh trainer");
         let index = self.sequences;
         self.check_sequence(seq, index)?;
         mismatch("input columns", self.stack.inputs(), next.ncols())?;
@@ -159,14 +167,9 @@ impl EsnTrainer {
         };
         let (ridge, (end, states), w) =
             accumulate_and_solve(f, m, pipelined, spec, drive, run_next);
+        self.absorb(ridge)?;
         self.sequences += 1;
-        if self.ridge.samples() == 0 {
-            self.ridge = ridge;
-            return Ok((end, states, w?));
-        }
-        // Earlier sequences too: the solution must include their sums.
-        self.ridge.merge(&ridge)?;
-        Ok((end, states, self.solve()?))
+        Ok((end, states, w?))
     }
 
     /// The noise-free reservoir states over `inputs` from `start`.
@@ -188,14 +191,10 @@ impl EsnTrainer {
 
     /// Solves the readout and returns the trained network.
     pub fn finish(self) -> Result<Esn> {
-        let w = self.solve()?;
+        let w = self
+            .ridge
+            .solve(self.config.ridge, self.layout.bias_index())?;
         self.finish_with(w)
-    }
-
-    /// The ridge solution of the sums so far.
-    fn solve(&self) -> Result<Mat<f64>> {
-        self.ridge
-            .solve(self.config.ridge, self.layout.bias_index())
     }
 
     /// The trained network with readout weights `w`.
