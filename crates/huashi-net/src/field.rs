@@ -155,7 +155,8 @@ impl Field {
         }
     }
 
-    /// The field where `inputs` (name, field) merge at node `merge`.
+    /// The field where `inputs` (name, field) merge at node `merge`
+    /// ([`Field::Undefined`] when there are none).
     pub fn merge(merge: &str, inputs: &[(&str, &Field)]) -> Field {
         let mut defined = Vec::with_capacity(inputs.len());
         for (_, field) in inputs {
@@ -164,9 +165,15 @@ impl Field {
                 undefined => return (*undefined).clone(),
             }
         }
-        let mut merged = defined[0];
+        let Some(&first_field) = defined.first() else {
+            return Field::Undefined {
+                node: merge.to_string(),
+                reason: "a merge of no inputs".to_string(),
+            };
+        };
+        let mut merged = first_field;
         for (a, axis) in [AxisName::Height, AxisName::Width].into_iter().enumerate() {
-            let first = defined[0][a];
+            let first = first_field[a];
             let aligned = defined
                 .iter()
                 .all(|f| f[a].stride == first.stride && f[a].centre_x2() == first.centre_x2());
@@ -178,11 +185,14 @@ impl Field {
                     detail,
                 };
             }
-            merged[a] = *defined
-                .iter()
-                .map(|f| &f[a])
-                .max_by_key(|f| f.size)
-                .unwrap();
+            // The largest field (the last of equals, as `max_by_key`).
+            merged[a] = defined.iter().map(|f| f[a]).fold(first, |best, f| {
+                if f.size >= best.size {
+                    f
+                } else {
+                    best
+                }
+            });
         }
         Field::Defined(merged)
     }
@@ -202,4 +212,17 @@ fn describe(inputs: &[(&str, &Field)], axis: usize) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_merge_of_no_inputs_is_undefined_not_a_panic() {
+        match Field::merge("add", &[]) {
+            Field::Undefined { node, .. } => assert_eq!(node, "add"),
+            other => panic!("expected an undefined field, got {other:?}"),
+        }
+    }
 }
