@@ -8,7 +8,6 @@
 
 use crate::table;
 use crate::timing::{self, Timing};
-use anyhow::Context;
 use clap::Args;
 use huashi_esn::data::MinMaxScaler;
 use huashi_esn::metrics;
@@ -265,7 +264,7 @@ pub fn export(path: &Path, task: &MackeyGlassTask) -> anyhow::Result<()> {
     for (t, x) in raw.iter().enumerate() {
         csv += &format!("{t},{x:?}\n");
     }
-    std::fs::write(path, csv).with_context(|| format!("writing {}", path.display()))
+    Ok(huashi_io::write_bytes(path, csv.as_bytes())?)
 }
 
 #[derive(Serialize)]

@@ -213,6 +213,10 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         args.out.join("model.safetensors"),
         args.out.join("forecast.png"),
     );
+    if let Some(data) = &d.data {
+        huashi_io::ensure_not_input(&model, &[data])?;
+        huashi_io::ensure_not_input(&png, &[data])?;
+    }
     save(&model, &eval.esn, &prep)?;
     plot_test(&png, &prep, &eval)?;
     let report = FitReport {

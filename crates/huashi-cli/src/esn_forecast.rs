@@ -184,6 +184,11 @@ fn scores(p: &Pairs, prediction: &[f64], from: usize) -> anyhow::Result<Vec<Scor
 }
 
 pub fn run(args: &ForecastArgs) -> anyhow::Result<()> {
+    if let Some(png) = &args.plot {
+        let mut inputs = vec![args.model.as_path()];
+        inputs.extend(args.data.as_deref());
+        huashi_io::ensure_not_input(png, &inputs)?;
+    }
     let saved = load_model(&args.model)?;
     let column = args.column.as_deref().or(saved.column.as_deref());
     let series = esn_data::load(args.data.as_deref(), column)?;

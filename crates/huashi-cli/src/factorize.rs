@@ -185,13 +185,17 @@ fn save(args: &FactorizeArgs, bank: &SeparableBank, path: &PathBuf) -> anyhow::R
     if let Some(b) = bank.bias() {
         out.insert(format!("{prefix}bias"), b.clone());
     }
-    candle_core::safetensors::save(&out, path)
-        .with_context(|| format!("writing {}", path.display()))?;
+    huashi_io::write_through_path(path, |temporary| {
+        candle_core::safetensors::save(&out, temporary)
+    })?;
     Ok(())
 }
 
 fn build_report(args: &FactorizeArgs) -> anyhow::Result<FactorizeReport> {
     ensure!(args.size > 0, "--size must be at least 1");
+    if let Some(path) = &args.out {
+        huashi_io::ensure_not_input(path, &[&args.weights])?;
+    }
     let (weight, bias) = load(args)?;
     let dims = weight.dims().to_vec();
     ensure!(

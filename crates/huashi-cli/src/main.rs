@@ -151,6 +151,9 @@ fn run() -> anyhow::Result<()> {
     std::env::set_var("CANDLE_GRAD_DO_NOT_DETACH", "1");
     plot::register_fonts()?;
     let cli = Cli::parse();
+    // Ctrl-C or SIGTERM removes the temporary files of writes in progress
+    // (and a download's staging folder) before the process exits.
+    huashi_io::interrupt::remove_on_interrupt()?;
     if matches!(
         cli.command,
         Command::Meta(_) | Command::Bench(BenchCommand::Meta(_))

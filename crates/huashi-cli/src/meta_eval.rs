@@ -67,10 +67,12 @@ pub struct Loaded {
 }
 
 pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
-    let state = checkpoint::read_state(dir)?;
-    let (model, fresh) = state.spec.model.build(state.spec.seed)?;
-    let fresh = state.spec.hyper.initial_params(fresh)?;
-    let params = checkpoint::load_params(dir, &state, &fresh)?;
+    let (state, (model, params)) = checkpoint::read_consistent(dir, |state| {
+        let (model, fresh) = state.spec.model.build(state.spec.seed)?;
+        let fresh = state.spec.hyper.initial_params(fresh)?;
+        let params = checkpoint::load_params(dir, state, &fresh)?;
+        Ok((model, params))
+    })?;
     Ok(Loaded {
         spec: state.spec,
         model,

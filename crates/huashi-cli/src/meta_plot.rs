@@ -3,7 +3,6 @@
 //! adaptation and after 1 and 10 gradient steps.
 
 use crate::meta_eval::Loaded;
-use anyhow::Context;
 use candle_core::{DType, Device, Tensor};
 use huashi_meta::eval::adapted_query;
 use huashi_meta::tasks::stream_seed;
@@ -85,44 +84,42 @@ fn draw(
     let all = curves.iter().flat_map(|(_, p)| p.iter().map(|&(_, y)| y));
     let (lo, hi) = all.fold((f64::MAX, f64::MIN), |(a, b), y| (a.min(y), b.max(y)));
     let pad = 0.1 * (hi - lo).max(1e-3);
-    let root = BitMapBackend::new(path, (1000, 600)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let title = format!("{algorithm}: sinusoid regression, K = 5");
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 26))
-        .margin(15)
-        .x_label_area_size(40)
-        .y_label_area_size(55)
-        .build_cartesian_2d(-5.0..5.0, (lo - pad)..(hi + pad))?;
-    chart.configure_mesh().x_desc("x").y_desc("y").draw()?;
-    let colours = [
-        BLACK,
-        RGBColor(200, 80, 40),
-        RGBColor(40, 120, 200),
-        RGBColor(40, 160, 60),
-    ];
-    for ((name, pts), colour) in curves.iter().zip(colours) {
-        let style =
-            ShapeStyle::from(&colour).stroke_width(if name == "true function" { 3 } else { 2 });
+    crate::plot::with_png(path, (1000, 600), |root| {
+        let title = format!("{algorithm}: sinusoid regression, K = 5");
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 26))
+            .margin(15)
+            .x_label_area_size(40)
+            .y_label_area_size(55)
+            .build_cartesian_2d(-5.0..5.0, (lo - pad)..(hi + pad))?;
+        chart.configure_mesh().x_desc("x").y_desc("y").draw()?;
+        let colours = [
+            BLACK,
+            RGBColor(200, 80, 40),
+            RGBColor(40, 120, 200),
+            RGBColor(40, 160, 60),
+        ];
+        for ((name, pts), colour) in curves.iter().zip(colours) {
+            let style =
+                ShapeStyle::from(&colour).stroke_width(if name == "true function" { 3 } else { 2 });
+            chart
+                .draw_series(LineSeries::new(pts.iter().copied(), style))?
+                .label(name.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour));
+        }
         chart
-            .draw_series(LineSeries::new(pts.iter().copied(), style))?
-            .label(name.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour));
-    }
-    chart
-        .draw_series(
-            support
-                .iter()
-                .map(|&p| Circle::new(p, 6, RGBColor(120, 40, 160).filled())),
-        )?
-        .label("support points (K = 5)")
-        .legend(|(x, y)| Circle::new((x + 10, y), 5, RGBColor(120, 40, 160).filled()));
-    chart
-        .configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.9))
-        .draw()?;
-    root.present()
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+            .draw_series(
+                support
+                    .iter()
+                    .map(|&p| Circle::new(p, 6, RGBColor(120, 40, 160).filled())),
+            )?
+            .label("support points (K = 5)")
+            .legend(|(x, y)| Circle::new((x + 10, y), 5, RGBColor(120, 40, 160).filled()));
+        chart
+            .configure_series_labels()
+            .border_style(BLACK)
+            .background_style(WHITE.mix(0.9))
+            .draw()?;
+        Ok(())
+    })
 }

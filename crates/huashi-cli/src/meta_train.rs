@@ -4,9 +4,8 @@
 
 use crate::meta::SpecArgs;
 use crate::meta_eval::{self, Loaded, TestRow};
-use anyhow::bail;
 use clap::Args;
-use huashi_meta::checkpoint::{self, RunSpec};
+use huashi_meta::checkpoint::{self, RunFolder, RunSpec};
 use huashi_meta::train::CheckpointPolicy;
 use huashi_meta::{Record, StepReport, TaskSpec, TrainState, Trainer};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -27,6 +26,10 @@ pub struct TrainArgs {
     /// extend it).
     #[arg(long)]
     pub resume: bool,
+    /// Write a new run into an --out folder that already holds other files
+    /// (by default such a folder is refused, so no file of yours is replaced).
+    #[arg(long)]
+    pub allow_other_files: bool,
     /// Checkpoint every this many iterations (and always at the end).
     #[arg(long, default_value_t = 1000)]
     pub checkpoint_every: u64,
@@ -49,25 +52,23 @@ struct Report<'a> {
     test: Vec<TestRow>,
 }
 
+/// The run folder (locked for this process), the run and, for `--resume`,
+/// its saved state.
 fn starting_point(
     args: &TrainArgs,
-) -> anyhow::Result<(RunSpec, Option<checkpoint::CheckpointState>)> {
-    let exists = checkpoint::state_path(&args.out).exists();
+) -> anyhow::Result<(RunFolder, RunSpec, Option<checkpoint::CheckpointState>)> {
     if args.resume {
-        let saved = checkpoint::read_state(&args.out)?;
+        let (folder, saved) = RunFolder::resume(&args.out)?;
         let mut spec = saved.spec.clone();
         if let Some(iterations) = args.spec.iterations {
             spec.hyper.iterations = iterations;
         }
-        return Ok((spec, Some(saved)));
+        return Ok((folder, spec, Some(saved)));
     }
-    if exists {
-        bail!(
-            "{} already holds a run: pass --resume to continue it, or choose another --out",
-            args.out.display()
-        );
-    }
-    Ok((args.spec.spec(), None))
+    let spec = args.spec.spec();
+    spec.hyper.check()?;
+    let folder = RunFolder::create(&args.out, args.allow_other_files)?;
+    Ok((folder, spec, None))
 }
 
 fn bar(iterations: u64, done: u64) -> ProgressBar {
@@ -105,19 +106,19 @@ fn record_line(record: &Record) -> String {
 }
 
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
-    let (spec, saved) = starting_point(args)?;
+    let (folder, spec, saved) = starting_point(args)?;
     spec.hyper.check()?;
     let (model, fresh) = spec.model.build(spec.seed)?;
     let sources = spec.task.sources(spec.seed)?;
     let trainer = Trainer::for_run(&spec, &model, &sources);
     let mut state: TrainState = match &saved {
-        Some(saved) => checkpoint::load(&args.out, saved, &spec.hyper.initial_params(fresh)?)?,
+        Some(saved) => checkpoint::load(folder.dir(), saved, &spec.hyper.initial_params(fresh)?)?,
         None => trainer.start(fresh)?,
     };
     let start_iteration = state.iteration;
     let progress = bar(spec.hyper.iterations, start_iteration);
     let policy = CheckpointPolicy {
-        dir: args.out.clone(),
+        dir: folder.dir().to_path_buf(),
         every: args.checkpoint_every,
     };
     let started = Instant::now();
@@ -157,12 +158,10 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         history: &state.history,
         test,
     };
-    std::fs::write(
-        args.out.join("report.json"),
-        serde_json::to_string_pretty(&report)?,
-    )?;
+    let text = serde_json::to_string_pretty(&report)?;
+    huashi_io::write_bytes(folder.dir().join("report.json"), text.as_bytes())?;
     if matches!(spec.task, TaskSpec::Sinusoid { .. }) {
-        crate::meta_plot::sinusoid(&loaded, &args.out.join("sinusoid.png"))?;
+        crate::meta_plot::sinusoid(&loaded, &folder.dir().join("sinusoid.png"))?;
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

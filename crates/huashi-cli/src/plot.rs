@@ -3,7 +3,8 @@
 //! Text is drawn with the embedded DejaVu Sans (see `assets/`), registered
 //! once by [`register_fonts`]; no system fonts are needed.
 
-use anyhow::{anyhow, ensure};
+use anyhow::{anyhow, ensure, Context};
+use image::ImageEncoder;
 use plotters::coord::ranged1d::SegmentedCoord;
 use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::coord::Shift;
@@ -26,16 +27,26 @@ pub fn register_fonts() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes `root` with a white background and hands it to `draw`.
-fn with_png(
+/// Hands a white canvas of `size` pixels to `draw`, then writes it to
+/// `path` as a PNG with [`huashi_io::write_bytes`] (temporary file, sync,
+/// rename), so a full disk never leaves a truncated plot.
+pub fn with_png(
     path: &Path,
     size: (u32, u32),
     draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let root = BitMapBackend::new(path, size).into_drawing_area();
-    root.fill(&WHITE)?;
-    draw(&root)?;
-    root.present()?;
+    let mut pixels = vec![0u8; size.0 as usize * size.1 as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area();
+        root.fill(&WHITE)?;
+        draw(&root)?;
+        root.present()?;
+    }
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(&pixels, size.0, size.1, image::ColorType::Rgb8)
+        .with_context(|| format!("encoding {}", path.display()))?;
+    huashi_io::write_bytes(path, &png)?;
     Ok(())
 }
 

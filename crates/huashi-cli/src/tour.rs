@@ -122,7 +122,7 @@ pub fn run(args: &TourArgs) -> anyhow::Result<()> {
     md += &tour_esn::esn_section(dir)?;
     md += &tour_meta::meta_section(dir)?;
     let report = dir.join("report.md");
-    std::fs::write(&report, md).with_context(|| format!("writing {}", report.display()))?;
+    huashi_io::write_bytes(&report, md.as_bytes())?;
     println!("wrote {} and its plots:", report.display());
     for png in [
         "params_vs_kernel",

@@ -168,6 +168,10 @@ pub enum Error {
         reason: String,
     },
 
+    /// Writing or reading a file failed (the error names it).
+    #[error(transparent)]
+    File(#[from] huashi_io::Error),
+
     /// An I/O operation failed.
     #[error("I/O error on {path}: {source}")]
     Io {

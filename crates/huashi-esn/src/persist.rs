@@ -18,9 +18,7 @@
 //! target. Any malformed or foreign file is an [`Error::Format`].
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use faer::Mat;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
@@ -158,7 +156,8 @@ impl Esn {
         path: impl AsRef<Path>,
         metadata: &BTreeMap<String, String>,
     ) -> Result<()> {
-        write_atomic(path.as_ref(), &self.to_bytes(metadata)?)
+        huashi_io::write_bytes(path, &self.to_bytes(metadata)?)?;
+        Ok(())
     }
 
     /// Loads a network saved by [`Esn::save`].
@@ -169,10 +168,7 @@ impl Esn {
     /// Loads a network and its caller metadata.
     pub fn load_with_metadata(path: impl AsRef<Path>) -> Result<(Esn, BTreeMap<String, String>)> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = huashi_io::read_capped(path, "an ESN model file")?;
         Self::from_bytes(&bytes)
     }
 }
@@ -286,36 +282,4 @@ fn read_f64_matrix(st: &SafeTensors<'_>, name: &str) -> Result<Mat<f64>> {
         return Err(format_err(format!("{name}: shape does not match data")));
     }
     Ok(Mat::from_fn(rows, cols, |i, j| v[i * cols + j]))
-}
-
-/// Writes `bytes` to a temporary sibling of `path`, syncs it, and renames it
-/// over `path`.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let io = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let name = path.file_name().ok_or_else(|| {
-        io(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "no file name",
-        ))
-    })?;
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let tmp = path.with_file_name(format!(
-        ".{}.tmp-{}-{n}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io)
 }

@@ -4,9 +4,14 @@
 //! `optimizer-NNNNNNNN.safetensors`.
 //!
 //! Written atomically: the tensor files of the new iteration are written
-//! (each to a temporary name, then renamed), then `state.json` is replaced
-//! by a rename, and only then are the previous tensor files removed. A crash
-//! at any point leaves the previous checkpoint whole.
+//! (each with [`huashi_io::write_through_path`]: temporary name, sync,
+//! rename), then `state.json` is replaced the same way, and only then are
+//! the tensor files named by the previous `state.json` removed. A crash at
+//! any point leaves the previous checkpoint whole, and a run removes only
+//! files its own state named. Readers use [`read_consistent`], which sees
+//! either the previous or the new checkpoint, never a mix.
+//!
+//! A run folder is owned by one process at a time ([`RunFolder`]).
 
 use crate::adam::Adam;
 use crate::algorithm::Hyper;
@@ -71,7 +76,7 @@ fn io_error(path: &Path, cause: std::io::Error) -> Error {
 
 /// Writes `state` of the run `spec` into `dir` (created if needed).
 pub fn save(dir: &Path, spec: &RunSpec, state: &TrainState) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+    let previous = read_state(dir).ok();
     let params_file = format!("params-{:08}.safetensors", state.iteration);
     let optimizer_file = format!("optimizer-{:08}.safetensors", state.iteration);
     state.params.save(dir.join(&params_file))?;
@@ -90,25 +95,36 @@ pub fn save(dir: &Path, spec: &RunSpec, state: &TrainState) -> Result<()> {
         path: dir.display().to_string(),
         reason: e.to_string(),
     })?;
-    let state_path = dir.join("state.json");
-    let temporary = dir.join("state.json.partial");
-    std::fs::write(&temporary, text).map_err(|e| io_error(&temporary, e))?;
-    std::fs::rename(&temporary, &state_path).map_err(|e| io_error(&state_path, e))?;
-    remove_stale(dir, &[&params_file, &optimizer_file])
+    huashi_io::write_bytes(state_path(dir), text.as_bytes())?;
+    match previous {
+        Some(previous) => remove_replaced(dir, &previous, &[&params_file, &optimizer_file]),
+        None => Ok(()),
+    }
 }
 
-/// Removes tensor files of earlier iterations.
-fn remove_stale(dir: &Path, keep: &[&str]) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|e| io_error(dir, e))?;
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().to_string();
-        let ours = (name.starts_with("params-") || name.starts_with("optimizer-"))
-            && name.ends_with(".safetensors");
-        if ours && !keep.contains(&name.as_str()) {
-            std::fs::remove_file(entry.path()).map_err(|e| io_error(&entry.path(), e))?;
+/// Removes the tensor files named by the replaced `state.json` (and only
+/// those), unless the new state names them too.
+fn remove_replaced(dir: &Path, previous: &CheckpointState, keep: &[&str]) -> Result<()> {
+    for name in [&previous.params_file, &previous.optimizer_file] {
+        if keep.contains(&name.as_str()) || !is_tensor_file_name(name) {
+            continue;
+        }
+        let path = dir.join(name);
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_error(&path, e)),
+            _ => {}
         }
     }
     Ok(())
+}
+
+/// A plain file name of the form `save` writes (no folder, no `..`), so a
+/// doctored `state.json` cannot make a run remove or read files elsewhere.
+fn is_tensor_file_name(name: &str) -> bool {
+    let plain = !name.contains(['/', '\\']) && !name.starts_with('.');
+    plain
+        && name.ends_with(".safetensors")
+        && (name.starts_with("params-") || name.starts_with("optimizer-"))
 }
 
 /// Reads `dir/state.json`; a missing, malformed or foreign file is an error.
@@ -130,7 +146,120 @@ pub fn read_state(dir: &Path) -> Result<CheckpointState> {
             "format_version {version:?}, this build reads {FORMAT_VERSION}"
         )));
     }
-    serde_json::from_value(value).map_err(|e| bad(format!("malformed: {e}")))
+    let state: CheckpointState =
+        serde_json::from_value(value).map_err(|e| bad(format!("malformed: {e}")))?;
+    for name in [&state.params_file, &state.optimizer_file] {
+        if !is_tensor_file_name(name) {
+            return Err(bad(format!(
+                "{name:?} is not a tensor file name this format writes"
+            )));
+        }
+    }
+    state
+        .spec
+        .hyper
+        .check()
+        .map_err(|e| bad(format!("its settings are invalid: {e}")))?;
+    Ok(state)
+}
+
+/// Reads `state.json` and what `load` makes of it. When `load` fails
+/// because a writer replaced the checkpoint in between (its old tensor
+/// files are then gone), reads the new state and tries again, so a reader
+/// sees the previous or the new checkpoint, never a mix.
+///
+/// # Errors
+/// As [`read_state`], and `load`'s error when the checkpoint did not change
+/// under it.
+pub fn read_consistent<T>(
+    dir: &Path,
+    mut load: impl FnMut(&CheckpointState) -> Result<T>,
+) -> Result<(CheckpointState, T)> {
+    let mut state = read_state(dir)?;
+    loop {
+        match load(&state) {
+            Ok(loaded) => return Ok((state, loaded)),
+            Err(e) => {
+                let now = read_state(dir)?;
+                if now.params_file == state.params_file {
+                    return Err(e);
+                }
+                state = now;
+            }
+        }
+    }
+}
+
+/// A run folder owned by this process: its [`huashi_io::FolderLock`] is
+/// held until this value is dropped, so two runs never write one folder.
+#[derive(Debug)]
+pub struct RunFolder {
+    lock: huashi_io::FolderLock,
+}
+
+impl RunFolder {
+    /// Takes `dir` (created if needed) for a new run. It must not hold a
+    /// run (`state.json`) and, unless `allow_other_files`, no other files:
+    /// a new run never writes into a folder of someone else's files.
+    ///
+    /// # Errors
+    /// [`Error::File`] when another process holds the folder;
+    /// [`Error::Checkpoint`] when it holds a run or other files.
+    pub fn create(dir: &Path, allow_other_files: bool) -> Result<Self> {
+        let lock = huashi_io::FolderLock::acquire(dir)?;
+        let refuse = |reason: String| Error::RunFolder {
+            path: dir.display().to_string(),
+            reason,
+        };
+        if state_path(dir).exists() {
+            return Err(refuse(
+                "it already holds a run: pass --resume to continue it, or choose another --out"
+                    .into(),
+            ));
+        }
+        let others = other_files(dir)?;
+        if !others.is_empty() && !allow_other_files {
+            return Err(refuse(format!(
+                "it is not empty and is not a huashi run (it holds {}); \
+                 choose a new or empty folder, or pass --allow-other-files to write into it",
+                others.join(", ")
+            )));
+        }
+        Ok(RunFolder { lock })
+    }
+
+    /// Takes the run in `dir` to continue it and reads its state.
+    ///
+    /// # Errors
+    /// [`Error::File`] when another process holds the folder; as
+    /// [`read_state`] when it holds no valid run.
+    pub fn resume(dir: &Path) -> Result<(Self, CheckpointState)> {
+        let lock = huashi_io::FolderLock::acquire(dir)?;
+        let state = read_state(dir)?;
+        Ok((RunFolder { lock }, state))
+    }
+
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        self.lock.folder()
+    }
+}
+
+/// Up to four names in `dir` other than the lock file, sorted.
+fn other_files(dir: &Path) -> Result<Vec<String>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| io_error(dir, e))?;
+    let mut names: Vec<String> = entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|name| name != huashi_io::lock::LOCK_FILE)
+        .collect();
+    names.sort();
+    if names.len() > 4 {
+        let more = names.len() - 3;
+        names.truncate(3);
+        names.push(format!("{more} more"));
+    }
+    Ok(names)
 }
 
 /// The parameters of a checkpoint, checked against `reference` (the fresh

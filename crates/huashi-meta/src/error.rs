@@ -46,6 +46,14 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A folder cannot be used as a new run's folder.
+    #[error("cannot use {path} as the run folder: {reason}")]
+    RunFolder {
+        /// The folder.
+        path: String,
+        /// Why not.
+        reason: String,
+    },
     /// Training produced NaN or Inf.
     #[error("training diverged at iteration {iteration}: the {what} is {value} (try a smaller learning rate)")]
     NonFinite {
@@ -56,6 +64,9 @@ pub enum Error {
         /// Its value.
         value: f64,
     },
+    /// Writing, reading or locking a file failed (the error names it).
+    #[error(transparent)]
+    File(#[from] huashi_io::Error),
     /// An error of the few-shot data layer (loading, sampling, fetching).
     #[error(transparent)]
     Data(#[from] crate::fewshot::DataError),

@@ -332,10 +332,7 @@ impl Network {
     /// anything else TOML).
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.display().to_string(),
-            cause: source,
-        })?;
+        let text = huashi_io::read_to_string_capped(path, "a network description")?;
         match path.extension().and_then(|e| e.to_str()) {
             Some("json") => Self::from_json(&text),
             _ => Self::from_toml(&text),

@@ -144,6 +144,17 @@ pub enum Error {
         /// The known names, comma-separated.
         known: String,
     },
+    /// Writing, reading or locking a file failed (the error names it).
+    #[error(transparent)]
+    File(#[from] huashi_io::Error),
+    /// A weight file is damaged or not a safetensors file.
+    #[error("bad weight file {path}: {reason}")]
+    WeightFile {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A tensor operation failed while running a model.
     #[error("tensor error: {0}")]
     Tensor(Box<candle_core::Error>),

@@ -91,19 +91,18 @@ impl ParamSet {
         Ok(out)
     }
 
-    /// Writes the set to a safetensors file atomically: to a temporary file
-    /// beside it, then renamed over it, so an existing checkpoint is never
+    /// Writes the set to a safetensors file with [`huashi_io::write_through_path`]
+    /// (temporary file, sync, rename), so an existing checkpoint is never
     /// left half-written.
+    ///
+    /// # Errors
+    /// [`Error::File`] naming `path` when the write fails.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
         let map: HashMap<String, Tensor> = self.entries.iter().cloned().collect();
-        let mut temporary = path.as_os_str().to_owned();
-        temporary.push(".partial");
-        candle_core::safetensors::save(&map, &temporary)?;
-        std::fs::rename(&temporary, path).map_err(|cause| Error::Io {
-            path: path.display().to_string(),
-            cause,
-        })
+        huashi_io::write_through_path(path, |temporary| {
+            candle_core::safetensors::save(&map, temporary)
+        })?;
+        Ok(())
     }
 
     /// Reads a safetensors file; the order follows `like` (names absent from
@@ -117,7 +116,11 @@ impl ParamSet {
                 cause: std::io::Error::from(std::io::ErrorKind::NotFound),
             });
         }
-        let mut map = candle_core::safetensors::load(path, device)?;
+        let mut map =
+            candle_core::safetensors::load(path, device).map_err(|e| Error::WeightFile {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
         let mut out = ParamSet::new();
         for name in like {
             if let Some(t) = map.remove(*name) {

@@ -37,10 +37,7 @@ impl CsvTable {
     /// Reads and parses a CSV file.
     pub fn from_path(path: impl AsRef<std::path::Path>) -> Result<Self> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = huashi_io::read_to_string_capped(path, "a CSV file")?;
         Self::parse(&text)
     }
 

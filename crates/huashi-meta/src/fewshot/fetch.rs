@@ -74,6 +74,7 @@ pub fn fetch_omniglot(
         .prefix(".huashi-fetch-")
         .tempdir_in(dir)
         .map_err(|e| DataError::io(dir, e))?;
+    let _removed_on_interrupt = huashi_io::interrupt::register(staging.path());
     let mut staged = Vec::new();
     for (name, expected) in OMNIGLOT_SETS.iter().zip(&digests) {
         if !dir.join(name).is_dir() {

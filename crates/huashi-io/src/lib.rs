@@ -1,0 +1,27 @@
+//! huashi-io: how every huashi crate and command touches the file system.
+//!
+//! - [`write`]: the one way to write an output file. The bytes go to a
+//!   temporary sibling `.<name>.huashi-tmp-<pid>-<n>`, which is flushed and
+//!   synced, renamed over the final name, and then the folder is synced, so
+//!   the final name holds either the old file or the whole new one, also
+//!   after a crash or a power loss. On any error the temporary file is
+//!   removed and the error names the final path and the cause in one line.
+//! - [`lock`]: a run folder is owned by one process at a time (an advisory
+//!   `flock` on `<dir>/.huashi.lock`, released by the kernel when the holder
+//!   exits, however it exits).
+//! - [`read`]: reads that stop at a size limit instead of filling memory, and
+//!   the check that an output is not one of the inputs.
+//! - [`interrupt`]: temporary files and folders are registered while they
+//!   exist; after Ctrl-C (or SIGTERM) the `huashi` binary removes them before
+//!   it exits.
+
+pub mod error;
+pub mod interrupt;
+pub mod lock;
+pub mod read;
+pub mod write;
+
+pub use error::{Error, Result};
+pub use lock::FolderLock;
+pub use read::{ensure_not_input, read_capped, read_to_string_capped};
+pub use write::{write_bytes, write_through_path, write_with};

@@ -1,0 +1,93 @@
+//! One process at a time in a run folder.
+//!
+//! [`FolderLock::acquire`] takes an exclusive, non-blocking advisory lock
+//! (`flock(LOCK_EX | LOCK_NB)`) on `<dir>/.huashi.lock` and writes its
+//! process id into that file. The kernel drops the lock when the holder
+//! exits, however it exits, so a lock left by a killed process never
+//! blocks the next run; the file itself stays and is reused.
+
+use crate::error::{Error, Result};
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+/// The lock file's name inside a run folder.
+pub const LOCK_FILE: &str = ".huashi.lock";
+
+/// Exclusive ownership of a folder; released when dropped.
+#[derive(Debug)]
+pub struct FolderLock {
+    folder: PathBuf,
+    _file: File,
+}
+
+impl FolderLock {
+    /// Creates `folder` if needed and takes its lock without waiting.
+    ///
+    /// # Errors
+    /// [`Error::Locked`] naming the folder and the holder's process id when
+    /// another process holds it; [`Error::Lock`] when the folder or the lock
+    /// file cannot be created.
+    pub fn acquire(folder: impl AsRef<Path>) -> Result<Self> {
+        let folder = folder.as_ref().to_path_buf();
+        let path = folder.join(LOCK_FILE);
+        let failed = |cause| Error::Lock {
+            path: path.clone(),
+            cause,
+        };
+        std::fs::create_dir_all(&folder).map_err(failed)?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(failed)?;
+        if let Err(e) = try_lock(&file) {
+            if e.kind() == std::io::ErrorKind::WouldBlock {
+                let holder = holder(&mut file);
+                return Err(Error::Locked {
+                    path: folder,
+                    holder,
+                });
+            }
+            return Err(failed(e));
+        }
+        file.set_len(0).map_err(failed)?;
+        file.rewind().map_err(failed)?;
+        write!(file, "{}", std::process::id()).map_err(failed)?;
+        Ok(FolderLock {
+            folder,
+            _file: file,
+        })
+    }
+
+    /// The folder this lock owns.
+    pub fn folder(&self) -> &Path {
+        &self.folder
+    }
+}
+
+/// The process id written by the holder, when readable.
+fn holder(file: &mut File) -> Option<u32> {
+    let mut text = String::new();
+    file.read_to_string(&mut text).ok()?;
+    text.trim().parse().ok()
+}
+
+#[cfg(unix)]
+fn try_lock(file: &File) -> std::io::Result<()> {
+    use std::os::unix::io::AsRawFd;
+    // SAFETY: flock only reads the descriptor, which `file` keeps open.
+    let status = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if status == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(unix))]
+fn try_lock(_file: &File) -> std::io::Result<()> {
+    Ok(())
+}

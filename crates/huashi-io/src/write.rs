@@ -1,0 +1,123 @@
+//! The one way to write an output file.
+//!
+//! 1. the content goes to a temporary sibling `.<name>.huashi-tmp-<pid>-<n>`
+//!    in the same folder (so the rename below never crosses file systems);
+//! 2. the temporary file is flushed and `fsync`ed;
+//! 3. it is renamed over the final name (atomic on POSIX file systems);
+//! 4. the folder is `fsync`ed, so the rename itself survives a power loss.
+//!
+//! On any error the temporary file is removed and [`Error::Write`] names the
+//! final path and the cause. A failed write therefore never leaves a partial
+//! file under the final name, and an existing file there stays as it was.
+
+use crate::error::{Cause, Error, Result};
+use crate::interrupt;
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Writes `bytes` to `path` atomically (see the module docs).
+///
+/// # Errors
+/// [`Error::Write`] naming `path` when any step fails.
+pub fn write_bytes(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
+    write_with(path, |out| out.write_all(bytes))
+}
+
+/// Writes `path` atomically with the content `write` produces into a
+/// buffered writer (see the module docs).
+///
+/// # Errors
+/// [`Error::Write`] naming `path` when `write` or any step fails.
+pub fn write_with(
+    path: impl AsRef<Path>,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    write_through_path(path, |temporary| -> std::io::Result<()> {
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(temporary)?;
+        let mut out = BufWriter::new(file);
+        write(&mut out)?;
+        out.flush()
+    })
+}
+
+/// Writes `path` atomically through a library that insists on writing a
+/// path itself (candle's safetensors writer): `write` is given the
+/// temporary path to create; syncing, renaming and clean-up are done here.
+///
+/// # Errors
+/// [`Error::Write`] naming `path` when `write` or any step fails.
+pub fn write_through_path<E: Into<Cause>>(
+    path: impl AsRef<Path>,
+    write: impl FnOnce(&Path) -> std::result::Result<(), E>,
+) -> Result<()> {
+    let path = path.as_ref();
+    let failed = |cause: Cause| Error::Write {
+        path: path.to_path_buf(),
+        cause,
+    };
+    let temporary = temporary_sibling(path).map_err(|e| failed(e.into()))?;
+    let _registered = interrupt::register(&temporary);
+    let result = write(&temporary)
+        .map_err(Into::into)
+        .and_then(|()| commit(&temporary, path).map_err(Into::into));
+    result.map_err(|cause| {
+        let _ = std::fs::remove_file(&temporary);
+        failed(cause)
+    })
+}
+
+/// `.<name>.huashi-tmp-<pid>-<n>` beside `path`.
+fn temporary_sibling(path: &Path) -> std::io::Result<PathBuf> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let name = path.file_name().ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the path has no file name",
+        )
+    })?;
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let temporary = format!(
+        ".{}.huashi-tmp-{}-{n}",
+        name.to_string_lossy(),
+        std::process::id()
+    );
+    Ok(path.with_file_name(temporary))
+}
+
+/// Syncs `temporary`, renames it to `path` and syncs the folder.
+fn commit(temporary: &Path, path: &Path) -> std::io::Result<()> {
+    File::open(temporary)?.sync_all()?;
+    std::fs::rename(temporary, path)?;
+    sync_folder(path)
+}
+
+/// Syncs the folder holding `path`, so that a rename into it is durable.
+fn sync_folder(path: &Path) -> std::io::Result<()> {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if cfg!(unix) {
+        File::open(folder)?.sync_all()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temporary_is_a_hidden_sibling() {
+        let t = temporary_sibling(Path::new("run/state.json")).unwrap();
+        assert_eq!(t.parent(), Some(Path::new("run")));
+        let name = t.file_name().unwrap().to_string_lossy().to_string();
+        assert!(name.starts_with(".state.json.huashi-tmp-"), "{name}");
+        assert!(temporary_sibling(Path::new("/")).is_err());
+    }
+}
