@@ -41,6 +41,31 @@ pub enum Error {
         /// The environment variable that raises the limit.
         variable: &'static str,
     },
+    /// A product of sizes does not fit 64 bits.
+    #[error("{what} overflows 64 bits (the product of {factors:?})")]
+    Overflow {
+        /// What was being sized.
+        what: String,
+        /// The factors.
+        factors: Vec<u64>,
+    },
+    /// A command would need more memory than the limit.
+    #[error(
+        "{what} would need {}, more than the limit of {} \
+         (raise it with the environment variable {variable}, in bytes)",
+        crate::budget::human_bytes(*bytes),
+        crate::budget::human_bytes(*limit)
+    )]
+    TooMuchMemory {
+        /// What would need it.
+        what: String,
+        /// The estimate in bytes.
+        bytes: u64,
+        /// The limit in bytes.
+        limit: u64,
+        /// The environment variable that raises the limit.
+        variable: &'static str,
+    },
     /// Another process holds the folder's lock.
     #[error(
         "{} is in use by another huashi process{}; wait for it to finish or choose another folder",

@@ -11,16 +11,20 @@
 //!   exits, however it exits).
 //! - [`read`]: reads that stop at a size limit instead of filling memory, and
 //!   the check that an output is not one of the inputs.
+//! - [`budget`]: sizes from users and files multiplied without overflow,
+//!   and memory estimated and checked against a limit before allocating.
 //! - [`interrupt`]: temporary files and folders are registered while they
 //!   exist; after Ctrl-C (or SIGTERM) the `huashi` binary removes them before
 //!   it exits.
 
+pub mod budget;
 pub mod error;
 pub mod interrupt;
 pub mod lock;
 pub mod read;
 pub mod write;
 
+pub use budget::{check_memory, checked_product};
 pub use error::{Error, Result};
 pub use lock::FolderLock;
 pub use read::{ensure_not_input, read_capped, read_to_string_capped};
