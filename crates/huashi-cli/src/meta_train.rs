@@ -167,8 +167,13 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
     }
+    let wrote = if checkpoint::state_path(folder.dir()).exists() {
+        "checkpoint and report"
+    } else {
+        "report (no iterations, no checkpoint)"
+    };
     println!(
-        "{} iterations in {wall:.1} s ({:.1} it/s, {:.0} tasks/s); checkpoint in {}",
+        "{} iterations in {wall:.1} s ({:.1} it/s, {:.0} tasks/s); {wrote} in {}",
         ran,
         report.iterations_per_second,
         report.iterations_per_second * meta_batch,

@@ -6,6 +6,8 @@
 //!   the final name holds either the old file or the whole new one, also
 //!   after a crash or a power loss. On any error the temporary file is
 //!   removed and the error names the final path and the cause in one line.
+//!   A folder filled under a temporary name is moved into place the same
+//!   way ([`write::commit_folder`]).
 //! - [`lock`]: a run folder is owned by one process at a time (an advisory
 //!   `flock` on `<dir>/.huashi.lock`, released by the kernel when the holder
 //!   exits, however it exits).
@@ -28,4 +30,4 @@ pub use budget::{check_memory, checked_product};
 pub use error::{Error, Result};
 pub use lock::FolderLock;
 pub use read::{ensure_not_input, read_capped, read_to_string_capped};
-pub use write::{write_bytes, write_through_path, write_with};
+pub use write::{commit_folder, write_bytes, write_through_path, write_with};

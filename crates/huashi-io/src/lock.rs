@@ -62,6 +62,30 @@ impl FolderLock {
         })
     }
 
+    /// Removes the temporary files of [`crate::write`] that a killed writer
+    /// left in the folder (no other process writes there while the lock is
+    /// held); returns how many.
+    ///
+    /// # Errors
+    /// [`Error::Write`] naming a temporary file that cannot be removed.
+    pub fn remove_stale_temporaries(&self) -> Result<usize> {
+        let entries = std::fs::read_dir(&self.folder).map_err(|cause| Error::Read {
+            path: self.folder.clone(),
+            cause,
+        })?;
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            if crate::write::is_temporary(&entry.file_name().to_string_lossy()) {
+                std::fs::remove_file(entry.path()).map_err(|cause| Error::Write {
+                    path: entry.path(),
+                    cause: cause.into(),
+                })?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     /// The folder this lock owns.
     pub fn folder(&self) -> &Path {
         &self.folder

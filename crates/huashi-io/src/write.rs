@@ -71,6 +71,48 @@ pub fn write_through_path<E: Into<Cause>>(
     })
 }
 
+/// Moves a folder that was filled under a temporary name (a download's
+/// staging folder) to its final name the same way: every file and folder
+/// in it is synced, it is renamed to `to` (which must not exist), and the
+/// folder holding `to` is synced.
+///
+/// # Errors
+/// [`Error::Write`] naming `to` when any step fails; `from` is left for the
+/// caller to remove.
+pub fn commit_folder(from: &Path, to: &Path) -> Result<()> {
+    let moved = sync_tree(from)
+        .and_then(|()| std::fs::rename(from, to))
+        .and_then(|()| sync_folder(to));
+    moved.map_err(|cause| Error::Write {
+        path: to.to_path_buf(),
+        cause: cause.into(),
+    })
+}
+
+/// Syncs every file and folder under `dir`, and `dir` itself.
+fn sync_tree(dir: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            sync_tree(&entry.path())?;
+        } else {
+            File::open(entry.path())?.sync_all()?;
+        }
+    }
+    if cfg!(unix) {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// The marker in every temporary file name this module writes.
+const TEMPORARY_MARKER: &str = ".huashi-tmp-";
+
+/// Whether `name` is a temporary file name of this module.
+pub fn is_temporary(name: &str) -> bool {
+    name.starts_with('.') && name.contains(TEMPORARY_MARKER)
+}
+
 /// `.<name>.huashi-tmp-<pid>-<n>` beside `path`.
 fn temporary_sibling(path: &Path) -> std::io::Result<PathBuf> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -82,7 +124,7 @@ fn temporary_sibling(path: &Path) -> std::io::Result<PathBuf> {
     })?;
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let temporary = format!(
-        ".{}.huashi-tmp-{}-{n}",
+        ".{}{TEMPORARY_MARKER}{}-{n}",
         name.to_string_lossy(),
         std::process::id()
     );
@@ -118,6 +160,8 @@ mod tests {
         assert_eq!(t.parent(), Some(Path::new("run")));
         let name = t.file_name().unwrap().to_string_lossy().to_string();
         assert!(name.starts_with(".state.json.huashi-tmp-"), "{name}");
+        assert!(is_temporary(&name));
+        assert!(!is_temporary("state.json"));
         assert!(temporary_sibling(Path::new("/")).is_err());
     }
 }

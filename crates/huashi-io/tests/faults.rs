@@ -205,3 +205,25 @@ fn an_output_that_is_an_input_is_refused() {
     let other = dir.path().join("bank.safetensors");
     ensure_not_input(&other, &[&input]).unwrap();
 }
+
+#[test]
+fn a_staged_folder_is_moved_into_place_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let staging = dir.path().join(".staging");
+    std::fs::create_dir_all(staging.join("alphabet/character")).unwrap();
+    std::fs::write(staging.join("alphabet/character/01.png"), b"png").unwrap();
+    let target = dir.path().join("images_background");
+    huashi_io::commit_folder(&staging, &target).unwrap();
+    assert_eq!(
+        std::fs::read(target.join("alphabet/character/01.png")).unwrap(),
+        b"png"
+    );
+    assert_eq!(names(dir.path()), ["images_background"]);
+    // A target that holds files is never replaced.
+    std::fs::create_dir_all(staging.join("other")).unwrap();
+    let err = huashi_io::commit_folder(&staging, &target)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("images_background"), "{err}");
+    assert!(target.join("alphabet/character/01.png").exists());
+}

@@ -207,6 +207,7 @@ impl RunFolder {
     /// [`Error::Checkpoint`] when it holds a run or other files.
     pub fn create(dir: &Path, allow_other_files: bool) -> Result<Self> {
         let lock = huashi_io::FolderLock::acquire(dir)?;
+        lock.remove_stale_temporaries()?;
         let refuse = |reason: String| Error::RunFolder {
             path: dir.display().to_string(),
             reason,
@@ -235,6 +236,7 @@ impl RunFolder {
     /// [`read_state`] when it holds no valid run.
     pub fn resume(dir: &Path) -> Result<(Self, CheckpointState)> {
         let lock = huashi_io::FolderLock::acquire(dir)?;
+        lock.remove_stale_temporaries()?;
         let state = read_state(dir)?;
         Ok((RunFolder { lock }, state))
     }

@@ -66,7 +66,8 @@ fn json_syntax_error_names_the_line() {
 fn missing_file_is_io() {
     let err = Network::from_path("/nonexistent/net.toml").unwrap_err();
     assert!(
-        matches!(&err, Error::Io { path, .. } if path == "/nonexistent/net.toml"),
+        matches!(&err, Error::File(huashi_io::Error::Read { path, .. })
+            if path == std::path::Path::new("/nonexistent/net.toml")),
         "{err}"
     );
 }
