@@ -14,13 +14,18 @@ pub const MAX_MEMORY_BYTES_VARIABLE: &str = "HUASHI_MAX_MEMORY_BYTES";
 /// The default memory limit: 16 GiB.
 pub const MAX_MEMORY_BYTES_DEFAULT: u64 = 16 << 30;
 
-/// The memory limit in force (see the module docs); an unparsable
-/// variable falls back to the default.
+/// The memory limit in force (see the module docs).
 pub fn max_memory_bytes() -> u64 {
-    std::env::var(MAX_MEMORY_BYTES_VARIABLE)
+    limit_from_env(MAX_MEMORY_BYTES_VARIABLE, MAX_MEMORY_BYTES_DEFAULT)
+}
+
+/// The number of bytes in the environment variable `variable`, or
+/// `default` when it is unset or not a number.
+pub(crate) fn limit_from_env(variable: &str, default: u64) -> u64 {
+    std::env::var(variable)
         .ok()
         .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(MAX_MEMORY_BYTES_DEFAULT)
+        .unwrap_or(default)
 }
 
 /// The product of `factors`.

@@ -24,6 +24,8 @@ pub mod error;
 pub mod interrupt;
 pub mod lock;
 pub mod read;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod write;
 
 pub use budget::{check_memory, checked_product};

@@ -15,13 +15,9 @@ pub const MAX_INPUT_BYTES_VARIABLE: &str = "HUASHI_MAX_INPUT_BYTES";
 /// The default read limit: 512 MiB.
 pub const MAX_INPUT_BYTES_DEFAULT: u64 = 512 << 20;
 
-/// The read limit in force (see the module docs); an unparsable variable
-/// falls back to the default.
+/// The read limit in force (see the module docs).
 pub fn max_input_bytes() -> u64 {
-    std::env::var(MAX_INPUT_BYTES_VARIABLE)
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(MAX_INPUT_BYTES_DEFAULT)
+    crate::budget::limit_from_env(MAX_INPUT_BYTES_VARIABLE, MAX_INPUT_BYTES_DEFAULT)
 }
 
 /// Reads the whole of `path` if it holds at most [`max_input_bytes`] bytes.

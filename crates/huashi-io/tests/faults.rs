@@ -101,42 +101,9 @@ fn a_missing_folder_is_an_error_naming_the_file() {
     assert!(err.contains("No such file"), "{err}");
 }
 
-/// Mounts a tmpfs of `kb` kilobytes on a fresh folder; `None` where this
-/// process may not mount (not root). CI runs as root, so there it must work.
-fn small_file_system(kb: u32) -> Option<(tempfile::TempDir, Unmount)> {
-    let dir = tempfile::tempdir().unwrap();
-    let status = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", &format!("size={kb}k"), "tmpfs"])
-        .arg(dir.path())
-        .stderr(std::process::Stdio::null())
-        .status();
-    match status {
-        Ok(s) if s.success() => {
-            let unmount = Unmount(dir.path().to_path_buf());
-            Some((dir, unmount))
-        }
-        _ => {
-            assert!(
-                std::env::var("CI").is_err(),
-                "CI must be able to mount a tmpfs for the full-disk test"
-            );
-            eprintln!("skipped: cannot mount a tmpfs here (not root)");
-            None
-        }
-    }
-}
-
-struct Unmount(std::path::PathBuf);
-
-impl Drop for Unmount {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.0).status();
-    }
-}
-
 #[test]
 fn a_full_disk_keeps_the_old_file_and_names_the_new_one() {
-    let Some((dir, _unmount)) = small_file_system(64) else {
+    let Some(dir) = huashi_io::testing::SmallFileSystem::mount(64) else {
         return;
     };
     let path = dir.path().join("sinusoid.png");
