@@ -297,3 +297,33 @@ fn an_output_that_is_an_input_is_refused() {
     );
     assert_eq!(std::fs::read(&model).unwrap(), before);
 }
+
+#[test]
+fn ctrl_c_removes_the_temporaries_of_writes_in_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    for attempt in 0..5u64 {
+        let _ = std::fs::remove_dir_all(&out);
+        let child = spawn(&train_args(out.to_str().unwrap(), "1000000", "1"));
+        let waited = Instant::now();
+        while !out.join("state.json").exists() {
+            assert!(waited.elapsed() < Duration::from_secs(60), "no checkpoint");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // Checkpointing every iteration, the signal often lands mid-write.
+        std::thread::sleep(Duration::from_millis(random_ms(40) + attempt));
+        let pid = child.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success());
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+        for entry in std::fs::read_dir(&out).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().to_string();
+            assert!(!name.contains(".huashi-tmp-"), "left behind: {name}");
+        }
+        assert_every_file_whole(&out);
+    }
+}

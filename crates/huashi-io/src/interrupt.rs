@@ -1,9 +1,12 @@
 //! Temporary files and folders that must not outlive an interrupted run.
 //!
-//! Each temporary path is registered while it exists ([`register`] returns
-//! a guard that unregisters it when dropped). [`remove_on_interrupt`]
-//! installs a Ctrl-C / SIGTERM handler that removes every registered path
-//! and exits with status 130, the shell's code for an interrupted command.
+//! Each temporary path is created and registered in one step under the
+//! registry's lock ([`create_registered`] returns a guard that unregisters
+//! it when dropped). [`remove_on_interrupt`] installs a Ctrl-C / SIGTERM
+//! handler that takes the same lock, removes every registered path and
+//! exits with status 130 (the shell's code for an interrupted command)
+//! without releasing it. So a path is either made and registered before
+//! the handler runs, and removed by it, or never made.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,12 +21,21 @@ pub struct Registered {
     id: u64,
 }
 
-/// Registers `path` (a file or a folder) for removal on interrupt.
-pub fn register(path: &Path) -> Registered {
+/// Runs `create`, which makes a temporary file or folder and returns it
+/// (its path, or a guard such as `tempfile::TempDir`), and registers that
+/// path for removal on interrupt, both under the registry's lock.
+///
+/// # Errors
+/// `create`'s error; nothing is registered then.
+pub fn create_registered<T: AsRef<Path>>(
+    create: impl FnOnce() -> std::io::Result<T>,
+) -> std::io::Result<(T, Registered)> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
+    let mut live = live();
+    let created = create()?;
     let id = NEXT.fetch_add(1, Ordering::Relaxed);
-    live().push((id, path.to_path_buf()));
-    Registered { id }
+    live.push((id, created.as_ref().to_path_buf()));
+    Ok((created, Registered { id }))
 }
 
 impl Drop for Registered {
@@ -36,9 +48,11 @@ fn live() -> std::sync::MutexGuard<'static, Vec<(u64, PathBuf)>> {
     LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Removes every registered path (what the interrupt handler does).
-pub fn remove_registered() {
-    for (_, path) in live().drain(..) {
+/// Removes every registered path; the lock stays taken while the caller
+/// holds the returned guard.
+fn remove_registered() -> std::sync::MutexGuard<'static, Vec<(u64, PathBuf)>> {
+    let mut live = live();
+    for (_, path) in live.drain(..) {
         let removed = if path.is_dir() {
             std::fs::remove_dir_all(&path)
         } else {
@@ -50,6 +64,7 @@ pub fn remove_registered() {
             }
         }
     }
+    live
 }
 
 /// Installs the Ctrl-C / SIGTERM handler: remove the registered paths, say
@@ -59,7 +74,7 @@ pub fn remove_registered() {
 /// When a handler is already installed or the signal cannot be caught.
 pub fn remove_on_interrupt() -> Result<(), ctrlc::Error> {
     ctrlc::set_handler(|| {
-        remove_registered();
+        let _held_until_exit = remove_registered();
         eprintln!("interrupted; temporary files removed");
         std::process::exit(130);
     })

@@ -35,11 +35,7 @@ pub fn write_with(
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
     write_through_path(path, |temporary| -> std::io::Result<()> {
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(temporary)?;
-        let mut out = BufWriter::new(file);
+        let mut out = BufWriter::new(File::create(temporary)?);
         write(&mut out)?;
         out.flush()
     })
@@ -47,7 +43,8 @@ pub fn write_with(
 
 /// Writes `path` atomically through a library that insists on writing a
 /// path itself (candle's safetensors writer): `write` is given the
-/// temporary path to create; syncing, renaming and clean-up are done here.
+/// temporary path to write (it exists, empty, and may be replaced);
+/// syncing, renaming and clean-up are done here.
 ///
 /// # Errors
 /// [`Error::Write`] naming `path` when `write` or any step fails.
@@ -60,8 +57,15 @@ pub fn write_through_path<E: Into<Cause>>(
         path: path.to_path_buf(),
         cause,
     };
-    let temporary = temporary_sibling(path).map_err(|e| failed(e.into()))?;
-    let _registered = interrupt::register(&temporary);
+    let (temporary, _registered) = interrupt::create_registered(|| {
+        let temporary = temporary_sibling(path)?;
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temporary)?;
+        Ok(temporary)
+    })
+    .map_err(|e| failed(e.into()))?;
     let result = write(&temporary)
         .map_err(Into::into)
         .and_then(|()| commit(&temporary, path).map_err(Into::into));

@@ -70,11 +70,12 @@ pub fn fetch_omniglot(
     let dir = dir.as_ref();
     let digests = [parse_md5(&md5.background)?, parse_md5(&md5.evaluation)?];
     std::fs::create_dir_all(dir).map_err(|e| DataError::io(dir, e))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".huashi-fetch-")
-        .tempdir_in(dir)
-        .map_err(|e| DataError::io(dir, e))?;
-    let _removed_on_interrupt = huashi_io::interrupt::register(staging.path());
+    let (staging, _removed_on_interrupt) = huashi_io::interrupt::create_registered(|| {
+        tempfile::Builder::new()
+            .prefix(".huashi-fetch-")
+            .tempdir_in(dir)
+    })
+    .map_err(|e| DataError::io(dir, e))?;
     let mut staged = Vec::new();
     for (name, expected) in OMNIGLOT_SETS.iter().zip(&digests) {
         if !dir.join(name).is_dir() {
