@@ -146,3 +146,42 @@ fn the_real_checkpoint_reads_back() {
     let saved = checkpoint::read_state(dir.path()).unwrap();
     assert_eq!(saved.iteration, 2);
 }
+
+#[test]
+fn a_damaged_tensor_file_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    read_back(dir.path(), "", &[]);
+    let saved = checkpoint::read_state(dir.path()).unwrap();
+    std::fs::write(dir.path().join(&saved.params_file), [0xffu8; 64]).unwrap();
+    let spec = TaskSpec::Sinusoid {
+        shots: 5,
+        queries: 5,
+    }
+    .model(8, false);
+    let (_, fresh) = spec.build(1).unwrap();
+    let err = checkpoint::load(dir.path(), &saved, &fresh)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains(&saved.params_file), "{err}");
+}
+
+#[test]
+fn a_state_json_is_checked_by_the_rules_of_the_options() {
+    let dir = tempfile::tempdir().unwrap();
+    read_back(dir.path(), "", &[]);
+    let path = dir.path().join("state.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["spec"]["hyper"]["inner_lr"] = serde_json::json!(-1.0);
+    std::fs::write(&path, json.to_string()).unwrap();
+    let err = checkpoint::read_state(dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("state.json") && err.contains("inner learning rate"),
+        "{err}"
+    );
+    json["spec"]["hyper"]["inner_lr"] = serde_json::json!(0.01);
+    json["params_file"] = serde_json::json!("../../etc/passwd");
+    std::fs::write(&path, json.to_string()).unwrap();
+    let err = checkpoint::read_state(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("not a tensor file name"), "{err}");
+}
