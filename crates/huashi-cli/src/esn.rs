@@ -38,6 +38,19 @@ pub fn run(command: &EsnCommand) -> anyhow::Result<()> {
     }
 }
 
+/// Parses a count that must be at least 1 (a clap value parser), so that
+/// `--runs 0` is refused instead of reporting "the median of 0 runs".
+///
+/// # Errors
+/// The text is not a number, or it is 0.
+pub fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{e} (expected a whole number of at least 1)")),
+    }
+}
+
 /// Where the series comes from and what is predicted.
 #[derive(Debug, Clone, Args)]
 pub struct DataArgs {
@@ -56,7 +69,7 @@ pub struct DataArgs {
     #[arg(long, value_enum, default_value_t = Target::Next)]
     pub target: Target,
     /// Forecast horizon H in steps (rows).
-    #[arg(long, value_name = "H", default_value_t = 1)]
+    #[arg(long, value_name = "H", default_value_t = 1, value_parser = at_least_one)]
     pub horizon: usize,
 }
 

@@ -19,7 +19,7 @@ pub struct SearchArgs {
     #[command(flatten)]
     pub data: DataArgs,
     /// Number of random trials.
-    #[arg(long, value_name = "N", default_value_t = 40)]
+    #[arg(long, value_name = "N", default_value_t = 40, value_parser = crate::esn::at_least_one)]
     pub trials: usize,
     /// Seed of the trial sampling (the reservoir seed is --seed).
     #[arg(long, value_name = "SEED", default_value_t = 0)]
@@ -47,7 +47,7 @@ pub struct SearchArgs {
     #[arg(long, value_name = "F", default_value_t = 0.15)]
     pub validation_fraction: f64,
     /// Trials listed (best first).
-    #[arg(long, value_name = "N", default_value_t = 10)]
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = crate::esn::at_least_one)]
     pub top: usize,
     #[command(flatten)]
     pub fixed: FixedArgs,

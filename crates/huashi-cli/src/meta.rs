@@ -94,7 +94,7 @@ pub struct SpecArgs {
     #[arg(long, default_value_t = 500)]
     pub validate_every: u64,
     /// Tasks per validation.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = crate::esn::at_least_one)]
     pub validation_tasks: usize,
 }
 
