@@ -2,7 +2,7 @@
 //! and model files (`Esn::from_bytes`), arbitrary and mutated valid bytes.
 //! Every input must give a value or an error, never a panic; a model that
 //! loads must also predict. Cases per target: `HUASHI_FUZZ_CASES` (default
-//! 256); each target stops generating work after [`BUDGET`].
+//! 2048); each target stops generating work after [`BUDGET`].
 
 use huashi_esn::data::CsvTable;
 use huashi_esn::{column, Esn, EsnConfig, FeedbackConfig, ReservoirConfig, Sequence};
@@ -23,7 +23,7 @@ fn config() -> ProptestConfig {
     let cases = std::env::var("HUASHI_FUZZ_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(256);
+        .unwrap_or(2048);
     ProptestConfig {
         cases,
         failure_persistence: None,
@@ -76,6 +76,45 @@ fn parse_all(text: &str) {
             let _ = table.column_text(&name);
         }
     }
+}
+
+/// The valid model with `key` (a number anywhere in the config or layout
+/// JSON, chosen by `which`) replaced by `value`, re-encoded.
+fn with_header_number(which: usize, value: serde_json::Value) -> Vec<u8> {
+    use safetensors::tensor::{SafeTensors, TensorView};
+    let bytes = model_bytes();
+    let st = SafeTensors::deserialize(bytes).unwrap();
+    let (_, meta) = SafeTensors::read_metadata(bytes).unwrap();
+    let mut header = meta.metadata().clone().unwrap();
+    let field = ["config", "layout"][which % 2];
+    let mut json: serde_json::Value = serde_json::from_str(&header[field]).unwrap();
+    let mut numbers = Vec::new();
+    collect_numbers(&mut json, &mut numbers);
+    let n = numbers.len();
+    *numbers.swap_remove((which / 2) % n) = value;
+    header.insert(field.to_string(), json.to_string());
+    let views: Vec<(String, TensorView<'_>)> = st.tensors();
+    safetensors::serialize(views, Some(header)).unwrap()
+}
+
+fn collect_numbers<'a>(v: &'a mut serde_json::Value, out: &mut Vec<&'a mut serde_json::Value>) {
+    match v {
+        serde_json::Value::Number(_) | serde_json::Value::Bool(_) => out.push(v),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| collect_numbers(x, out)),
+        serde_json::Value::Object(o) => o.values_mut().for_each(|x| collect_numbers(x, out)),
+        _ => {}
+    }
+}
+
+fn json_number() -> impl Strategy<Value = serde_json::Value> {
+    prop_oneof![
+        any::<u64>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        any::<f64>().prop_map(serde_json::Value::from),
+        Just(serde_json::Value::from(0)),
+        Just(serde_json::Value::from(u64::MAX)),
+        any::<bool>().prop_map(serde_json::Value::from),
+    ]
 }
 
 const VALID_CSV: &str = "Date,Close,Note\n2020-01-01,1.5,\"a, b\"\n2020-01-02,2.5,\"c \"\"d\"\"\"\n";
@@ -131,6 +170,14 @@ proptest! {
         }
         // Printable edits inside the JSON header reach the config checks.
         load_and_use(&mutate(model_bytes(), &writes, None));
+    }
+
+    #[test]
+    fn model_reader_takes_any_config_values(which in any::<usize>(), value in json_number()) {
+        if expired() {
+            return Ok(());
+        }
+        load_and_use(&with_header_number(which, value));
     }
 }
 

@@ -71,7 +71,7 @@ fn model_files_with_invalid_configs_are_refused() {
     assert!(text.contains(needle), "the header holds {needle}");
     let at = bytes.windows(needle.len()).position(|w| w == needle.as_bytes()).unwrap();
     let mut bad = bytes.clone();
-    bad[at..at + needle.len()].copy_from_slice(b"leak_rate\\\":-1.");
+    bad[at..at + needle.len()].copy_from_slice(b"leak_rate\\\":5.0");
     let err = message(Esn::from_bytes(&bad).map(|_| ()));
-    assert!(err.contains("leak_rate = -1"), "{err}");
+    assert!(err.contains("leak_rate = 5"), "{err}");
 }

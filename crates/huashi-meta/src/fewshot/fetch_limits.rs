@@ -5,7 +5,8 @@
 //! The official zips are about 9.5 MB and 6.5 MB. The defaults leave room
 //! for a slow link: [`DEFAULT_CONNECT_SECS`] to connect,
 //! [`DEFAULT_RESPONSE_SECS`] for the response head, [`DEFAULT_BODY_SECS`]
-//! for the whole body, and at most [`DEFAULT_MAX_BYTES`] per file. The
+//! for the whole body (and [`DEFAULT_RESPONSE_SECS`] for any one read of
+//! it), and at most [`DEFAULT_MAX_BYTES`] per file. The
 //! environment variable [`TIMEOUT_VARIABLE`] (seconds, fractions allowed)
 //! sets all three timeouts at once.
 
@@ -27,7 +28,8 @@ pub const TIMEOUT_VARIABLE: &str = "HUASHI_FETCH_TIMEOUT_SECS";
 pub struct FetchLimits {
     /// To connect (name resolution included).
     pub connect: Duration,
-    /// For the response head after the request was sent.
+    /// For the response head after the request was sent, and for each read
+    /// of the body (a server that stalls mid-file).
     pub response: Duration,
     /// For the whole body of one file.
     pub body: Duration,
@@ -76,6 +78,7 @@ impl FetchLimits {
         ureq::Agent::config_builder()
             .timeout_connect(Some(self.connect))
             .timeout_recv_response(Some(self.response))
+            .timeout_per_read(Some(self.response))
             .timeout_recv_body(Some(self.body))
             .build()
             .into()
