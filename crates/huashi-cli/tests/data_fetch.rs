@@ -137,6 +137,8 @@ fn a_server_that_streams_forever_is_cut_at_the_cap() {
     assert!(!output.status.success(), "should have failed");
     assert!(started.elapsed().as_secs() < 60, "took too long");
     assert!(stderr.contains("cap of 104857600 bytes"), "{stderr}");
-    let left = std::fs::read_dir(dir.path().join("omniglot")).unwrap().count();
+    let left = std::fs::read_dir(dir.path().join("omniglot"))
+        .unwrap()
+        .count();
     assert_eq!(left, 0, "the staging folder is removed");
 }

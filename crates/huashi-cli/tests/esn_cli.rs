@@ -230,7 +230,10 @@ fn refused(args: &[&str], needle: &str) {
     let started = std::time::Instant::now();
     let err = stderr(&huashi(args));
     let seconds = started.elapsed().as_secs_f64();
-    assert!(err.contains(needle), "{args:?}: expected {needle:?} in {err}");
+    assert!(
+        err.contains(needle),
+        "{args:?}: expected {needle:?} in {err}"
+    );
     assert_eq!(error_lines(&err), 1, "{args:?}: not one line: {err}");
     assert!(!err.contains("panicked"), "{args:?}: {err}");
     assert!(seconds < 20.0, "{args:?} took {seconds:.1} s");
@@ -255,7 +258,10 @@ fn hostile_sizes_are_refused_before_allocating() {
         args.extend(extra);
         refused(&args, needle);
     };
-    fit(&["--horizon", MAX], "horizon 18446744073709551615 is too long");
+    fit(
+        &["--horizon", MAX],
+        "horizon 18446744073709551615 is too long",
+    );
     fit(&["--units", "1000000000000"], "overflows 64 bits");
     fit(&["--units", "1000000"], "would need");
     fit(&["--units", "-1"], "'-1'");
@@ -333,5 +339,8 @@ fn model_files_are_checked_like_the_options_that_made_them() {
     esn.save_with_metadata(&washout, &meta).unwrap();
     forecast(&washout, "washout of 18446744073709551615");
     let generate = ["esn", "forecast", "--model", s(&model), "--data", s(&csv)];
-    refused(&[generate.as_slice(), &["--generate", MAX]].concat(), "--generate");
+    refused(
+        &[generate.as_slice(), &["--generate", MAX]].concat(),
+        "--generate",
+    );
 }

@@ -232,9 +232,15 @@ fn refused(args: &[&str], needle: &str) {
     let output = huashi(args);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "{args:?} should have failed");
-    assert!(stderr.contains(needle), "{args:?}: expected `{needle}` in: {stderr}");
+    assert!(
+        stderr.contains(needle),
+        "{args:?}: expected `{needle}` in: {stderr}"
+    );
     assert_eq!(error_lines(&stderr), 1, "{args:?}: {stderr}");
-    assert!(!stderr.contains("panicked") && !stderr.contains("{"), "{stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("{"),
+        "{stderr}"
+    );
     assert!(started.elapsed().as_secs() < 20, "{args:?} was slow");
 }
 
@@ -258,7 +264,11 @@ fn hostile_sizes_are_refused_before_allocating() {
     };
     train("omniglot", &["--ways", MAX], "overflows 64 bits");
     train("omniglot", &["--hidden", MAX], "overflows 64 bits");
-    train("omniglot", &["--ways", "0"], "invalid ways (must be at least 1): 0");
+    train(
+        "omniglot",
+        &["--ways", "0"],
+        "invalid ways (must be at least 1): 0",
+    );
     train("omniglot", &["--hidden", "0"], "hidden filters");
     train("omniglot", &["--meta-batch", "100000000"], "would need");
     train("omniglot", &["--shots", "100000000"], "would need");
@@ -283,10 +293,15 @@ fn checkpoints_are_checked_like_the_options_that_made_them() {
     let run = dir.path().join("run");
     let run_s = run.to_str().unwrap();
     let args = ["meta", "train", "--iterations", "2", "--test-tasks", "0"];
-    ok(&huashi(&[args.as_slice(), &["--validate-every", "0", "--out", run_s]].concat()));
+    ok(&huashi(
+        &[args.as_slice(), &["--validate-every", "0", "--out", run_s]].concat(),
+    ));
     let eval = ["meta", "eval", "--checkpoint", run_s];
     refused(&[eval.as_slice(), &["--tasks", "0"]].concat(), "at least 1");
-    refused(&[eval.as_slice(), &["--shots", "100000000000"]].concat(), "would need");
+    refused(
+        &[eval.as_slice(), &["--shots", "100000000000"]].concat(),
+        "would need",
+    );
     refused(&[eval.as_slice(), &["--shots", MAX]].concat(), "overflows");
     let original = std::fs::read_to_string(run.join("state.json")).unwrap();
     edit_state(&run, &|s| s["spec"]["hyper"]["inner_lr"] = (-1.0).into());
@@ -295,6 +310,8 @@ fn checkpoints_are_checked_like_the_options_that_made_them() {
     edit_state(&run, &|s| s["spec"]["task"]["shots"] = u64::MAX.into());
     refused(&eval, "overflows");
     std::fs::write(run.join("state.json"), &original).unwrap();
-    edit_state(&run, &|s| s["spec"]["hyper"]["meta_batch"] = 1_000_000_000_000u64.into());
+    edit_state(&run, &|s| {
+        s["spec"]["hyper"]["meta_batch"] = 1_000_000_000_000u64.into()
+    });
     refused(&eval, "would need");
 }

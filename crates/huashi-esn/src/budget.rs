@@ -46,7 +46,9 @@ pub fn reservoir_bytes(config: &ReservoirConfig, inputs: usize, feedback: usize)
     let w_in = checked_product(what, &[inputs as u64, k_in, BYTES_PER_NONZERO])?;
     let w_fb = checked_product(what, &[feedback as u64, n, BYTES_PER_NONZERO])?;
     let vectors = checked_product(what, &[n, 8 * 8])?;
-    [w_in, w_fb, vectors].into_iter().try_fold(w, |a, b| add(what, a, b))
+    [w_in, w_fb, vectors]
+        .into_iter()
+        .try_fold(w, |a, b| add(what, a, b))
 }
 
 /// Fails when one reservoir of `config` would need more memory than the
@@ -82,7 +84,11 @@ pub fn readout_features(config: &EsnConfig, inputs: usize) -> Result<u64> {
 /// [`crate::Error::File`] with an overflow when a size does not fit.
 pub fn training_bytes(config: &EsnConfig, inputs: usize, outputs: usize) -> Result<u64> {
     let what = "the ESN's training memory";
-    let fb = if config.feedback.is_some() { outputs } else { 0 };
+    let fb = if config.feedback.is_some() {
+        outputs
+    } else {
+        0
+    };
     let mut total = 0u64;
     let (mut layer_inputs, mut layer_fb) = (inputs, fb);
     for layer in &config.layers {

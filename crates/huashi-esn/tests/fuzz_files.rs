@@ -117,7 +117,8 @@ fn json_number() -> impl Strategy<Value = serde_json::Value> {
     ]
 }
 
-const VALID_CSV: &str = "Date,Close,Note\n2020-01-01,1.5,\"a, b\"\n2020-01-02,2.5,\"c \"\"d\"\"\"\n";
+const VALID_CSV: &str =
+    "Date,Close,Note\n2020-01-01,1.5,\"a, b\"\n2020-01-02,2.5,\"c \"\"d\"\"\"\n";
 
 proptest! {
     #![proptest_config(config())]

@@ -14,7 +14,11 @@ fn overflowing_sizes_are_errors() {
     let config = EsnConfig::new(ReservoirConfig::new(usize::MAX));
     let err = message(EsnTrainer::new(&config, 1, 1));
     assert!(err.contains("overflows 64 bits"), "{err}");
-    let err = message(Reservoir::new(&ReservoirConfig::new(1 << 40), usize::MAX, 0));
+    let err = message(Reservoir::new(
+        &ReservoirConfig::new(1 << 40),
+        usize::MAX,
+        0,
+    ));
     assert!(err.contains("overflows 64 bits"), "{err}");
     let deep = EsnConfig::deep(vec![ReservoirConfig::new(usize::MAX); 3]);
     let err = message(EsnTrainer::new(&deep, 1, 1));
@@ -25,7 +29,10 @@ fn overflowing_sizes_are_errors() {
 fn oversized_reservoirs_are_refused_before_allocating() {
     let config = EsnConfig::new(ReservoirConfig::new(1_000_000));
     let err = message(EsnTrainer::new(&config, 1, 1));
-    assert!(err.contains("would need") && err.contains("1000000"), "{err}");
+    assert!(
+        err.contains("would need") && err.contains("1000000"),
+        "{err}"
+    );
     assert!(err.contains("HUASHI_MAX_MEMORY_BYTES"), "{err}");
     let err = message(Reservoir::new(&ReservoirConfig::new(10_000_000), 1, 0));
     assert!(err.contains("would need"), "{err}");
@@ -53,11 +60,28 @@ fn endless_generation_is_refused() {
 
 #[test]
 fn stored_standardisers_are_checked() {
-    let good = Standardizer { mean: 1.0, std: 2.0 };
+    let good = Standardizer {
+        mean: 1.0,
+        std: 2.0,
+    };
     good.check().unwrap();
-    let err = message(Standardizer { mean: 1.0, std: -1.0 }.check().map(|_| ()));
+    let err = message(
+        Standardizer {
+            mean: 1.0,
+            std: -1.0,
+        }
+        .check()
+        .map(|_| ()),
+    );
     assert!(err.contains("standard deviation = -1"), "{err}");
-    let err = message(Standardizer { mean: f64::NAN, std: 1.0 }.check().map(|_| ()));
+    let err = message(
+        Standardizer {
+            mean: f64::NAN,
+            std: 1.0,
+        }
+        .check()
+        .map(|_| ()),
+    );
     assert!(err.contains("mean"), "{err}");
     let err = message(Standardizer::fit(&[1e308, -1e308, 1e308]).map(|_| ()));
     assert!(err.contains("standard deviation"), "{err}");
@@ -69,7 +93,10 @@ fn model_files_with_invalid_configs_are_refused() {
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let needle = "leak_rate\\\":1.0";
     assert!(text.contains(needle), "the header holds {needle}");
-    let at = bytes.windows(needle.len()).position(|w| w == needle.as_bytes()).unwrap();
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle.as_bytes())
+        .unwrap();
     let mut bad = bytes.clone();
     bad[at..at + needle.len()].copy_from_slice(b"leak_rate\\\":5.0");
     let err = message(Esn::from_bytes(&bad).map(|_| ()));

@@ -106,13 +106,20 @@ impl ModelSpec {
     /// [`Error::InvalidConfig`] naming the size and the value.
     pub fn check(&self) -> Result<()> {
         match self {
-            ModelSpec::Mlp { sizes } if sizes.len() < 2 || sizes.contains(&0) => {
-                Err(invalid("MLP layer sizes (at least 2, each ≥ 1)", format!("{sizes:?}")))
-            }
+            ModelSpec::Mlp { sizes } if sizes.len() < 2 || sizes.contains(&0) => Err(invalid(
+                "MLP layer sizes (at least 2, each ≥ 1)",
+                format!("{sizes:?}"),
+            )),
             ModelSpec::ConvNet { in_channels: 0, .. } => Err(invalid("input channels", 0)),
-            ModelSpec::ConvNet { hidden: 0, .. } => Err(invalid("hidden filters (must be at least 1)", 0)),
-            ModelSpec::ConvNet { blocks: 0, .. } => Err(invalid("CNN blocks (must be at least 1)", 0)),
-            ModelSpec::ConvNet { outputs: Some(0), .. } => Err(invalid("ways (must be at least 1)", 0)),
+            ModelSpec::ConvNet { hidden: 0, .. } => {
+                Err(invalid("hidden filters (must be at least 1)", 0))
+            }
+            ModelSpec::ConvNet { blocks: 0, .. } => {
+                Err(invalid("CNN blocks (must be at least 1)", 0))
+            }
+            ModelSpec::ConvNet {
+                outputs: Some(0), ..
+            } => Err(invalid("ways (must be at least 1)", 0)),
             _ => Ok(()),
         }
     }
@@ -142,7 +149,10 @@ pub fn batch_bytes(task: &TaskSpec, model: &ModelSpec, tasks: usize, steps: usiz
     let input = task.input_floats();
     let kept = checked_product(what, &[model.activation_floats(input)?, steps as u64 + 1])?;
     let per_example = add(what, input, kept)?;
-    Ok(checked_product(what, &[tasks as u64, task.examples()?, per_example, 4])?)
+    Ok(checked_product(
+        what,
+        &[tasks as u64, task.examples()?, per_example, 4],
+    )?)
 }
 
 /// Checks the sizes of `task` and `model` and that `tasks` tasks at once

@@ -25,7 +25,10 @@ fn a_server_that_never_answers_times_out() {
     let err = fetch(&server, &FetchLimits::with_timeout(Duration::from_secs(1)));
     assert!(started.elapsed() < Duration::from_secs(10));
     assert!(err.contains(&server.base_url()), "{err}");
-    assert!(err.to_lowercase().contains("timeout") || err.contains("timed out"), "{err}");
+    assert!(
+        err.to_lowercase().contains("timeout") || err.contains("timed out"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Property-based fuzzing of the few-shot readers: the Omniglot zip and
 //! folder readers, the PNG decoder and the Lake runs reader get arbitrary
 //! bytes and mutations of valid files; they must return a value or an error,
-//! never panic. Cases per target: `HUASHI_FUZZ_CASES` (default 64); each
+//! never panic. Cases per target: `HUASHI_FUZZ_CASES` (default 256); each
 //! target stops generating work after [`BUDGET`].
 
 use huashi_meta::fewshot::image::decode_drawing;
@@ -24,7 +24,7 @@ fn cases() -> u32 {
     std::env::var("HUASHI_FUZZ_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(64)
+        .unwrap_or(256)
 }
 
 fn config() -> ProptestConfig {

@@ -47,7 +47,10 @@ pub mod sampler;
 pub mod testing;
 
 pub use error::DataError;
-pub use fetch::{fetch_omniglot, fetch_omniglot_with, FetchProgress, OmniglotMd5, OMNIGLOT_BASE_URL, OMNIGLOT_SETS};
+pub use fetch::{
+    fetch_omniglot, fetch_omniglot_with, FetchProgress, OmniglotMd5, OMNIGLOT_BASE_URL,
+    OMNIGLOT_SETS,
+};
 pub use fetch_limits::FetchLimits;
 pub use lake::{LakeRun, LakeRuns};
 pub use omniglot::{Character, Omniglot, OmniglotSet, Split, SplitConfig};

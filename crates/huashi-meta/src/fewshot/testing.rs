@@ -79,8 +79,7 @@ pub fn zip_bytes(files: &[(String, Vec<u8>)]) -> Vec<u8> {
 /// chunks, so building it costs little memory; it compresses about 1000:1).
 pub fn zip_bomb(name: &str, bytes: usize) -> Vec<u8> {
     let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options =
-        SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     writer.start_file(name, options).unwrap();
     let chunk = vec![0u8; 1 << 20];
     let mut left = bytes;
@@ -174,7 +173,8 @@ pub const ENDLESS_LIMIT: u64 = 1 << 30;
 
 fn stream_forever(mut stream: TcpStream) -> std::io::Result<()> {
     read_head(&mut stream)?;
-    let header = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n";
+    let header =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n";
     stream.write_all(header.as_bytes())?;
     let chunk = vec![0u8; 1 << 16];
     let mut sent = 0u64;
