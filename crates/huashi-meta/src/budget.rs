@@ -89,6 +89,19 @@ impl TaskSpec {
         }
     }
 
+    /// "5 ways × (1 shots + 15 queries)" or "10 shots + 10 queries".
+    fn describe(&self) -> String {
+        match self {
+            TaskSpec::Sinusoid { shots, queries } => format!("{shots} shots + {queries} queries"),
+            TaskSpec::Omniglot {
+                ways,
+                shots,
+                queries,
+                ..
+            } => format!("{ways} ways × ({shots} shots + {queries} queries)"),
+        }
+    }
+
     /// Input floats of one example.
     fn input_floats(&self) -> u64 {
         match self {
@@ -165,7 +178,7 @@ pub fn check_batch(task: &TaskSpec, model: &ModelSpec, tasks: usize, steps: usiz
     task.check()?;
     model.check()?;
     let bytes = batch_bytes(task, model, tasks, steps)?;
-    let what = format!("{tasks} tasks of {} examples", task.examples()?);
+    let what = format!("{tasks} tasks of {}", task.describe());
     Ok(check_memory(&what, bytes)?)
 }
 
