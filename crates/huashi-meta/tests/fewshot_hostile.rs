@@ -2,7 +2,7 @@
 //! one that streams forever (both on 127.0.0.1), a zip bomb, a PNG that
 //! claims a huge size, and bad sizes in a run specification.
 
-use huashi_meta::fewshot::testing::{png_bytes, zip_bomb, LoopbackServer};
+use huashi_meta::fewshot::testing::{md5_hex, png_bytes, zip_bomb, LoopbackServer};
 use huashi_meta::fewshot::{fetch_omniglot_with, image, DataError, FetchLimits, Omniglot};
 use huashi_meta::fewshot::{LakeRuns, OmniglotMd5};
 use std::time::{Duration, Instant};
@@ -60,6 +60,26 @@ fn a_zip_bomb_is_refused_before_it_inflates() {
     std::fs::write(&path, bomb()).unwrap();
     let err = LakeRuns::load(&path).unwrap_err().to_string();
     assert!(err.contains("refusing to unpack"), "{err}");
+}
+
+#[test]
+fn a_downloaded_zip_bomb_with_the_right_digest_is_not_unpacked() {
+    let zip = bomb();
+    let md5 = OmniglotMd5 {
+        background: md5_hex(&zip),
+        evaluation: md5_hex(&zip),
+    };
+    let files = vec![
+        ("images_background.zip".to_string(), zip.clone()),
+        ("images_evaluation.zip".to_string(), zip),
+    ];
+    let server = LoopbackServer::start(files).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let limits = FetchLimits::default();
+    let result = fetch_omniglot_with(&server.base_url(), dir.path(), &md5, &limits, &mut |_| {});
+    let err = result.unwrap_err().to_string();
+    assert!(err.contains("inflates more than"), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
 #[test]

@@ -116,6 +116,41 @@ pub(crate) fn zip_entries(
     Ok(entries)
 }
 
+/// Unpacks the zip archive at `path` into the folder `target`, under the
+/// same caps as [`zip_entries`]; members whose names leave the folder and
+/// symbolic links are refused.
+pub(crate) fn unpack_zip(path: &Path, target: &Path) -> Result<(), DataError> {
+    let name = path.display().to_string();
+    let zip_error = |e: zip::result::ZipError| DataError::Zip {
+        path: name.clone(),
+        message: e.to_string(),
+    };
+    let bytes = huashi_io::read_capped(path, "a zip archive")?;
+    let mut archive = zip::ZipArchive::new(Cursor::new(&bytes[..])).map_err(zip_error)?;
+    let mut budget = Budget::new(&name);
+    for index in 0..archive.len() {
+        let mut file = archive.by_index(index).map_err(zip_error)?;
+        let member = file.name().map_err(zip_error)?.to_string();
+        let relative = match file.enclosed_name() {
+            Some(relative) if !file.is_symlink() => relative,
+            _ => return Err(budget.too_large(&member, "leaves the folder".into())),
+        };
+        let out = target.join(relative);
+        let parent = if file.is_dir() {
+            &out
+        } else {
+            out.parent().unwrap_or(target)
+        };
+        std::fs::create_dir_all(parent).map_err(|e| DataError::io(parent, e))?;
+        if !file.is_dir() {
+            let sizes = (file.compressed_size(), file.size());
+            let data = read_member(&mut file, sizes, &member, &mut budget)?;
+            std::fs::write(&out, data).map_err(|e| DataError::io(&out, e))?;
+        }
+    }
+    Ok(())
+}
+
 /// The files of a zip archive on disk (see [`zip_entries`]).
 pub(crate) fn zip_file_entries(
     path: &Path,

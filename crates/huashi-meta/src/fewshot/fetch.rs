@@ -156,13 +156,7 @@ fn stage(
         });
     }
     let unpacked = staging.join("unpacked");
-    let zip_error = |e: zip::result::ZipError| DataError::Zip {
-        path: file.clone(),
-        message: e.to_string(),
-    };
-    let opened = File::open(&archive).map_err(|e| DataError::io(&archive, e))?;
-    let mut zip = zip::ZipArchive::new(opened).map_err(zip_error)?;
-    zip.extract(&unpacked).map_err(zip_error)?;
+    super::archive::unpack_zip(&archive, &unpacked)?;
     std::fs::remove_file(&archive).map_err(|e| DataError::io(&archive, e))?;
     if !unpacked.join(name).is_dir() {
         return Err(DataError::Zip {
