@@ -44,11 +44,23 @@ pub fn run(command: &EsnCommand) -> anyhow::Result<()> {
 /// # Errors
 /// The text is not a number, or it is 0.
 pub fn at_least_one(text: &str) -> Result<usize, String> {
-    match text.parse::<usize>() {
-        Ok(0) => Err("must be at least 1".to_string()),
-        Ok(n) => Ok(n),
-        Err(e) => Err(format!("{e} (expected a whole number of at least 1)")),
+    match count(text)? {
+        0 => Err("must be at least 1".to_string()),
+        n => Ok(n),
     }
+}
+
+/// Parses a count (a clap value parser): a negative number is refused as
+/// negative, not as "invalid digit found in string".
+///
+/// # Errors
+/// The text is negative, not a whole number, or above `usize::MAX`.
+pub fn count(text: &str) -> Result<usize, String> {
+    if text.trim_start().starts_with('-') {
+        return Err("must not be negative".to_string());
+    }
+    text.parse::<usize>()
+        .map_err(|e| format!("{e} (expected a whole number)"))
 }
 
 /// Where the series comes from and what is predicted.
@@ -77,7 +89,7 @@ pub struct DataArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ReservoirArgs {
     /// Reservoir units N.
-    #[arg(long, value_name = "N", default_value_t = 200)]
+    #[arg(long, value_name = "N", default_value_t = 200, value_parser = count)]
     pub units: usize,
     /// Spectral radius the recurrent matrix is rescaled to.
     #[arg(long, value_name = "RHO", default_value_t = 0.9)]
@@ -105,7 +117,7 @@ pub struct ReservoirArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Initial training steps left out of the regression.
-    #[arg(long, value_name = "STEPS", default_value_t = 100)]
+    #[arg(long, value_name = "STEPS", default_value_t = 100, value_parser = count)]
     pub washout: usize,
 }
 

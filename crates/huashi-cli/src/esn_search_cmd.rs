@@ -25,7 +25,7 @@ pub struct SearchArgs {
     #[arg(long, value_name = "SEED", default_value_t = 0)]
     pub search_seed: u64,
     /// Range of reservoir units, log-uniform.
-    #[arg(long, value_name = "MIN,MAX", value_delimiter = ',', default_values_t = [50usize, 400])]
+    #[arg(long, value_name = "MIN,MAX", value_delimiter = ',', default_values_t = [50usize, 400], value_parser = crate::esn::count)]
     pub units_range: Vec<usize>,
     /// Range of the spectral radius, log-uniform.
     #[arg(long, value_name = "MIN,MAX", value_delimiter = ',', default_values_t = [0.1, 1.5])]
@@ -72,7 +72,7 @@ pub struct FixedArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Initial training steps left out of the regression.
-    #[arg(long, value_name = "STEPS", default_value_t = 100)]
+    #[arg(long, value_name = "STEPS", default_value_t = 100, value_parser = crate::esn::count)]
     pub washout: usize,
 }
 

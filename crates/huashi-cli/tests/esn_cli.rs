@@ -264,7 +264,11 @@ fn hostile_sizes_are_refused_before_allocating() {
     );
     fit(&["--units", "1000000000000"], "overflows 64 bits");
     fit(&["--units", "1000000"], "would need");
-    fit(&["--units", "-1"], "'-1'");
+    fit(
+        &["--units", "-1"],
+        "'-1' for '--units <N>': must not be negative",
+    );
+    fit(&["--washout", "-5"], "must not be negative");
     fit(&["--leak", "-0.5"], "leak_rate = -0.5");
     fit(&["--spectral-radius", "-2"], "spectral_radius = -2");
     fit(&["--horizon", "0"], "at least 1");

@@ -270,6 +270,12 @@ fn hostile_sizes_are_refused_before_allocating() {
         "invalid ways (must be at least 1): 0",
     );
     train("omniglot", &["--hidden", "0"], "hidden filters");
+    train(
+        "omniglot",
+        &["--ways", "-1"],
+        "'-1' for '--ways <WAYS>': must not be negative",
+    );
+    train("sinusoid", &["--inner-lr", "-0.5"], "inner learning rate");
     train("omniglot", &["--meta-batch", "100000000"], "would need");
     train("omniglot", &["--shots", "100000000"], "would need");
     train("sinusoid", &["--shots", MAX, "--queries", "1"], "overflows");
