@@ -57,7 +57,7 @@ fn csv_from_file_with_crlf_and_quotes() {
     assert_eq!(t.column_f64("Price").unwrap(), vec![1.5, 2.5]);
     assert!(matches!(
         CsvTable::from_path(dir.path().join("none.csv")),
-        Err(huashi_esn::Error::Io { .. })
+        Err(huashi_esn::Error::File(huashi_io::Error::Read { .. }))
     ));
     assert_eq!(data::split_len(10, 0.7).unwrap(), (7, 3));
     assert!(data::split_len(10, 1.0).is_err());

@@ -145,12 +145,12 @@ fn missing_file_is_an_io_error() {
     let dir = tempfile::tempdir().unwrap();
     assert!(matches!(
         Esn::load(dir.path().join("absent.safetensors")),
-        Err(Error::Io { .. })
+        Err(Error::File(huashi_io::Error::Read { .. }))
     ));
     let (esn, _) = trained();
     assert!(matches!(
         esn.save(dir.path().join("no/such/dir/m.safetensors")),
-        Err(Error::Io { .. })
+        Err(Error::File(huashi_io::Error::Write { .. }))
     ));
 }
 
