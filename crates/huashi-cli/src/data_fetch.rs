@@ -23,6 +23,9 @@ pub enum FetchCommand {
     /// and DIR/images_evaluation/. Nothing is installed unless both succeed;
     /// sets already in DIR are kept and not downloaded again. Without this,
     /// huashi uses the two small background subsets embedded in the binary.
+    /// A download gives up after 30 s to connect, 60 s without data or 15
+    /// minutes in all (HUASHI_FETCH_TIMEOUT_SECS sets every timeout, in
+    /// seconds) and refuses a file above 100 MiB.
     Omniglot(OmniglotFetchArgs),
 }
 

@@ -106,8 +106,10 @@ pub fn pairs(values: &[f64], target: Target, horizon: usize) -> anyhow::Result<P
         bail!("--horizon must be at least 1");
     }
     let (n, h) = (values.len(), horizon);
-    if n < 2 * h + 2 {
-        Err(huashi_esn::Error::HorizonTooLong { horizon, len: n })?;
+    let too_long = huashi_esn::Error::HorizonTooLong { horizon, len: n };
+    let needed = h.checked_mul(2).and_then(|v| v.checked_add(2));
+    if needed.is_none_or(|needed| n < needed) {
+        Err(too_long)?;
     }
     let b = match target {
         Target::Next => values.to_vec(),
@@ -171,6 +173,24 @@ impl Transform {
             input,
             output,
         })
+    }
+
+    /// Checks a transform read from a model file by the rules
+    /// [`Transform::fit`] obeys: horizon at least 1, valid standardisers,
+    /// one standardiser for both sides when the horizon is 1.
+    ///
+    /// # Errors
+    /// The first rule broken, naming the value.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.horizon == 0 {
+            bail!("horizon 0 (must be at least 1)");
+        }
+        self.input.check().context("input standardiser")?;
+        self.output.check().context("output standardiser")?;
+        if self.horizon == 1 && self.input != self.output {
+            bail!("horizon 1 with different input and output standardisers");
+        }
+        Ok(())
     }
 
     /// Whether outputs can be fed back as inputs.

@@ -61,6 +61,13 @@ pub fn load_model(path: &Path) -> anyhow::Result<Saved> {
             Transform::METADATA_KEY
         )
     })?;
+    transform.check().with_context(|| {
+        format!(
+            "{}: invalid {:?} metadata",
+            path.display(),
+            Transform::METADATA_KEY
+        )
+    })?;
     ensure!(
         esn.inputs() == 1 && esn.outputs() == 1,
         "{} has {} inputs and {} outputs; `huashi esn` models have one of each",
@@ -135,6 +142,9 @@ fn implied(prep: &Prepared, from: usize, value: f64) -> Option<f64> {
     (prep.transform.target == Target::Return).then(|| prep.series.values[from] * value.exp())
 }
 
+/// Memory per generated step: the outputs and their report rows.
+const AHEAD_BYTES: u64 = 8 * 8;
+
 /// Closed-loop free run of `steps` steps past the data.
 fn generate(saved: &Saved, prep: &Prepared, steps: usize) -> anyhow::Result<Vec<Ahead>> {
     ensure!(
@@ -143,6 +153,8 @@ fn generate(saved: &Saved, prep: &Prepared, steps: usize) -> anyhow::Result<Vec<
         saved.transform.horizon
     );
     ensure!(steps >= 1, "--generate must be at least 1");
+    let bytes = huashi_io::checked_product("--generate", &[steps as u64, AHEAD_BYTES])?;
+    huashi_io::check_memory(&format!("--generate {steps}"), bytes)?;
     let out = saved.esn.forecast(column(&prep.z_in).as_ref(), steps)?;
     let changes = saved
         .transform
@@ -197,10 +209,9 @@ pub fn run(args: &ForecastArgs) -> anyhow::Result<()> {
     let prep = Prepared::with_transform(series, pairs, t, 0);
     let washout = saved.esn.config().washout;
     ensure!(
-        prep.len() >= washout + 2,
-        "the data gives {} pairs; the model's washout of {washout} steps needs at least {}",
+        washout.checked_add(2).is_some_and(|needed| prep.len() >= needed),
+        "the data gives {} pairs; the model's washout of {washout} steps needs at least {washout} + 2",
         prep.len(),
-        washout + 2
     );
     let prediction = predict_all(&saved, &prep)?;
     let generated = args

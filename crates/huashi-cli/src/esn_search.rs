@@ -155,6 +155,10 @@ pub fn search(
     space.check()?;
     base.check()?;
     ensure!(trials >= 1, "--trials must be at least 1");
+    let size = std::mem::size_of::<Trial>() as u64;
+    let what = format!("the results of --trials {trials}");
+    let bytes = huashi_io::checked_product(&what, &[trials as u64, size])?;
+    huashi_io::check_memory(&what, bytes)?;
     let mut out: Vec<Trial> = (0..trials)
         .into_par_iter()
         .map(|index| {

@@ -44,7 +44,7 @@ mod tour_meta;
 mod tour_rf;
 mod variants;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
 
 /// huashi (花式): convolutions of every useful shape, echo state networks and
@@ -150,7 +150,7 @@ fn run() -> anyhow::Result<()> {
     // set before the first backward pass of any thread (see DESIGN.md).
     std::env::set_var("CANDLE_GRAD_DO_NOT_DETACH", "1");
     plot::register_fonts()?;
-    let cli = Cli::parse();
+    let cli = parse_command_line();
     // Ctrl-C or SIGTERM removes the temporary files of writes in progress
     // (and a download's staging folder) before the process exits.
     huashi_io::interrupt::remove_on_interrupt()?;
@@ -178,6 +178,19 @@ fn run() -> anyhow::Result<()> {
         Command::Meta(command) => meta::run(&command),
         Command::Data(command) => data_fetch::run(&command),
     }
+}
+
+/// The command line, parsed with negative numbers accepted as values in
+/// every subcommand (`--leak -0.5` reaches the check that names the real
+/// problem instead of clap's "unexpected argument '-0'").
+fn parse_command_line() -> Cli {
+    fn allow_negative(command: clap::Command) -> clap::Command {
+        command
+            .allow_negative_numbers(true)
+            .mut_subcommands(allow_negative)
+    }
+    let matches = allow_negative(Cli::command()).get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ pub struct EvalArgs {
     #[arg(long, value_enum, default_value_t = Benchmark::Tasks)]
     pub benchmark: Benchmark,
     /// Held-out tasks to evaluate (the literature uses ≥ 600).
-    #[arg(long, default_value_t = 600)]
+    #[arg(long, default_value_t = 600, value_parser = crate::esn::at_least_one)]
     pub tasks: usize,
     /// Support size K at test time [default: the run's; sinusoids: 5 and 10].
     #[arg(long)]
@@ -68,6 +68,7 @@ pub struct Loaded {
 
 pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
     let (state, (model, params)) = checkpoint::read_consistent(dir, |state| {
+        huashi_meta::budget::check_run(&state.spec)?;
         let (model, fresh) = state.spec.model.build(state.spec.seed)?;
         let fresh = state.spec.hyper.initial_params(fresh)?;
         let params = checkpoint::load_params(dir, state, &fresh)?;
@@ -127,7 +128,10 @@ pub fn test(
     let mut rows = Vec::new();
     let head = loaded.model.head_names();
     for &k in shots {
-        let sources = test_task(&loaded.spec, k).sources(loaded.spec.seed)?;
+        let task = test_task(&loaded.spec, k);
+        let spec = &loaded.spec;
+        huashi_meta::budget::check_batch(&task, &spec.model, spec.hyper.meta_batch, 1)?;
+        let sources = task.sources(loaded.spec.seed)?;
         for &s in steps {
             let report = evaluate(
                 &loaded.spec.hyper,

@@ -66,7 +66,7 @@ fn starting_point(
         return Ok((folder, spec, Some(saved)));
     }
     let spec = args.spec.spec();
-    spec.hyper.check()?;
+    huashi_meta::budget::check_run(&spec)?;
     let folder = RunFolder::create(&args.out, args.allow_other_files)?;
     Ok((folder, spec, None))
 }
@@ -107,7 +107,7 @@ fn record_line(record: &Record) -> String {
 
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let (folder, spec, saved) = starting_point(args)?;
-    spec.hyper.check()?;
+    huashi_meta::budget::check_run(&spec)?;
     let (model, fresh) = spec.model.build(spec.seed)?;
     let sources = spec.task.sources(spec.seed)?;
     let trainer = Trainer::for_run(&spec, &model, &sources);

@@ -102,3 +102,43 @@ fn help_explains_the_command() {
         assert!(help.contains(needle), "missing {needle} in:\n{help}");
     }
 }
+
+#[test]
+fn a_server_that_never_answers_times_out_with_a_clear_error() {
+    let server = LoopbackServer::silent().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = server.base_url();
+    let started = std::time::Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_huashi"))
+        .args(["data", "fetch", "omniglot", "--url", &url, "--dir"])
+        .arg(dir.path().join("omniglot"))
+        .env("HUASHI_FETCH_TIMEOUT_SECS", "1")
+        .output()
+        .expect("the huashi binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "should have failed");
+    assert!(started.elapsed().as_secs() < 15, "took too long");
+    assert!(stderr.contains(&url), "{stderr}");
+    assert!(stderr.to_lowercase().contains("timeout"), "{stderr}");
+}
+
+#[test]
+fn a_server_that_streams_forever_is_cut_at_the_cap() {
+    let server = LoopbackServer::endless().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = server.base_url();
+    let started = std::time::Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_huashi"))
+        .args(["data", "fetch", "omniglot", "--url", &url, "--dir"])
+        .arg(dir.path().join("omniglot"))
+        .output()
+        .expect("the huashi binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "should have failed");
+    assert!(started.elapsed().as_secs() < 60, "took too long");
+    assert!(stderr.contains("cap of 104857600 bytes"), "{stderr}");
+    let left = std::fs::read_dir(dir.path().join("omniglot"))
+        .unwrap()
+        .count();
+    assert_eq!(left, 0, "the staging folder is removed");
+}

@@ -224,3 +224,127 @@ fn invalid_hyper_parameters_are_errors() {
     ]));
     assert!(err.contains("MIN,MAX"), "{err}");
 }
+
+/// Fails with a one-line error containing `needle`, quickly.
+fn refused(args: &[&str], needle: &str) {
+    let started = std::time::Instant::now();
+    let err = stderr(&huashi(args));
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(
+        err.contains(needle),
+        "{args:?}: expected {needle:?} in {err}"
+    );
+    assert_eq!(error_lines(&err), 1, "{args:?}: not one line: {err}");
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+    assert!(seconds < 20.0, "{args:?} took {seconds:.1} s");
+}
+
+/// Lines of an error, without clap's hint to try `--help`.
+fn error_lines(stderr: &str) -> usize {
+    let hint = |l: &str| l.trim().is_empty() || l.starts_with("For more information");
+    stderr.lines().filter(|l| !hint(l)).count()
+}
+
+const MAX: &str = "18446744073709551615";
+
+#[test]
+fn hostile_sizes_are_refused_before_allocating() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write_csv(dir.path());
+    let out = dir.path().join("out");
+    let fit = |extra: &[&str], needle: &str| {
+        let mut args = vec!["esn", "fit", "--data", s(&csv), "--column", "price"];
+        args.extend(["--out", s(&out)]);
+        args.extend(extra);
+        refused(&args, needle);
+    };
+    fit(
+        &["--horizon", MAX],
+        "horizon 18446744073709551615 is too long",
+    );
+    fit(&["--units", "1000000000000"], "overflows 64 bits");
+    fit(&["--units", "1000000"], "would need");
+    fit(
+        &["--units", "-1"],
+        "'-1' for '--units <N>': must not be negative",
+    );
+    fit(&["--washout", "-5"], "must not be negative");
+    fit(&["--leak", "-0.5"], "leak_rate = -0.5");
+    fit(&["--spectral-radius", "-2"], "spectral_radius = -2");
+    fit(&["--horizon", "0"], "at least 1");
+    refused(&["esn", "search", "--trials", MAX], "--trials");
+    refused(&["esn", "search", "--top", "0"], "at least 1");
+    refused(&["esn", "bench", "--runs", "0"], "at least 1");
+    assert!(!out.exists(), "nothing is written on a refused run");
+}
+
+#[test]
+fn endless_inputs_are_refused_quickly() {
+    refused(&["esn", "forecast", "--model", "/dev/zero"], "limit");
+    refused(
+        &["esn", "fit", "--data", "/dev/zero", "--column", "x"],
+        "limit",
+    );
+}
+
+/// Fits a small model into `dir/out` and returns its path.
+fn small_model(dir: &Path) -> PathBuf {
+    let csv = write_csv(dir);
+    let out = dir.join("out");
+    let args = ["esn", "fit", "--data", s(&csv), "--column", "price"];
+    let mut args = args.to_vec();
+    args.extend(["--units", "20", "--washout", "10", "--out", s(&out)]);
+    json(&huashi(&[args.as_slice(), &["--json"]].concat()));
+    out.join("model.safetensors")
+}
+
+/// Rewrites the stored transform of `model` with `edit` and saves it as
+/// `name` beside it.
+fn edited(model: &Path, name: &str, edit: &dyn Fn(&mut Value)) -> PathBuf {
+    let (esn, mut meta) = huashi_esn::Esn::load_with_metadata(model).unwrap();
+    let key = "huashi.transform";
+    let mut transform: Value = serde_json::from_str(&meta[key]).unwrap();
+    edit(&mut transform);
+    meta.insert(key.to_string(), transform.to_string());
+    let path = model.with_file_name(name);
+    esn.save_with_metadata(&path, &meta).unwrap();
+    path
+}
+
+#[test]
+fn model_files_are_checked_like_the_options_that_made_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = small_model(dir.path());
+    let csv = dir.path().join("prices.csv");
+    let forecast = |m: &Path, needle: &str| {
+        let args = ["esn", "forecast", "--model", s(m), "--data", s(&csv)];
+        refused(&args, needle);
+    };
+    let bad_std = edited(&model, "std.safetensors", &|t| {
+        t["output"]["std"] = (-1.0).into();
+        t["input"]["std"] = (-1.0).into();
+    });
+    forecast(&bad_std, "standard deviation = -1");
+    let nan_mean = edited(&model, "mean.safetensors", &|t| {
+        t["input"]["mean"] = Value::from(1e308);
+        t["input"]["std"] = Value::from(0.0);
+    });
+    forecast(&nan_mean, "standard deviation = 0");
+    let huge = edited(&model, "horizon.safetensors", &|t| {
+        t["horizon"] = Value::from(u64::MAX);
+    });
+    forecast(&huge, "too long");
+    let (esn, meta) = huashi_esn::Esn::load_with_metadata(&model).unwrap();
+    let mut config = esn.config().clone();
+    config.washout = usize::MAX;
+    let parts = (esn.reservoir().clone(), esn.readout().clone());
+    let esn = huashi_esn::Esn::from_parts(config, parts.0, parts.1).unwrap();
+    let washout = model.with_file_name("washout.safetensors");
+    esn.save_with_metadata(&washout, &meta).unwrap();
+    forecast(&washout, "washout of 18446744073709551615");
+    let generate = ["esn", "forecast", "--model", s(&model), "--data", s(&csv)];
+    refused(
+        &[generate.as_slice(), &["--generate", MAX]].concat(),
+        "--generate",
+    );
+}

@@ -225,3 +225,99 @@ fn help_explains_the_commands() {
     assert!(help.contains("lake-runs") && help.contains("95 %"));
     assert!(ok(&huashi(&["bench", "meta", "--help"])).contains("tasks/s"));
 }
+
+/// Fails with a one-line error containing `needle`, quickly, no panic.
+fn refused(args: &[&str], needle: &str) {
+    let started = std::time::Instant::now();
+    let output = huashi(args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{args:?} should have failed");
+    assert!(
+        stderr.contains(needle),
+        "{args:?}: expected `{needle}` in: {stderr}"
+    );
+    assert_eq!(error_lines(&stderr), 1, "{args:?}: {stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("{"),
+        "{stderr}"
+    );
+    assert!(started.elapsed().as_secs() < 20, "{args:?} was slow");
+}
+
+/// Lines of an error, without clap's hint to try `--help`.
+fn error_lines(stderr: &str) -> usize {
+    let hint = |l: &str| l.trim().is_empty() || l.starts_with("For more information");
+    stderr.lines().filter(|l| !hint(l)).count()
+}
+
+const MAX: &str = "18446744073709551615";
+
+#[test]
+fn hostile_sizes_are_refused_before_allocating() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x");
+    let train = |task: &str, extra: &[&str], needle: &str| {
+        let mut args = vec!["meta", "train", "--task", task, "--iterations", "1"];
+        args.extend(["--out", out.to_str().unwrap()]);
+        args.extend(extra);
+        refused(&args, needle);
+    };
+    train("omniglot", &["--ways", MAX], "overflows 64 bits");
+    train("omniglot", &["--hidden", MAX], "overflows 64 bits");
+    train(
+        "omniglot",
+        &["--ways", "0"],
+        "invalid ways (must be at least 1): 0",
+    );
+    train("omniglot", &["--hidden", "0"], "hidden filters");
+    train(
+        "omniglot",
+        &["--ways", "-1"],
+        "'-1' for '--ways <WAYS>': must not be negative",
+    );
+    train("sinusoid", &["--inner-lr", "-0.5"], "inner learning rate");
+    train("omniglot", &["--meta-batch", "100000000"], "would need");
+    train("omniglot", &["--shots", "100000000"], "would need");
+    train("sinusoid", &["--shots", MAX, "--queries", "1"], "overflows");
+    train("sinusoid", &["--validation-tasks", "0"], "at least 1");
+    train("sinusoid", &["--inner-lr", "-1"], "inner learning rate");
+    refused(&["bench", "meta", "--runs", "0"], "at least 1");
+    assert!(!out.exists(), "nothing is written on a refused run");
+}
+
+fn edit_state(dir: &Path, edit: &dyn Fn(&mut serde_json::Value)) {
+    let path = dir.join("state.json");
+    let mut state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut state);
+    std::fs::write(&path, state.to_string()).unwrap();
+}
+
+#[test]
+fn checkpoints_are_checked_like_the_options_that_made_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let run_s = run.to_str().unwrap();
+    let args = ["meta", "train", "--iterations", "2", "--test-tasks", "0"];
+    ok(&huashi(
+        &[args.as_slice(), &["--validate-every", "0", "--out", run_s]].concat(),
+    ));
+    let eval = ["meta", "eval", "--checkpoint", run_s];
+    refused(&[eval.as_slice(), &["--tasks", "0"]].concat(), "at least 1");
+    refused(
+        &[eval.as_slice(), &["--shots", "100000000000"]].concat(),
+        "would need",
+    );
+    refused(&[eval.as_slice(), &["--shots", MAX]].concat(), "overflows");
+    let original = std::fs::read_to_string(run.join("state.json")).unwrap();
+    edit_state(&run, &|s| s["spec"]["hyper"]["inner_lr"] = (-1.0).into());
+    refused(&eval, "inner learning rate");
+    std::fs::write(run.join("state.json"), &original).unwrap();
+    edit_state(&run, &|s| s["spec"]["task"]["shots"] = u64::MAX.into());
+    refused(&eval, "overflows");
+    std::fs::write(run.join("state.json"), &original).unwrap();
+    edit_state(&run, &|s| {
+        s["spec"]["hyper"]["meta_batch"] = 1_000_000_000_000u64.into()
+    });
+    refused(&eval, "would need");
+}

@@ -274,6 +274,7 @@ impl Esn {
             });
         }
         crate::error::check_finite("state output", &state.output)?;
+        crate::budget::check_matrix("the generated outputs", steps, m)?;
         let mut w = self.work();
         let mut out = Mat::zeros(steps, m);
         for t in 0..steps {
@@ -313,6 +314,7 @@ impl Esn {
             self.outputs(),
             self.inputs(),
         )?;
+        crate::budget::check_matrix("the forecast", horizon, self.outputs())?;
         let mut state = self.initial_state();
         let warm = self.run(&mut state, history, None)?;
         let rest = self.generate(&mut state, horizon - 1)?;

@@ -45,6 +45,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod budget;
 pub mod config;
 pub mod data;
 mod error;

@@ -55,6 +55,8 @@ impl Reservoir {
         name: &str,
     ) -> Result<Self> {
         config.check()?;
+        let fb_len = feedback.map_or(0, |(_, outputs)| outputs);
+        crate::budget::check_reservoir(config, inputs, fb_len)?;
         let n = config.units;
         let scaling = config.input_scaling.resolve(inputs)?;
         let w = scaled_recurrent(config, seed, name)?;

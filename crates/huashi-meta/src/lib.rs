@@ -42,6 +42,7 @@
 
 pub mod adam;
 pub mod algorithm;
+pub mod budget;
 pub mod checkpoint;
 pub mod cnn;
 pub mod error;

@@ -34,7 +34,11 @@ pub enum ModelSpec {
 
 impl ModelSpec {
     /// The model and its initial f32 parameters from `seed`.
+    ///
+    /// # Errors
+    /// A size out of range ([`ModelSpec::check`]), or a failure of candle.
     pub fn build(&self, seed: u64) -> Result<(MetaModel, ParamSet)> {
+        self.check()?;
         let device = Device::Cpu;
         match self {
             ModelSpec::Mlp { sizes } => {

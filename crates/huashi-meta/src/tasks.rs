@@ -94,7 +94,12 @@ impl TaskSpec {
     }
 
     /// The train, validation and test samplers for `seed`.
+    ///
+    /// # Errors
+    /// A size out of range ([`TaskSpec::check`]), or data that cannot be
+    /// loaded or does not hold enough classes and drawings.
     pub fn sources(&self, seed: u64) -> Result<TaskSources> {
+        self.check()?;
         match self {
             TaskSpec::Sinusoid { shots, queries } => {
                 let make = |stream: u64| -> Box<dyn TaskSampler> {

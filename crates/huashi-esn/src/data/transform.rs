@@ -79,7 +79,21 @@ impl Standardizer {
                 "cannot standardise a constant series",
             ));
         }
-        Ok(Self { mean, std })
+        let fitted = Self { mean, std };
+        fitted.check()?;
+        Ok(fitted)
+    }
+
+    /// Checks the rules [`Standardizer::fit`] obeys, for a standardiser
+    /// read from a file: a finite mean and a finite, positive deviation.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParameter`] naming the value at fault.
+    pub fn check(&self) -> Result<()> {
+        if !self.mean.is_finite() {
+            return Err(invalid("mean", self.mean, "must be finite"));
+        }
+        crate::config::positive("standard deviation", self.std)
     }
 
     /// `(x − μ) / σ`.

@@ -34,6 +34,20 @@ pub enum DataError {
         /// What went wrong.
         message: String,
     },
+    /// A zip archive whose members inflate past a cap (a zip bomb), or a
+    /// data folder larger than the cap.
+    #[error("{path}: {member} {reason}; refusing to unpack it")]
+    TooLarge {
+        /// The archive or folder.
+        path: String,
+        /// The member or file at fault.
+        member: String,
+        /// Which cap it breaks.
+        reason: String,
+    },
+    /// Reading a file failed or it is larger than the input limit.
+    #[error(transparent)]
+    File(#[from] huashi_io::Error),
     /// An image that could not be decoded.
     #[error("cannot decode image {path}: {message}")]
     Image {

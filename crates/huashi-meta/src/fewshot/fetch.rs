@@ -11,6 +11,7 @@
 //! Sets already present (as folders) are not downloaded again.
 
 use super::error::DataError;
+use super::fetch_limits::FetchLimits;
 use md5::{Digest, Md5};
 use std::fs::File;
 use std::io::{Read, Write};
@@ -61,10 +62,31 @@ pub struct FetchProgress<'a> {
 /// (see the module docs for atomicity). `progress` is called as bytes
 /// arrive. Returns the two folders; they load with
 /// [`crate::fewshot::Omniglot::load`]`(dir)`.
+///
+/// Timeouts and the size cap are [`FetchLimits::from_env`].
+///
+/// # Errors
+/// A download that fails, times out, exceeds the cap or has the wrong MD5;
+/// a file that cannot be written; a zip that cannot be unpacked.
 pub fn fetch_omniglot(
     base_url: &str,
     dir: impl AsRef<Path>,
     md5: &OmniglotMd5,
+    progress: &mut dyn FnMut(&FetchProgress),
+) -> crate::Result<Vec<PathBuf>> {
+    let limits = FetchLimits::from_env();
+    fetch_omniglot_with(base_url, dir, md5, &limits, progress)
+}
+
+/// [`fetch_omniglot`] with explicit timeouts and size cap.
+///
+/// # Errors
+/// As [`fetch_omniglot`].
+pub fn fetch_omniglot_with(
+    base_url: &str,
+    dir: impl AsRef<Path>,
+    md5: &OmniglotMd5,
+    limits: &FetchLimits,
     progress: &mut dyn FnMut(&FetchProgress),
 ) -> crate::Result<Vec<PathBuf>> {
     let dir = dir.as_ref();
@@ -80,7 +102,12 @@ pub fn fetch_omniglot(
     for (name, expected) in OMNIGLOT_SETS.iter().zip(&digests) {
         if !dir.join(name).is_dir() {
             let url = format!("{}/{name}.zip", base_url.trim_end_matches('/'));
-            stage(&url, name, expected, staging.path(), progress)?;
+            let target = Target {
+                name,
+                expected,
+                staging: staging.path(),
+            };
+            stage(&url, &target, limits, progress)?;
             staged.push(*name);
         }
     }
@@ -99,18 +126,29 @@ fn parse_md5(value: &str) -> Result<String, DataError> {
     Ok(hex)
 }
 
+/// One set to stage: its name, its expected MD5 and the staging folder.
+struct Target<'a> {
+    name: &'a str,
+    expected: &'a str,
+    staging: &'a Path,
+}
+
 /// Downloads `url` into `staging/{name}.zip`, checks its MD5 and unpacks it
 /// into `staging/unpacked/`, which must then hold the folder `name`.
 fn stage(
     url: &str,
-    name: &str,
-    expected: &str,
-    staging: &Path,
+    target: &Target<'_>,
+    limits: &FetchLimits,
     progress: &mut dyn FnMut(&FetchProgress),
 ) -> Result<(), DataError> {
+    let Target {
+        name,
+        expected,
+        staging,
+    } = *target;
     let file = format!("{name}.zip");
     let archive = staging.join(&file);
-    let actual = download(url, &archive, &file, progress)?;
+    let actual = download(url, &archive, &file, limits, progress)?;
     if actual != expected {
         return Err(DataError::Checksum {
             file,
@@ -119,13 +157,7 @@ fn stage(
         });
     }
     let unpacked = staging.join("unpacked");
-    let zip_error = |e: zip::result::ZipError| DataError::Zip {
-        path: file.clone(),
-        message: e.to_string(),
-    };
-    let opened = File::open(&archive).map_err(|e| DataError::io(&archive, e))?;
-    let mut zip = zip::ZipArchive::new(opened).map_err(zip_error)?;
-    zip.extract(&unpacked).map_err(zip_error)?;
+    super::archive::unpack_zip(&archive, &unpacked)?;
     std::fs::remove_file(&archive).map_err(|e| DataError::io(&archive, e))?;
     if !unpacked.join(name).is_dir() {
         return Err(DataError::Zip {
@@ -141,14 +173,19 @@ fn download(
     url: &str,
     target: &Path,
     file: &str,
+    limits: &FetchLimits,
     progress: &mut dyn FnMut(&FetchProgress),
 ) -> Result<String, DataError> {
     let failed = |message: String| DataError::Download {
         url: url.to_string(),
         message,
     };
-    let response = get(url)?;
+    let too_large = || failed(format!("larger than the cap of {} bytes", limits.max_bytes));
+    let response = get(url, limits)?;
     let total = response.body().content_length();
+    if total.is_some_and(|t| t > limits.max_bytes) {
+        return Err(too_large());
+    }
     let mut reader = response.into_body().into_reader();
     let mut out = File::create(target).map_err(|e| DataError::io(target, e))?;
     let (mut hasher, mut buffer, mut downloaded) = (Md5::new(), vec![0u8; 1 << 16], 0u64);
@@ -164,10 +201,13 @@ fn download(
         if n == 0 {
             break;
         }
+        downloaded += n as u64;
+        if downloaded > limits.max_bytes {
+            return Err(too_large());
+        }
         hasher.update(&buffer[..n]);
         out.write_all(&buffer[..n])
             .map_err(|e| DataError::io(target, e))?;
-        downloaded += n as u64;
         progress(&FetchProgress {
             file,
             downloaded,
@@ -183,8 +223,8 @@ fn download(
 }
 
 /// Sends `GET url`; an error status becomes [`DataError::HttpStatus`].
-fn get(url: &str) -> Result<ureq::http::Response<ureq::Body>, DataError> {
-    ureq::get(url).call().map_err(|e| match e {
+fn get(url: &str, limits: &FetchLimits) -> Result<ureq::http::Response<ureq::Body>, DataError> {
+    limits.agent().get(url).call().map_err(|e| match e {
         ureq::Error::StatusCode(status) => DataError::HttpStatus {
             url: url.to_string(),
             status,

@@ -16,7 +16,9 @@
 
 use super::error::DataError;
 use image::imageops::{resize, FilterType};
+use image::io::{Limits, Reader as ImageReader};
 use image::ImageFormat;
+use std::io::Cursor;
 
 /// The side of an original Omniglot drawing, in pixels.
 pub const ORIGINAL_SIDE: u32 = 105;
@@ -31,20 +33,23 @@ pub const PIXELS: usize = SIDE * SIDE;
 /// Fails with [`DataError::Image`] when the bytes are not a PNG and with
 /// [`DataError::ImageSize`] when the drawing is not 105×105.
 pub fn decode_drawing(bytes: &[u8], path: &str) -> Result<Vec<f32>, DataError> {
-    let image = image::load_from_memory_with_format(bytes, ImageFormat::Png).map_err(|e| {
-        DataError::Image {
-            path: path.to_string(),
-            message: e.to_string(),
-        }
-    })?;
-    if image.width() != ORIGINAL_SIDE || image.height() != ORIGINAL_SIDE {
+    let bad = |e: image::ImageError| DataError::Image {
+        path: path.to_string(),
+        message: e.to_string(),
+    };
+    let reader = || ImageReader::with_format(Cursor::new(bytes), ImageFormat::Png);
+    let (width, height) = reader().into_dimensions().map_err(bad)?;
+    if width != ORIGINAL_SIDE || height != ORIGINAL_SIDE {
         return Err(DataError::ImageSize {
             path: path.to_string(),
-            width: image.width(),
-            height: image.height(),
+            width,
+            height,
             expected: ORIGINAL_SIDE,
         });
     }
+    let mut decoder = reader();
+    decoder.limits(drawing_limits());
+    let image = decoder.decode().map_err(bad)?;
     let grey = image.to_luma8();
     let small = resize(&grey, SIDE as u32, SIDE as u32, FilterType::Lanczos3);
     Ok(small
@@ -52,6 +57,15 @@ pub fn decode_drawing(bytes: &[u8], path: &str) -> Result<Vec<f32>, DataError> {
         .into_iter()
         .map(|v| 1.0 - f32::from(v) / 255.0)
         .collect())
+}
+
+/// Decoder limits of one drawing: its side, and a few bytes per pixel.
+fn drawing_limits() -> Limits {
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(ORIGINAL_SIDE);
+    limits.max_image_height = Some(ORIGINAL_SIDE);
+    limits.max_alloc = Some(1 << 20);
+    limits
 }
 
 /// Rotates a square `side × side` row-major image counter-clockwise by

@@ -38,6 +38,7 @@
 mod archive;
 pub mod error;
 pub mod fetch;
+pub mod fetch_limits;
 pub mod image;
 pub mod lake;
 pub mod omniglot;
@@ -46,7 +47,11 @@ pub mod sampler;
 pub mod testing;
 
 pub use error::DataError;
-pub use fetch::{fetch_omniglot, FetchProgress, OmniglotMd5, OMNIGLOT_BASE_URL, OMNIGLOT_SETS};
+pub use fetch::{
+    fetch_omniglot, fetch_omniglot_with, FetchProgress, OmniglotMd5, OMNIGLOT_BASE_URL,
+    OMNIGLOT_SETS,
+};
+pub use fetch_limits::FetchLimits;
 pub use lake::{LakeRun, LakeRuns};
 pub use omniglot::{Character, Omniglot, OmniglotSet, Split, SplitConfig};
 pub use pool::ClassPool;

@@ -56,7 +56,14 @@ impl FewShotSampler {
                 classes: pool.len(),
             });
         }
-        let needed = self.shots + self.queries;
+        let needed =
+            self.shots
+                .checked_add(self.queries)
+                .ok_or_else(|| DataError::InvalidSetting {
+                    what: "queries",
+                    value: self.queries,
+                    reason: format!("shots + queries overflows (shots {})", self.shots),
+                })?;
         match (0..pool.len()).find(|&c| pool.drawings(c) < needed) {
             Some(c) => Err(DataError::TooFewDrawings {
                 class: pool.name(c).to_string(),

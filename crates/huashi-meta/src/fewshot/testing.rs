@@ -75,6 +75,22 @@ pub fn zip_bytes(files: &[(String, Vec<u8>)]) -> Vec<u8> {
     writer.finish().unwrap().into_inner()
 }
 
+/// A zip bomb: one deflated member `name` of `bytes` zero bytes (written in
+/// chunks, so building it costs little memory; it compresses about 1000:1).
+pub fn zip_bomb(name: &str, bytes: usize) -> Vec<u8> {
+    let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    writer.start_file(name, options).unwrap();
+    let chunk = vec![0u8; 1 << 20];
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        writer.write_all(&chunk[..n]).unwrap();
+        left -= n;
+    }
+    writer.finish().unwrap().into_inner()
+}
+
 /// Writes `files` under `root` (creating folders).
 pub fn write_files(root: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
     for (path, data) in files {
@@ -116,18 +132,70 @@ impl LoopbackServer {
         Ok(LoopbackServer { address })
     }
 
+    /// Starts a server on 127.0.0.1 that accepts connections and never
+    /// answers (it holds them open until the process ends): a fetch from it
+    /// must time out.
+    pub fn silent() -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let address = listener.local_addr()?;
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for stream in listener.incoming().flatten() {
+                held.push(stream);
+            }
+        });
+        Ok(LoopbackServer { address })
+    }
+
+    /// Starts a server on 127.0.0.1 that answers every request with a body
+    /// without a length that goes on until the client hangs up (bounded at
+    /// [`ENDLESS_LIMIT`] bytes per connection): a fetch from it must stop at
+    /// its size cap.
+    pub fn endless() -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let address = listener.local_addr()?;
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                std::thread::spawn(move || stream_forever(stream));
+            }
+        });
+        Ok(LoopbackServer { address })
+    }
+
     /// The base URL, `http://127.0.0.1:PORT`.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.address)
     }
 }
 
-fn answer(mut stream: TcpStream, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
+/// The most bytes [`LoopbackServer::endless`] sends on one connection.
+pub const ENDLESS_LIMIT: u64 = 1 << 30;
+
+fn stream_forever(mut stream: TcpStream) -> std::io::Result<()> {
+    read_head(&mut stream)?;
+    let header =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n";
+    stream.write_all(header.as_bytes())?;
+    let chunk = vec![0u8; 1 << 16];
+    let mut sent = 0u64;
+    while sent < ENDLESS_LIMIT {
+        stream.write_all(&chunk)?;
+        sent += chunk.len() as u64;
+    }
+    Ok(())
+}
+
+fn read_head(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte)? == 1 {
         head.push(byte[0]);
     }
+    Ok(head)
+}
+
+fn answer(mut stream: TcpStream, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
+    let head = read_head(&mut stream)?;
     let head = String::from_utf8_lossy(&head);
     let target = head.split_whitespace().nth(1).unwrap_or("/");
     let found = files.iter().find(|(name, _)| target == format!("/{name}"));
