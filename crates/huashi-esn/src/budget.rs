@@ -12,21 +12,10 @@
 use crate::config::ReservoirConfig;
 use crate::error::Result;
 use crate::esn::EsnConfig;
-use huashi_io::{check_memory, checked_product};
+use huashi_io::{check_memory, checked_product, checked_sum};
 
 /// Bytes per non-zero of a sparse matrix while it is built and kept.
 pub const BYTES_PER_NONZERO: u64 = 48;
-
-/// `a + b`, or an overflow error naming `what`.
-fn add(what: &str, a: u64, b: u64) -> Result<u64> {
-    a.checked_add(b).ok_or_else(|| {
-        huashi_io::Error::Overflow {
-            what: what.to_string(),
-            factors: vec![a, b],
-        }
-        .into()
-    })
-}
 
 /// Non-zeros per row for connectivity `c` over `n` slots (as drawn).
 fn fan(c: f64, n: u64) -> u64 {
@@ -46,9 +35,7 @@ pub fn reservoir_bytes(config: &ReservoirConfig, inputs: usize, feedback: usize)
     let w_in = checked_product(what, &[inputs as u64, k_in, BYTES_PER_NONZERO])?;
     let w_fb = checked_product(what, &[feedback as u64, n, BYTES_PER_NONZERO])?;
     let vectors = checked_product(what, &[n, 8 * 8])?;
-    [w_in, w_fb, vectors]
-        .into_iter()
-        .try_fold(w, |a, b| add(what, a, b))
+    Ok(checked_sum(what, &[w, w_in, w_fb, vectors])?)
 }
 
 /// Fails when one reservoir of `config` would need more memory than the
@@ -72,8 +59,8 @@ pub fn readout_features(config: &EsnConfig, inputs: usize) -> Result<u64> {
     let states = config
         .layers
         .iter()
-        .try_fold(0u64, |a, l| add(what, a, l.units as u64))?;
-    add(what, add(what, states, direct)?, 1)
+        .try_fold(0u64, |a, l| checked_sum(what, &[a, l.units as u64]))?;
+    Ok(checked_sum(what, &[states, direct, 1])?)
 }
 
 /// Bytes [`crate::EsnTrainer::new`] and the ridge solve need for `config`
@@ -92,13 +79,16 @@ pub fn training_bytes(config: &EsnConfig, inputs: usize, outputs: usize) -> Resu
     let mut total = 0u64;
     let (mut layer_inputs, mut layer_fb) = (inputs, fb);
     for layer in &config.layers {
-        total = add(what, total, reservoir_bytes(layer, layer_inputs, layer_fb)?)?;
+        total = checked_sum(
+            what,
+            &[total, reservoir_bytes(layer, layer_inputs, layer_fb)?],
+        )?;
         (layer_inputs, layer_fb) = (layer.units, 0);
     }
     let f = readout_features(config, inputs)?;
     let xtx = checked_product(what, &[f, f, 2 * 8])?;
     let xty = checked_product(what, &[f, outputs as u64, 3 * 8])?;
-    add(what, add(what, total, xtx)?, xty)
+    Ok(checked_sum(what, &[total, xtx, xty])?)
 }
 
 /// Fails when training `config` would need more memory than the limit.

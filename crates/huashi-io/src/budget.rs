@@ -36,10 +36,26 @@ pub fn checked_product(what: &str, factors: &[u64]) -> Result<u64> {
     factors
         .iter()
         .try_fold(1u64, |acc, &f| acc.checked_mul(f))
-        .ok_or_else(|| Error::Overflow {
-            what: what.to_string(),
-            factors: factors.to_vec(),
-        })
+        .ok_or_else(|| overflow(what, "product", factors))
+}
+
+/// The sum of `terms`.
+///
+/// # Errors
+/// [`Error::Overflow`] naming `what` when the sum does not fit a `u64`.
+pub fn checked_sum(what: &str, terms: &[u64]) -> Result<u64> {
+    terms
+        .iter()
+        .try_fold(0u64, |acc, &t| acc.checked_add(t))
+        .ok_or_else(|| overflow(what, "sum", terms))
+}
+
+fn overflow(what: &str, operation: &'static str, operands: &[u64]) -> Error {
+    Error::Overflow {
+        what: what.to_string(),
+        operation,
+        operands: operands.to_vec(),
+    }
 }
 
 /// Fails when `bytes` (what `what` will need) is above the memory limit.
@@ -79,6 +95,14 @@ mod tests {
     #[test]
     fn products_overflow_into_an_error() {
         assert_eq!(checked_product("x", &[2, 3, 4]).unwrap(), 24);
+        assert_eq!(checked_sum("x", &[2, 3, 4]).unwrap(), 9);
+        let err = checked_sum("the states", &[u64::MAX, 1])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("the states overflows 64 bits (the sum of"),
+            "{err}"
+        );
         let err = checked_product("the output of conv1", &[1 << 32, 1 << 32]).unwrap_err();
         assert!(err.to_string().contains("the output of conv1"), "{err}");
     }

@@ -42,12 +42,14 @@ pub enum Error {
         variable: &'static str,
     },
     /// A product of sizes does not fit 64 bits.
-    #[error("{what} overflows 64 bits (the product of {factors:?})")]
+    #[error("{what} overflows 64 bits (the {operation} of {operands:?})")]
     Overflow {
         /// What was being sized.
         what: String,
-        /// The factors.
-        factors: Vec<u64>,
+        /// "product" or "sum".
+        operation: &'static str,
+        /// The numbers multiplied or added.
+        operands: Vec<u64>,
     },
     /// A command would need more memory than the limit.
     #[error(

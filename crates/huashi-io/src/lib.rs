@@ -28,7 +28,7 @@ pub mod read;
 pub mod testing;
 pub mod write;
 
-pub use budget::{check_memory, checked_product};
+pub use budget::{check_memory, checked_product, checked_sum};
 pub use error::{Error, Result};
 pub use lock::FolderLock;
 pub use read::{ensure_not_input, read_capped, read_to_string_capped};

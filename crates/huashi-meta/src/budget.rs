@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::fewshot::image::PIXELS;
 use crate::model::ModelSpec;
 use crate::tasks::TaskSpec;
-use huashi_io::{check_memory, checked_product};
+use huashi_io::{check_memory, checked_product, checked_sum};
 
 /// Floats a CNN keeps per filter and input pixel (all blocks, forward and
 /// backward).
@@ -25,17 +25,6 @@ fn invalid(what: &'static str, value: impl ToString) -> Error {
         what,
         value: value.to_string(),
     }
-}
-
-/// `a + b` checked, naming `what`.
-fn add(what: &str, a: u64, b: u64) -> Result<u64> {
-    a.checked_add(b).ok_or_else(|| {
-        huashi_io::Error::Overflow {
-            what: what.to_string(),
-            factors: vec![a, b],
-        }
-        .into()
-    })
 }
 
 impl TaskSpec {
@@ -76,14 +65,16 @@ impl TaskSpec {
     pub fn examples(&self) -> Result<u64> {
         let what = "the examples of one task (ways × (shots + queries))";
         match self {
-            TaskSpec::Sinusoid { shots, queries } => add(what, *shots as u64, *queries as u64),
+            TaskSpec::Sinusoid { shots, queries } => {
+                Ok(checked_sum(what, &[*shots as u64, *queries as u64])?)
+            }
             TaskSpec::Omniglot {
                 ways,
                 shots,
                 queries,
                 ..
             } => {
-                let per_class = add(what, *shots as u64, *queries as u64)?;
+                let per_class = checked_sum(what, &[*shots as u64, *queries as u64])?;
                 Ok(checked_product(what, &[*ways as u64, per_class])?)
             }
         }
@@ -141,9 +132,11 @@ impl ModelSpec {
     fn activation_floats(&self, input: u64) -> Result<u64> {
         let what = "the activations of one example";
         match self {
-            ModelSpec::Mlp { sizes } => sizes
-                .iter()
-                .try_fold(0u64, |a, s| add(what, a, 2 * *s as u64)),
+            ModelSpec::Mlp { sizes } => {
+                let sizes: Vec<u64> = sizes.iter().map(|&s| s as u64).collect();
+                let units = checked_sum(what, &sizes)?;
+                Ok(checked_product(what, &[2, units])?)
+            }
             ModelSpec::ConvNet { hidden, .. } => Ok(checked_product(
                 what,
                 &[*hidden as u64, input, CONV_FLOATS_PER_FILTER_PIXEL],
@@ -161,7 +154,7 @@ pub fn batch_bytes(task: &TaskSpec, model: &ModelSpec, tasks: usize, steps: usiz
     let what = "the memory of a meta-batch";
     let input = task.input_floats();
     let kept = checked_product(what, &[model.activation_floats(input)?, steps as u64 + 1])?;
-    let per_example = add(what, input, kept)?;
+    let per_example = checked_sum(what, &[input, kept])?;
     Ok(checked_product(
         what,
         &[tasks as u64, task.examples()?, per_example, 4],

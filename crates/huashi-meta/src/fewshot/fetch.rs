@@ -13,8 +13,7 @@
 use super::error::DataError;
 use super::fetch_limits::FetchLimits;
 use md5::{Digest, Md5};
-use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// The official download base: `{base}/images_background.zip` and
@@ -187,34 +186,44 @@ fn download(
         return Err(too_large());
     }
     let mut reader = response.into_body().into_reader();
-    let mut out = File::create(target).map_err(|e| DataError::io(target, e))?;
-    let (mut hasher, mut buffer, mut downloaded) = (Md5::new(), vec![0u8; 1 << 16], 0u64);
-    progress(&FetchProgress {
-        file,
-        downloaded,
-        total,
-    });
-    loop {
-        let n = reader
-            .read(&mut buffer)
-            .map_err(|e| failed(e.to_string()))?;
-        if n == 0 {
-            break;
-        }
-        downloaded += n as u64;
-        if downloaded > limits.max_bytes {
-            return Err(too_large());
-        }
-        hasher.update(&buffer[..n]);
-        out.write_all(&buffer[..n])
-            .map_err(|e| DataError::io(target, e))?;
+    let (mut hasher, mut stopped) = (Md5::new(), None);
+    let mut report = |downloaded| {
         progress(&FetchProgress {
             file,
             downloaded,
             total,
-        });
+        })
+    };
+    // Written through huashi-io (temporary file, sync, rename); a network
+    // error or the cap stops the write and is kept here, typed.
+    let written = huashi_io::write_with(target, |out| {
+        let (mut buffer, mut downloaded) = (vec![0u8; 1 << 16], 0u64);
+        report(downloaded);
+        loop {
+            let n = match reader.read(&mut buffer) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) => {
+                    stopped = Some(failed(e.to_string()));
+                    0
+                }
+            };
+            downloaded += n as u64;
+            if downloaded > limits.max_bytes {
+                stopped = Some(too_large());
+            }
+            if stopped.is_some() {
+                return Err(std::io::Error::other("the download stopped"));
+            }
+            hasher.update(&buffer[..n]);
+            out.write_all(&buffer[..n])?;
+            report(downloaded);
+        }
+    });
+    if let Some(stopped) = stopped {
+        return Err(stopped);
     }
-    out.sync_all().map_err(|e| DataError::io(target, e))?;
+    written?;
     Ok(hasher
         .finalize()
         .iter()
@@ -241,11 +250,11 @@ fn get(url: &str, limits: &FetchLimits) -> Result<ureq::http::Response<ureq::Bod
 fn install(staging: &Path, dir: &Path, names: &[&str]) -> Result<(), DataError> {
     for (done, name) in names.iter().enumerate() {
         let (from, to) = (staging.join("unpacked").join(name), dir.join(name));
-        if let Err(e) = std::fs::rename(&from, &to) {
+        if let Err(e) = huashi_io::commit_folder(&from, &to) {
             for undone in &names[..done] {
                 let _ = std::fs::remove_dir_all(dir.join(undone));
             }
-            return Err(DataError::io(&to, e));
+            return Err(e.into());
         }
     }
     Ok(())
