@@ -3,7 +3,6 @@
 //! Every fallible function returns [`Result`]; each [`Error`] variant carries
 //! the offending values so that a message can be shown to a user as is.
 
-use std::path::PathBuf;
 
 /// Everything that can go wrong in `huashi-esn`.
 #[derive(Debug, thiserror::Error)]
@@ -171,15 +170,6 @@ pub enum Error {
     /// Writing or reading a file failed (the error names it).
     #[error(transparent)]
     File(#[from] huashi_io::Error),
-
-    /// An I/O operation failed.
-    #[error("I/O error on {path}: {source}")]
-    Io {
-        /// The file involved.
-        path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
-    },
 }
 
 /// `Result` with this crate's [`Error`].
