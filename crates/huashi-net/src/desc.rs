@@ -304,8 +304,13 @@ impl Layer {
 
 impl Network {
     /// Parses a TOML description; errors name the line and column.
+    ///
+    /// # Errors
+    /// [`Error::Parse`] for syntax, unknown or mistyped fields;
+    /// [`Error::InvalidField`] for over-long names and dropout rates
+    /// outside `[0, 1]` (see [`crate::graph::check_fields`]).
     pub fn from_toml(text: &str) -> Result<Self> {
-        toml::from_str(text).map_err(|e| {
+        let network: Network = toml::from_str(text).map_err(|e| {
             let (line, column) = e
                 .span()
                 .map_or((0, 0), |span| line_column(text, span.start));
@@ -315,17 +320,24 @@ impl Network {
                 column,
                 message: e.message().to_string(),
             }
-        })
+        })?;
+        crate::graph::check_fields(&network)?;
+        Ok(network)
     }
 
     /// Parses a JSON description; errors name the line and column.
+    ///
+    /// # Errors
+    /// As [`Network::from_toml`].
     pub fn from_json(text: &str) -> Result<Self> {
-        serde_json::from_str(text).map_err(|e| Error::Parse {
+        let network: Network = serde_json::from_str(text).map_err(|e| Error::Parse {
             format: "JSON",
             line: e.line(),
             column: e.column(),
             message: e.to_string(),
-        })
+        })?;
+        crate::graph::check_fields(&network)?;
+        Ok(network)
     }
 
     /// Reads a description file, TOML or JSON by extension (`.json` is JSON,
@@ -345,10 +357,14 @@ impl Network {
     }
 }
 
-/// 1-based line and column of byte `offset` in `text`.
+/// 1-based line and (byte) column of byte `offset` in `text`; an offset
+/// inside a character or past the end is clamped, never a panic.
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-    (line, column)
+    let before = &text.as_bytes()[..offset.min(text.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    (line, before.len() - line_start + 1)
 }
