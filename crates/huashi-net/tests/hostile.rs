@@ -54,12 +54,22 @@ fn a_conv_of_2_to_the_62_channels_has_no_wrapped_zero_params() {
 
 #[test]
 fn padding_of_10_to_the_12_is_an_overflow_naming_the_node() {
-    let text = conv("padded", "out_channels = 8\nkernel = 3\npadding = 1000000000000");
+    let text = conv(
+        "padded",
+        "out_channels = 8\nkernel = 3\npadding = 1000000000000",
+    );
     assert_overflow_at(&analyse_err(&text, [3, 8, 8]), "padded");
     let json = r#"{"nodes": [{"name": "edge", "op": "conv", "out_channels": 1, "kernel": 1,
         "padding": [0, 18446744073709551615]}]}"#;
-    let err = Network::from_json(json).unwrap().analyse([1, 1, 1]).unwrap_err().to_string();
-    assert!(err.contains("\"edge\"") && err.contains("overflows"), "{err}");
+    let err = Network::from_json(json)
+        .unwrap()
+        .analyse([1, 1, 1])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("\"edge\"") && err.contains("overflows"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -75,7 +85,10 @@ fn seventy_stride_2_convs_are_an_overflow_not_stride_0() {
 
 #[test]
 fn huge_kernels_and_dilations_are_errors_not_panics() {
-    let text = conv("k", "out_channels = 1\nkernel = 4611686018427387904\ndilation = 8");
+    let text = conv(
+        "k",
+        "out_channels = 1\nkernel = 4611686018427387904\ndilation = 8",
+    );
     let err = analyse_err(&text, [1, 4, 4]);
     assert!(err.contains("\"k\"") && err.contains("overflows"), "{err}");
 }
@@ -97,7 +110,10 @@ fn concat_channels_and_flatten_features_are_checked() {
         op = "concat"
         inputs = ["a", "b", "a"]
     "#;
-    let err = Network::from_toml(text).unwrap().analyse([1, 1, 1]).unwrap_err();
+    let err = Network::from_toml(text)
+        .unwrap()
+        .analyse([1, 1, 1])
+        .unwrap_err();
     assert!(err.to_string().contains('"'), "{err}");
     let flat = "[[nodes]]\nname = \"f\"\nop = \"flatten\"\n";
     let err = analyse_err(flat, [1 << 32, 1 << 32, 1 << 32]);
@@ -118,7 +134,10 @@ fn dropout_rates_outside_0_1_are_refused() {
     for rate in ["5.0", "-0.1", "nan", "inf"] {
         let text = format!("[[nodes]]\nname = \"drop\"\nop = \"dropout\"\nrate = {rate}\n");
         let err = Network::from_toml(&text).unwrap_err().to_string();
-        assert!(err.contains("\"drop\"") && err.contains("rate"), "{rate}: {err}");
+        assert!(
+            err.contains("\"drop\"") && err.contains("rate"),
+            "{rate}: {err}"
+        );
     }
     let ok = "[[nodes]]\nname = \"drop\"\nop = \"dropout\"\nrate = 0.5\n";
     Network::from_toml(ok).unwrap();
@@ -131,8 +150,9 @@ fn erf_memory_is_checked_before_allocating() {
         samples: 1,
         seed: 0,
     };
-    let err = huashi_net::effective_receptive_field(&net, [3, 100_000, 100_000], "conv3_3", &config)
-        .unwrap_err();
+    let err =
+        huashi_net::effective_receptive_field(&net, [3, 100_000, 100_000], "conv3_3", &config)
+            .unwrap_err();
     assert!(
         matches!(err, Error::File(huashi_io::Error::TooMuchMemory { .. })),
         "{err}"
