@@ -140,6 +140,14 @@ pub enum Error {
         /// The axis.
         axis: Axis,
     },
+    /// A cost (parameters, MACs, FLOPs) does not fit 64 bits.
+    #[error("{what} overflows 64 bits ({detail})")]
+    CostOverflow {
+        /// What was being counted.
+        what: &'static str,
+        /// The operands.
+        detail: String,
+    },
     /// A numeric argument is out of its valid range.
     #[error("invalid {what}: {detail}")]
     InvalidArgument {
