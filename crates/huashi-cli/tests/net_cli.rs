@@ -408,3 +408,26 @@ fn factorize_checks_its_memory_before_loading() {
         "{err}"
     );
 }
+
+#[test]
+fn weights_above_the_memory_limit_are_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let weights = file_with(dir.path(), "w.safetensors", &"x".repeat(4096));
+    let out = Command::new(env!("CARGO_BIN_EXE_huashi"))
+        .args(["erf", "--model", "maml_omniglot", "--layer", "block1"])
+        .args([
+            "--weights",
+            s(&weights),
+            "--out",
+            s(&dir.path().join("e.png")),
+        ])
+        .env("HUASHI_MAX_MEMORY_BYTES", "1000")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("reading the weights") && err.contains("would need"),
+        "{err}"
+    );
+}
