@@ -174,11 +174,12 @@ pub fn effective_receptive_field_with(
         .to_vec2()?;
     let span = [0, 1].map(|a| {
         let (lo, hi) = theoretical[a].span(unit[a]);
-        (lo.max(0), hi.min(input[a + 1] as i64 - 1))
+        let last = i64::try_from(input[a + 1]).map_or(i64::MAX, |n| n - 1);
+        (lo.max(0), hi.min(last))
     });
     let centre = [0, 1].map(|a| {
         let (lo, hi) = theoretical[a].span(unit[a]);
-        (lo + hi) as f64 / 2.0
+        (lo as f64 + hi as f64) / 2.0
     });
     let (radius95, sigma) = spread(&map, centre);
     Ok(Erf {

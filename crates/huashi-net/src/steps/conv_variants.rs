@@ -195,6 +195,6 @@ pub(crate) fn transposed_field_issue(layer: &Layer) -> Option<String> {
         _ => [0, 0],
     };
     (0..2)
-        .any(|a| lo[a] > dilation.0[a] * kernel.0[a].saturating_sub(1))
+        .any(|a| lo[a] > dilation.0[a].saturating_mul(kernel.0[a].saturating_sub(1)))
         .then(|| "transposed padding over d·(k − 1)".to_string())
 }
