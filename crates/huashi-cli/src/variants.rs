@@ -67,7 +67,7 @@ impl Stage {
     /// `C_out·(C_in/g)·kh·kw`, or an overflow error naming the stage.
     pub fn params(&self) -> anyhow::Result<u64> {
         let dims = self.weight_shape().map(|d| d as u64);
-        let what = format!("the weights of {}", self.label);
+        let what = format!("the weight count of {}", self.label);
         Ok(huashi_io::checked_product(&what, &dims)?)
     }
 
@@ -79,7 +79,7 @@ impl Stage {
     /// or an overflow error naming the stage.
     pub fn macs_per_sample(&self, output: [usize; 2]) -> anyhow::Result<u64> {
         let factors = [self.params()?, output[0] as u64, output[1] as u64];
-        let what = format!("the MACs of {}", self.label);
+        let what = format!("the MAC count of {}", self.label);
         Ok(huashi_io::checked_product(&what, &factors)?)
     }
 }

@@ -44,8 +44,8 @@ impl LayerCost {
         };
         checked(LayerCost {
             output_shape: next.output_shape,
-            params: sum("the parameters", self.params, next.params)?,
-            macs: sum("the MACs", self.macs, next.macs)?,
+            params: sum("the parameter count", self.params, next.params)?,
+            macs: sum("the MAC count", self.macs, next.macs)?,
         })
     }
 }
@@ -66,7 +66,7 @@ fn checked(cost: LayerCost) -> Result<LayerCost> {
     match cost.macs.checked_mul(2) {
         Some(_) => Ok(cost),
         None => Err(Error::CostOverflow {
-            what: "the FLOPs",
+            what: "the FLOP count",
             detail: format!("2·{} MACs", cost.macs),
         }),
     }
@@ -108,7 +108,7 @@ impl Cost for Conv2d {
         checked(LayerCost {
             output_shape: [n, self.out_channels(), ho, wo],
             params: count(Some(self.weight())) + count(self.bias()),
-            macs: product("the MACs", &factors)?,
+            macs: product("the MAC count", &factors)?,
         })
     }
 }
@@ -156,7 +156,7 @@ impl Cost for ConvTranspose2d {
         checked(LayerCost {
             output_shape: [n, out_channels, ho, wo],
             params: count(Some(self.weight())) + count(self.bias()),
-            macs: product("the MACs", &factors)?,
+            macs: product("the MAC count", &factors)?,
         })
     }
 }

@@ -156,12 +156,12 @@ fn totals(nodes: &[NodeReport]) -> Result<Totals> {
             op: n.op,
         };
         t = Totals {
-            params: at.sum("the total parameters", &[t.params, n.params])?,
+            params: at.sum("the total parameter count", &[t.params, n.params])?,
             moving_stats: at.sum(
-                "the total moving statistics",
+                "the total moving-statistic count",
                 &[t.moving_stats, n.moving_stats],
             )?,
-            macs: at.sum("the total MACs", &[t.macs, n.macs])?,
+            macs: at.sum("the total MAC count", &[t.macs, n.macs])?,
         };
     }
     Ok(t)
@@ -248,11 +248,11 @@ fn merge_shape(at: &At, layer: &Layer, sources: &[&NodeReport]) -> Result<Shape>
                     width: w,
                 },
             ) if (height, width) == (h, w) => {
-                Shape::map(at.dim_sum("the channels", &[channels, c])?, h, w)
+                Shape::map(at.dim_sum("the channel count", &[channels, c])?, h, w)
             }
             (Layer::Concat, Shape::Vector { features }, Shape::Vector { features: f }) => {
                 Shape::Vector {
-                    features: at.dim_sum("the features", &[features, f])?,
+                    features: at.dim_sum("the feature count", &[features, f])?,
                 }
             }
             _ => return Err(mismatch(other)),

@@ -235,12 +235,15 @@ impl SeparableBank {
         let maps = [c_in, c_out, rank];
         Ok(SeparableCost {
             output_hw: [ho, wo],
-            original_params: product("the parameters", &weights)? + bias,
+            original_params: product("the parameter count", &weights)? + bias,
             params: self.params(),
-            original_macs: product("the MACs", &[&weights[..], &[ho, wo]].concat())?,
-            vertical_macs: product("the MACs", &[&maps[..], &[kh, ho, input_hw[1]]].concat())?,
-            horizontal_macs: product("the MACs", &[&maps[..], &[kw, ho, wo]].concat())?,
-            reduction_adds: product("the additions", &[c_in * rank - 1, c_out, ho, wo])?,
+            original_macs: product("the MAC count", &[&weights[..], &[ho, wo]].concat())?,
+            vertical_macs: product(
+                "the MAC count",
+                &[&maps[..], &[kh, ho, input_hw[1]]].concat(),
+            )?,
+            horizontal_macs: product("the MAC count", &[&maps[..], &[kw, ho, wo]].concat())?,
+            reduction_adds: product("the addition count", &[c_in * rank - 1, c_out, ho, wo])?,
         })
     }
 }

@@ -77,8 +77,8 @@ pub(super) fn spatially_separable(at: &At, layer: &Layer, input: Shape) -> Resul
         padding: [v.window.padding[0], h.window.padding[1]],
     };
     Ok(Step {
-        params: at.sum("the parameters", &[v.params, h.params])?,
-        macs: at.sum("the MACs", &[v.macs, h.macs])?,
+        params: at.sum("the parameter count", &[v.params, h.params])?,
+        macs: at.sum("the MAC count", &[v.macs, h.macs])?,
         ..h.with_window(window)
     })
 }
@@ -147,10 +147,10 @@ pub(super) fn conv_transpose(at: &At, layer: &Layer, input: Shape) -> Result<Ste
         .transposed_output_size([h, w], kernel, config.output_padding)
         .map_err(conv_error)?;
     let [per_group, kh, kw] = [out / config.groups, kernel[0], kernel[1]].map(|n| n as u64);
-    let weights = at.product("the weights", &[c as u64, per_group, kh, kw])?;
+    let weights = at.product("the weight count", &[c as u64, per_group, kh, kw])?;
     let bias = if config.bias { out as u64 } else { 0 };
-    let params = at.sum("the parameters", &[weights, bias])?;
-    let macs = at.product("the MACs", &[weights, h as u64, w as u64])?;
+    let params = at.sum("the parameter count", &[weights, bias])?;
+    let macs = at.product("the MAC count", &[weights, h as u64, w as u64])?;
     let extent = geometry.kernel_extent(kernel);
     let window = Window {
         extent,

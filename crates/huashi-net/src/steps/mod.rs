@@ -118,7 +118,10 @@ pub(crate) fn step(at: &At, layer: &Layer, input: Shape) -> Result<Step> {
 
 /// Batch norm: `2·C` trainable (when affine) and `2·C` moving statistics.
 fn batch_norm(at: &At, input: Shape, affine: bool) -> Result<Step> {
-    let stats = at.product("the batch-norm statistics", &[2, input.channels() as u64])?;
+    let stats = at.product(
+        "the batch-norm statistic count",
+        &[2, input.channels() as u64],
+    )?;
     Ok(Step {
         params: if affine { stats } else { 0 },
         moving_stats: stats,
@@ -150,7 +153,7 @@ fn conv_family(at: &At, layer: &Layer, input: Shape) -> Result<Step> {
             bias,
         } => {
             let c = at.map(input)?[0];
-            let out = at.dim_product("the output channels", &[c, multiplier])?;
+            let out = at.dim_product("the output channel count", &[c, multiplier])?;
             let spec = ConvSpec::new(out, kernel, stride, dilation, padding);
             conv_step(at, input, &spec.groups(c, bias))
         }
@@ -177,12 +180,12 @@ fn separable(at: &At, layer: &Layer, input: Shape) -> Result<Step> {
         unreachable!("only separable layers reach separable")
     };
     let c = at.map(input)?[0];
-    let mid = at.dim_product("the depthwise output channels", &[c, multiplier])?;
+    let mid = at.dim_product("the depthwise channel count", &[c, multiplier])?;
     let spec = ConvSpec::new(mid, kernel, stride, dilation, padding);
     let dw = conv_step(at, input, &spec.groups(c, false))?;
     let pw = pointwise(at, dw.output, out_channels, bias)?;
-    let params = at.sum("the parameters", &[dw.params, pw.params])?;
-    let macs = at.sum("the MACs", &[dw.macs, pw.macs])?;
+    let params = at.sum("the parameter count", &[dw.params, pw.params])?;
+    let macs = at.sum("the MAC count", &[dw.macs, pw.macs])?;
     Ok(Step {
         params,
         macs,
@@ -205,10 +208,10 @@ fn conv_step(at: &At, input: Shape, spec: &ConvSpec) -> Result<Step> {
         .map_err(|e| at.conv_error(e))?;
     let [c_g, kh, kw] = [c / config.groups, kernel[0], kernel[1]].map(|n| n as u64);
     let out = spec.out as u64;
-    let weights = at.product("the weights", &[out, c_g, kh, kw])?;
+    let weights = at.product("the weight count", &[out, c_g, kh, kw])?;
     let bias = if config.bias { out } else { 0 };
-    let params = at.sum("the parameters", &[weights, bias])?;
-    let macs = at.product("the MACs", &[weights, ho as u64, wo as u64])?;
+    let params = at.sum("the parameter count", &[weights, bias])?;
+    let macs = at.product("the MAC count", &[weights, ho as u64, wo as u64])?;
     Ok(Step {
         output: Shape::map(spec.out, ho, wo),
         params,
@@ -279,7 +282,7 @@ fn flatten(at: &At, input: Shape) -> Result<Step> {
                 stride: [1, 1],
                 padding: [0, 0],
             };
-            let features = at.dim_product("the features", &[channels, height, width])?;
+            let features = at.dim_product("the feature count", &[channels, height, width])?;
             Ok(Step {
                 window,
                 ..Step::free(Shape::Vector { features })
@@ -304,10 +307,10 @@ fn linear(at: &At, input: Shape, out: usize, bias: bool) -> Result<Step> {
             detail: "must be at least 1".into(),
         });
     }
-    let macs = at.product("the weights", &[features as u64, out as u64])?;
+    let macs = at.product("the weight count", &[features as u64, out as u64])?;
     let bias = if bias { out as u64 } else { 0 };
     Ok(Step {
-        params: at.sum("the parameters", &[macs, bias])?,
+        params: at.sum("the parameter count", &[macs, bias])?,
         macs,
         ..Step::free(Shape::Vector { features: out })
     })
