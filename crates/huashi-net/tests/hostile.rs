@@ -183,3 +183,24 @@ fn parameters_above_the_memory_limit_are_not_allocated() {
     let err = model.init(0, &candle_core::Device::Cpu).unwrap_err();
     assert!(err.to_string().contains("would need"), "{err}");
 }
+
+#[test]
+fn deeply_nested_text_is_a_parse_error_not_a_stack_overflow() {
+    let deep = "[".repeat(100_000) + &"]".repeat(100_000);
+    let err = Network::from_toml(&format!("a = {deep}\n")).unwrap_err();
+    assert!(matches!(err, Error::Parse { .. }), "{err}");
+    let tables = "{b = ".repeat(100_000) + "1" + &"}".repeat(100_000);
+    let err = Network::from_toml(&format!("a = {tables}\n")).unwrap_err();
+    assert!(matches!(err, Error::Parse { .. }), "{err}");
+    let err = Network::from_json(&format!("{{\"nodes\": {deep}}}")).unwrap_err();
+    assert!(matches!(err, Error::Parse { .. }), "{err}");
+}
+
+#[test]
+fn parse_errors_after_multibyte_characters_name_a_line() {
+    let text = "name = \"网络 — ünïcode\" oops\n[[nodes]]\nname = \"卷积\"\n";
+    match Network::from_toml(text).unwrap_err() {
+        Error::Parse { line, column, .. } => assert!(line == 1 && column > 10, "{line}:{column}"),
+        other => panic!("{other}"),
+    }
+}
