@@ -124,11 +124,48 @@ pub fn measure_variant(
     Ok((forward, Some(fb)))
 }
 
+/// Bytes the timed runs of `variant` need, estimated before allocating:
+/// the f32 input, weights and every stage's output of the batch, three
+/// times over (values, gradients, temporaries of the backward pass).
+/// Saturating: an estimate that does not fit 64 bits is above any limit.
+pub fn memory_estimate(variant: &Variant, batch: usize, size: usize) -> anyhow::Result<u64> {
+    let per_map = |c: usize, hw: [usize; 2]| {
+        [batch, c, hw[0], hw[1]]
+            .iter()
+            .fold(1u64, |n, &d| n.saturating_mul(d as u64))
+    };
+    let c_in = variant.stages.first().map_or(0, |s| s.c_in);
+    let (mut hw, mut values) = ([size; 2], per_map(c_in, [size; 2]));
+    for stage in &variant.stages {
+        hw = stage.output_hw(hw)?;
+        values = values
+            .saturating_add(stage.params()?)
+            .saturating_add(per_map(stage.c_out, hw));
+    }
+    Ok(values.saturating_mul(3 * 4))
+}
+
+/// Checks the memory of every variant's timed runs against the limit
+/// ([`huashi_io::check_memory`]) before any is allocated.
+fn check_memory(all: &[Variant], args: &CompareArgs) -> anyhow::Result<()> {
+    for v in all {
+        let bytes = memory_estimate(v, args.batch, args.size)?;
+        let what = format!("timing {} on a batch of {}", v.name, args.batch);
+        huashi_io::check_memory(&what, bytes)?;
+    }
+    Ok(())
+}
+
 /// Counts (and unless `no_timing`, measures) every variant.
 pub fn reports(args: &CompareArgs, bar: &ProgressBar) -> anyhow::Result<Vec<VariantReport>> {
     let spec = args.spec();
     let all = variants::variants(&spec)?;
     let base = all[0].cost([spec.size; 2])?;
+    if !args.no_timing {
+        anyhow::ensure!(args.runs >= 1, "--runs must be at least 1, got 0");
+        anyhow::ensure!(args.batch >= 1, "--batch must be at least 1, got 0");
+        check_memory(&all, args)?;
+    }
     let mut out = Vec::with_capacity(all.len());
     for v in all {
         bar.set_message(v.name.clone());

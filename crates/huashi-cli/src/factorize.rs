@@ -11,6 +11,8 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+mod budget;
+
 #[derive(Debug, Args)]
 pub struct FactorizeArgs {
     /// A safetensors file holding the trained convolution weights.
@@ -89,8 +91,21 @@ struct FactorizeReport {
     saved_to: Option<PathBuf>,
 }
 
+/// Checks the memory `conv factorize` will need ([`budget::estimate`])
+/// against the limit ([`huashi_io::check_memory`]) before loading anything.
+fn check_memory(args: &FactorizeArgs) -> anyhow::Result<()> {
+    let (shape, element) = budget::tensor_shape(&args.weights, &args.tensor)?;
+    let file_bytes = std::fs::metadata(&args.weights)
+        .with_context(|| format!("reading {}", args.weights.display()))?
+        .len();
+    let what = format!("factorising `{}` {shape:?}", args.tensor);
+    huashi_io::check_memory(&what, budget::estimate(&shape, element, file_bytes))?;
+    Ok(())
+}
+
 /// The weight, and the bias with its name if any.
 fn load(args: &FactorizeArgs) -> anyhow::Result<(Tensor, Option<(String, Tensor)>)> {
+    check_memory(args)?;
     let mut tensors = candle_core::safetensors::load(&args.weights, &Device::Cpu)
         .with_context(|| format!("reading {}", args.weights.display()))?;
     let Some(weight) = tensors.remove(&args.tensor) else {

@@ -11,6 +11,9 @@ pub fn load(spec: &str) -> anyhow::Result<Network> {
         return Ok(zoo::by_name(spec)?);
     }
     let path = Path::new(spec);
+    if path.exists() && !path.is_file() {
+        bail!("`{spec}` is not a regular file (a folder or a device); pass a TOML/JSON description file or a zoo model");
+    }
     if !path.is_file() {
         bail!(
             "`{spec}` is neither a zoo model nor a description file; zoo models: {}",

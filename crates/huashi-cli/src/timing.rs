@@ -33,7 +33,10 @@ pub fn measure<F>(runs: usize, skip_warmup_after: Duration, mut f: F) -> anyhow:
 where
     F: FnMut() -> anyhow::Result<()>,
 {
-    let runs = runs.max(1);
+    anyhow::ensure!(
+        runs >= 1,
+        "the number of timed runs must be at least 1, got 0"
+    );
     let mut samples = Vec::with_capacity(runs);
     let start = Instant::now();
     f()?;

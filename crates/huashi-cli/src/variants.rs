@@ -64,17 +64,23 @@ impl Stage {
         ]
     }
 
-    pub fn params(&self) -> u64 {
-        self.weight_shape().iter().map(|&d| d as u64).product()
+    /// `C_out·(C_in/g)·kh·kw`, or an overflow error naming the stage.
+    pub fn params(&self) -> anyhow::Result<u64> {
+        let dims = self.weight_shape().map(|d| d as u64);
+        let what = format!("the weight count of {}", self.label);
+        Ok(huashi_io::checked_product(&what, &dims)?)
     }
 
     pub fn output_hw(&self, input: [usize; 2]) -> anyhow::Result<[usize; 2]> {
         Ok(self.geometry().output_size(input, self.kernel)?)
     }
 
-    /// Multiply-accumulates for one sample producing an `output`-sized map.
-    pub fn macs_per_sample(&self, output: [usize; 2]) -> u64 {
-        (output[0] * output[1]) as u64 * self.params()
+    /// Multiply-accumulates for one sample producing an `output`-sized map,
+    /// or an overflow error naming the stage.
+    pub fn macs_per_sample(&self, output: [usize; 2]) -> anyhow::Result<u64> {
+        let factors = [self.params()?, output[0] as u64, output[1] as u64];
+        let what = format!("the MAC count of {}", self.label);
+        Ok(huashi_io::checked_product(&what, &factors)?)
     }
 }
 
@@ -99,17 +105,22 @@ pub struct Cost {
 
 impl Variant {
     pub fn cost(&self, input: [usize; 2]) -> anyhow::Result<Cost> {
-        let (mut hw, mut params, mut macs) = (input, 0, 0);
+        let (mut hw, mut params, mut macs) = (input, 0u64, 0u64);
+        let overflow = |what: &str| anyhow::anyhow!("{what} of {} overflow 64 bits", self.name);
         for stage in &self.stages {
             hw = stage.output_hw(hw)?;
-            params += stage.params();
-            macs += stage.macs_per_sample(hw);
+            params = params
+                .checked_add(stage.params()?)
+                .ok_or_else(|| overflow("the parameters"))?;
+            macs = macs
+                .checked_add(stage.macs_per_sample(hw)?)
+                .ok_or_else(|| overflow("the MACs"))?;
         }
         let channels = self.stages.last().map_or(0, |s| s.c_out);
         Ok(Cost {
             params,
             macs_per_sample: macs,
-            flops_per_sample: 2 * macs,
+            flops_per_sample: macs.checked_mul(2).ok_or_else(|| overflow("the FLOPs"))?,
             output_chw: [channels, hw[0], hw[1]],
         })
     }
@@ -168,24 +179,19 @@ pub fn variants(spec: &VariantSpec) -> anyhow::Result<Vec<Variant>> {
         spec.mid,
     );
     let (g, hw, kk) = (spec.groups, [spec.size; 2], format!("{k}×{k}"));
+    let cm = c_in
+        .checked_mul(m)
+        .with_context(|| format!("the depthwise output channels {c_in}·{m} overflow 64 bits"))?;
     let same =
         |label: String, channels, kernel, groups| Stage::same(label, channels, kernel, groups, hw);
     let standard = same(format!("{kk} conv"), [c_in, c_out], [k, k], 1)?;
     let grouped = same(format!("{kk} conv, {g} groups"), [c_in, c_out], [k, k], g)?;
-    let depthwise = same(
-        format!("depthwise {kk}, ×{m}"),
-        [c_in, c_in * m],
-        [k, k],
-        c_in,
-    )?;
-    let pointwise = same("pointwise 1×1".into(), [c_in * m, c_out], [1, 1], 1)?;
+    let depthwise = same(format!("depthwise {kk}, ×{m}"), [c_in, cm], [k, k], c_in)?;
+    let pointwise = same("pointwise 1×1".into(), [cm, c_out], [1, 1], 1)?;
     let column = same(format!("{k}×1 conv"), [c_in, mid], [k, 1], 1)?;
     let row = same(format!("1×{k} conv"), [mid, c_out], [1, k], 1)?;
     let one = same("1×1 conv".into(), [c_in, c_out], [1, 1], 1)?;
-    let separable = format!(
-        "depthwise {kk} {c_in}→{} (multiplier {m}) then 1×1 →{c_out}",
-        c_in * m
-    );
+    let separable = format!("depthwise {kk} {c_in}→{cm} (multiplier {m}) then 1×1 →{c_out}");
     Ok(vec![
         variant("standard", format!("{kk}, {c_in}→{c_out}"), vec![standard]),
         variant(

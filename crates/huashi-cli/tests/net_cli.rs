@@ -252,3 +252,182 @@ fn bad_input_size_is_rejected() {
     let err = stderr(&huashi(&["summary", "--model", "vgg16", "--input", "224"]));
     assert!(err.contains("--input"), "{err}");
 }
+
+/// Issue 11: runs `args` and returns its error, checking that it failed
+/// cleanly (exit 1, not a panic or an abort), quickly, on one line.
+fn one_line_error(args: &[&str]) -> String {
+    let start = std::time::Instant::now();
+    let out = huashi(args);
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
+    assert!(start.elapsed().as_secs() < 20, "{args:?} took too long");
+    let err = String::from_utf8_lossy(&out.stderr).trim_end().to_string();
+    assert!(
+        !err.contains("panicked") && !err.contains('\n'),
+        "{args:?}: {err}"
+    );
+    err
+}
+
+fn file_with(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn hostile_input_sizes_are_one_line_errors() {
+    let erf = ["erf", "--model", "vgg16", "--layer", "conv3_3", "--input"];
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("erf.png");
+    let with = |input: &'static str| [&erf[..], &[input, "--out", s(&png)]].concat();
+    let err = one_line_error(&with("4294967296,4294967296"));
+    assert!(
+        err.contains("\"conv1_1\"") && err.contains("overflows"),
+        "{err}"
+    );
+    let err = one_line_error(&with("100000,100000"));
+    assert!(
+        err.contains("would need") && err.contains("HUASHI_MAX_MEMORY_BYTES"),
+        "{err}"
+    );
+    let summary = [
+        "summary",
+        "--model",
+        "vgg16",
+        "--input",
+        "4294967296,4294967296",
+    ];
+    assert!(one_line_error(&summary).contains("\"conv1_1\""));
+    let err = one_line_error(&[
+        "conv",
+        "compare",
+        "--in",
+        "4294967296",
+        "--out",
+        "4294967296",
+        "--no-timing",
+    ]);
+    assert!(err.contains("overflows"), "{err}");
+    let err = one_line_error(&["conv", "compare", "--in", "100000", "--out", "100000"]);
+    assert!(err.contains("would need"), "{err}");
+}
+
+#[test]
+fn hostile_description_files_are_errors_naming_the_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = file_with(
+        dir.path(),
+        "huge.json",
+        r#"{"input_shape": [3, 8, 8], "nodes": [
+            {"name": "wide", "op": "conv", "out_channels": 9223372036854775808, "kernel": 3}]}"#,
+    );
+    let padded = file_with(
+        dir.path(),
+        "padded.toml",
+        "input_shape = [3, 8, 8]\n[[nodes]]\nname = \"padded\"\nop = \"conv\"\nout_channels = 8\nkernel = 3\npadding = 1000000000000\n",
+    );
+    let quarter = file_with(
+        dir.path(),
+        "quarter.toml",
+        "input_shape = [4, 8, 8]\n[[nodes]]\nname = \"zero\"\nop = \"conv\"\nout_channels = 4611686018427387904\nkernel = 3\n",
+    );
+    for (path, node) in [(&huge, "wide"), (&padded, "padded"), (&quarter, "zero")] {
+        let err = one_line_error(&["summary", "--model", s(path)]);
+        assert!(
+            err.contains(&format!("\"{node}\"")) && err.contains("overflows"),
+            "{err}"
+        );
+    }
+    let mut strided = "input_shape = [1, 1, 1]\n".to_string();
+    for i in 0..70 {
+        strided += &format!(
+            "[[nodes]]\nname = \"s{i}\"\nop = \"conv\"\nout_channels = 1\nkernel = 1\nstride = 2\n"
+        );
+    }
+    let strided = file_with(dir.path(), "strided.toml", &strided);
+    let err = one_line_error(&["rf", "--model", s(&strided)]);
+    assert!(
+        err.contains("\"s62\"") && err.contains("receptive field"),
+        "{err}"
+    );
+}
+
+#[test]
+fn oversize_names_degenerate_values_and_devices_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "n".repeat(65_536);
+    let long = file_with(
+        dir.path(),
+        "long.toml",
+        &format!("input_shape = [1, 4, 4]\n[[nodes]]\nname = \"{name}\"\nop = \"pointwise\"\nout_channels = 1\n"),
+    );
+    let err = one_line_error(&["summary", "--model", s(&long)]);
+    assert!(err.contains("65536 characters") && err.len() < 400, "{err}");
+    let drop = file_with(
+        dir.path(),
+        "drop.toml",
+        "input_shape = [1, 4, 4]\n[[nodes]]\nname = \"drop\"\nop = \"dropout\"\nrate = 5.0\n",
+    );
+    assert!(one_line_error(&["summary", "--model", s(&drop)]).contains("rate"));
+    let err = one_line_error(&[
+        "erf",
+        "--model",
+        "maml_omniglot",
+        "--layer",
+        "block1",
+        "--samples",
+        "0",
+    ]);
+    assert!(err.contains("--samples"), "{err}");
+    let err = one_line_error(&["conv", "compare", "--runs", "0", "--size", "4"]);
+    assert!(err.contains("--runs"), "{err}");
+    let err = one_line_error(&["summary", "--model", "/dev/zero"]);
+    assert!(err.contains("/dev/zero"), "{err}");
+}
+
+#[test]
+fn factorize_checks_its_memory_before_loading() {
+    let dir = tempfile::tempdir().unwrap();
+    let header =
+        r#"{"w.weight":{"dtype":"F32","shape":[100000,100000,3,3],"data_offsets":[0,36]}}"#;
+    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+    bytes.extend(header.as_bytes());
+    bytes.extend([0u8; 36]);
+    let path = dir.path().join("big.safetensors");
+    std::fs::write(&path, bytes).unwrap();
+    let err = one_line_error(&[
+        "conv",
+        "factorize",
+        "--weights",
+        s(&path),
+        "--tensor",
+        "w.weight",
+    ]);
+    assert!(
+        err.contains("would need") && err.contains("w.weight"),
+        "{err}"
+    );
+}
+
+#[test]
+fn weights_above_the_memory_limit_are_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let weights = file_with(dir.path(), "w.safetensors", &"x".repeat(4096));
+    let out = Command::new(env!("CARGO_BIN_EXE_huashi"))
+        .args(["erf", "--model", "maml_omniglot", "--layer", "block1"])
+        .args([
+            "--weights",
+            s(&weights),
+            "--out",
+            s(&dir.path().join("e.png")),
+        ])
+        .env("HUASHI_MAX_MEMORY_BYTES", "1000")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("reading the weights") && err.contains("would need"),
+        "{err}"
+    );
+}

@@ -25,18 +25,50 @@ pub struct LayerCost {
 }
 
 impl LayerCost {
-    /// Floating-point operations, counted as `2 · MACs`.
+    /// Floating-point operations, counted as `2 · MACs` (exact: every
+    /// [`Cost::cost`] checks that it fits 64 bits).
     pub fn flops(&self) -> u64 {
-        2 * self.macs
+        self.macs.saturating_mul(2)
     }
 
     /// Chains two stages: the second's output, summed params and MACs.
-    pub fn then(self, next: LayerCost) -> LayerCost {
-        LayerCost {
+    ///
+    /// # Errors
+    /// [`Error::CostOverflow`] when a sum (or the FLOPs) does not fit 64 bits.
+    pub fn then(self, next: LayerCost) -> Result<LayerCost> {
+        let sum = |what, a: u64, b: u64| {
+            a.checked_add(b).ok_or_else(|| Error::CostOverflow {
+                what,
+                detail: format!("the sum of {a} and {b}"),
+            })
+        };
+        checked(LayerCost {
             output_shape: next.output_shape,
-            params: self.params + next.params,
-            macs: self.macs + next.macs,
-        }
+            params: sum("the parameter count", self.params, next.params)?,
+            macs: sum("the MAC count", self.macs, next.macs)?,
+        })
+    }
+}
+
+/// The product of `factors`, or [`Error::CostOverflow`] naming `what`.
+pub(crate) fn product(what: &'static str, factors: &[usize]) -> Result<u64> {
+    factors
+        .iter()
+        .try_fold(1u64, |acc, &f| acc.checked_mul(f as u64))
+        .ok_or_else(|| Error::CostOverflow {
+            what,
+            detail: format!("the product of {factors:?}"),
+        })
+}
+
+/// `cost` if its FLOPs (`2·MACs`) fit 64 bits.
+fn checked(cost: LayerCost) -> Result<LayerCost> {
+    match cost.macs.checked_mul(2) {
+        Some(_) => Ok(cost),
+        None => Err(Error::CostOverflow {
+            what: "the FLOP count",
+            detail: format!("2·{} MACs", cost.macs),
+        }),
     }
 }
 
@@ -71,11 +103,12 @@ impl Cost for Conv2d {
             .config()
             .geometry([h, w], kernel)?
             .output_size([h, w], kernel)?;
-        let per_output = (self.in_channels() / self.config().groups * kernel[0] * kernel[1]) as u64;
-        Ok(LayerCost {
+        let c_g = self.in_channels() / self.config().groups;
+        let factors = [n, self.out_channels(), ho, wo, c_g, kernel[0], kernel[1]];
+        checked(LayerCost {
             output_shape: [n, self.out_channels(), ho, wo],
             params: count(Some(self.weight())) + count(self.bias()),
-            macs: (n * self.out_channels() * ho * wo) as u64 * per_output,
+            macs: product("the MAC count", &factors)?,
         })
     }
 }
@@ -96,7 +129,7 @@ impl Cost for SeparableConv2d {
     fn cost(&self, input: [usize; 4]) -> Result<LayerCost> {
         let depthwise = self.depthwise().cost(input)?;
         let pointwise = self.pointwise().cost(depthwise.output_shape)?;
-        Ok(depthwise.then(pointwise))
+        depthwise.then(pointwise)
     }
 }
 
@@ -104,7 +137,7 @@ impl Cost for SpatiallySeparableConv2d {
     fn cost(&self, input: [usize; 4]) -> Result<LayerCost> {
         let vertical = self.vertical().cost(input)?;
         let horizontal = self.horizontal().cost(vertical.output_shape)?;
-        Ok(vertical.then(horizontal))
+        vertical.then(horizontal)
     }
 }
 
@@ -119,10 +152,11 @@ impl Cost for ConvTranspose2d {
             config
                 .geometry()
                 .transposed_output_size([h, w], kernel, config.output_padding)?;
-        Ok(LayerCost {
+        let factors = [n, c, h, w, per_group, kernel[0], kernel[1]];
+        checked(LayerCost {
             output_shape: [n, out_channels, ho, wo],
             params: count(Some(self.weight())) + count(self.bias()),
-            macs: (n * c * h * w * per_group * kernel[0] * kernel[1]) as u64,
+            macs: product("the MAC count", &factors)?,
         })
     }
 }

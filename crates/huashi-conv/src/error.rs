@@ -132,6 +132,22 @@ pub enum Error {
         /// The window extent.
         kernel: usize,
     },
+    /// A size computed from the arguments does not fit 64 bits.
+    #[error("{what} along {axis} overflows 64 bits")]
+    SizeOverflow {
+        /// What was being computed, e.g. "the padded input".
+        what: &'static str,
+        /// The axis.
+        axis: Axis,
+    },
+    /// A cost (parameters, MACs, FLOPs) does not fit 64 bits.
+    #[error("{what} overflows 64 bits ({detail})")]
+    CostOverflow {
+        /// What was being counted.
+        what: &'static str,
+        /// The operands.
+        detail: String,
+    },
     /// A numeric argument is out of its valid range.
     #[error("invalid {what}: {detail}")]
     InvalidArgument {

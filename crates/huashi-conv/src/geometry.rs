@@ -119,12 +119,19 @@ impl Padding {
                 Ok([t, b, l, r])
             }
             Padding::SameTensorFlow => {
-                let total = |a: usize| {
+                // (⌈i/s⌉ − 1)·s ≤ i − 1, so only adding the extent can overflow.
+                let total = |a: usize, axis| {
                     let out = input[a].div_ceil(stride[a]);
-                    ((out.max(1) - 1) * stride[a] + extent(a)).saturating_sub(input[a])
+                    ((out.max(1) - 1) * stride[a])
+                        .checked_add(extent(a))
+                        .map(|n| n.saturating_sub(input[a]))
+                        .ok_or(Error::SizeOverflow {
+                            what: "TensorFlow 'SAME' padding",
+                            axis,
+                        })
                 };
-                let [t, b] = split(total(0));
-                let [l, r] = split(total(1));
+                let [t, b] = split(total(0, Axis::Height)?);
+                let [l, r] = split(total(1, Axis::Width)?);
                 Ok([t, b, l, r])
             }
         }
@@ -203,8 +210,11 @@ impl ConvGeometry {
         let extent = self.kernel_extent(kernel);
         let mut out = [0; 2];
         for (a, axis) in [Axis::Height, Axis::Width].into_iter().enumerate() {
-            let padding = self.padding[2 * a] + self.padding[2 * a + 1];
-            let padded_input = input[a] + padding;
+            let padding = self.padding_sum(a, axis)?;
+            let padded_input = input[a].checked_add(padding).ok_or(Error::SizeOverflow {
+                what: "the padded input",
+                axis,
+            })?;
             if extent[a] > padded_input {
                 return Err(Error::KernelLargerThanInput {
                     axis,
@@ -244,8 +254,15 @@ impl ConvGeometry {
                     detail: format!("{axis} is 0"),
                 });
             }
-            let full = (input[a] - 1) * self.stride[a] + extent[a] + output_padding[a];
-            let padding = self.padding[2 * a] + self.padding[2 * a + 1];
+            let full = (input[a] - 1)
+                .checked_mul(self.stride[a])
+                .and_then(|n| n.checked_add(extent[a]))
+                .and_then(|n| n.checked_add(output_padding[a]))
+                .ok_or(Error::SizeOverflow {
+                    what: "the transposed convolution output",
+                    axis,
+                })?;
+            let padding = self.padding_sum(a, axis)?;
             if full <= padding {
                 return Err(Error::InvalidArgument {
                     what: "transposed convolution padding",
@@ -257,6 +274,16 @@ impl ConvGeometry {
             out[a] = full - padding;
         }
         Ok(out)
+    }
+
+    /// Padding before plus after along axis `a`.
+    fn padding_sum(&self, a: usize, axis: Axis) -> Result<usize> {
+        self.padding[2 * a]
+            .checked_add(self.padding[2 * a + 1])
+            .ok_or(Error::SizeOverflow {
+                what: "the padding",
+                axis,
+            })
     }
 
     /// Checks `output_padding < max(stride, dilation)` on both axes.
@@ -295,7 +322,13 @@ impl ConvGeometry {
     }
 }
 
-/// Rejects zero kernel extents, strides and dilations.
+/// Rejects zero kernel extents, strides and dilations, and dilated extents
+/// `d·(k − 1) + 1` that overflow (so [`ConvGeometry::kernel_extent`] is
+/// exact after this check).
+///
+/// # Errors
+/// [`Error::ZeroKernel`], [`Error::ZeroStride`], [`Error::ZeroDilation`] or
+/// [`Error::SizeOverflow`] naming the axis.
 pub fn check_kernel_stride_dilation(
     kernel: [usize; 2],
     stride: [usize; 2],
@@ -311,6 +344,13 @@ pub fn check_kernel_stride_dilation(
         if dilation[a] == 0 {
             return Err(Error::ZeroDilation { axis });
         }
+        dilation[a]
+            .checked_mul(kernel[a] - 1)
+            .and_then(|n| n.checked_add(1))
+            .ok_or(Error::SizeOverflow {
+                what: "the dilated kernel extent",
+                axis,
+            })?;
     }
     Ok(())
 }

@@ -1301,3 +1301,29 @@ fn transposed_size_inverts_convolution_size_with_output_padding() {
     }
     assert!(checked > 1000, "{checked}");
 }
+
+/// Issue 11: sizes that overflow are errors naming the axis, never wrapped.
+#[test]
+fn overflowing_geometry_is_an_error_not_a_wrapped_size() {
+    use huashi_conv::{ConvGeometry, Padding};
+    let g = ConvGeometry::new().with_padding([usize::MAX, 1, 0, 0]);
+    let err = g.output_size([4, 4], [3, 3]).unwrap_err().to_string();
+    assert!(err.contains("overflows") && err.contains("height"), "{err}");
+    let g = ConvGeometry::new().with_dilation([1, usize::MAX / 2]);
+    let err = g.output_size([4, 4], [1, 5]).unwrap_err().to_string();
+    assert!(
+        err.contains("dilated kernel extent") && err.contains("width"),
+        "{err}"
+    );
+    let g = ConvGeometry::new().with_stride([usize::MAX, 1]);
+    let err = g
+        .transposed_output_size([3, 3], [1, 1], [0, 0])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("overflows"), "{err}");
+    let err = Padding::SameTensorFlow
+        .resolve([4, 4], [usize::MAX, 1], [1, 1], [1, 1])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("overflows"), "{err}");
+}

@@ -385,3 +385,32 @@ fn kernel_svd_rejects_bad_kernels() {
         "{err}"
     );
 }
+
+/// Issue 11: a kernel of tiny (subnormal in f32) magnitude is judged by its
+/// relative singular values: a non-separable one is not called separable,
+/// and its singular values scale with it.
+#[test]
+fn tiny_kernels_are_judged_by_relative_singular_values() {
+    let kernel = [1.0, 2.0, 0.5, -1.0, 0.25, 3.0, 2.0, -0.5, 1.5];
+    let normal = KernelSvd::new(&kernel, [3, 3]).unwrap();
+    assert!(!normal.is_separable(DEFAULT_SEPARABILITY_TOL));
+    for scale in [1e-40, 1e-300, 1e-305, 1e300] {
+        let tiny: Vec<f64> = kernel.iter().map(|k| k * scale).collect();
+        let svd = KernelSvd::new(&tiny, [3, 3]).unwrap();
+        assert!(
+            !svd.is_separable(DEFAULT_SEPARABILITY_TOL),
+            "scale {scale}: {:?}",
+            svd.singular_values()
+        );
+        let ratio = |s: &KernelSvd| s.singular_values()[1] / s.singular_values()[0];
+        assert!((ratio(&svd) - ratio(&normal)).abs() < 1e-6, "scale {scale}");
+        assert!((svd.relative_error(1) - normal.relative_error(1)).abs() < 1e-6);
+    }
+    let separable: Vec<f64> = [1.0, 2.0, 3.0]
+        .iter()
+        .flat_map(|v| [0.5, -1.0, 2.0].map(|h| v * h * 1e-40))
+        .collect();
+    assert!(KernelSvd::new(&separable, [3, 3])
+        .unwrap()
+        .is_separable(DEFAULT_SEPARABILITY_TOL));
+}

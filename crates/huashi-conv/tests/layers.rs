@@ -1288,6 +1288,11 @@ fn cost_of_every_layer_by_hand() {
     assert_eq!(cost.params, 128 * 16 * 9 + 128);
     assert_eq!(cost.macs, 8 * 128 * 56 * 56 * 16 * 9);
 
+    // Issue 11: a batch and map large enough to overflow the MACs (or a
+    // padding that overflows the padded input) is an error, never wrapped.
+    let err = conv.cost([1 << 40, 64, 1 << 20, 1 << 20]).unwrap_err();
+    assert!(err.to_string().contains("overflows 64 bits"), "{err}");
+
     // Pointwise 256 → 256 with bias, N = 8 at 56×56.
     let (pw, _vm) = build(DType::F32, 0, |vb| PointwiseConv2d::new(256, 256, true, vb));
     let cost = pw.cost([8, 256, 56, 56]).unwrap();

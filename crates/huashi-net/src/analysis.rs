@@ -88,12 +88,8 @@ impl Network {
             reports[slot] = Some(node_report(&node.name, &node.layer, &sources)?);
         }
         let order = std::iter::once(0).chain(graph.order.iter().copied());
-        let nodes: Vec<NodeReport> = order.map(|s| reports[s].take().unwrap()).collect();
-        let totals = nodes.iter().fold(Totals::default(), |t, n| Totals {
-            params: t.params + n.params,
-            moving_stats: t.moving_stats + n.moving_stats,
-            macs: t.macs + n.macs,
-        });
+        let nodes: Vec<NodeReport> = order.filter_map(|s| reports[s].take()).collect();
+        let totals = totals(&nodes)?;
         Ok(Analysis { nodes, totals })
     }
 
@@ -151,6 +147,26 @@ impl Analysis {
     }
 }
 
+/// Sums over all nodes; an overflowing sum names the node that made it overflow.
+fn totals(nodes: &[NodeReport]) -> Result<Totals> {
+    let mut t = Totals::default();
+    for n in nodes {
+        let at = At {
+            node: &n.name,
+            op: n.op,
+        };
+        t = Totals {
+            params: at.sum("the total parameter count", &[t.params, n.params])?,
+            moving_stats: at.sum(
+                "the total moving-statistic count",
+                &[t.moving_stats, n.moving_stats],
+            )?,
+            macs: at.sum("the total MAC count", &[t.macs, n.macs])?,
+        };
+    }
+    Ok(t)
+}
+
 fn input_report(name: &str, [c, h, w]: [usize; 3]) -> NodeReport {
     NodeReport {
         name: name.to_string(),
@@ -184,7 +200,10 @@ fn node_report(name: &str, layer: &Layer, sources: &[&NodeReport]) -> Result<Nod
                 node: name.to_string(),
                 reason,
             },
-            (field, _) => field.then(&step.window),
+            (field, _) => field.then(&step.window).ok_or_else(|| {
+                let detail = format!("{field:?} after a window {:?}", step.window);
+                at.overflow("the receptive field", detail)
+            })?,
         };
         (step, field)
     };
@@ -228,10 +247,12 @@ fn merge_shape(at: &At, layer: &Layer, sources: &[&NodeReport]) -> Result<Shape>
                     height: h,
                     width: w,
                 },
-            ) if (height, width) == (h, w) => Shape::map(channels + c, h, w),
+            ) if (height, width) == (h, w) => {
+                Shape::map(at.dim_sum("the channel count", &[channels, c])?, h, w)
+            }
             (Layer::Concat, Shape::Vector { features }, Shape::Vector { features: f }) => {
                 Shape::Vector {
-                    features: features + f,
+                    features: at.dim_sum("the feature count", &[features, f])?,
                 }
             }
             _ => return Err(mismatch(other)),

@@ -304,8 +304,13 @@ impl Layer {
 
 impl Network {
     /// Parses a TOML description; errors name the line and column.
+    ///
+    /// # Errors
+    /// [`Error::Parse`] for syntax, unknown or mistyped fields;
+    /// [`Error::InvalidField`] for over-long names and dropout rates
+    /// outside `[0, 1]` (see [`crate::graph::check_fields`]).
     pub fn from_toml(text: &str) -> Result<Self> {
-        toml::from_str(text).map_err(|e| {
+        let network: Network = toml::from_str(text).map_err(|e| {
             let (line, column) = e
                 .span()
                 .map_or((0, 0), |span| line_column(text, span.start));
@@ -315,24 +320,44 @@ impl Network {
                 column,
                 message: e.message().to_string(),
             }
-        })
+        })?;
+        crate::graph::check_fields(&network)?;
+        Ok(network)
     }
 
     /// Parses a JSON description; errors name the line and column.
+    ///
+    /// # Errors
+    /// As [`Network::from_toml`].
     pub fn from_json(text: &str) -> Result<Self> {
-        serde_json::from_str(text).map_err(|e| Error::Parse {
+        let network: Network = serde_json::from_str(text).map_err(|e| Error::Parse {
             format: "JSON",
             line: e.line(),
             column: e.column(),
             message: e.to_string(),
-        })
+        })?;
+        crate::graph::check_fields(&network)?;
+        Ok(network)
     }
 
     /// Reads a description file, TOML or JSON by extension (`.json` is JSON,
-    /// anything else TOML).
+    /// anything else TOML), at most [`huashi_io::read_capped`]'s limit.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the path when it cannot be read (or is not
+    /// UTF-8); [`Error::File`] with [`huashi_io::Error::TooLarge`] above the
+    /// size limit; the parse errors of [`Network::from_toml`].
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let text = huashi_io::read_to_string_capped(path, "a network description")?;
+        let text = huashi_io::read_to_string_capped(path, "a network description").map_err(
+            |e| match e {
+                huashi_io::Error::Read { path, cause } => Error::Io {
+                    path: path.display().to_string(),
+                    cause,
+                },
+                other => Error::File(other),
+            },
+        )?;
         match path.extension().and_then(|e| e.to_str()) {
             Some("json") => Self::from_json(&text),
             _ => Self::from_toml(&text),
@@ -345,10 +370,14 @@ impl Network {
     }
 }
 
-/// 1-based line and column of byte `offset` in `text`.
+/// 1-based line and (byte) column of byte `offset` in `text`; an offset
+/// inside a character or past the end is clamped, never a panic.
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-    (line, column)
+    let before = &text.as_bytes()[..offset.min(text.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    (line, before.len() - line_start + 1)
 }

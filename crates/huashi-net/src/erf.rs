@@ -10,8 +10,9 @@
 //! σ of an isotropic Gaussian with the same second moment about that centre
 //! (`σ² = Σ m·d² / (2 Σ m)`), beside the theoretical field.
 
+use crate::analysis::Analysis;
 use crate::desc::Network;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::field::AxisField;
 use crate::model::Model;
 use crate::params::ParamSet;
@@ -100,9 +101,34 @@ pub fn effective_receptive_field(
     effective_receptive_field_with(network, input, end_point, config, None)
 }
 
+/// Bytes one sample needs, estimated before anything is allocated: every
+/// node's f32 output three times (value, gradient, a temporary), the
+/// parameters twice (a fresh initialisation and its conversion), the input
+/// twice and the `(H, W)` map in f32 and f64. Saturating: an estimate that
+/// does not fit 64 bits is above any limit.
+pub fn memory_estimate(analysis: &Analysis, [c, h, w]: [usize; 3]) -> u64 {
+    let activations = analysis.nodes.iter().fold(0u64, |sum, n| {
+        let numel = n.output.numel().map_or(u64::MAX, |v| v as u64);
+        sum.saturating_add(numel)
+    });
+    let input = (c as u64).saturating_mul(h as u64).saturating_mul(w as u64);
+    let map = (h as u64).saturating_mul(w as u64);
+    activations
+        .saturating_mul(3 * 4)
+        .saturating_add(analysis.totals.params.saturating_mul(2 * 4))
+        .saturating_add(input.saturating_mul(2 * 4))
+        .saturating_add(map.saturating_mul(4 + 8 + 8))
+}
+
 /// [`effective_receptive_field`] of a trained network: with `weights`, every
 /// sample uses those parameters (checked against the model) and only the
 /// random inputs vary; without, each sample draws a fresh initialisation.
+///
+/// # Errors
+/// [`Error::InvalidField`] for 0 samples; [`Error::File`] with
+/// [`huashi_io::Error::TooMuchMemory`] when [`memory_estimate`] is above
+/// the limit ([`huashi_io::check_memory`]); the analysis' errors (sizes
+/// that overflow name their node); tensor errors.
 pub fn effective_receptive_field_with(
     network: &Network,
     input: [usize; 3],
@@ -110,7 +136,16 @@ pub fn effective_receptive_field_with(
     config: &ErfConfig,
     weights: Option<&ParamSet>,
 ) -> Result<Erf> {
+    if config.samples == 0 {
+        return Err(Error::InvalidField {
+            node: end_point.to_string(),
+            field: "samples",
+            detail: "the effective receptive field needs at least 1 sample".into(),
+        });
+    }
     let model = Model::compile(network, input)?;
+    let what = format!("the effective receptive field of \"{end_point}\" at input {input:?}");
+    huashi_io::check_memory(&what, memory_estimate(model.analysis(), input))?;
     if let Some(w) = weights {
         model.check(w)?;
     }
@@ -118,7 +153,7 @@ pub fn effective_receptive_field_with(
     let unit = centre_unit(model.analysis().node(end_point)?.output);
     let [c, h, w] = input;
     let mut sum = Tensor::zeros((h, w), candle_core::DType::F32, &Device::Cpu)?;
-    for s in 0..config.samples.max(1) {
+    for s in 0..config.samples {
         let seed = SplitMix::stream(config.seed, s as u64).next_u64();
         let values = SplitMix::stream(seed, u64::MAX).uniform(c * h * w, -1.0, 1.0);
         let x = Tensor::from_vec(values, (1, c, h, w), &Device::Cpu)?;
@@ -134,16 +169,17 @@ pub fn effective_receptive_field_with(
         };
         sum = (sum + gradient)?;
     }
-    let map: Vec<Vec<f64>> = (sum / config.samples.max(1) as f64)?
+    let map: Vec<Vec<f64>> = (sum / config.samples as f64)?
         .to_dtype(candle_core::DType::F64)?
         .to_vec2()?;
     let span = [0, 1].map(|a| {
         let (lo, hi) = theoretical[a].span(unit[a]);
-        (lo.max(0), hi.min(input[a + 1] as i64 - 1))
+        let last = i64::try_from(input[a + 1]).map_or(i64::MAX, |n| n - 1);
+        (lo.max(0), hi.min(last))
     });
     let centre = [0, 1].map(|a| {
         let (lo, hi) = theoretical[a].span(unit[a]);
-        (lo + hi) as f64 / 2.0
+        (lo as f64 + hi as f64) / 2.0
     });
     let (radius95, sigma) = spread(&map, centre);
     Ok(Erf {

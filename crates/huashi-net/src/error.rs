@@ -136,6 +136,19 @@ pub enum Error {
         /// Why, e.g. "transposed stride 2".
         reason: String,
     },
+    /// A size, count or receptive field computed for a node does not fit
+    /// 64 bits (never reported as a wrapped number).
+    #[error("node \"{node}\" ({op}): {what} overflows 64 bits ({detail})")]
+    Overflow {
+        /// The node.
+        node: String,
+        /// Its op.
+        op: &'static str,
+        /// What was being computed, e.g. "the MACs".
+        what: &'static str,
+        /// The operands.
+        detail: String,
+    },
     /// A zoo model name asked about does not exist.
     #[error("no zoo model named \"{name}\" (known: {known})")]
     UnknownModel {

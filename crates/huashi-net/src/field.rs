@@ -78,19 +78,37 @@ impl AxisField {
         self.size as i64 - 1 - 2 * self.padding as i64
     }
 
-    /// The input positions `[start, end]` seen by output unit `j`.
+    /// The input positions `[start, end]` seen by output unit `j`
+    /// (saturated at the `i64` range).
     pub fn span(&self, j: usize) -> (i64, i64) {
-        let offset = (j * self.stride) as i64;
-        (self.start() + offset, self.end() + offset)
+        let offset = j as i128 * self.stride as i128;
+        let at = |x: i64| (x as i128 + offset).clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+        (at(self.start()), at(self.end()))
     }
 
-    /// The field after a layer with dilated extent `k'`, stride `s`, padding `p`.
-    pub fn then(&self, extent: usize, stride: usize, padding: usize) -> AxisField {
-        AxisField {
-            size: self.size + (extent - 1) * self.stride,
-            stride: self.stride * stride,
-            padding: self.padding + padding * self.stride,
-        }
+    /// The largest size, stride or padding a field may have: `2^62`, so
+    /// that [`AxisField::start`], [`AxisField::end`] and
+    /// [`AxisField::centre_x2`] are exact `i64`s.
+    pub const MAX: usize = 1 << 62;
+
+    /// The field after a layer with dilated extent `k'`, stride `s`, padding
+    /// `p`, or `None` when a value would exceed [`AxisField::MAX`].
+    pub fn then(&self, extent: usize, stride: usize, padding: usize) -> Option<AxisField> {
+        let size = extent
+            .checked_sub(1)?
+            .checked_mul(self.stride)?
+            .checked_add(self.size)?;
+        let field = AxisField {
+            size,
+            stride: self.stride.checked_mul(stride)?,
+            padding: padding
+                .checked_mul(self.stride)?
+                .checked_add(self.padding)?,
+        };
+        let fits = [field.size, field.stride, field.padding]
+            .iter()
+            .all(|&v| v <= Self::MAX);
+        fits.then_some(field)
     }
 }
 
@@ -145,13 +163,16 @@ impl Field {
     /// The field of the network input.
     pub const INPUT: Field = Field::Defined([AxisField::INPUT; 2]);
 
-    /// The field after a single-input layer with footprint `window`.
-    pub fn then(&self, window: &Window) -> Field {
+    /// The field after a single-input layer with footprint `window`, or
+    /// `None` when its size, stride or padding would exceed [`AxisField::MAX`].
+    pub fn then(&self, window: &Window) -> Option<Field> {
         match self {
-            Field::Defined(f) => Field::Defined(
-                [0, 1].map(|a| f[a].then(window.extent[a], window.stride[a], window.padding[a])),
-            ),
-            undefined => undefined.clone(),
+            Field::Defined(f) => {
+                let axis =
+                    |a: usize| f[a].then(window.extent[a], window.stride[a], window.padding[a]);
+                Some(Field::Defined([axis(0)?, axis(1)?]))
+            }
+            undefined => Some(undefined.clone()),
         }
     }
 

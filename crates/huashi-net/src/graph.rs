@@ -4,7 +4,7 @@
 //!
 //! Slot 0 is the network input; node `i` of the description is slot `i + 1`.
 
-use crate::desc::Network;
+use crate::desc::{Layer, Network};
 use crate::error::{Error, Result};
 use std::collections::{HashMap, VecDeque};
 
@@ -25,6 +25,7 @@ impl Graph {
         if network.nodes.is_empty() {
             return Err(Error::Empty);
         }
+        check_fields(network)?;
         let names: Vec<String> = std::iter::once(network.input.clone())
             .chain(network.nodes.iter().map(|n| n.name.clone()))
             .collect();
@@ -68,6 +69,42 @@ impl Graph {
     }
 }
 
+/// The longest node (or input) name accepted, in characters.
+pub const MAX_NAME_CHARS: usize = 1024;
+
+/// Checks what the format cannot: name lengths (at most
+/// [`MAX_NAME_CHARS`]) and dropout rates (finite, in `[0, 1]`).
+///
+/// # Errors
+/// [`Error::InvalidField`] naming the node (a long name by its position and
+/// first characters).
+pub fn check_fields(network: &Network) -> Result<()> {
+    let names = std::iter::once(&network.input).chain(network.nodes.iter().map(|n| &n.name));
+    for (slot, name) in names.enumerate() {
+        let chars = name.chars().count();
+        if chars > MAX_NAME_CHARS {
+            let start: String = name.chars().take(32).collect();
+            return Err(Error::InvalidField {
+                node: format!("#{slot} ({start}…)"),
+                field: "name",
+                detail: format!("{chars} characters, more than the limit of {MAX_NAME_CHARS}"),
+            });
+        }
+    }
+    for node in &network.nodes {
+        if let Layer::Dropout { rate } = node.layer {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(Error::InvalidField {
+                    node: node.name.clone(),
+                    field: "rate",
+                    detail: format!("a dropout rate is a probability in [0, 1], got {rate}"),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Maps names to slots, rejecting duplicates and empty names.
 fn name_index(names: &[String]) -> Result<HashMap<&str, usize>> {
     let mut index = HashMap::with_capacity(names.len());
@@ -87,7 +124,7 @@ fn name_index(names: &[String]) -> Result<HashMap<&str, usize>> {
 }
 
 /// Merges take two or more inputs, every other op exactly one.
-fn check_input_count(node: &str, layer: &crate::desc::Layer, got: usize) -> Result<()> {
+fn check_input_count(node: &str, layer: &Layer, got: usize) -> Result<()> {
     let (ok, expected) = if layer.is_merge() {
         (got >= 2, "at least 2")
     } else {

@@ -111,7 +111,16 @@ impl Model {
     }
 
     /// Fresh parameters from `seed` on `device`.
+    ///
+    /// # Errors
+    /// [`Error::File`] with [`huashi_io::Error::TooMuchMemory`] when the
+    /// f32 parameters (and their moving statistics) would need more than
+    /// the memory limit ([`huashi_io::check_memory`]), checked before any
+    /// is allocated; tensor errors.
     pub fn init(&self, seed: u64, device: &Device) -> Result<ParamSet> {
+        let t = &self.analysis.totals;
+        let values = t.params.saturating_add(t.moving_stats);
+        huashi_io::check_memory("the model's parameters", values.saturating_mul(4))?;
         let mut params = ParamSet::new();
         for (i, spec) in self.specs.iter().enumerate() {
             let n: usize = spec.shape.iter().product();

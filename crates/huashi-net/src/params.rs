@@ -108,14 +108,20 @@ impl ParamSet {
     /// Reads a safetensors file; the order follows `like` (names absent from
     /// `like` come last, sorted). Use [`crate::Model::load`] to also check
     /// names and shapes against a model.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file is missing; [`Error::File`] with
+    /// [`huashi_io::Error::TooMuchMemory`] when the file (read whole) is
+    /// above the memory limit, checked before reading; [`Error::WeightFile`]
+    /// when it is not safetensors.
     pub fn load(path: impl AsRef<Path>, like: &[&str], device: &Device) -> Result<Self> {
         let path = path.as_ref();
-        if !path.exists() {
-            return Err(Error::Io {
-                path: path.display().to_string(),
-                cause: std::io::Error::from(std::io::ErrorKind::NotFound),
-            });
-        }
+        let metadata = std::fs::metadata(path).map_err(|cause| Error::Io {
+            path: path.display().to_string(),
+            cause,
+        })?;
+        let what = format!("reading the weights {}", path.display());
+        huashi_io::check_memory(&what, metadata.len())?;
         let mut map =
             candle_core::safetensors::load(path, device).map_err(|e| Error::WeightFile {
                 path: path.display().to_string(),

@@ -56,15 +56,15 @@ impl Shape {
         }
     }
 
-    /// Number of values.
-    pub fn numel(&self) -> usize {
+    /// Number of values, or `None` when it does not fit a `usize`.
+    pub fn numel(&self) -> Option<usize> {
         match *self {
             Shape::Map {
                 channels,
                 height,
                 width,
-            } => channels * height * width,
-            Shape::Vector { features } => features,
+            } => channels.checked_mul(height)?.checked_mul(width),
+            Shape::Vector { features } => Some(features),
         }
     }
 }

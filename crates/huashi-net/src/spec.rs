@@ -39,7 +39,9 @@ impl<'de> Visitor<'de> for Numbers {
         f.write_str("a non-negative integer or a list of them")
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(vec![v as usize])
+        usize::try_from(v)
+            .map(|v| vec![v])
+            .map_err(|_| E::custom(format!("{v} does not fit this platform's sizes")))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
         usize::try_from(v)
@@ -109,7 +111,7 @@ impl<'de> Visitor<'de> for PaddingVisitor {
         }
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Padding, E> {
-        Ok(Padding::symmetric(v as usize, v as usize))
+        Numbers.visit_u64(v).map(|n| Padding::symmetric(n[0], n[0]))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Padding, E> {
         Numbers.visit_i64(v).map(|n| Padding::symmetric(n[0], n[0]))

@@ -2,6 +2,7 @@
 //! `k×1` then `1×k` filters and a sum (see the [parent module](super)).
 
 use super::{aggregate_relative_error, check_rank, check_rank4, factor_conv_weight, KernelSvd};
+use crate::cost::product;
 use crate::error::{Error, Result};
 use crate::geometry::{check_kernel_stride_dilation, ConvGeometry};
 use crate::ops::conv2d;
@@ -62,7 +63,7 @@ pub struct SeparableCost {
 impl SeparableCost {
     /// `vertical_macs + horizontal_macs` (the additions of stage 3 excluded).
     pub fn total_macs(&self) -> u64 {
-        self.vertical_macs + self.horizontal_macs
+        self.vertical_macs.saturating_add(self.horizontal_macs)
     }
 }
 
@@ -229,16 +230,20 @@ impl SeparableBank {
     pub fn macs(&self, input_hw: [usize; 2]) -> Result<SeparableCost> {
         let ([c_in, c_out], [kh, kw], rank) = (self.channels, self.kernel, self.rank);
         let [ho, wo] = self.geometry.output_size(input_hw, self.kernel)?;
-        let (maps, out) = ((c_in * c_out * rank) as u64, (ho * wo) as u64);
         let bias = if self.bias.is_some() { c_out as u64 } else { 0 };
+        let weights = [c_out, c_in, kh, kw];
+        let maps = [c_in, c_out, rank];
         Ok(SeparableCost {
             output_hw: [ho, wo],
-            original_params: (c_out * c_in * kh * kw) as u64 + bias,
+            original_params: product("the parameter count", &weights)? + bias,
             params: self.params(),
-            original_macs: (c_out * c_in * kh * kw) as u64 * out,
-            vertical_macs: maps * (kh * ho * input_hw[1]) as u64,
-            horizontal_macs: maps * kw as u64 * out,
-            reduction_adds: (c_in * rank - 1) as u64 * c_out as u64 * out,
+            original_macs: product("the MAC count", &[&weights[..], &[ho, wo]].concat())?,
+            vertical_macs: product(
+                "the MAC count",
+                &[&maps[..], &[kh, ho, input_hw[1]]].concat(),
+            )?,
+            horizontal_macs: product("the MAC count", &[&maps[..], &[kw, ho, wo]].concat())?,
+            reduction_adds: product("the addition count", &[c_in * rank - 1, c_out, ho, wo])?,
         })
     }
 }

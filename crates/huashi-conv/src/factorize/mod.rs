@@ -12,7 +12,10 @@
 //! ```
 //!
 //! `K` is *exactly separable* when it has rank one; numerically we test
-//! `σ_2 ≤ tol·σ_1` ([`DEFAULT_SEPARABILITY_TOL`] = 1e-6).
+//! `σ_2 ≤ tol·σ_1` ([`DEFAULT_SEPARABILITY_TOL`] = 1e-6). The SVD runs on
+//! `K / max|K|` and the singular values are scaled back, so the test is the
+//! same for a kernel of any magnitude (tiny or subnormal-in-`f32` weights
+//! included): the SVD's absolute thresholds never decide it.
 //!
 //! [`SeparableBank`] turns a trained `Conv2d` weight `W (C_out, C_in, kh, kw)`
 //! (groups = 1) into a bank of `k×1` then `1×k` convolutions by factoring every
@@ -65,13 +68,22 @@ impl KernelSvd {
             });
         }
         check_finite("kernel", kernel)?;
-        let mat = faer::Mat::from_fn(kh, kw, |i, j| kernel[i * kw + j]);
+        let scale = kernel.iter().fold(0.0_f64, |m, &k| m.max(k.abs()));
+        // Dividing (not multiplying by 1/scale, infinite for a subnormal
+        // scale) keeps every magnitude exact.
+        let mat = faer::Mat::from_fn(kh, kw, |i, j| {
+            if scale > 0.0 {
+                kernel[i * kw + j] / scale
+            } else {
+                0.0
+            }
+        });
         let svd = mat.thin_svd().map_err(|e| Error::InvalidArgument {
             what: "kernel",
             detail: format!("SVD did not converge: {e:?}"),
         })?;
         let (u, s, w) = (svd.U(), svd.S(), svd.V());
-        let singular_values: Vec<f64> = (0..kh.min(kw)).map(|r| s[r].max(0.0)).collect();
+        let singular_values: Vec<f64> = (0..kh.min(kw)).map(|r| s[r].max(0.0) * scale).collect();
         let (vertical, horizontal) = singular_values
             .iter()
             .enumerate()
@@ -119,9 +131,7 @@ impl KernelSvd {
     /// `‖K − K_R‖_F / ‖K‖_F` for `R = rank` (clamped to the full rank); 0 for a
     /// zero kernel, 1 at rank 0 otherwise.
     pub fn relative_error(&self, rank: usize) -> f64 {
-        let total = sum_squares(&self.singular_values);
-        let rest = sum_squares(&self.singular_values[rank.min(self.full_rank())..]);
-        ratio(rest, total)
+        aggregate_relative_error(std::slice::from_ref(self), rank)
     }
 
     /// [`relative_error`](Self::relative_error) for every rank `0..=full_rank()`
@@ -184,11 +194,22 @@ pub fn factor_conv_weight(weight: &Tensor) -> Result<Vec<KernelSvd>> {
 
 /// Aggregate relative error `‖W − W_R‖_F / ‖W‖_F` over a set of kernels, each
 /// truncated to `rank`: `√(Σ_kernels Σ_{r>R} σ_r²) / √(Σ_kernels Σ_r σ_r²)`.
+///
+/// The singular values are divided by the largest one before squaring, so
+/// tiny or huge kernels neither underflow nor overflow.
 pub fn aggregate_relative_error(kernels: &[KernelSvd], rank: usize) -> f64 {
+    let top = kernels
+        .iter()
+        .filter_map(|k| k.singular_values.first())
+        .fold(0.0_f64, |m, &s| m.max(s));
+    if top <= 0.0 {
+        return 0.0;
+    }
+    let squares = |values: &[f64]| values.iter().map(|s| (s / top).powi(2)).sum::<f64>();
     let rest = kernels
         .iter()
-        .map(|k| sum_squares(&k.singular_values[rank.min(k.full_rank())..]));
-    let total = kernels.iter().map(|k| sum_squares(&k.singular_values));
+        .map(|k| squares(&k.singular_values[rank.min(k.full_rank())..]));
+    let total = kernels.iter().map(|k| squares(&k.singular_values));
     ratio(rest.sum(), total.sum())
 }
 
@@ -207,10 +228,6 @@ pub(crate) fn rank_one_pair(
         u.iter().map(|x| sign * x).collect(),
         w.iter().map(|x| sign * x).collect(),
     )
-}
-
-fn sum_squares(values: &[f64]) -> f64 {
-    values.iter().map(|s| s * s).sum()
 }
 
 fn ratio(rest: f64, total: f64) -> f64 {

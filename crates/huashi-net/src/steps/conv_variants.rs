@@ -77,8 +77,8 @@ pub(super) fn spatially_separable(at: &At, layer: &Layer, input: Shape) -> Resul
         padding: [v.window.padding[0], h.window.padding[1]],
     };
     Ok(Step {
-        params: v.params + h.params,
-        macs: v.macs + h.macs,
+        params: at.sum("the parameter count", &[v.params, h.params])?,
+        macs: at.sum("the MAC count", &[v.macs, h.macs])?,
         ..h.with_window(window)
     })
 }
@@ -146,9 +146,11 @@ pub(super) fn conv_transpose(at: &At, layer: &Layer, input: Shape) -> Result<Ste
     let [ho, wo] = geometry
         .transposed_output_size([h, w], kernel, config.output_padding)
         .map_err(conv_error)?;
-    let per_group = (out / config.groups) as u64;
-    let taps = (kernel[0] * kernel[1]) as u64;
-    let c64 = c as u64;
+    let [per_group, kh, kw] = [out / config.groups, kernel[0], kernel[1]].map(|n| n as u64);
+    let weights = at.product("the weight count", &[c as u64, per_group, kh, kw])?;
+    let bias = if config.bias { out as u64 } else { 0 };
+    let params = at.sum("the parameter count", &[weights, bias])?;
+    let macs = at.product("the MAC count", &[weights, h as u64, w as u64])?;
     let extent = geometry.kernel_extent(kernel);
     let window = Window {
         extent,
@@ -157,9 +159,9 @@ pub(super) fn conv_transpose(at: &At, layer: &Layer, input: Shape) -> Result<Ste
     };
     Ok(Step {
         output: Shape::map(out, ho, wo),
-        params: c64 * per_group * taps + if config.bias { out as u64 } else { 0 },
+        params,
         moving_stats: 0,
-        macs: c64 * (h * w) as u64 * per_group * taps,
+        macs,
         window,
     })
 }
@@ -193,6 +195,6 @@ pub(crate) fn transposed_field_issue(layer: &Layer) -> Option<String> {
         _ => [0, 0],
     };
     (0..2)
-        .any(|a| lo[a] > dilation.0[a] * kernel.0[a].saturating_sub(1))
+        .any(|a| lo[a] > dilation.0[a].saturating_mul(kernel.0[a].saturating_sub(1)))
         .then(|| "transposed padding over d·(k − 1)".to_string())
 }

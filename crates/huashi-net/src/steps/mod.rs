@@ -8,6 +8,7 @@ use crate::spec::{PaddingSpec, Pair};
 use huashi_conv::layers::Conv2dConfig;
 use huashi_conv::PoolConfig;
 
+mod checked;
 mod conv_variants;
 use conv_variants::{conv_transpose, spatially_separable};
 pub(crate) use conv_variants::{spatial_stages, transpose_config, transposed_field_issue};
@@ -107,20 +108,25 @@ pub(crate) fn step(at: &At, layer: &Layer, input: Shape) -> Result<Step> {
             };
             Ok(Step::free(Shape::map(c, 1, 1)).with_window(window))
         }
-        Layer::BatchNorm { affine } => {
-            let c = input.channels() as u64;
-            let params = if affine { 2 * c } else { 0 };
-            Ok(Step {
-                params,
-                moving_stats: 2 * c,
-                ..Step::free(input)
-            })
-        }
+        Layer::BatchNorm { affine } => batch_norm(at, input, affine),
         Layer::Activation { .. } | Layer::Dropout { .. } => Ok(Step::free(input)),
-        Layer::Flatten => Ok(flatten(input)),
+        Layer::Flatten => flatten(at, input),
         Layer::Linear { out_features, bias } => linear(at, input, out_features, bias),
         Layer::Add | Layer::Concat => unreachable!("merges are handled by the analysis"),
     }
+}
+
+/// Batch norm: `2·C` trainable (when affine) and `2·C` moving statistics.
+fn batch_norm(at: &At, input: Shape, affine: bool) -> Result<Step> {
+    let stats = at.product(
+        "the batch-norm statistic count",
+        &[2, input.channels() as u64],
+    )?;
+    Ok(Step {
+        params: if affine { stats } else { 0 },
+        moving_stats: stats,
+        ..Step::free(input)
+    })
 }
 
 /// Convolution, depthwise, separable and pointwise.
@@ -147,7 +153,8 @@ fn conv_family(at: &At, layer: &Layer, input: Shape) -> Result<Step> {
             bias,
         } => {
             let c = at.map(input)?[0];
-            let spec = ConvSpec::new(c * multiplier, kernel, stride, dilation, padding);
+            let out = at.dim_product("the output channel count", &[c, multiplier])?;
+            let spec = ConvSpec::new(out, kernel, stride, dilation, padding);
             conv_step(at, input, &spec.groups(c, bias))
         }
         Layer::Separable { .. } => separable(at, layer, input),
@@ -173,10 +180,12 @@ fn separable(at: &At, layer: &Layer, input: Shape) -> Result<Step> {
         unreachable!("only separable layers reach separable")
     };
     let c = at.map(input)?[0];
-    let spec = ConvSpec::new(c * multiplier, kernel, stride, dilation, padding);
+    let mid = at.dim_product("the depthwise channel count", &[c, multiplier])?;
+    let spec = ConvSpec::new(mid, kernel, stride, dilation, padding);
     let dw = conv_step(at, input, &spec.groups(c, false))?;
     let pw = pointwise(at, dw.output, out_channels, bias)?;
-    let (params, macs) = (dw.params + pw.params, dw.macs + pw.macs);
+    let params = at.sum("the parameter count", &[dw.params, pw.params])?;
+    let macs = at.sum("the MAC count", &[dw.macs, pw.macs])?;
     Ok(Step {
         params,
         macs,
@@ -197,13 +206,17 @@ fn conv_step(at: &At, input: Shape, spec: &ConvSpec) -> Result<Step> {
     let [ho, wo] = geometry
         .output_size([h, w], kernel)
         .map_err(|e| at.conv_error(e))?;
-    let per_output = ((c / config.groups) * kernel[0] * kernel[1]) as u64;
+    let [c_g, kh, kw] = [c / config.groups, kernel[0], kernel[1]].map(|n| n as u64);
     let out = spec.out as u64;
+    let weights = at.product("the weight count", &[out, c_g, kh, kw])?;
+    let bias = if config.bias { out } else { 0 };
+    let params = at.sum("the parameter count", &[weights, bias])?;
+    let macs = at.product("the MAC count", &[weights, ho as u64, wo as u64])?;
     Ok(Step {
         output: Shape::map(spec.out, ho, wo),
-        params: out * per_output + if config.bias { out } else { 0 },
+        params,
         moving_stats: 0,
-        macs: out * (ho * wo) as u64 * per_output,
+        macs,
         window: Window {
             extent: geometry.kernel_extent(kernel),
             stride: geometry.stride,
@@ -257,22 +270,25 @@ fn pool_step(
 }
 
 /// A map becomes a vector; every feature sees the whole map.
-fn flatten(input: Shape) -> Step {
+fn flatten(at: &At, input: Shape) -> Result<Step> {
     match input {
-        Shape::Map { height, width, .. } => {
+        Shape::Map {
+            channels,
+            height,
+            width,
+        } => {
             let window = Window {
                 extent: [height, width],
                 stride: [1, 1],
                 padding: [0, 0],
             };
-            Step {
+            let features = at.dim_product("the feature count", &[channels, height, width])?;
+            Ok(Step {
                 window,
-                ..Step::free(Shape::Vector {
-                    features: input.numel(),
-                })
-            }
+                ..Step::free(Shape::Vector { features })
+            })
         }
-        vector => Step::free(vector),
+        vector => Ok(Step::free(vector)),
     }
 }
 
@@ -291,9 +307,10 @@ fn linear(at: &At, input: Shape, out: usize, bias: bool) -> Result<Step> {
             detail: "must be at least 1".into(),
         });
     }
-    let macs = (features * out) as u64;
+    let macs = at.product("the weight count", &[features as u64, out as u64])?;
+    let bias = if bias { out as u64 } else { 0 };
     Ok(Step {
-        params: macs + if bias { out as u64 } else { 0 },
+        params: at.sum("the parameter count", &[macs, bias])?,
         macs,
         ..Step::free(Shape::Vector { features: out })
     })
