@@ -3,7 +3,6 @@
 //! Every fallible function returns [`Result`]; each [`Error`] variant carries
 //! the offending values so that a message can be shown to a user as is.
 
-
 /// Everything that can go wrong in `huashi-esn`.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -53,9 +53,12 @@ impl FolderLock {
             }
             return Err(failed(e));
         }
-        file.set_len(0).map_err(failed)?;
+        // One fixed-width write in place (no truncation first), so a
+        // process reading the holder sees a whole process id.
         file.rewind().map_err(failed)?;
-        write!(file, "{}", std::process::id()).map_err(failed)?;
+        let record = format!("{:<PID_WIDTH$}\n", std::process::id());
+        file.write_all(record.as_bytes()).map_err(failed)?;
+        file.set_len(record.len() as u64).map_err(failed)?;
         Ok(FolderLock {
             folder,
             _file: file,
@@ -92,11 +95,21 @@ impl FolderLock {
     }
 }
 
-/// The process id written by the holder, when readable.
+/// The width of the process id record in the lock file.
+const PID_WIDTH: usize = 10;
+
+/// The process id written by the holder. A holder that has just taken the
+/// lock may not have written it yet, so this looks again for up to 50 ms.
 fn holder(file: &mut File) -> Option<u32> {
-    let mut text = String::new();
-    file.read_to_string(&mut text).ok()?;
-    text.trim().parse().ok()
+    for _ in 0..10 {
+        let mut text = String::new();
+        let read = file.rewind().and_then(|()| file.read_to_string(&mut text));
+        if let Some(pid) = read.ok().and_then(|_| text.trim().parse().ok()) {
+            return Some(pid);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    None
 }
 
 #[cfg(unix)]

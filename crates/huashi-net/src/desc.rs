@@ -344,20 +344,11 @@ impl Network {
     /// anything else TOML), at most [`huashi_io::read_capped`]'s limit.
     ///
     /// # Errors
-    /// [`Error::Io`] naming the path when it cannot be read (or is not
-    /// UTF-8); [`Error::File`] with [`huashi_io::Error::TooLarge`] above the
-    /// size limit; the parse errors of [`Network::from_toml`].
+    /// [`Error::File`] naming the path when it cannot be read, is not UTF-8
+    /// or is above the size limit; the parse errors of [`Network::from_toml`].
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let text = huashi_io::read_to_string_capped(path, "a network description").map_err(
-            |e| match e {
-                huashi_io::Error::Read { path, cause } => Error::Io {
-                    path: path.display().to_string(),
-                    cause,
-                },
-                other => Error::File(other),
-            },
-        )?;
+        let text = huashi_io::read_to_string_capped(path, "a network description")?;
         match path.extension().and_then(|e| e.to_str()) {
             Some("json") => Self::from_json(&text),
             _ => Self::from_toml(&text),

@@ -7,14 +7,6 @@ use huashi_conv::Axis;
 /// Everything that can go wrong reading or analysing a network description.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The file could not be read.
-    #[error("cannot read {path}: {cause}")]
-    Io {
-        /// The path.
-        path: String,
-        /// The I/O error.
-        cause: std::io::Error,
-    },
     /// The text is not a valid description (syntax, unknown `op`, unknown or
     /// mistyped field, missing field).
     #[error("{format} description, line {line}, column {column}: {message}")]

@@ -110,14 +110,14 @@ impl ParamSet {
     /// names and shapes against a model.
     ///
     /// # Errors
-    /// [`Error::Io`] when the file is missing; [`Error::File`] with
+    /// [`Error::File`] when the file is missing, or with
     /// [`huashi_io::Error::TooMuchMemory`] when the file (read whole) is
     /// above the memory limit, checked before reading; [`Error::WeightFile`]
     /// when it is not safetensors.
     pub fn load(path: impl AsRef<Path>, like: &[&str], device: &Device) -> Result<Self> {
         let path = path.as_ref();
-        let metadata = std::fs::metadata(path).map_err(|cause| Error::Io {
-            path: path.display().to_string(),
+        let metadata = std::fs::metadata(path).map_err(|cause| huashi_io::Error::Read {
+            path: path.to_path_buf(),
             cause,
         })?;
         let what = format!("reading the weights {}", path.display());

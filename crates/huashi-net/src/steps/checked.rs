@@ -30,10 +30,8 @@ impl At<'_> {
     /// # Errors
     /// [`Error::Overflow`] naming the node and `what`.
     pub(crate) fn sum(&self, what: &'static str, terms: &[u64]) -> Result<u64> {
-        terms
-            .iter()
-            .try_fold(0u64, |acc, &t| acc.checked_add(t))
-            .ok_or_else(|| self.overflow(what, format!("the sum of {terms:?}")))
+        huashi_io::checked_sum(what, terms)
+            .map_err(|_| self.overflow(what, format!("the sum of {terms:?}")))
     }
 
     /// [`At::product`] as a `usize` (a dimension).
