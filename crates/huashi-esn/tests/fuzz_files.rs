@@ -6,6 +6,7 @@
 
 use huashi_esn::data::CsvTable;
 use huashi_esn::{column, Esn, EsnConfig, FeedbackConfig, ReservoirConfig, Sequence};
+use huashi_io::testing::{fuzz_cases, mutate};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -20,12 +21,8 @@ fn expired() -> bool {
 }
 
 fn config() -> ProptestConfig {
-    let cases = std::env::var("HUASHI_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2048);
     ProptestConfig {
-        cases,
+        cases: fuzz_cases(2048),
         failure_persistence: None,
         ..ProptestConfig::default()
     }
@@ -46,18 +43,6 @@ fn model_bytes() -> &'static [u8] {
         let meta = BTreeMap::from([("k".to_string(), "v".to_string())]);
         esn.to_bytes(&meta).unwrap()
     })
-}
-
-fn mutate(valid: &[u8], writes: &[(usize, u8)], cut: Option<usize>) -> Vec<u8> {
-    let mut bytes = valid.to_vec();
-    for (at, byte) in writes {
-        let n = bytes.len();
-        bytes[at % n] = *byte;
-    }
-    if let Some(cut) = cut {
-        bytes.truncate(cut % (valid.len() + 1));
-    }
-    bytes
 }
 
 /// Loads `bytes`; a model that loads predicts a few steps.

@@ -1,4 +1,5 @@
-//! For tests only (the `testing` feature): a small file system to fill.
+//! For tests only (the `testing` feature): a small file system to fill,
+//! and the case count and byte mutations the fuzz targets share.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -42,4 +43,33 @@ impl Drop for SmallFileSystem {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg(self.dir.path()).status();
     }
+}
+
+/// The environment variable that sets how many cases each fuzz target runs.
+pub const FUZZ_CASES_VARIABLE: &str = "HUASHI_FUZZ_CASES";
+
+/// Cases per fuzz target: [`FUZZ_CASES_VARIABLE`], or `default` (each
+/// target's default is sized to take a few seconds in the test suite).
+pub fn fuzz_cases(default: u32) -> u32 {
+    std::env::var(FUZZ_CASES_VARIABLE)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+/// A mutation of a valid file for fuzzing: each `(position, byte)` of
+/// `writes` overwrites the byte at `position % len`, then `cut` (modulo
+/// `len + 1`) truncates it.
+pub fn mutate(valid: &[u8], writes: &[(usize, u8)], cut: Option<usize>) -> Vec<u8> {
+    let mut bytes = valid.to_vec();
+    if !bytes.is_empty() {
+        for &(at, byte) in writes {
+            let n = bytes.len();
+            bytes[at % n] = byte;
+        }
+    }
+    if let Some(cut) = cut {
+        bytes.truncate(cut % (valid.len() + 1));
+    }
+    bytes
 }

@@ -5,19 +5,13 @@
 //! error or a checkpoint, never panic. `HUASHI_FUZZ_CASES` sets the cases
 //! per target (default 300; CI's fuzz pass sets its own).
 
+use huashi_io::testing::fuzz_cases;
 use huashi_meta::checkpoint::{self, RunSpec};
 use huashi_meta::train::CheckpointPolicy;
 use huashi_meta::{Algorithm, Hyper, TaskSpec, Trainer};
 use proptest::prelude::*;
 use std::path::Path;
 use std::sync::OnceLock;
-
-fn cases() -> u32 {
-    std::env::var("HUASHI_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(300)
-}
 
 /// The files of a real two-iteration sinusoid checkpoint: (name, bytes).
 fn real_checkpoint() -> &'static Vec<(String, Vec<u8>)> {
@@ -69,18 +63,10 @@ fn real_checkpoint() -> &'static Vec<(String, Vec<u8>)> {
     })
 }
 
-/// Mutations of `bytes`: (position, byte) replacements, then a cut.
+/// A mutation of `bytes` ([`huashi_io::testing::mutate`]) with `insert`
+/// spliced in at the first edit's position.
 fn mutate(bytes: &[u8], edits: &[(usize, u8)], cut: Option<usize>, insert: &[u8]) -> Vec<u8> {
-    let mut out = bytes.to_vec();
-    for &(at, byte) in edits {
-        if !out.is_empty() {
-            let i = at % out.len();
-            out[i] = byte;
-        }
-    }
-    if let Some(cut) = cut {
-        out.truncate(cut % (out.len() + 1));
-    }
+    let mut out = huashi_io::testing::mutate(bytes, edits, cut);
     if !insert.is_empty() && !out.is_empty() {
         let at = edits.first().map_or(0, |e| e.0 % out.len());
         out.splice(at..at, insert.iter().copied());
@@ -117,7 +103,7 @@ fn target_file(index: usize) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: fuzz_cases(300), failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn arbitrary_state_json_is_an_error_not_a_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {

@@ -4,6 +4,7 @@
 //! never panic. Cases per target: `HUASHI_FUZZ_CASES` (default 256); each
 //! target stops generating work after [`BUDGET`].
 
+use huashi_io::testing::fuzz_cases;
 use huashi_meta::fewshot::image::decode_drawing;
 use huashi_meta::fewshot::testing::{drawing_png, omniglot_files, write_files, zip_bytes};
 use huashi_meta::fewshot::{LakeRuns, Omniglot};
@@ -20,16 +21,9 @@ fn expired() -> bool {
     START.get_or_init(Instant::now).elapsed() > BUDGET
 }
 
-fn cases() -> u32 {
-    std::env::var("HUASHI_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(256)
-}
-
 fn config() -> ProptestConfig {
     ProptestConfig {
-        cases: cases(),
+        cases: fuzz_cases(256),
         failure_persistence: None,
         ..ProptestConfig::default()
     }
@@ -44,15 +38,7 @@ fn edits() -> impl Strategy<Value = (Vec<(usize, u8)>, Option<usize>)> {
 }
 
 fn mutate(valid: &[u8], (writes, cut): &(Vec<(usize, u8)>, Option<usize>)) -> Vec<u8> {
-    let mut bytes = valid.to_vec();
-    for (at, byte) in writes {
-        let n = bytes.len();
-        bytes[at % n] = *byte;
-    }
-    if let Some(cut) = cut {
-        bytes.truncate(cut % (valid.len() + 1));
-    }
-    bytes
+    huashi_io::testing::mutate(valid, writes, *cut)
 }
 
 fn omniglot_zip() -> Vec<u8> {

@@ -33,10 +33,7 @@ const HOSTILE: [&str; 14] = [
 ];
 
 fn cases() -> u32 {
-    std::env::var("HUASHI_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5000)
+    huashi_io::testing::fuzz_cases(5000)
 }
 
 fn runner() -> TestRunner {
