@@ -51,9 +51,9 @@ pub struct SpecArgs {
     /// The task family.
     #[arg(long, value_enum, default_value_t = TaskArg::Sinusoid)]
     pub task: TaskArg,
-    /// Classes per task (Omniglot).
-    #[arg(long, default_value_t = 5, value_parser = crate::esn::count)]
-    pub ways: usize,
+    /// Classes per task (Omniglot only) [default: 5].
+    #[arg(long, value_parser = crate::esn::count)]
+    pub ways: Option<usize>,
     /// Support examples per class (Omniglot) or support points (sinusoid: K) [default: 1 for Omniglot, 10 for sinusoids].
     #[arg(long, value_parser = crate::esn::count)]
     pub shots: Option<usize>,
@@ -83,9 +83,9 @@ pub struct SpecArgs {
     /// Seed of initialisation and task sampling.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Filters per block of the Omniglot CNN.
-    #[arg(long, default_value_t = 64, value_parser = crate::esn::count)]
-    pub hidden: usize,
+    /// Filters per block of the Omniglot CNN (Omniglot only) [default: 64].
+    #[arg(long, value_parser = crate::esn::count)]
+    pub hidden: Option<usize>,
     /// Folder with the official Omniglot files (folders or zips)
     /// [default: the embedded small background subsets].
     #[arg(long, value_name = "DIR")]
@@ -115,6 +115,22 @@ impl SpecArgs {
         <Wrapper as clap::Parser>::parse_from(all).spec.spec()
     }
 
+    /// Fails when an option of the Omniglot task is given with
+    /// `--task sinusoid`, where it would be silently ignored.
+    pub fn check_task_options(&self) -> anyhow::Result<()> {
+        if self.task == TaskArg::Sinusoid {
+            let given = [
+                ("--ways", self.ways.is_some()),
+                ("--hidden", self.hidden.is_some()),
+                ("--data-dir", self.data_dir.is_some()),
+            ];
+            if let Some((name, _)) = given.iter().find(|(_, given)| *given) {
+                anyhow::bail!("{name} applies to --task omniglot only (the sinusoid model is the 1-40-40-1 MLP)");
+            }
+        }
+        Ok(())
+    }
+
     /// The run specification with the papers' defaults filled in.
     pub fn spec(&self) -> RunSpec {
         let algorithm = self.algo;
@@ -131,7 +147,7 @@ impl SpecArgs {
         } else {
             let shots = pick(self.shots, 10, 1);
             TaskSpec::Omniglot {
-                ways: self.ways,
+                ways: self.ways.unwrap_or(5),
                 shots,
                 queries: self.queries.unwrap_or(shots),
                 data_dir: self.data_dir.clone(),
@@ -158,7 +174,7 @@ impl SpecArgs {
                 .unwrap_or(if sinusoid { 70_000 } else { 60_000 }),
         };
         RunSpec {
-            model: task.model(self.hidden, algorithm == Algorithm::Protonet),
+            model: task.model(self.hidden.unwrap_or(64), algorithm == Algorithm::Protonet),
             hyper,
             task,
             seed: self.seed,

@@ -65,6 +65,7 @@ fn starting_point(
         }
         return Ok((folder, spec, Some(saved)));
     }
+    args.spec.check_task_options()?;
     let spec = args.spec.spec();
     huashi_meta::budget::check_run(&spec)?;
     let folder = RunFolder::create(&args.out, args.allow_other_files)?;

@@ -276,6 +276,16 @@ fn hostile_sizes_are_refused_before_allocating() {
         "'-1' for '--ways <WAYS>': must not be negative",
     );
     train("sinusoid", &["--inner-lr", "-0.5"], "inner learning rate");
+    train(
+        "sinusoid",
+        &["--ways", "3"],
+        "--ways applies to --task omniglot only",
+    );
+    train(
+        "sinusoid",
+        &["--hidden", "8"],
+        "--hidden applies to --task omniglot only",
+    );
     train("omniglot", &["--meta-batch", "100000000"], "would need");
     train("omniglot", &["--shots", "100000000"], "would need");
     train("sinusoid", &["--shots", MAX, "--queries", "1"], "overflows");
