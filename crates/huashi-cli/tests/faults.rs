@@ -302,7 +302,7 @@ fn an_output_that_is_an_input_is_refused() {
 fn ctrl_c_removes_the_temporaries_of_writes_in_progress() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    for attempt in 0..5u64 {
+    for attempt in 0..20u64 {
         let _ = std::fs::remove_dir_all(&out);
         let child = spawn(&train_args(out.to_str().unwrap(), "1000000", "1"));
         let waited = Instant::now();

@@ -53,18 +53,34 @@ fn live() -> std::sync::MutexGuard<'static, Vec<(u64, PathBuf)>> {
 fn remove_registered() -> std::sync::MutexGuard<'static, Vec<(u64, PathBuf)>> {
     let mut live = live();
     for (_, path) in live.drain(..) {
-        let removed = if path.is_dir() {
-            std::fs::remove_dir_all(&path)
-        } else {
-            std::fs::remove_file(&path)
-        };
-        if let Err(e) = removed {
+        if let Err(e) = remove(&path) {
             if e.kind() != std::io::ErrorKind::NotFound {
                 eprintln!("could not remove {}: {e}", path.display());
             }
         }
     }
     live
+}
+
+/// Removes a temporary file, or a temporary folder and what is in it. A
+/// folder is first renamed, so that a writer still creating a file in it
+/// by its old name fails instead of adding one after the removal.
+pub(crate) fn remove(path: &Path) -> std::io::Result<()> {
+    if !path.is_dir() {
+        return std::fs::remove_file(path);
+    }
+    let mut doomed = path.as_os_str().to_owned();
+    doomed.push(".removing");
+    let doomed = PathBuf::from(doomed);
+    std::fs::rename(path, &doomed)?;
+    let mut result = std::fs::remove_dir_all(&doomed);
+    for _ in 0..10 {
+        if result.is_ok() {
+            break;
+        }
+        result = std::fs::remove_dir_all(&doomed);
+    }
+    result
 }
 
 /// Installs the Ctrl-C / SIGTERM handler: remove the registered paths, say

@@ -79,7 +79,7 @@ impl FolderLock {
         let mut removed = 0;
         for entry in entries.flatten() {
             if crate::write::is_temporary(&entry.file_name().to_string_lossy()) {
-                std::fs::remove_file(entry.path()).map_err(|cause| Error::Write {
+                crate::interrupt::remove(&entry.path()).map_err(|cause| Error::Write {
                     path: entry.path(),
                     cause: cause.into(),
                 })?;

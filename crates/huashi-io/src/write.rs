@@ -1,12 +1,14 @@
 //! The one way to write an output file.
 //!
 //! 1. the content goes to a temporary sibling `.<name>.huashi-tmp-<pid>-<n>`
-//!    in the same folder (so the rename below never crosses file systems);
+//!    in the same folder (so the rename below never crosses file systems),
+//!    or, for a library that creates the file by name, to `<name>` inside a
+//!    temporary sibling folder of that name;
 //! 2. the temporary file is flushed and `fsync`ed;
 //! 3. it is renamed over the final name (atomic on POSIX file systems);
 //! 4. the folder is `fsync`ed, so the rename itself survives a power loss.
 //!
-//! On any error the temporary file is removed and [`Error::Write`] names the
+//! On any error the temporary file (or folder) is removed and [`Error::Write`] names the
 //! final path and the cause. A failed write therefore never leaves a partial
 //! file under the final name, and an existing file there stays as it was.
 
@@ -26,7 +28,9 @@ pub fn write_bytes(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
 }
 
 /// Writes `path` atomically with the content `write` produces into a
-/// buffered writer (see the module docs).
+/// buffered writer (see the module docs). The temporary file is written
+/// through the handle that created it, never reopened by name, so an
+/// interrupt that removes it cannot be undone by a later write.
 ///
 /// # Errors
 /// [`Error::Write`] naming `path` when `write` or any step fails.
@@ -34,17 +38,29 @@ pub fn write_with(
     path: impl AsRef<Path>,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
-    write_through_path(path, |temporary| -> std::io::Result<()> {
-        let mut out = BufWriter::new(File::create(temporary)?);
+    let path = path.as_ref();
+    let (temporary, _registered) =
+        interrupt::create_registered(|| temporary_sibling(path)).map_err(|e| failed(path, e))?;
+    let result = (|| {
+        let mut out = BufWriter::new(temporary.file.try_clone()?);
         write(&mut out)?;
-        out.flush()
+        out.flush()?;
+        temporary.file.sync_all()?;
+        std::fs::rename(&temporary.path, path)?;
+        sync_folder(path)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&temporary.path);
+        failed(path, e)
     })
 }
 
-/// Writes `path` atomically through a library that insists on writing a
-/// path itself (candle's safetensors writer): `write` is given the
-/// temporary path to write (it exists, empty, and may be replaced);
-/// syncing, renaming and clean-up are done here.
+/// Writes `path` atomically through a library that insists on creating
+/// the file by name itself (candle's safetensors writer): `write` is given
+/// `<folder>/.<name>.huashi-tmp-<pid>-<n>/<name>` inside a temporary
+/// folder of its own; syncing, renaming and clean-up are done here. (A
+/// folder, because an interrupt that removes it makes a later create by
+/// that name fail instead of leaving a new file behind.)
 ///
 /// # Errors
 /// [`Error::Write`] naming `path` when `write` or any step fails.
@@ -53,26 +69,30 @@ pub fn write_through_path<E: Into<Cause>>(
     write: impl FnOnce(&Path) -> std::result::Result<(), E>,
 ) -> Result<()> {
     let path = path.as_ref();
-    let failed = |cause: Cause| Error::Write {
+    let (folder, _registered) = interrupt::create_registered(|| {
+        let folder = temporary_name(path)?;
+        std::fs::create_dir(&folder)?;
+        Ok(folder)
+    })
+    .map_err(|e| failed(path, e))?;
+    let inner = folder.join(path.file_name().unwrap_or_default());
+    let result = write(&inner).map_err(Into::into).and_then(|()| {
+        File::open(&inner)?.sync_all()?;
+        std::fs::rename(&inner, path)?;
+        sync_folder(path).map_err(Into::into)
+    });
+    let _ = std::fs::remove_dir_all(&folder);
+    result.map_err(|cause| Error::Write {
         path: path.to_path_buf(),
         cause,
-    };
-    let (temporary, _registered) = interrupt::create_registered(|| {
-        let temporary = temporary_sibling(path)?;
-        OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temporary)?;
-        Ok(temporary)
     })
-    .map_err(|e| failed(e.into()))?;
-    let result = write(&temporary)
-        .map_err(Into::into)
-        .and_then(|()| commit(&temporary, path).map_err(Into::into));
-    result.map_err(|cause| {
-        let _ = std::fs::remove_file(&temporary);
-        failed(cause)
-    })
+}
+
+fn failed(path: &Path, cause: std::io::Error) -> Error {
+    Error::Write {
+        path: path.to_path_buf(),
+        cause: cause.into(),
+    }
 }
 
 /// Moves a folder that was filled under a temporary name (a download's
@@ -117,8 +137,8 @@ pub fn is_temporary(name: &str) -> bool {
     name.starts_with('.') && name.contains(TEMPORARY_MARKER)
 }
 
-/// `.<name>.huashi-tmp-<pid>-<n>` beside `path`.
-fn temporary_sibling(path: &Path) -> std::io::Result<PathBuf> {
+/// `.<name>.huashi-tmp-<pid>-<n>` beside `path` (a name not yet used).
+fn temporary_name(path: &Path) -> std::io::Result<PathBuf> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let name = path.file_name().ok_or_else(|| {
         std::io::Error::new(
@@ -135,11 +155,26 @@ fn temporary_sibling(path: &Path) -> std::io::Result<PathBuf> {
     Ok(path.with_file_name(temporary))
 }
 
-/// Syncs `temporary`, renames it to `path` and syncs the folder.
-fn commit(temporary: &Path, path: &Path) -> std::io::Result<()> {
-    File::open(temporary)?.sync_all()?;
-    std::fs::rename(temporary, path)?;
-    sync_folder(path)
+/// A temporary file beside its final name, created and open for writing.
+struct Temporary {
+    path: PathBuf,
+    file: File,
+}
+
+impl AsRef<Path> for Temporary {
+    fn as_ref(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Creates the temporary sibling of `path` (it must not exist yet).
+fn temporary_sibling(path: &Path) -> std::io::Result<Temporary> {
+    let path = temporary_name(path)?;
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    Ok(Temporary { path, file })
 }
 
 /// Syncs the folder holding `path`, so that a rename into it is durable.
@@ -160,12 +195,12 @@ mod tests {
 
     #[test]
     fn temporary_is_a_hidden_sibling() {
-        let t = temporary_sibling(Path::new("run/state.json")).unwrap();
+        let t = temporary_name(Path::new("run/state.json")).unwrap();
         assert_eq!(t.parent(), Some(Path::new("run")));
         let name = t.file_name().unwrap().to_string_lossy().to_string();
         assert!(name.starts_with(".state.json.huashi-tmp-"), "{name}");
         assert!(is_temporary(&name));
         assert!(!is_temporary("state.json"));
-        assert!(temporary_sibling(Path::new("/")).is_err());
+        assert!(temporary_name(Path::new("/")).is_err());
     }
 }
