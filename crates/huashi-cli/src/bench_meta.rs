@@ -19,7 +19,7 @@ use std::time::Duration;
 #[derive(Debug, Args)]
 pub struct BenchMetaArgs {
     /// Timed meta-iterations per case (after one warm-up); the median is reported.
-    #[arg(long, value_name = "N", default_value_t = 5, value_parser = crate::esn::at_least_one)]
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = crate::parse::at_least_one)]
     pub runs: usize,
     /// Print JSON instead of a table.
     #[arg(long)]

@@ -38,31 +38,6 @@ pub fn run(command: &EsnCommand) -> anyhow::Result<()> {
     }
 }
 
-/// Parses a count that must be at least 1 (a clap value parser), so that
-/// `--runs 0` is refused instead of reporting "the median of 0 runs".
-///
-/// # Errors
-/// The text is not a number, or it is 0.
-pub fn at_least_one(text: &str) -> Result<usize, String> {
-    match count(text)? {
-        0 => Err("must be at least 1".to_string()),
-        n => Ok(n),
-    }
-}
-
-/// Parses a count (a clap value parser): a negative number is refused as
-/// negative, not as "invalid digit found in string".
-///
-/// # Errors
-/// The text is negative, not a whole number, or above `usize::MAX`.
-pub fn count(text: &str) -> Result<usize, String> {
-    if text.trim_start().starts_with('-') {
-        return Err("must not be negative".to_string());
-    }
-    text.parse::<usize>()
-        .map_err(|e| format!("{e} (expected a whole number)"))
-}
-
 /// Where the series comes from and what is predicted.
 #[derive(Debug, Clone, Args)]
 pub struct DataArgs {
@@ -81,7 +56,7 @@ pub struct DataArgs {
     #[arg(long, value_enum, default_value_t = Target::Next)]
     pub target: Target,
     /// Forecast horizon H in steps (rows).
-    #[arg(long, value_name = "H", default_value_t = 1, value_parser = at_least_one)]
+    #[arg(long, value_name = "H", default_value_t = 1, value_parser = crate::parse::at_least_one)]
     pub horizon: usize,
 }
 
@@ -89,7 +64,7 @@ pub struct DataArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ReservoirArgs {
     /// Reservoir units N.
-    #[arg(long, value_name = "N", default_value_t = 200, value_parser = count)]
+    #[arg(long, value_name = "N", default_value_t = 200, value_parser = crate::parse::count)]
     pub units: usize,
     /// Spectral radius the recurrent matrix is rescaled to.
     #[arg(long, value_name = "RHO", default_value_t = 0.9)]
@@ -117,7 +92,7 @@ pub struct ReservoirArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Initial training steps left out of the regression.
-    #[arg(long, value_name = "STEPS", default_value_t = 100, value_parser = count)]
+    #[arg(long, value_name = "STEPS", default_value_t = 100, value_parser = crate::parse::count)]
     pub washout: usize,
 }
 

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Args)]
 pub struct EsnBenchArgs {
     /// Timed runs per case (after one warm-up); the median is reported.
-    #[arg(long, value_name = "N", default_value_t = 3, value_parser = crate::esn::at_least_one)]
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = crate::parse::at_least_one)]
     pub runs: usize,
     /// Seed of the reservoirs.
     #[arg(long, default_value_t = 0)]

@@ -19,13 +19,13 @@ pub struct SearchArgs {
     #[command(flatten)]
     pub data: DataArgs,
     /// Number of random trials.
-    #[arg(long, value_name = "N", default_value_t = 40, value_parser = crate::esn::at_least_one)]
+    #[arg(long, value_name = "N", default_value_t = 40, value_parser = crate::parse::at_least_one)]
     pub trials: usize,
     /// Seed of the trial sampling (the reservoir seed is --seed).
     #[arg(long, value_name = "SEED", default_value_t = 0)]
     pub search_seed: u64,
     /// Range of reservoir units, log-uniform.
-    #[arg(long, value_name = "MIN,MAX", value_delimiter = ',', default_values_t = [50usize, 400], value_parser = crate::esn::count)]
+    #[arg(long, value_name = "MIN,MAX", value_delimiter = ',', default_values_t = [50usize, 400], value_parser = crate::parse::count)]
     pub units_range: Vec<usize>,
     /// Range of the spectral radius, log-uniform.
     #[arg(long, value_name = "MIN,MAX", value_delimiter = ',', default_values_t = [0.1, 1.5])]
@@ -47,7 +47,7 @@ pub struct SearchArgs {
     #[arg(long, value_name = "F", default_value_t = 0.15)]
     pub validation_fraction: f64,
     /// Trials listed (best first).
-    #[arg(long, value_name = "N", default_value_t = 10, value_parser = crate::esn::at_least_one)]
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = crate::parse::at_least_one)]
     pub top: usize,
     #[command(flatten)]
     pub fixed: FixedArgs,
@@ -72,7 +72,7 @@ pub struct FixedArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Initial training steps left out of the regression.
-    #[arg(long, value_name = "STEPS", default_value_t = 100, value_parser = crate::esn::count)]
+    #[arg(long, value_name = "STEPS", default_value_t = 100, value_parser = crate::parse::count)]
     pub washout: usize,
 }
 

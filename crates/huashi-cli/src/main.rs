@@ -30,6 +30,7 @@ mod meta_plot;
 mod meta_train;
 mod naive;
 mod net_model;
+mod parse;
 mod plot;
 mod rf;
 mod rng;

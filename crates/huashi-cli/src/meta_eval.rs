@@ -23,7 +23,7 @@ pub struct EvalArgs {
     #[arg(long, value_enum, default_value_t = Benchmark::Tasks)]
     pub benchmark: Benchmark,
     /// Held-out tasks to evaluate (the literature uses ≥ 600).
-    #[arg(long, default_value_t = 600, value_parser = crate::esn::at_least_one)]
+    #[arg(long, default_value_t = 600, value_parser = crate::parse::at_least_one)]
     pub tasks: usize,
     /// Support size K at test time [default: the run's; sinusoids: 5 and 10].
     #[arg(long)]
