@@ -200,3 +200,34 @@ fn every_algorithm_runs_on_omniglot() {
         assert!(record.validation.loss.mean.is_finite());
     }
 }
+
+#[test]
+fn a_reader_sees_the_previous_or_the_new_checkpoint_never_a_mix() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec(Algorithm::Maml, sinusoid(), 2, 1e-3);
+    let first = run(&spec, None, dir.path()).unwrap();
+    let (_, fresh) = spec.model.build(spec.seed).unwrap();
+    let fresh = spec.hyper.initial_params(fresh).unwrap();
+    let mut writes = 0;
+    // The reader has read the state of iteration 2; a writer then replaces
+    // the checkpoint (iteration 4) and removes iteration 2's tensor files
+    // before the reader loads them.
+    let (state, loaded) = checkpoint::read_consistent(dir.path(), |state| {
+        if writes == 0 {
+            writes += 1;
+            let longer = RunSpec {
+                hyper: Hyper {
+                    iterations: 4,
+                    ..spec.hyper.clone()
+                },
+                ..spec.clone()
+            };
+            run(&longer, Some(first.clone()), dir.path()).unwrap();
+        }
+        checkpoint::load(dir.path(), state, &fresh)
+    })
+    .unwrap();
+    assert_eq!((writes, state.iteration, loaded.iteration), (1, 4, 4));
+    let (_, reread) = resume(dir.path());
+    assert_eq!(flat(&loaded), flat(&reread));
+}
