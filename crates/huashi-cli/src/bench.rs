@@ -27,7 +27,7 @@ pub struct BenchArgs {
     #[arg(long)]
     pub no_candle_backward: bool,
     /// Seed of the random inputs and weights.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = crate::parse::count::<u64>)]
     pub seed: u64,
     /// Print JSON instead of tables.
     #[arg(long)]

@@ -44,7 +44,7 @@ pub struct CompareArgs {
     #[arg(long)]
     pub no_timing: bool,
     /// Seed of the random input and weights.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = crate::parse::count::<u64>)]
     pub seed: u64,
     /// Print JSON instead of a table.
     #[arg(long)]

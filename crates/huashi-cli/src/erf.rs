@@ -27,7 +27,7 @@ pub struct ErfArgs {
     #[arg(long, default_value_t = 20)]
     pub samples: usize,
     /// Seed of the inputs and initialisations.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = crate::parse::count::<u64>)]
     pub seed: u64,
     /// A trained checkpoint (safetensors with the model's parameter names,
     /// as `ParamSet::save` writes them): its weights are used for every

@@ -64,7 +64,7 @@ pub struct DataArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ReservoirArgs {
     /// Reservoir units N.
-    #[arg(long, value_name = "N", default_value_t = 200, value_parser = crate::parse::count)]
+    #[arg(long, value_name = "N", default_value_t = 200, value_parser = crate::parse::count::<usize>)]
     pub units: usize,
     /// Spectral radius the recurrent matrix is rescaled to.
     #[arg(long, value_name = "RHO", default_value_t = 0.9)]
@@ -89,10 +89,10 @@ pub struct ReservoirArgs {
     #[arg(long, value_name = "B", default_value_t = 0.2)]
     pub bias_scaling: f64,
     /// Seed of the reservoir's random weights.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = crate::parse::count::<u64>)]
     pub seed: u64,
     /// Initial training steps left out of the regression.
-    #[arg(long, value_name = "STEPS", default_value_t = 100, value_parser = crate::parse::count)]
+    #[arg(long, value_name = "STEPS", default_value_t = 100, value_parser = crate::parse::count::<usize>)]
     pub washout: usize,
 }
 

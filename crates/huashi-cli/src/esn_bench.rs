@@ -23,7 +23,7 @@ pub struct EsnBenchArgs {
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = crate::parse::at_least_one)]
     pub runs: usize,
     /// Seed of the reservoirs.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = crate::parse::count::<u64>)]
     pub seed: u64,
     /// Also write the Mackey-Glass series used (10,000 raw samples, column
     /// `x`) to FILE.csv, e.g. for bench/reservoirpy_mackey_glass.py.

@@ -22,10 +22,10 @@ pub struct SearchArgs {
     #[arg(long, value_name = "N", default_value_t = 40, value_parser = crate::parse::at_least_one)]
     pub trials: usize,
     /// Seed of the trial sampling (the reservoir seed is --seed).
-    #[arg(long, value_name = "SEED", default_value_t = 0)]
+    #[arg(long, value_name = "SEED", default_value_t = 0, value_parser = crate::parse::count::<u64>)]
     pub search_seed: u64,
     /// Range of reservoir units, log-uniform.
-    #[arg(long, value_name = "MIN,MAX", value_delimiter = ',', default_values_t = [50usize, 400], value_parser = crate::parse::count)]
+    #[arg(long, value_name = "MIN,MAX", value_delimiter = ',', default_values_t = [50usize, 400], value_parser = crate::parse::count::<usize>)]
     pub units_range: Vec<usize>,
     /// Range of the spectral radius, log-uniform.
     #[arg(long, value_name = "MIN,MAX", value_delimiter = ',', default_values_t = [0.1, 1.5])]
@@ -69,10 +69,10 @@ pub struct FixedArgs {
     #[arg(long, value_name = "B", default_value_t = 0.2)]
     pub bias_scaling: f64,
     /// Seed of the reservoir's random weights (the same for every trial).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = crate::parse::count::<u64>)]
     pub seed: u64,
     /// Initial training steps left out of the regression.
-    #[arg(long, value_name = "STEPS", default_value_t = 100, value_parser = crate::parse::count)]
+    #[arg(long, value_name = "STEPS", default_value_t = 100, value_parser = crate::parse::count::<usize>)]
     pub washout: usize,
 }
 

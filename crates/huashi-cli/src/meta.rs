@@ -52,21 +52,21 @@ pub struct SpecArgs {
     #[arg(long, value_enum, default_value_t = TaskArg::Sinusoid)]
     pub task: TaskArg,
     /// Classes per task (Omniglot only) [default: 5].
-    #[arg(long, value_parser = crate::parse::count)]
+    #[arg(long, value_parser = crate::parse::count::<usize>)]
     pub ways: Option<usize>,
     /// Support examples per class (Omniglot) or support points (sinusoid: K) [default: 1 for Omniglot, 10 for sinusoids].
-    #[arg(long, value_parser = crate::parse::count)]
+    #[arg(long, value_parser = crate::parse::count::<usize>)]
     pub shots: Option<usize>,
     /// Query examples per class (Omniglot) or query points (sinusoid)
     /// [default: as many as the shots for Omniglot, as in the MAML reference
     /// code; 10 for sinusoids].
-    #[arg(long, value_parser = crate::parse::count)]
+    #[arg(long, value_parser = crate::parse::count::<usize>)]
     pub queries: Option<usize>,
     /// Inner gradient steps during meta-training [default: 1; Reptile 5].
-    #[arg(long, value_parser = crate::parse::count)]
+    #[arg(long, value_parser = crate::parse::count::<usize>)]
     pub inner_steps: Option<usize>,
     /// Inner gradient steps at evaluation [default: 10 for sinusoids, 3 for Omniglot; Reptile 10].
-    #[arg(long, value_parser = crate::parse::count)]
+    #[arg(long, value_parser = crate::parse::count::<usize>)]
     pub eval_inner_steps: Option<usize>,
     /// Inner learning rate α [default: 0.01 for sinusoids, 0.4 for Omniglot; Reptile 0.1].
     #[arg(long)]
@@ -75,23 +75,23 @@ pub struct SpecArgs {
     #[arg(long)]
     pub meta_lr: Option<f64>,
     /// Tasks per meta-batch [default: 25 for sinusoids, 32 for Omniglot].
-    #[arg(long, value_parser = crate::parse::count)]
+    #[arg(long, value_parser = crate::parse::count::<usize>)]
     pub meta_batch: Option<usize>,
     /// Meta-iterations [default: 70000 for sinusoids, 60000 for Omniglot, as in the MAML paper].
-    #[arg(long)]
+    #[arg(long, value_parser = crate::parse::count::<u64>)]
     pub iterations: Option<u64>,
     /// Seed of initialisation and task sampling.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = crate::parse::count::<u64>)]
     pub seed: u64,
     /// Filters per block of the Omniglot CNN (Omniglot only) [default: 64].
-    #[arg(long, value_parser = crate::parse::count)]
+    #[arg(long, value_parser = crate::parse::count::<usize>)]
     pub hidden: Option<usize>,
     /// Folder with the official Omniglot files (folders or zips)
     /// [default: the embedded small background subsets].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Validate every this many iterations (0: never).
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 500, value_parser = crate::parse::count::<u64>)]
     pub validate_every: u64,
     /// Tasks per validation.
     #[arg(long, default_value_t = 100, value_parser = crate::parse::at_least_one)]

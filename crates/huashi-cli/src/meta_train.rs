@@ -31,7 +31,7 @@ pub struct TrainArgs {
     #[arg(long)]
     pub allow_other_files: bool,
     /// Checkpoint every this many iterations (and always at the end).
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = crate::parse::count::<u64>)]
     pub checkpoint_every: u64,
     /// Held-out tasks of the final test (the literature uses ≥ 600; 0 skips it).
     #[arg(long, default_value_t = 600)]

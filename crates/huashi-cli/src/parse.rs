@@ -8,7 +8,7 @@
 /// # Errors
 /// The text is not a number, or it is 0.
 pub fn at_least_one(text: &str) -> Result<usize, String> {
-    match count(text)? {
+    match count::<usize>(text)? {
         0 => Err("must be at least 1".to_string()),
         n => Ok(n),
     }
@@ -18,12 +18,12 @@ pub fn at_least_one(text: &str) -> Result<usize, String> {
 /// negative, not as "invalid digit found in string".
 ///
 /// # Errors
-/// The text is negative, not a whole number, or above `usize::MAX`.
-pub fn count(text: &str) -> Result<usize, String> {
+/// The text is negative, not a whole number, or above `T::MAX`.
+pub fn count<T: std::str::FromStr<Err = std::num::ParseIntError>>(text: &str) -> Result<T, String> {
     if text.trim_start().starts_with('-') {
         return Err("must not be negative".to_string());
     }
-    text.parse::<usize>()
+    text.parse::<T>()
         .map_err(|e| format!("{e} (expected a whole number)"))
 }
 
@@ -33,9 +33,9 @@ mod tests {
 
     #[test]
     fn counts_refuse_negatives_and_at_least_one_refuses_zero() {
-        assert_eq!(count("3"), Ok(3));
-        assert_eq!(count("-1").unwrap_err(), "must not be negative");
-        assert!(count("1.5").unwrap_err().contains("whole number"));
+        assert_eq!(count::<usize>("3"), Ok(3));
+        assert_eq!(count::<u64>("-1").unwrap_err(), "must not be negative");
+        assert!(count::<u64>("1.5").unwrap_err().contains("whole number"));
         assert_eq!(at_least_one("0").unwrap_err(), "must be at least 1");
         assert_eq!(at_least_one("7"), Ok(7));
     }
