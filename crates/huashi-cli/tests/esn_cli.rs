@@ -1,15 +1,11 @@
 //! End-to-end tests of `huashi esn …` on tiny synthetic CSV files.
 
+mod common;
+use common::{huashi, refused, MAX};
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn huashi(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_huashi"))
-        .args(args)
-        .output()
-        .expect("the huashi binary runs")
-}
+use std::process::Output;
 
 fn json(out: &Output) -> Value {
     assert!(
@@ -224,28 +220,6 @@ fn invalid_hyper_parameters_are_errors() {
     ]));
     assert!(err.contains("MIN,MAX"), "{err}");
 }
-
-/// Fails with a one-line error containing `needle`, quickly.
-fn refused(args: &[&str], needle: &str) {
-    let started = std::time::Instant::now();
-    let err = stderr(&huashi(args));
-    let seconds = started.elapsed().as_secs_f64();
-    assert!(
-        err.contains(needle),
-        "{args:?}: expected {needle:?} in {err}"
-    );
-    assert_eq!(error_lines(&err), 1, "{args:?}: not one line: {err}");
-    assert!(!err.contains("panicked"), "{args:?}: {err}");
-    assert!(seconds < 20.0, "{args:?} took {seconds:.1} s");
-}
-
-/// Lines of an error, without clap's hint to try `--help`.
-fn error_lines(stderr: &str) -> usize {
-    let hint = |l: &str| l.trim().is_empty() || l.starts_with("For more information");
-    stderr.lines().filter(|l| !hint(l)).count()
-}
-
-const MAX: &str = "18446744073709551615";
 
 #[test]
 fn hostile_sizes_are_refused_before_allocating() {

@@ -2,15 +2,11 @@
 //! through the binary: tiny runs, resume, the Lake et al. runs, and the
 //! errors a user meets.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
+use common::{huashi, refused, MAX};
 
-fn huashi(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_huashi"))
-        .args(args)
-        .output()
-        .expect("the huashi binary runs")
-}
+use std::path::Path;
+use std::process::Output;
 
 fn ok(output: &Output) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -225,32 +221,6 @@ fn help_explains_the_commands() {
     assert!(help.contains("lake-runs") && help.contains("95 %"));
     assert!(ok(&huashi(&["bench", "meta", "--help"])).contains("tasks/s"));
 }
-
-/// Fails with a one-line error containing `needle`, quickly, no panic.
-fn refused(args: &[&str], needle: &str) {
-    let started = std::time::Instant::now();
-    let output = huashi(args);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "{args:?} should have failed");
-    assert!(
-        stderr.contains(needle),
-        "{args:?}: expected `{needle}` in: {stderr}"
-    );
-    assert_eq!(error_lines(&stderr), 1, "{args:?}: {stderr}");
-    assert!(
-        !stderr.contains("panicked") && !stderr.contains("{"),
-        "{stderr}"
-    );
-    assert!(started.elapsed().as_secs() < 20, "{args:?} was slow");
-}
-
-/// Lines of an error, without clap's hint to try `--help`.
-fn error_lines(stderr: &str) -> usize {
-    let hint = |l: &str| l.trim().is_empty() || l.starts_with("For more information");
-    stderr.lines().filter(|l| !hint(l)).count()
-}
-
-const MAX: &str = "18446744073709551615";
 
 #[test]
 fn hostile_sizes_are_refused_before_allocating() {

@@ -1,16 +1,12 @@
 //! End-to-end tests of `huashi summary` and `huashi rf` on zoo models and on
 //! description files.
 
+mod common;
+use common::{huashi, refused};
+
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
-
-fn huashi(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_huashi"))
-        .args(args)
-        .output()
-        .expect("the huashi binary runs")
-}
 
 fn json(out: &Output) -> Value {
     assert!(
@@ -253,21 +249,6 @@ fn bad_input_size_is_rejected() {
     assert!(err.contains("--input"), "{err}");
 }
 
-/// Issue 11: runs `args` and returns its error, checking that it failed
-/// cleanly (exit 1, not a panic or an abort), quickly, on one line.
-fn one_line_error(args: &[&str]) -> String {
-    let start = std::time::Instant::now();
-    let out = huashi(args);
-    assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
-    assert!(start.elapsed().as_secs() < 20, "{args:?} took too long");
-    let err = String::from_utf8_lossy(&out.stderr).trim_end().to_string();
-    assert!(
-        !err.contains("panicked") && !err.contains('\n'),
-        "{args:?}: {err}"
-    );
-    err
-}
-
 fn file_with(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
@@ -280,12 +261,12 @@ fn hostile_input_sizes_are_one_line_errors() {
     let dir = tempfile::tempdir().unwrap();
     let png = dir.path().join("erf.png");
     let with = |input: &'static str| [&erf[..], &[input, "--out", s(&png)]].concat();
-    let err = one_line_error(&with("4294967296,4294967296"));
+    let err = refused(&with("4294967296,4294967296"), "");
     assert!(
         err.contains("\"conv1_1\"") && err.contains("overflows"),
         "{err}"
     );
-    let err = one_line_error(&with("100000,100000"));
+    let err = refused(&with("100000,100000"), "");
     assert!(
         err.contains("would need") && err.contains("HUASHI_MAX_MEMORY_BYTES"),
         "{err}"
@@ -297,18 +278,24 @@ fn hostile_input_sizes_are_one_line_errors() {
         "--input",
         "4294967296,4294967296",
     ];
-    assert!(one_line_error(&summary).contains("\"conv1_1\""));
-    let err = one_line_error(&[
-        "conv",
-        "compare",
-        "--in",
-        "4294967296",
-        "--out",
-        "4294967296",
-        "--no-timing",
-    ]);
+    assert!(refused(&summary, "").contains("\"conv1_1\""));
+    let err = refused(
+        &[
+            "conv",
+            "compare",
+            "--in",
+            "4294967296",
+            "--out",
+            "4294967296",
+            "--no-timing",
+        ],
+        "",
+    );
     assert!(err.contains("overflows"), "{err}");
-    let err = one_line_error(&["conv", "compare", "--in", "100000", "--out", "100000"]);
+    let err = refused(
+        &["conv", "compare", "--in", "100000", "--out", "100000"],
+        "",
+    );
     assert!(err.contains("would need"), "{err}");
 }
 
@@ -332,7 +319,7 @@ fn hostile_description_files_are_errors_naming_the_node() {
         "input_shape = [4, 8, 8]\n[[nodes]]\nname = \"zero\"\nop = \"conv\"\nout_channels = 4611686018427387904\nkernel = 3\n",
     );
     for (path, node) in [(&huge, "wide"), (&padded, "padded"), (&quarter, "zero")] {
-        let err = one_line_error(&["summary", "--model", s(path)]);
+        let err = refused(&["summary", "--model", s(path)], "");
         assert!(
             err.contains(&format!("\"{node}\"")) && err.contains("overflows"),
             "{err}"
@@ -345,7 +332,7 @@ fn hostile_description_files_are_errors_naming_the_node() {
         );
     }
     let strided = file_with(dir.path(), "strided.toml", &strided);
-    let err = one_line_error(&["rf", "--model", s(&strided)]);
+    let err = refused(&["rf", "--model", s(&strided)], "");
     assert!(
         err.contains("\"s62\"") && err.contains("receptive field"),
         "{err}"
@@ -361,27 +348,30 @@ fn oversize_names_degenerate_values_and_devices_are_refused() {
         "long.toml",
         &format!("input_shape = [1, 4, 4]\n[[nodes]]\nname = \"{name}\"\nop = \"pointwise\"\nout_channels = 1\n"),
     );
-    let err = one_line_error(&["summary", "--model", s(&long)]);
+    let err = refused(&["summary", "--model", s(&long)], "");
     assert!(err.contains("65536 characters") && err.len() < 400, "{err}");
     let drop = file_with(
         dir.path(),
         "drop.toml",
         "input_shape = [1, 4, 4]\n[[nodes]]\nname = \"drop\"\nop = \"dropout\"\nrate = 5.0\n",
     );
-    assert!(one_line_error(&["summary", "--model", s(&drop)]).contains("rate"));
-    let err = one_line_error(&[
-        "erf",
-        "--model",
-        "maml_omniglot",
-        "--layer",
-        "block1",
-        "--samples",
-        "0",
-    ]);
+    assert!(refused(&["summary", "--model", s(&drop)], "").contains("rate"));
+    let err = refused(
+        &[
+            "erf",
+            "--model",
+            "maml_omniglot",
+            "--layer",
+            "block1",
+            "--samples",
+            "0",
+        ],
+        "",
+    );
     assert!(err.contains("--samples"), "{err}");
-    let err = one_line_error(&["conv", "compare", "--runs", "0", "--size", "4"]);
+    let err = refused(&["conv", "compare", "--runs", "0", "--size", "4"], "");
     assert!(err.contains("--runs"), "{err}");
-    let err = one_line_error(&["summary", "--model", "/dev/zero"]);
+    let err = refused(&["summary", "--model", "/dev/zero"], "");
     assert!(err.contains("/dev/zero"), "{err}");
 }
 
@@ -395,14 +385,17 @@ fn factorize_checks_its_memory_before_loading() {
     bytes.extend([0u8; 36]);
     let path = dir.path().join("big.safetensors");
     std::fs::write(&path, bytes).unwrap();
-    let err = one_line_error(&[
-        "conv",
-        "factorize",
-        "--weights",
-        s(&path),
-        "--tensor",
-        "w.weight",
-    ]);
+    let err = refused(
+        &[
+            "conv",
+            "factorize",
+            "--weights",
+            s(&path),
+            "--tensor",
+            "w.weight",
+        ],
+        "",
+    );
     assert!(
         err.contains("would need") && err.contains("w.weight"),
         "{err}"

@@ -201,8 +201,7 @@ fn node_report(name: &str, layer: &Layer, sources: &[&NodeReport]) -> Result<Nod
                 reason,
             },
             (field, _) => field.then(&step.window).ok_or_else(|| {
-                let detail = format!("{field:?} after a window {:?}", step.window);
-                at.overflow("the receptive field", detail)
+                at.overflow("the receptive field", field_overflow(field, &step.window))
             })?,
         };
         (step, field)
@@ -259,4 +258,21 @@ fn merge_shape(at: &At, layer: &Layer, sources: &[&NodeReport]) -> Result<Shape>
         };
     }
     Ok(out)
+}
+
+/// Why `field` followed by `window` overflows, in words (sizes, strides and
+/// paddings of a receptive field stop at [`crate::field::AxisField::MAX`]).
+fn field_overflow(field: &Field, window: &crate::shape::Window) -> String {
+    let input = match field {
+        Field::Defined([h, w]) => format!(
+            "a field of size {}×{}, effective stride {}×{} and padding {}×{}",
+            h.size, w.size, h.stride, w.stride, h.padding, w.padding
+        ),
+        _ => "an undefined field".to_string(),
+    };
+    let [k, s, p] = [window.extent, window.stride, window.padding];
+    format!(
+        "{input}, then a window of {}×{}, stride {}×{}, padding {}×{}, exceeds 2^62",
+        k[0], k[1], s[0], s[1], p[0], p[1]
+    )
 }
