@@ -203,12 +203,6 @@ persistence repeats the last value (`next`) or the last return (`return`)";
 
 pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let d = &args.data;
-    let series = esn_data::load(d.data.as_deref(), d.column.as_deref())?;
-    let prep = Prepared::new(series, d.target, d.horizon, args.train_fraction)?;
-    let config = args.reservoir.config();
-    let eval = evaluate(&config, &prep)?;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
     let (model, png) = (
         args.out.join("model.safetensors"),
         args.out.join("forecast.png"),
@@ -217,6 +211,12 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         huashi_io::ensure_not_input(&model, &[data])?;
         huashi_io::ensure_not_input(&png, &[data])?;
     }
+    let series = esn_data::load(d.data.as_deref(), d.column.as_deref())?;
+    let prep = Prepared::new(series, d.target, d.horizon, args.train_fraction)?;
+    let config = args.reservoir.config();
+    let eval = evaluate(&config, &prep)?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
     save(&model, &eval.esn, &prep)?;
     plot_test(&png, &prep, &eval)?;
     let report = FitReport {

@@ -103,21 +103,31 @@ fn help_explains_the_command() {
     }
 }
 
+/// Runs `data fetch omniglot` from `url` into `dir` (with the fetch
+/// timeout set to `timeout` seconds, if given), which must fail; returns
+/// its stderr and how long it took in seconds.
+fn failed_fetch(url: &str, dir: &std::path::Path, timeout: Option<&str>) -> (String, u64) {
+    let started = std::time::Instant::now();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_huashi"));
+    command
+        .args(["data", "fetch", "omniglot", "--url", url, "--dir"])
+        .arg(dir);
+    if let Some(timeout) = timeout {
+        command.env("HUASHI_FETCH_TIMEOUT_SECS", timeout);
+    }
+    let output = command.output().expect("the huashi binary runs");
+    assert!(!output.status.success(), "should have failed");
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    (stderr, started.elapsed().as_secs())
+}
+
 #[test]
 fn a_server_that_never_answers_times_out_with_a_clear_error() {
     let server = LoopbackServer::silent().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let url = server.base_url();
-    let started = std::time::Instant::now();
-    let output = Command::new(env!("CARGO_BIN_EXE_huashi"))
-        .args(["data", "fetch", "omniglot", "--url", &url, "--dir"])
-        .arg(dir.path().join("omniglot"))
-        .env("HUASHI_FETCH_TIMEOUT_SECS", "1")
-        .output()
-        .expect("the huashi binary runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "should have failed");
-    assert!(started.elapsed().as_secs() < 15, "took too long");
+    let (stderr, seconds) = failed_fetch(&url, &dir.path().join("omniglot"), Some("1"));
+    assert!(seconds < 15, "took too long");
     assert!(stderr.contains(&url), "{stderr}");
     assert!(stderr.to_lowercase().contains("timeout"), "{stderr}");
 }
@@ -127,15 +137,8 @@ fn a_server_that_streams_forever_is_cut_at_the_cap() {
     let server = LoopbackServer::endless().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let url = server.base_url();
-    let started = std::time::Instant::now();
-    let output = Command::new(env!("CARGO_BIN_EXE_huashi"))
-        .args(["data", "fetch", "omniglot", "--url", &url, "--dir"])
-        .arg(dir.path().join("omniglot"))
-        .output()
-        .expect("the huashi binary runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "should have failed");
-    assert!(started.elapsed().as_secs() < 60, "took too long");
+    let (stderr, seconds) = failed_fetch(&url, &dir.path().join("omniglot"), None);
+    assert!(seconds < 60, "took too long");
     assert!(stderr.contains("cap of 104857600 bytes"), "{stderr}");
     let left = std::fs::read_dir(dir.path().join("omniglot"))
         .unwrap()

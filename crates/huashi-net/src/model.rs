@@ -191,7 +191,7 @@ impl Model {
     /// The output of the network (its last node in evaluation order) for a
     /// batch `x` of shape `(N, C, H, W)`.
     pub fn forward(&self, params: &ParamSet, x: &Tensor) -> Result<Tensor> {
-        let last = *self.order.last().expect("a network has nodes");
+        let last = *self.order.last().ok_or(Error::Empty)?;
         self.run(params, x, last)
     }
 

@@ -44,6 +44,9 @@ pub mod lake;
 pub mod omniglot;
 pub mod pool;
 pub mod sampler;
+/// Fixtures for tests (PNG drawings, zips, a loopback HTTP server): only
+/// with the `testing` feature, so no user of the library ships them.
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 pub use error::DataError;
