@@ -167,6 +167,17 @@ reference_cases! {
     one_pixel_input: case(2, [3, 2], [1, 1], [1, 1]);
     single_row: case(1, [2, 2], [1, 9], [1, 3]).stride([1, 2]);
     single_column_padded: case(1, [2, 2], [7, 1], [3, 1]).padding([1, 1, 0, 0]);
+    // Larger than one register tile of the dense stride-1 kernels (8 rows ×
+    // 48 f32 / 24 f64 pixels): row and pixel remainders, groups that split
+    // a tile's rows, crops and padding wider than the kernel.
+    tiles_3x3_padded_batch3: case(3, [20, 19], [17, 21], [3, 3]).padding([1, 1, 1, 1]);
+    tiles_pointwise_batch2: case(2, [37, 21], [9, 13], [1, 1]);
+    tiles_grouped_dilated_asymmetric: case(2, [18, 27], [13, 15], [3, 3])
+        .dilation([2, 2])
+        .padding([2, 1, 0, 3])
+        .groups(3);
+    tiles_5x5_unpadded: case(1, [9, 10], [19, 8], [5, 5]);
+    tiles_pad_wider_than_kernel: case(2, [5, 11], [6, 7], [2, 3]).padding([3, 0, 4, 1]);
     // Stride.
     stride2: case(1, [2, 3], [9, 9], [3, 3]).stride([2, 2]);
     stride3_batch2: case(2, [2, 2], [11, 10], [3, 3]).stride([3, 3]);

@@ -4,15 +4,20 @@
 //! - depthwise (one input channel per group, any depth multiplier): direct
 //!   loops over `N·C` planes in parallel, contiguous inner loops
 //!   ([`depthwise`]);
+//! - dense with stride 1: the im2col matrix read in place from a padded copy
+//!   of the input, through register-tiled loops ([`direct`], [`tile`]);
 //! - everything else: per sample and group, `W (C_out/g × K) · col (K × P)`
 //!   with `K = C_in/g · kh · kw`, `P = Ho · Wo` ([`gemm_path`]); `col` is the
 //!   input itself for a 1×1, stride-1, unpadded kernel (no im2col), otherwise
 //!   an im2col buffer ([`im2col`]).
 
+pub mod avx512;
 pub mod depthwise;
+pub mod direct;
 pub mod gemm_path;
 pub mod im2col;
 pub mod rows;
+pub mod tile;
 
 use crate::geometry::ConvGeometry;
 
@@ -27,22 +32,34 @@ pub trait Real:
     + std::ops::Mul<Output = Self>
     + std::ops::AddAssign
     + std::iter::Sum
+    + avx512::Avx512Tiles
     + 'static
 {
     /// Additive identity.
     const ZERO: Self;
     /// Multiplicative identity.
     const ONE: Self;
+    /// `self · a + b` with one rounding (an FMA instruction where the
+    /// caller is compiled for one).
+    fn mul_add(self, a: Self, b: Self) -> Self;
 }
 
 impl Real for f32 {
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
+    #[inline(always)]
+    fn mul_add(self, a: Self, b: Self) -> Self {
+        f32::mul_add(self, a, b)
+    }
 }
 
 impl Real for f64 {
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
+    #[inline(always)]
+    fn mul_add(self, a: Self, b: Self) -> Self {
+        f64::mul_add(self, a, b)
+    }
 }
 
 /// Every size a convolution kernel needs, fixed when an op is built.
@@ -146,6 +163,8 @@ pub fn valid_range(offset: isize, stride: usize, in_len: usize, out_len: usize) 
 pub fn forward<T: Real>(dims: &ConvDims, x: &[T], w: &[T]) -> Vec<T> {
     if dims.is_depthwise() {
         depthwise::forward(dims, x, w)
+    } else if direct::supports(dims) {
+        direct::forward(dims, x, w)
     } else {
         gemm_path::forward(dims, x, w)
     }
@@ -155,6 +174,8 @@ pub fn forward<T: Real>(dims: &ConvDims, x: &[T], w: &[T]) -> Vec<T> {
 pub fn input_grad<T: Real>(dims: &ConvDims, dy: &[T], w: &[T]) -> Vec<T> {
     if dims.is_depthwise() {
         depthwise::input_grad(dims, dy, w)
+    } else if direct::supports(dims) {
+        direct::input_grad(dims, dy, w)
     } else {
         gemm_path::input_grad(dims, dy, w)
     }
@@ -164,6 +185,8 @@ pub fn input_grad<T: Real>(dims: &ConvDims, dy: &[T], w: &[T]) -> Vec<T> {
 pub fn weight_grad<T: Real>(dims: &ConvDims, x: &[T], dy: &[T]) -> Vec<T> {
     if dims.is_depthwise() {
         depthwise::weight_grad(dims, x, dy)
+    } else if direct::supports_weight_grad::<T>(dims) {
+        direct::weight_grad(dims, x, dy)
     } else {
         gemm_path::weight_grad(dims, x, dy)
     }

@@ -1,0 +1,290 @@
+//! Dense stride-1 convolutions without an im2col matrix.
+//!
+//! Pad each sample's planes once to `H_p × W_p` (`H_p = H + p_top + p_bottom`,
+//! `W_p = W + p_left + p_right`) and number output pixels in the padded row
+//! width, `p' = i·W_p + j`. Then tap `(c, u, v)` of every output pixel reads
+//! `x_p[c·H_p·W_p + u·d_h·W_p + v·d_w + p']`: the im2col matrix's row is a
+//! contiguous run of the padded input at a fixed offset, and
+//!
+//! - forward: `y[o, p'] = Σ_k W[o, k] · x_p[offset_k + p']`
+//!   ([`tile::rows_times_pixels`]; the columns `j ≥ W_o` of each padded row
+//!   are computed and dropped, `(W_p − W_o)/W_p` of the work);
+//! - input gradient: the same correlation of the padded output gradient with
+//!   the kernel flipped in space and transposed in channels, padded by
+//!   `d·(k − 1) − p_before` before and `H − H_o + p_before` after;
+//! - weight gradient: `dW[o, k] = Σ_n Σ_p' dy_p[o, p'] · x_p[offset_k + p']`
+//!   ([`tile::dots`]) with `dy_p` laid out in the padded row width, zero in
+//!   the dropped columns.
+//!
+//! Used for every dense (not depthwise) convolution with stride 1; a 1×1
+//! kernel without padding reads the input in place.
+
+use super::tile::{self, PackedRows, PixelRows, Simd};
+use super::{ConvDims, Real};
+use rayon::prelude::*;
+use std::borrow::Cow;
+
+/// Whether [`forward`] and [`input_grad`] apply.
+pub fn supports(dims: &ConvDims) -> bool {
+    !dims.is_depthwise() && dims.geometry.stride == [1, 1]
+}
+
+/// Bytes of one padded sample above which [`weight_grad`] loses to a
+/// blocked GEMM: each 4-row tile of `dW` rereads the whole sample, which
+/// is fast only while the sample stays in a core's L2 cache (measured in
+/// PERF.md on `huashi bench conv`: 3×3 64→64 at 56² (0.9 MB) faster here,
+/// 1×1 256→256 at 56² (3.2 MB) 2.5× slower).
+const WEIGHT_GRAD_SAMPLE_BYTES: usize = 1 << 20;
+
+/// Whether [`weight_grad`] applies (and is the faster path).
+pub fn supports_weight_grad<T>(dims: &ConvDims) -> bool {
+    let [h, w] = dims.in_size;
+    let [t, b, l, r] = dims.geometry.padding;
+    let sample = dims.in_channels * (h + t + b) * (w + l + r) * std::mem::size_of::<T>();
+    supports(dims) && sample <= WEIGHT_GRAD_SAMPLE_BYTES
+}
+
+/// A stride-1 correlation: `channels_in` planes of `in_size`, padded by
+/// `pads` (`[top, bottom, left, right]`, negative crops), to `channels_out`
+/// planes of `out_size`, in `groups` groups.
+#[derive(Debug, Clone, Copy)]
+struct Correlation {
+    batch: usize,
+    groups: usize,
+    channels_in: usize,
+    channels_out: usize,
+    in_size: [usize; 2],
+    out_size: [usize; 2],
+    kernel: [usize; 2],
+    dilation: [usize; 2],
+    pads: [isize; 4],
+}
+
+impl Correlation {
+    fn padded(&self) -> [usize; 2] {
+        let [t, b, l, r] = self.pads;
+        [
+            (self.in_size[0] as isize + t + b).max(0) as usize,
+            (self.in_size[1] as isize + l + r).max(0) as usize,
+        ]
+    }
+    fn in_place(&self) -> bool {
+        self.kernel == [1, 1] && self.pads == [0; 4]
+    }
+    /// Pixels of one output plane in the padded row width.
+    fn pixels(&self) -> usize {
+        self.out_size[0] * self.padded()[1]
+    }
+    fn depth(&self) -> usize {
+        self.channels_in / self.groups * self.kernel[0] * self.kernel[1]
+    }
+    /// `offset_k` for every tap `k = (c, u, v)` of group `g`.
+    fn offsets(&self, g: usize) -> Vec<usize> {
+        let [hp, wp] = self.padded();
+        let cin_g = self.channels_in / self.groups;
+        let mut offsets = Vec::with_capacity(self.depth());
+        for c in g * cin_g..(g + 1) * cin_g {
+            for u in 0..self.kernel[0] {
+                for v in 0..self.kernel[1] {
+                    let shift = u * self.dilation[0] * wp + v * self.dilation[1];
+                    offsets.push(c * hp * wp + shift);
+                }
+            }
+        }
+        offsets
+    }
+
+    /// Every sample's planes padded, with `d_w·(k_w − 1)` zeros of slack at
+    /// the end of each sample (the dropped columns of the last row read them).
+    fn pad<T: Real>(&self, x: &[T]) -> Vec<T> {
+        let [h, w] = self.in_size;
+        let [hp, wp] = self.padded();
+        let sample = self.channels_in * hp * wp + self.dilation[1] * (self.kernel[1] - 1);
+        let mut padded = vec![T::ZERO; self.batch * sample];
+        let [top, _, left, _] = self.pads;
+        padded
+            .par_chunks_mut(sample.max(1))
+            .zip(x.par_chunks((self.channels_in * h * w).max(1)))
+            .for_each(|(dst, src)| {
+                for c in 0..self.channels_in {
+                    for i in 0..hp {
+                        let si = i as isize - top;
+                        if si < 0 || si >= h as isize {
+                            continue;
+                        }
+                        let d0 = left.max(0) as usize;
+                        let s0 = (-left).max(0) as usize;
+                        let len = (w - s0.min(w)).min(wp - d0.min(wp));
+                        let row = &src[(c * h + si as usize) * w..][s0..s0 + len];
+                        dst[(c * hp + i) * wp + d0..][..len].copy_from_slice(row);
+                    }
+                }
+            });
+        padded
+    }
+
+    /// The padded input (the input itself for an unpadded 1×1 kernel) and
+    /// the length of one sample in it.
+    fn source<'a, T: Real>(&self, x: &'a [T]) -> (Cow<'a, [T]>, usize) {
+        if self.in_place() {
+            let sample = self.channels_in * self.in_size[0] * self.in_size[1];
+            return (Cow::Borrowed(x), sample);
+        }
+        let padded = self.pad(x);
+        let sample = padded.len() / self.batch.max(1);
+        (Cow::Owned(padded), sample)
+    }
+
+    /// `y = correlate(x, a)` with `a(g, r, k)` row `r` of group `g`'s matrix.
+    fn run<T: Real>(&self, x: &[T], a: impl Fn(usize, usize, usize) -> T + Sync) -> Vec<T> {
+        let simd = Simd::detect();
+        let cout_g = self.channels_out / self.groups;
+        let [ho, wo] = self.out_size;
+        let plane_out = ho * wo;
+        let (src, sample) = self.source(x);
+        let packed: Vec<PackedRows<T>> = (0..self.groups)
+            .map(|g| PackedRows::new(cout_g, self.depth(), |r, k| a(g, r, k)))
+            .collect();
+        let offsets: Vec<Vec<usize>> = (0..self.groups).map(|g| self.offsets(g)).collect();
+        let layout = PixelRows {
+            src_width: self.padded()[1],
+            out_width: wo,
+        };
+        // Jobs: samples × groups, each split into row parts of whole blocks
+        // when that alone cannot keep every thread busy.
+        let jobs = self.batch * self.groups;
+        let blocks = cout_g.div_ceil(tile::MR);
+        let parts = rayon::current_num_threads()
+            .div_ceil(jobs)
+            .clamp(1, blocks.max(1));
+        let blocks_per_part = blocks.div_ceil(parts).max(1);
+        let mut y = vec![T::ZERO; self.batch * self.channels_out * plane_out];
+        y.par_chunks_mut((cout_g * plane_out).max(1))
+            .enumerate()
+            .for_each(|(job, y_group)| {
+                let (n, g) = (job / self.groups, job % self.groups);
+                let src_n = &src[n * sample..];
+                let part_len = blocks_per_part * tile::MR * plane_out;
+                y_group
+                    .par_chunks_mut(part_len.max(1))
+                    .enumerate()
+                    .for_each(|(part, out)| {
+                        let first = part * blocks_per_part;
+                        let blocks = first..(first + blocks_per_part).min(blocks);
+                        let (a, offsets, pixels) = (&packed[g], &offsets[g], self.pixels());
+                        tile::rows_times_pixels(
+                            simd, a, blocks, src_n, offsets, pixels, layout, out, plane_out,
+                        );
+                    });
+            });
+        y
+    }
+}
+
+fn forward_correlation(dims: &ConvDims) -> Correlation {
+    let p = dims.geometry.padding.map(|v| v as isize);
+    Correlation {
+        batch: dims.batch,
+        groups: dims.geometry.groups,
+        channels_in: dims.in_channels,
+        channels_out: dims.out_channels,
+        in_size: dims.in_size,
+        out_size: dims.out_size,
+        kernel: dims.kernel,
+        dilation: dims.geometry.dilation,
+        pads: p,
+    }
+}
+
+/// Forward convolution (stride 1, not depthwise).
+pub fn forward<T: Real>(dims: &ConvDims, x: &[T], w: &[T]) -> Vec<T> {
+    let (cout_g, k) = (dims.out_per_group(), dims.patch_len());
+    forward_correlation(dims).run(x, |g, r, tap| w[(g * cout_g + r) * k + tap])
+}
+
+/// Input gradient (stride 1, not depthwise): the output gradient correlated
+/// with the flipped, channel-transposed kernel.
+pub fn input_grad<T: Real>(dims: &ConvDims, dy: &[T], w: &[T]) -> Vec<T> {
+    let [kh, kw] = dims.kernel;
+    let [dh, dw] = dims.geometry.dilation;
+    let [pt, _, pl, _] = dims.geometry.padding.map(|v| v as isize);
+    let before = |d: usize, k: usize, p: isize| (d * (k - 1)) as isize - p;
+    let after =
+        |axis: usize, p: isize| dims.in_size[axis] as isize - dims.out_size[axis] as isize + p;
+    let correlation = Correlation {
+        batch: dims.batch,
+        groups: dims.geometry.groups,
+        channels_in: dims.out_channels,
+        channels_out: dims.in_channels,
+        in_size: dims.out_size,
+        out_size: dims.in_size,
+        kernel: dims.kernel,
+        dilation: dims.geometry.dilation,
+        pads: [
+            before(dh, kh, pt),
+            after(0, pt),
+            before(dw, kw, pl),
+            after(1, pl),
+        ],
+    };
+    let (cout_g, k) = (dims.out_per_group(), dims.patch_len());
+    correlation.run(dy, |g, c, tap| {
+        let (o, rest) = (tap / (kh * kw), tap % (kh * kw));
+        let (u, v) = (kh - 1 - rest / kw, kw - 1 - rest % kw);
+        w[(g * cout_g + o) * k + (c * kh + u) * kw + v]
+    })
+}
+
+/// Weight gradient, summed over the batch (stride 1, not depthwise).
+pub fn weight_grad<T: Real>(dims: &ConvDims, x: &[T], dy: &[T]) -> Vec<T> {
+    let simd = Simd::detect();
+    let correlation = forward_correlation(dims);
+    let (src, sample) = correlation.source(x);
+    let dy_rows = spread_rows(dims, dy, correlation.padded()[1]);
+    let pixels = correlation.pixels();
+    let (cout_g, k) = (dims.out_per_group(), dims.patch_len());
+    let offsets: Vec<Vec<usize>> = (0..dims.geometry.groups)
+        .map(|g| correlation.offsets(g))
+        .collect();
+    let rows_per_job = 4;
+    let mut dw = vec![T::ZERO; dims.weight_len()];
+    dw.par_chunks_mut((rows_per_job * k).max(1))
+        .enumerate()
+        .for_each(|(job, dw_rows)| {
+            let first = job * rows_per_job;
+            let rows = dw_rows.len() / k.max(1);
+            for n in 0..dims.batch {
+                // Rows of one job may straddle groups: split them.
+                let mut r = 0;
+                while r < rows {
+                    let o = first + r;
+                    let g = o / cout_g;
+                    let here = (rows - r).min((g + 1) * cout_g - o);
+                    let a = &dy_rows[(n * dims.out_channels + o) * pixels..];
+                    let out = &mut dw_rows[r * k..];
+                    let src_n = &src[n * sample..];
+                    tile::dots(simd, a, pixels, here, src_n, &offsets[g], pixels, out, k);
+                    r += here;
+                }
+            }
+        });
+    dw
+}
+
+/// The output gradient in the padded row width `width`, zero in the columns
+/// past `W_o`.
+fn spread_rows<'a, T: Real>(dims: &ConvDims, dy: &'a [T], width: usize) -> Cow<'a, [T]> {
+    let [ho, wo] = dims.out_size;
+    if width == wo {
+        return Cow::Borrowed(dy);
+    }
+    let mut rows = vec![T::ZERO; dims.batch * dims.out_channels * ho * width];
+    rows.par_chunks_mut((ho * width).max(1))
+        .zip(dy.par_chunks((ho * wo).max(1)))
+        .for_each(|(dst, src)| {
+            for (d, s) in dst.chunks_exact_mut(width).zip(src.chunks_exact(wo)) {
+                d[..wo].copy_from_slice(s);
+            }
+        });
+    Cow::Owned(rows)
+}

@@ -1,0 +1,505 @@
+//! Register-tiled products over an offset table, the core of the dense
+//! convolution kernels ([`super::direct`]).
+//!
+//! **Rows × pixels** ([`rows_times_pixels`]): for a block of `MR` rows,
+//! `out[r, p] = Σ_k a[r, k] · src[offsets[k] + p]`. Row `k` of the right-hand
+//! matrix is a contiguous run of `src` starting at `offsets[k]`: the im2col
+//! matrix of a stride-1 convolution on a padded input, without building it
+//! (`offsets[k] = c·plane + u·d·W_p + v·d`). A tile keeps `MR × NP`
+//! accumulators in registers; per `k` it loads `NP` pixels once and
+//! broadcasts `MR` weights, so the loop is bound by FMAs, not memory.
+//!
+//! **Dots** ([`dots`]): `out[r, q] = Σ_p a[r, p] · src[offsets[q] + p]`,
+//! the weight gradient's shape (a reduction over pixels), with `MR × NQ`
+//! vector accumulators reduced once at the end of the pixel loop.
+//!
+//! The loops are written once, generically; [`Simd`] compiles them for
+//! AVX-512F, AVX2 + FMA or plain x86-64 / other targets, chosen at run time,
+//! each with its own tile size.
+
+use super::Real;
+
+/// Rows per tile of [`rows_times_pixels`] (the packing of `a` follows it).
+pub const MR: usize = 8;
+
+/// An instruction set the tiled loops are compiled for. A caller may ask
+/// for any; the loops run with the lesser of it and [`Simd::detect`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Simd {
+    /// Whatever the target gives by default.
+    Baseline,
+    /// AVX2 + FMA (16 registers of 32 bytes).
+    Avx2,
+    /// AVX-512F (32 vector registers of 64 bytes).
+    Avx512,
+}
+
+impl Simd {
+    /// The best instruction set of this CPU (detected once).
+    pub fn detect() -> Simd {
+        static DETECTED: std::sync::OnceLock<Simd> = std::sync::OnceLock::new();
+        *DETECTED.get_or_init(Self::probe)
+    }
+
+    fn probe() -> Simd {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("fma") {
+                return Simd::Avx512;
+            }
+            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                return Simd::Avx2;
+            }
+        }
+        Simd::Baseline
+    }
+}
+
+/// `a` packed for [`rows_times_pixels`]: blocks of [`MR`] rows, each stored
+/// `k`-major (`[k][MR]`), rows past the end zero.
+#[derive(Debug, Clone)]
+pub struct PackedRows<T> {
+    data: Vec<T>,
+    rows: usize,
+    depth: usize,
+}
+
+impl<T: Real> PackedRows<T> {
+    /// Packs `rows × depth` values, element `(r, k)` at `a(r, k)`.
+    pub fn new(rows: usize, depth: usize, a: impl Fn(usize, usize) -> T) -> Self {
+        let blocks = rows.div_ceil(MR);
+        let mut data = vec![T::ZERO; blocks * depth * MR];
+        for (b, block) in data.chunks_exact_mut((depth * MR).max(1)).enumerate() {
+            for (k, lane) in block.chunks_exact_mut(MR).enumerate() {
+                for (i, v) in lane.iter_mut().enumerate() {
+                    let r = b * MR + i;
+                    if r < rows {
+                        *v = a(r, k);
+                    }
+                }
+            }
+        }
+        PackedRows { data, rows, depth }
+    }
+    /// Number of row blocks.
+    pub fn blocks(&self) -> usize {
+        self.rows.div_ceil(MR)
+    }
+    /// The rows of block `b` that exist.
+    pub fn rows_of(&self, b: usize) -> std::ops::Range<usize> {
+        b * MR..((b + 1) * MR).min(self.rows)
+    }
+    /// Block `b`, `k`-major: `MR · depth` values.
+    pub fn block(&self, b: usize) -> &[T] {
+        &self.data[b * self.depth * MR..(b + 1) * self.depth * MR]
+    }
+}
+
+/// Where pixel `p` of a product lands: pixels come in rows of `src_width`
+/// of which the first `out_width` are kept (`out_width = src_width` keeps all).
+#[derive(Debug, Clone, Copy)]
+pub struct PixelRows {
+    /// Pixels per row of the product.
+    pub src_width: usize,
+    /// Leading pixels per row that are written out.
+    pub out_width: usize,
+}
+
+/// `out[r·out_stride + map(p)] = Σ_k a[r, k] · src[offsets[k] + p]` for the
+/// rows of the row blocks `blocks` (`out` starts at their first row) and
+/// pixels `p < pixels`, where `map` drops the columns [`PixelRows`] does not
+/// keep. Pixel tiles are the outer loop, so one tile of `src` serves every
+/// row block while it is in cache.
+///
+/// # Panics
+/// If a read falls outside `src` or a write outside `out` (callers size both).
+#[allow(clippy::too_many_arguments)]
+pub fn rows_times_pixels<T: Real>(
+    simd: Simd,
+    a: &PackedRows<T>,
+    blocks: std::ops::Range<usize>,
+    src: &[T],
+    offsets: &[usize],
+    pixels: usize,
+    layout: PixelRows,
+    out: &mut [T],
+    out_stride: usize,
+) {
+    assert_eq!(offsets.len(), a.depth);
+    let simd = simd.min(Simd::detect());
+    let job = RowsJob {
+        a,
+        blocks,
+        src,
+        offsets,
+        pixels,
+        layout,
+        out_stride,
+    };
+    let lanes = 64 / std::mem::size_of::<T>();
+    match simd {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Simd::Avx512` only when the CPU has it (`simd` is at most
+        // `Simd::detect()`); `run` checks the bounds contract of the tile.
+        Simd::Avx512 if lanes == 16 => job.run::<48>(out, |a, src, offsets, p0| unsafe {
+            T::avx512_tile::<48>(a, src, offsets, p0)
+        }),
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above.
+        Simd::Avx512 => job.run::<24>(out, |a, src, offsets, p0| unsafe {
+            T::avx512_tile::<24>(a, src, offsets, p0)
+        }),
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx2 => unsafe_simd::rows_avx2::<T, 16>(&job, out),
+        _ => job.run::<8>(out, generic_tile::<T, 8>),
+    }
+}
+
+/// One call of [`rows_times_pixels`].
+struct RowsJob<'a, T> {
+    a: &'a PackedRows<T>,
+    blocks: std::ops::Range<usize>,
+    src: &'a [T],
+    offsets: &'a [usize],
+    pixels: usize,
+    layout: PixelRows,
+    out_stride: usize,
+}
+
+impl<T: Real> RowsJob<'_, T> {
+    #[inline(always)]
+    fn run<const NP: usize>(&self, out: &mut [T], tile: TileFn<T, NP>) {
+        let full = self.pixels / NP * NP;
+        let last = self.offsets.iter().max().map_or(0, |&o| o + full);
+        assert!(last <= self.src.len());
+        for p0 in (0..full).step_by(NP) {
+            self.each_block(out, |a| tile(a, self.src, self.offsets, p0), p0, NP);
+        }
+        if full < self.pixels {
+            // The last pixels: copy them (zero past the end) into a small
+            // buffer laid out like `src` with offsets `k·NP`.
+            let width = self.pixels - full;
+            let mut rest = vec![T::ZERO; self.offsets.len() * NP];
+            let mut offsets = Vec::with_capacity(self.offsets.len());
+            for (k, &off) in self.offsets.iter().enumerate() {
+                rest[k * NP..k * NP + width].copy_from_slice(&self.src[off + full..][..width]);
+                offsets.push(k * NP);
+            }
+            self.each_block(out, |a| tile(a, &rest, &offsets, 0), full, width);
+        }
+    }
+
+    /// Computes one pixel tile for every row block and stores it.
+    #[inline(always)]
+    fn each_block<const NP: usize>(
+        &self,
+        out: &mut [T],
+        tile: impl Fn(&[T]) -> [[T; NP]; MR],
+        p0: usize,
+        width: usize,
+    ) {
+        let first_row = self.blocks.start * MR;
+        for b in self.blocks.clone() {
+            let rows = self.a.rows_of(b);
+            let acc = tile(self.a.block(b));
+            let out = &mut out[(rows.start - first_row) * self.out_stride..];
+            self.store(&acc, rows.len(), p0, width, out);
+        }
+    }
+
+    /// Writes the kept pixels `p0..p0 + width` of a tile's existing rows.
+    #[inline(always)]
+    fn store<const NP: usize>(
+        &self,
+        acc: &[[T; NP]; MR],
+        rows: usize,
+        p0: usize,
+        width: usize,
+        out: &mut [T],
+    ) {
+        let PixelRows {
+            src_width,
+            out_width,
+        } = self.layout;
+        let mut p = p0;
+        while p < p0 + width {
+            let (row, col) = (p / src_width, p % src_width);
+            let run_end = (p - col + src_width).min(p0 + width);
+            if col < out_width {
+                let kept = (run_end - p).min(out_width - col);
+                let at = row * out_width + col;
+                for (r, acc_r) in acc.iter().enumerate().take(rows) {
+                    let dst = &mut out[r * self.out_stride + at..][..kept];
+                    dst.copy_from_slice(&acc_r[p - p0..p - p0 + kept]);
+                }
+            }
+            p = run_end;
+        }
+    }
+}
+
+/// A tile function: `acc[r][l] = Σ_k a[k][r] · src[offsets[k] + p0 + l]`.
+/// It may assume `a.len() = MR·offsets.len()` and every read inside `src`.
+type TileFn<T, const NP: usize> = fn(&[T], &[T], &[usize], usize) -> [[T; NP]; MR];
+
+/// One `MR × NP` tile: `acc[r][l] = Σ_k a[k][r] · src[offsets[k] + p0 + l]`.
+#[inline(always)]
+pub(super) fn generic_tile<T: Real, const NP: usize>(
+    a: &[T],
+    src: &[T],
+    offsets: &[usize],
+    p0: usize,
+) -> [[T; NP]; MR] {
+    let mut acc = [[T::ZERO; NP]; MR];
+    for (a_k, &off) in a.chunks_exact(MR).zip(offsets) {
+        let a_k: &[T; MR] = a_k.try_into().expect("chunks of MR");
+        let b: &[T; NP] = src[off + p0..off + p0 + NP].try_into().expect("NP pixels");
+        for r in 0..MR {
+            for l in 0..NP {
+                acc[r][l] = a_k[r].mul_add(b[l], acc[r][l]);
+            }
+        }
+    }
+    acc
+}
+
+/// `out[r·out_stride + q] += Σ_{p < pixels} a[r·a_stride + p] · src[offsets[q] + p]`
+/// for `r < rows`, `q < offsets.len()`.
+///
+/// # Panics
+/// If a read falls outside `a` or `src`, or a write outside `out`.
+#[allow(clippy::too_many_arguments)]
+pub fn dots<T: Real>(
+    simd: Simd,
+    a: &[T],
+    a_stride: usize,
+    rows: usize,
+    src: &[T],
+    offsets: &[usize],
+    pixels: usize,
+    out: &mut [T],
+    out_stride: usize,
+) {
+    let simd = simd.min(Simd::detect());
+    let job = DotsJob {
+        a,
+        a_stride,
+        rows,
+        src,
+        offsets,
+        pixels,
+    };
+    for r0 in (0..rows).step_by(DOT_ROWS) {
+        let rows_here = (rows - r0).min(DOT_ROWS);
+        for q0 in (0..offsets.len()).step_by(DOT_COLS) {
+            let cols_here = (offsets.len() - q0).min(DOT_COLS);
+            let sums = job.tile(simd, r0, q0);
+            for (r, sums_r) in sums.iter().enumerate().take(rows_here) {
+                let dst = &mut out[(r0 + r) * out_stride + q0..][..cols_here];
+                for (d, s) in dst.iter_mut().zip(sums_r) {
+                    *d += *s;
+                }
+            }
+        }
+    }
+}
+
+/// Rows of one [`dots`] tile.
+pub const DOT_ROWS: usize = 4;
+/// Columns of one [`dots`] tile.
+pub const DOT_COLS: usize = 6;
+
+struct DotsJob<'a, T> {
+    a: &'a [T],
+    a_stride: usize,
+    rows: usize,
+    src: &'a [T],
+    offsets: &'a [usize],
+    pixels: usize,
+}
+
+impl<T: Real> DotsJob<'_, T> {
+    /// One tile at rows `r0..`, columns `q0..`; rows and columns past the
+    /// ends repeat row `r0` / column `q0` (their sums are dropped).
+    fn tile(&self, simd: Simd, r0: usize, q0: usize) -> [[T; DOT_COLS]; DOT_ROWS] {
+        let row = |r: usize| if r0 + r < self.rows { r0 + r } else { r0 };
+        let col = |q: usize| {
+            self.offsets
+                .get(q0 + q)
+                .copied()
+                .unwrap_or(self.offsets[q0])
+        };
+        let a_rows: [&[T]; DOT_ROWS] =
+            std::array::from_fn(|r| &self.a[row(r) * self.a_stride..][..self.pixels]);
+        let src_rows: [&[T]; DOT_COLS] =
+            std::array::from_fn(|q| &self.src[col(q)..][..self.pixels]);
+        match simd {
+            // SAFETY: `simd` is at most `Simd::detect()`.
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => unsafe { T::avx512_dots(a_rows, src_rows) },
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => unsafe_simd::dots_avx2::<T, 8>(a_rows, src_rows),
+            _ => generic_dots::<T, 4>(a_rows, src_rows),
+        }
+    }
+}
+
+/// `sums[r][q] = Σ_p a_rows[r][p] · src_rows[q][p]` with `L`-lane partial sums.
+#[inline(always)]
+pub(super) fn generic_dots<T: Real, const L: usize>(
+    a_rows: [&[T]; DOT_ROWS],
+    src_rows: [&[T]; DOT_COLS],
+) -> [[T; DOT_COLS]; DOT_ROWS] {
+    let pixels = a_rows[0].len();
+    let mut acc = [[[T::ZERO; L]; DOT_COLS]; DOT_ROWS];
+    let full = pixels / L * L;
+    for p in (0..full).step_by(L) {
+        let av: [&[T; L]; DOT_ROWS] =
+            std::array::from_fn(|r| a_rows[r][p..p + L].try_into().expect("L"));
+        for q in 0..DOT_COLS {
+            let bv: &[T; L] = src_rows[q][p..p + L].try_into().expect("L");
+            for r in 0..DOT_ROWS {
+                for l in 0..L {
+                    acc[r][q][l] = av[r][l].mul_add(bv[l], acc[r][q][l]);
+                }
+            }
+        }
+    }
+    std::array::from_fn(|r| {
+        std::array::from_fn(|q| {
+            let tail: T = (full..pixels).map(|p| a_rows[r][p] * src_rows[q][p]).sum();
+            acc[r][q].iter().copied().sum::<T>() + tail
+        })
+    })
+}
+
+/// The target-feature entry points: each compiles the generic loops above
+/// for one instruction set.
+#[cfg(target_arch = "x86_64")]
+mod unsafe_simd {
+    use super::{Real, RowsJob, DOT_COLS, DOT_ROWS};
+
+    #[target_feature(enable = "avx2,fma")]
+    fn rows_avx2_impl<T: Real, const NP: usize>(job: &RowsJob<T>, out: &mut [T]) {
+        job.run::<NP>(out, super::generic_tile::<T, NP>)
+    }
+    #[target_feature(enable = "avx2,fma")]
+    fn dots_avx2_impl<T: Real, const L: usize>(
+        a_rows: [&[T]; DOT_ROWS],
+        src_rows: [&[T]; DOT_COLS],
+    ) -> [[T; DOT_COLS]; DOT_ROWS] {
+        super::generic_dots::<T, L>(a_rows, src_rows)
+    }
+
+    pub(super) fn rows_avx2<T: Real, const NP: usize>(job: &RowsJob<T>, out: &mut [T]) {
+        // SAFETY: only called for `Simd::Avx2` or better (AVX2 and FMA present).
+        unsafe { rows_avx2_impl::<T, NP>(job, out) }
+    }
+    pub(super) fn dots_avx2<T: Real, const L: usize>(
+        a_rows: [&[T]; DOT_ROWS],
+        src_rows: [&[T]; DOT_COLS],
+    ) -> [[T; DOT_COLS]; DOT_ROWS] {
+        // SAFETY: only called for `Simd::Avx2` or better (AVX2 and FMA present).
+        unsafe { dots_avx2_impl::<T, L>(a_rows, src_rows) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LEVELS: [Simd; 3] = [Simd::Baseline, Simd::Avx2, Simd::Avx512];
+
+    /// Deterministic values in [-1, 1).
+    fn values<T: Real + From<f32>>(len: usize, seed: u32) -> Vec<T> {
+        let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+        (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                T::from((state % 2000) as f32 / 1000.0 - 1.0)
+            })
+            .collect()
+    }
+
+    /// Every instruction set against a naive loop, with row and pixel
+    /// remainders and dropped columns.
+    fn check_rows<T: Real + From<f32> + Into<f64> + std::fmt::Debug>() {
+        let (rows, depth, width, kept, lines) = (19, 7, 23, 20, 5);
+        let pixels = width * lines;
+        let a: Vec<T> = values(rows * depth, 1);
+        let offsets: Vec<usize> = (0..depth).map(|k| k * 131 + k % 3).collect();
+        let src: Vec<T> = values(offsets[depth - 1] + pixels, 2);
+        let packed = PackedRows::new(rows, depth, |r, k| a[r * depth + k]);
+        let layout = PixelRows {
+            src_width: width,
+            out_width: kept,
+        };
+        for simd in LEVELS {
+            let mut out = vec![T::ZERO; rows * kept * lines];
+            let blocks = 0..packed.blocks();
+            rows_times_pixels(
+                simd,
+                &packed,
+                blocks,
+                &src,
+                &offsets,
+                pixels,
+                layout,
+                &mut out,
+                kept * lines,
+            );
+            for r in 0..rows {
+                for p in (0..pixels).filter(|p| p % width < kept) {
+                    let want: f64 = (0..depth)
+                        .map(|k| a[r * depth + k].into() * src[offsets[k] + p].into())
+                        .sum();
+                    let got: f64 = out[r * kept * lines + p / width * kept + p % width].into();
+                    assert!(
+                        (got - want).abs() < 1e-5,
+                        "{simd:?} row {r} pixel {p}: {got} vs {want}"
+                    );
+                }
+            }
+        }
+    }
+
+    fn check_dots<T: Real + From<f32> + Into<f64>>() {
+        let (rows, columns, pixels) = (9, 13, 101);
+        let a: Vec<T> = values(rows * pixels, 3);
+        let offsets: Vec<usize> = (0..columns).map(|q| q * 7).collect();
+        let src: Vec<T> = values(offsets[columns - 1] + pixels, 4);
+        for simd in LEVELS {
+            let mut out = vec![T::ONE; rows * columns];
+            dots(
+                simd, &a, pixels, rows, &src, &offsets, pixels, &mut out, columns,
+            );
+            for r in 0..rows {
+                for q in 0..columns {
+                    let want: f64 = 1.0
+                        + (0..pixels)
+                            .map(|p| a[r * pixels + p].into() * src[offsets[q] + p].into())
+                            .sum::<f64>();
+                    let got: f64 = out[r * columns + q].into();
+                    assert!(
+                        (got - want).abs() < 1e-4,
+                        "{simd:?} ({r}, {q}): {got} vs {want}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rows_times_pixels_matches_naive_on_every_instruction_set() {
+        check_rows::<f32>();
+        check_rows::<f64>();
+    }
+
+    #[test]
+    fn dots_accumulate_and_match_naive_on_every_instruction_set() {
+        check_dots::<f32>();
+        check_dots::<f64>();
+    }
+}
