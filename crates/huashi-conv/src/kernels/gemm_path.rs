@@ -4,11 +4,16 @@
 //! - input gradient: `col_g = W_gᵀ · dy_g`, then col2im;
 //! - weight gradient: `dW_g += dy_g · col_gᵀ`, summed over samples.
 //!
+//! The first two run through the register tiles of [`tile`] (weights packed
+//! once per call); the weight gradient through the `gemm` crate.
+//!
 //! `col_g` is the input itself for pointwise (1×1, stride 1, unpadded)
-//! kernels. Samples run in parallel (one im2col buffer per worker); with fewer
-//! samples than threads, the matrix products are parallel instead.
+//! kernels. Samples run in parallel (one im2col buffer per worker); in the
+//! weight gradient, with fewer samples than threads, the matrix products are
+//! parallel instead.
 
 use super::im2col::{col2im_add, im2col};
+use super::tile::{self, PackedRows, PixelRows, Simd};
 use super::{ConvDims, Real};
 use gemm::Parallelism;
 use rayon::prelude::*;
@@ -116,28 +121,52 @@ fn patches<'a, T: Real>(dims: &ConvDims, x_group: &'a [T], col: &'a mut [T]) -> 
     }
 }
 
+/// Every group's weights packed for [`tile::rows_times_pixels`]: rows are
+/// output channels (`transposed`: patch entries), depth the other side.
+fn packed_weights<T: Real>(dims: &ConvDims, w: &[T], transposed: bool) -> Vec<PackedRows<T>> {
+    let (cout_g, k) = (dims.out_per_group(), dims.patch_len());
+    (0..dims.geometry.groups)
+        .map(|g| {
+            let w_g = &w[g * cout_g * k..(g + 1) * cout_g * k];
+            if transposed {
+                PackedRows::new(k, cout_g, |r, o| w_g[o * k + r])
+            } else {
+                PackedRows::new(cout_g, k, |o, r| w_g[o * k + r])
+            }
+        })
+        .collect()
+}
+
+/// `out (rows × p) = a · src`, `src` row `k` at `src[k·p..]`.
+fn product<T: Real>(a: &PackedRows<T>, src: &[T], p: usize, out: &mut [T]) {
+    if p == 0 {
+        return;
+    }
+    let offsets: Vec<usize> = (0..src.len() / p.max(1)).map(|k| k * p).collect();
+    let layout = PixelRows {
+        src_width: p,
+        out_width: p,
+    };
+    let blocks = 0..a.blocks();
+    tile::rows_times_pixels(Simd::detect(), a, blocks, src, &offsets, p, layout, out, p);
+}
+
 /// Forward convolution.
 pub fn forward<T: Real>(dims: &ConvDims, x: &[T], w: &[T]) -> Vec<T> {
-    let (groups, cin_g, cout_g) = (
-        dims.geometry.groups,
-        dims.in_per_group(),
-        dims.out_per_group(),
-    );
-    let (k, p, hw) = (dims.patch_len(), dims.out_plane(), dims.in_plane());
-    let parallelism = inner_parallelism(dims.batch);
+    let (cin_g, cout_g) = (dims.in_per_group(), dims.out_per_group());
+    let (p, hw) = (dims.out_plane(), dims.in_plane());
+    let packed = packed_weights(dims, w, false);
     let mut y = vec![T::ZERO; dims.output_len()];
     y.par_chunks_mut((dims.out_channels * p).max(1))
         .enumerate()
         .for_each_init(
             || col_buffer(dims),
             |col, (n, y_n)| {
-                for g in 0..groups {
+                for (g, a) in packed.iter().enumerate() {
                     let x_g = &x[(n * dims.in_channels + g * cin_g) * hw..][..cin_g * hw];
                     let rhs = patches(dims, x_g, col);
-                    let w_g = &w[g * cout_g * k..(g + 1) * cout_g * k];
                     let y_g = &mut y_n[g * cout_g * p..(g + 1) * cout_g * p];
-                    let (lhs, rhs) = (View::rows(w_g, k), View::rows(rhs, p));
-                    matmul(y_g, [cout_g, p, k], lhs, rhs, false, parallelism);
+                    product(a, rhs, p, y_g);
                 }
             },
         );
@@ -146,28 +175,22 @@ pub fn forward<T: Real>(dims: &ConvDims, x: &[T], w: &[T]) -> Vec<T> {
 
 /// Input gradient (transposed convolution).
 pub fn input_grad<T: Real>(dims: &ConvDims, dy: &[T], w: &[T]) -> Vec<T> {
-    let (groups, cin_g, cout_g) = (
-        dims.geometry.groups,
-        dims.in_per_group(),
-        dims.out_per_group(),
-    );
+    let (cin_g, cout_g) = (dims.in_per_group(), dims.out_per_group());
     let (k, p, hw) = (dims.patch_len(), dims.out_plane(), dims.in_plane());
-    let parallelism = inner_parallelism(dims.batch);
+    let packed = packed_weights(dims, w, true);
     let mut dx = vec![T::ZERO; dims.input_len()];
     dx.par_chunks_mut((dims.in_channels * hw).max(1))
         .enumerate()
         .for_each_init(
-            || col_buffer(dims),
+            || vec![T::ZERO; k * p],
             |col, (n, dx_n)| {
-                for g in 0..groups {
+                for (g, a) in packed.iter().enumerate() {
                     let dy_g = &dy[(n * dims.out_channels + g * cout_g) * p..][..cout_g * p];
-                    let w_t = View::transposed(&w[g * cout_g * k..(g + 1) * cout_g * k], k);
                     let dx_g = &mut dx_n[g * cin_g * hw..(g + 1) * cin_g * hw];
-                    let rhs = View::rows(dy_g, p);
                     if dims.is_pointwise() {
-                        matmul(dx_g, [k, p, cout_g], w_t, rhs, false, parallelism);
+                        product(a, dy_g, p, dx_g);
                     } else {
-                        matmul(col, [k, p, cout_g], w_t, rhs, false, parallelism);
+                        product(a, dy_g, p, col);
                         col2im_add(dims, col, dx_g);
                     }
                 }
