@@ -178,6 +178,24 @@ reference_cases! {
         .groups(3);
     tiles_5x5_unpadded: case(1, [9, 10], [19, 8], [5, 5]);
     tiles_pad_wider_than_kernel: case(2, [5, 11], [6, 7], [2, 3]).padding([3, 0, 4, 1]);
+    // Four groups or more (one product per group, samples side by side), as MAML's task-batched few-shot CNN runs them; and a
+    // depthwise convolution with a large multiplier, its first block.
+    stacked_groups8_stride2_batch3: case(3, [16, 24], [9, 8], [3, 3])
+        .stride([2, 2])
+        .padding([1, 1, 1, 1])
+        .groups(8);
+    stacked_groups6_dilated_asymmetric: case(2, [12, 18], [11, 9], [3, 2])
+        .stride([2, 1])
+        .dilation([1, 2])
+        .padding([0, 2, 1, 0])
+        .groups(6);
+    stacked_depthwise_multiplier16_stride2: case(3, [4, 64], [10, 9], [3, 3])
+        .stride([2, 2])
+        .padding([1, 1, 1, 1])
+        .groups(4);
+    stacked_depthwise_multiplier20_stride1: case(2, [8, 160], [6, 7], [3, 3])
+        .padding([1, 0, 2, 1])
+        .groups(8);
     // Stride.
     stride2: case(1, [2, 3], [9, 9], [3, 3]).stride([2, 2]);
     stride3_batch2: case(2, [2, 2], [11, 10], [3, 3]).stride([3, 3]);

@@ -20,21 +20,21 @@ use rayon::prelude::*;
 
 /// A strided read-only matrix view: element `(i, j)` is `data[i·rows + j·cols]`.
 #[derive(Clone, Copy)]
-struct View<'a, T> {
+pub(super) struct View<'a, T> {
     data: &'a [T],
     row_stride: usize,
     col_stride: usize,
 }
 
 impl<'a, T> View<'a, T> {
-    fn rows(data: &'a [T], row_stride: usize) -> Self {
+    pub(super) fn rows(data: &'a [T], row_stride: usize) -> Self {
         View {
             data,
             row_stride,
             col_stride: 1,
         }
     }
-    fn transposed(data: &'a [T], row_stride: usize) -> Self {
+    pub(super) fn transposed(data: &'a [T], row_stride: usize) -> Self {
         View {
             data,
             row_stride: 1,
@@ -49,7 +49,7 @@ impl<'a, T> View<'a, T> {
 }
 
 /// `dst (m × n, row-major, row stride n) (+)= lhs (m × k) · rhs (k × n)`.
-fn matmul<T: Real>(
+pub(super) fn matmul<T: Real>(
     dst: &mut [T],
     [m, n, k]: [usize; 3],
     lhs: View<T>,
@@ -116,14 +116,18 @@ fn patches<'a, T: Real>(dims: &ConvDims, x_group: &'a [T], col: &'a mut [T]) -> 
     if dims.is_pointwise() {
         x_group
     } else {
-        im2col(dims, x_group, col);
+        im2col(dims, x_group, col, dims.out_plane());
         col
     }
 }
 
 /// Every group's weights packed for [`tile::rows_times_pixels`]: rows are
 /// output channels (`transposed`: patch entries), depth the other side.
-fn packed_weights<T: Real>(dims: &ConvDims, w: &[T], transposed: bool) -> Vec<PackedRows<T>> {
+pub(super) fn packed_weights<T: Real>(
+    dims: &ConvDims,
+    w: &[T],
+    transposed: bool,
+) -> Vec<PackedRows<T>> {
     let (cout_g, k) = (dims.out_per_group(), dims.patch_len());
     (0..dims.geometry.groups)
         .map(|g| {
@@ -138,7 +142,7 @@ fn packed_weights<T: Real>(dims: &ConvDims, w: &[T], transposed: bool) -> Vec<Pa
 }
 
 /// `out (rows × p) = a · src`, `src` row `k` at `src[k·p..]`.
-fn product<T: Real>(a: &PackedRows<T>, src: &[T], p: usize, out: &mut [T]) {
+pub(super) fn product<T: Real>(a: &PackedRows<T>, src: &[T], p: usize, out: &mut [T]) {
     if p == 0 {
         return;
     }
@@ -191,7 +195,7 @@ pub fn input_grad<T: Real>(dims: &ConvDims, dy: &[T], w: &[T]) -> Vec<T> {
                         product(a, dy_g, p, dx_g);
                     } else {
                         product(a, dy_g, p, col);
-                        col2im_add(dims, col, dx_g);
+                        col2im_add(dims, col, dx_g, p);
                     }
                 }
             },

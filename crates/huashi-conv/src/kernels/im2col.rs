@@ -5,8 +5,9 @@
 
 use super::{ConvDims, Real};
 
-/// Fills `col` (`patch_len × Ho·Wo`) from the group's input planes `x`.
-pub fn im2col<T: Real>(dims: &ConvDims, x: &[T], col: &mut [T]) {
+/// Fills `col` (`patch_len` rows of `Ho·Wo`, `row_stride` apart) from the
+/// group's input planes `x`.
+pub fn im2col<T: Real>(dims: &ConvDims, x: &[T], col: &mut [T], row_stride: usize) {
     let [h, w] = dims.in_size;
     let [ho, wo] = dims.out_size;
     let [kh, kw] = dims.kernel;
@@ -19,7 +20,7 @@ pub fn im2col<T: Real>(dims: &ConvDims, x: &[T], col: &mut [T]) {
             for v in 0..kw {
                 let (off_x, x0, x1) = dims.tap_range(1, v);
                 let row = (c * kh + u) * kw + v;
-                let dst = &mut col[row * plane..(row + 1) * plane];
+                let dst = &mut col[row * row_stride..][..plane];
                 for (i, dst_row) in dst.chunks_exact_mut(wo).enumerate() {
                     if i < y0 || i >= y1 {
                         dst_row.fill(T::ZERO);
@@ -36,8 +37,9 @@ pub fn im2col<T: Real>(dims: &ConvDims, x: &[T], col: &mut [T]) {
     }
 }
 
-/// Adds `col` (`patch_len × Ho·Wo`) back into the group's input planes `dx`.
-pub fn col2im_add<T: Real>(dims: &ConvDims, col: &[T], dx: &mut [T]) {
+/// Adds `col` (`patch_len` rows of `Ho·Wo`, `row_stride` apart) back into
+/// the group's input planes `dx`.
+pub fn col2im_add<T: Real>(dims: &ConvDims, col: &[T], dx: &mut [T], row_stride: usize) {
     let [h, w] = dims.in_size;
     let [ho, wo] = dims.out_size;
     let [kh, kw] = dims.kernel;
@@ -50,7 +52,7 @@ pub fn col2im_add<T: Real>(dims: &ConvDims, col: &[T], dx: &mut [T]) {
             for v in 0..kw {
                 let (off_x, x0, x1) = dims.tap_range(1, v);
                 let row = (c * kh + u) * kw + v;
-                let src = &col[row * plane..(row + 1) * plane];
+                let src = &col[row * row_stride..][..plane];
                 for i in y0..y1 {
                     let iy = ((i * sh) as isize + off_y) as usize;
                     let dst = &mut dx_plane[iy * w..(iy + 1) * w];

@@ -6,6 +6,9 @@
 //!   ([`depthwise`]);
 //! - dense with stride 1: the im2col matrix read in place from a padded copy
 //!   of the input, through register-tiled loops ([`direct`], [`tile`]);
+//! - many groups (four or more; depthwise too when the depth
+//!   multiplier is 16 or more): one product per group with the samples side
+//!   by side ([`stacked`]);
 //! - everything else: per sample and group, `W (C_out/g × K) · col (K × P)`
 //!   with `K = C_in/g · kh · kw`, `P = Ho · Wo` ([`gemm_path`]); `col` is the
 //!   input itself for a 1×1, stride-1, unpadded kernel (no im2col), otherwise
@@ -17,6 +20,7 @@ pub mod direct;
 pub mod gemm_path;
 pub mod im2col;
 pub mod rows;
+pub mod stacked;
 pub mod tile;
 
 use crate::geometry::ConvGeometry;
@@ -161,10 +165,12 @@ pub fn valid_range(offset: isize, stride: usize, in_len: usize, out_len: usize) 
 
 /// `y = conv(x, w)`.
 pub fn forward<T: Real>(dims: &ConvDims, x: &[T], w: &[T]) -> Vec<T> {
-    if dims.is_depthwise() {
+    if dims.is_depthwise() && !stacked::takes_depthwise(dims) {
         depthwise::forward(dims, x, w)
     } else if direct::supports(dims) {
         direct::forward(dims, x, w)
+    } else if stacked::applies(dims) {
+        stacked::forward(dims, x, w)
     } else {
         gemm_path::forward(dims, x, w)
     }
@@ -172,10 +178,12 @@ pub fn forward<T: Real>(dims: &ConvDims, x: &[T], w: &[T]) -> Vec<T> {
 
 /// `dx = convᵀ(dy, w)`, the adjoint of [`forward`] in `x`.
 pub fn input_grad<T: Real>(dims: &ConvDims, dy: &[T], w: &[T]) -> Vec<T> {
-    if dims.is_depthwise() {
+    if dims.is_depthwise() && !stacked::takes_depthwise(dims) {
         depthwise::input_grad(dims, dy, w)
     } else if direct::supports(dims) {
         direct::input_grad(dims, dy, w)
+    } else if stacked::applies(dims) {
+        stacked::input_grad(dims, dy, w)
     } else {
         gemm_path::input_grad(dims, dy, w)
     }
@@ -183,10 +191,12 @@ pub fn input_grad<T: Real>(dims: &ConvDims, dy: &[T], w: &[T]) -> Vec<T> {
 
 /// `dw`, the adjoint of [`forward`] in `w`.
 pub fn weight_grad<T: Real>(dims: &ConvDims, x: &[T], dy: &[T]) -> Vec<T> {
-    if dims.is_depthwise() {
+    if dims.is_depthwise() && !stacked::takes_depthwise(dims) {
         depthwise::weight_grad(dims, x, dy)
     } else if direct::supports_weight_grad::<T>(dims) {
         direct::weight_grad(dims, x, dy)
+    } else if stacked::applies(dims) {
+        stacked::weight_grad(dims, x, dy)
     } else {
         gemm_path::weight_grad(dims, x, dy)
     }
