@@ -167,17 +167,26 @@ reference_cases! {
     one_pixel_input: case(2, [3, 2], [1, 1], [1, 1]);
     single_row: case(1, [2, 2], [1, 9], [1, 3]).stride([1, 2]);
     single_column_padded: case(1, [2, 2], [7, 1], [3, 1]).padding([1, 1, 0, 0]);
-    // Larger than one register tile of the dense stride-1 kernels (8 rows ×
-    // 48 f32 / 24 f64 pixels): row and pixel remainders, groups that split
-    // a tile's rows, crops and padding wider than the kernel.
+    // Planes of 256 output pixels or more (the dense phase-plane kernels),
+    // larger than one register tile (8 rows × 48 f32 / 24 f64 pixels): row
+    // and pixel remainders, groups that split a tile's rows, strides,
+    // dilations, crops and padding wider than the kernel.
     tiles_3x3_padded_batch3: case(3, [20, 19], [17, 21], [3, 3]).padding([1, 1, 1, 1]);
-    tiles_pointwise_batch2: case(2, [37, 21], [9, 13], [1, 1]);
-    tiles_grouped_dilated_asymmetric: case(2, [18, 27], [13, 15], [3, 3])
+    tiles_pointwise_batch2: case(2, [37, 21], [23, 13], [1, 1]);
+    tiles_grouped_dilated_asymmetric: case(2, [18, 27], [19, 15], [3, 3])
         .dilation([2, 2])
         .padding([2, 1, 0, 3])
         .groups(3);
-    tiles_5x5_unpadded: case(1, [9, 10], [19, 8], [5, 5]);
-    tiles_pad_wider_than_kernel: case(2, [5, 11], [6, 7], [2, 3]).padding([3, 0, 4, 1]);
+    tiles_5x5_unpadded: case(1, [9, 10], [19, 21], [5, 5]);
+    tiles_pad_wider_than_kernel: case(2, [5, 11], [26, 7], [2, 3]).padding([3, 0, 4, 1]);
+    tiles_stride2_padded_batch2: case(2, [10, 12], [37, 33], [3, 3])
+        .stride([2, 2])
+        .padding([1, 1, 1, 1]);
+    tiles_stride_3x2_dilated_asymmetric: case(1, [6, 9], [50, 44], [3, 2])
+        .stride([3, 2])
+        .dilation([2, 3])
+        .padding([0, 2, 1, 0]);
+    tiles_pointwise_stride2: case(2, [8, 9], [40, 30], [1, 1]).stride([2, 2]);
     // Four groups or more (one product per group, samples side by side), as MAML's task-batched few-shot CNN runs them; and a
     // depthwise convolution with a large multiplier, its first block.
     stacked_groups8_stride2_batch3: case(3, [16, 24], [9, 8], [3, 3])

@@ -1,37 +1,56 @@
-//! Dense stride-1 convolutions without an im2col matrix.
+//! Dense convolutions without an im2col matrix.
 //!
 //! Pad each sample's planes once to `H_p × W_p` (`H_p = H + p_top + p_bottom`,
-//! `W_p = W + p_left + p_right`) and number output pixels in the padded row
-//! width, `p' = i·W_p + j`. Then tap `(c, u, v)` of every output pixel reads
-//! `x_p[c·H_p·W_p + u·d_h·W_p + v·d_w + p']`: the im2col matrix's row is a
-//! contiguous run of the padded input at a fixed offset, and
+//! `W_p = W + p_left + p_right`) and split them into `s_h·s_w` phase planes
+//! of `H_q × W_q = ⌈H_p/s_h⌉ × ⌈W_p/s_w⌉`, phase `(a, b)` holding the padded
+//! pixels `(i·s_h + a, j·s_w + b)` (one plane, the padded input, for stride
+//! 1). Number output pixels in the phase row width, `p' = i·W_q + j`. Tap
+//! `(c, u, v)` of output pixel `(i, j)` reads padded pixel
+//! `(i·s_h + u·d_h, j·s_w + v·d_w)`, which is pixel
+//! `(i + ⌊u·d_h/s_h⌋, j + ⌊v·d_w/s_w⌋)` of phase
+//! `(u·d_h mod s_h, v·d_w mod s_w)`: for every output pixel at one fixed
+//! offset. So the im2col matrix's row `k` is a contiguous run of the phase
+//! planes at `offset_k`, and
 //!
-//! - forward: `y[o, p'] = Σ_k W[o, k] · x_p[offset_k + p']`
-//!   ([`tile::rows_times_pixels`]; the columns `j ≥ W_o` of each padded row
-//!   are computed and dropped, `(W_p − W_o)/W_p` of the work);
-//! - input gradient: the same correlation of the padded output gradient with
-//!   the kernel flipped in space and transposed in channels, padded by
-//!   `d·(k − 1) − p_before` before and `H − H_o + p_before` after;
-//! - weight gradient: `dW[o, k] = Σ_n Σ_p' dy_p[o, p'] · x_p[offset_k + p']`
-//!   ([`tile::dots`]) with `dy_p` laid out in the padded row width, zero in
+//! - forward: `y[o, p'] = Σ_k W[o, k] · x_q[offset_k + p']`
+//!   ([`tile::rows_times_pixels`]; the columns `j ≥ W_o` of each phase row
+//!   are computed and dropped, `(W_q − W_o)/W_q` of the work);
+//! - input gradient (stride 1): the same correlation of the padded output
+//!   gradient with the kernel flipped in space and transposed in channels,
+//!   padded by `d·(k − 1) − p_before` before and `H − H_o + p_before` after;
+//! - weight gradient: `dW[o, k] = Σ_n Σ_p' dy_q[o, p'] · x_q[offset_k + p']`
+//!   ([`tile::dots`]) with `dy_q` laid out in the phase row width, zero in
 //!   the dropped columns.
 //!
-//! Used for every dense (not depthwise) convolution with stride 1; a 1×1
-//! kernel without padding reads the input in place.
+//! A 1×1 kernel with stride 1 and no padding reads the input in place.
 
 use super::tile::{self, PackedRows, PixelRows, Simd};
 use super::{ConvDims, Real};
 use rayon::prelude::*;
 use std::borrow::Cow;
 
-/// Whether [`forward`] and [`input_grad`] apply.
+/// Output pixels per plane (in the phase row width) below which the planes
+/// are too small for whole register tiles: one plane is one product here,
+/// so smaller planes go where the samples are stacked side by side
+/// ([`super::stacked`], [`super::gemm_path`]).
+const MIN_PIXELS: usize = 256;
+
+/// Whether [`forward`] applies: dense, with planes of at least
+/// [`MIN_PIXELS`] output pixels.
 pub fn supports(dims: &ConvDims) -> bool {
-    !dims.is_depthwise() && dims.geometry.stride == [1, 1]
+    let [hp, wp] = forward_correlation(dims).padded();
+    let wq = wp.div_ceil(dims.geometry.stride[1]);
+    !dims.is_depthwise() && dims.out_size[0] * wq >= MIN_PIXELS && hp > 0
 }
 
-/// Bytes of one padded sample above which [`weight_grad`] loses to a
-/// blocked GEMM: each 4-row tile of `dW` rereads the whole sample, which
-/// is fast only while the sample stays in a core's L2 cache (measured in
+/// Whether [`input_grad`] applies (dense, stride 1).
+pub fn supports_input_grad(dims: &ConvDims) -> bool {
+    supports(dims) && dims.geometry.stride == [1, 1]
+}
+
+/// Bytes of one group's padded input above which [`weight_grad`] loses to
+/// a blocked GEMM: each 4-row tile of `dW` rereads the group's input, which
+/// is fast only while it stays in a core's L2 cache (measured in
 /// PERF.md on `huashi bench conv`: 3×3 64→64 at 56² (0.9 MB) faster here,
 /// 1×1 256→256 at 56² (3.2 MB) 2.5× slower).
 const WEIGHT_GRAD_SAMPLE_BYTES: usize = 1 << 20;
@@ -40,13 +59,13 @@ const WEIGHT_GRAD_SAMPLE_BYTES: usize = 1 << 20;
 pub fn supports_weight_grad<T>(dims: &ConvDims) -> bool {
     let [h, w] = dims.in_size;
     let [t, b, l, r] = dims.geometry.padding;
-    let sample = dims.in_channels * (h + t + b) * (w + l + r) * std::mem::size_of::<T>();
-    supports(dims) && sample <= WEIGHT_GRAD_SAMPLE_BYTES
+    let group = dims.in_per_group() * (h + t + b) * (w + l + r) * std::mem::size_of::<T>();
+    supports(dims) && group <= WEIGHT_GRAD_SAMPLE_BYTES
 }
 
-/// A stride-1 correlation: `channels_in` planes of `in_size`, padded by
-/// `pads` (`[top, bottom, left, right]`, negative crops), to `channels_out`
-/// planes of `out_size`, in `groups` groups.
+/// A correlation: `channels_in` planes of `in_size`, padded by `pads`
+/// (`[top, bottom, left, right]`, negative crops), to `channels_out` planes
+/// of `out_size`, in `groups` groups.
 #[derive(Debug, Clone, Copy)]
 struct Correlation {
     batch: usize,
@@ -56,8 +75,15 @@ struct Correlation {
     in_size: [usize; 2],
     out_size: [usize; 2],
     kernel: [usize; 2],
+    stride: [usize; 2],
     dilation: [usize; 2],
     pads: [isize; 4],
+}
+
+/// Zeros after each sample's phase planes: the dropped columns of the last
+/// row and a whole register tile past the last pixel read into it.
+fn slack(c: &Correlation) -> usize {
+    c.dilation[1] * (c.kernel[1] - 1) / c.stride[1] + 64
 }
 
 impl Correlation {
@@ -68,38 +94,48 @@ impl Correlation {
             (self.in_size[1] as isize + l + r).max(0) as usize,
         ]
     }
-    fn in_place(&self) -> bool {
-        self.kernel == [1, 1] && self.pads == [0; 4]
+    /// `[H_q, W_q]`, the size of one phase plane.
+    fn phase(&self) -> [usize; 2] {
+        let [hp, wp] = self.padded();
+        [hp.div_ceil(self.stride[0]), wp.div_ceil(self.stride[1])]
     }
-    /// Pixels of one output plane in the padded row width.
+    fn in_place(&self) -> bool {
+        self.kernel == [1, 1] && self.pads == [0; 4] && self.stride == [1, 1]
+    }
+    /// Pixels of one output plane in the phase row width.
     fn pixels(&self) -> usize {
-        self.out_size[0] * self.padded()[1]
+        self.out_size[0] * self.phase()[1]
     }
     fn depth(&self) -> usize {
         self.channels_in / self.groups * self.kernel[0] * self.kernel[1]
     }
-    /// `offset_k` for every tap `k = (c, u, v)` of group `g`.
+    /// `offset_k` for every tap `k = (c, u, v)` of group `g`: the phase plane
+    /// `(u·d_h mod s_h, v·d_w mod s_w)` of channel `c`, shifted by
+    /// `(⌊u·d_h / s_h⌋, ⌊v·d_w / s_w⌋)`.
     fn offsets(&self, g: usize) -> Vec<usize> {
-        let [hp, wp] = self.padded();
+        let ([hq, wq], [sh, sw]) = (self.phase(), self.stride);
         let cin_g = self.channels_in / self.groups;
         let mut offsets = Vec::with_capacity(self.depth());
         for c in g * cin_g..(g + 1) * cin_g {
             for u in 0..self.kernel[0] {
+                let row = u * self.dilation[0];
                 for v in 0..self.kernel[1] {
-                    let shift = u * self.dilation[0] * wp + v * self.dilation[1];
-                    offsets.push(c * hp * wp + shift);
+                    let col = v * self.dilation[1];
+                    let plane = (c * sh + row % sh) * sw + col % sw;
+                    offsets.push(plane * hq * wq + row / sh * wq + col / sw);
                 }
             }
         }
         offsets
     }
 
-    /// Every sample's planes padded, with `d_w·(k_w − 1)` zeros of slack at
-    /// the end of each sample (the dropped columns of the last row read them).
+    /// Every sample's planes padded and split into `s_h·s_w` phase planes
+    /// (`[c][a][b][H_q][W_q]`, element `(i, j)` of phase `(a, b)` is padded
+    /// pixel `(i·s_h + a, j·s_w + b)`), then [`slack`] zeros.
     fn pad<T: Real>(&self, x: &[T]) -> Vec<T> {
         let [h, w] = self.in_size;
-        let [hp, wp] = self.padded();
-        let sample = self.channels_in * hp * wp + self.dilation[1] * (self.kernel[1] - 1);
+        let ([hq, wq], [sh, sw]) = (self.phase(), self.stride);
+        let sample = self.channels_in * sh * sw * hq * wq + slack(self);
         let mut padded = vec![T::ZERO; self.batch * sample];
         let [top, _, left, _] = self.pads;
         padded
@@ -107,16 +143,16 @@ impl Correlation {
             .zip(x.par_chunks((self.channels_in * h * w).max(1)))
             .for_each(|(dst, src)| {
                 for c in 0..self.channels_in {
-                    for i in 0..hp {
-                        let si = i as isize - top;
+                    for (a, i) in (0..sh).flat_map(|a| (0..hq).map(move |i| (a, i))) {
+                        let si = (i * sh + a) as isize - top;
                         if si < 0 || si >= h as isize {
                             continue;
                         }
-                        let d0 = left.max(0) as usize;
-                        let s0 = (-left).max(0) as usize;
-                        let len = (w - s0.min(w)).min(wp - d0.min(wp));
-                        let row = &src[(c * h + si as usize) * w..][s0..s0 + len];
-                        dst[(c * hp + i) * wp + d0..][..len].copy_from_slice(row);
+                        let src_row = &src[(c * h + si as usize) * w..][..w];
+                        for b in 0..sw {
+                            let dst_row = &mut dst[(((c * sh + a) * sw + b) * hq + i) * wq..][..wq];
+                            copy_phase(dst_row, src_row, sw, b as isize - left);
+                        }
                     }
                 }
             });
@@ -147,7 +183,7 @@ impl Correlation {
             .collect();
         let offsets: Vec<Vec<usize>> = (0..self.groups).map(|g| self.offsets(g)).collect();
         let layout = PixelRows {
-            src_width: self.padded()[1],
+            src_width: self.phase()[1],
             out_width: wo,
         };
         // Jobs: samples × groups, each split into row parts of whole blocks
@@ -191,6 +227,7 @@ fn forward_correlation(dims: &ConvDims) -> Correlation {
         in_size: dims.in_size,
         out_size: dims.out_size,
         kernel: dims.kernel,
+        stride: dims.geometry.stride,
         dilation: dims.geometry.dilation,
         pads: p,
     }
@@ -219,6 +256,7 @@ pub fn input_grad<T: Real>(dims: &ConvDims, dy: &[T], w: &[T]) -> Vec<T> {
         in_size: dims.out_size,
         out_size: dims.in_size,
         kernel: dims.kernel,
+        stride: [1, 1],
         dilation: dims.geometry.dilation,
         pads: [
             before(dh, kh, pt),
@@ -240,7 +278,7 @@ pub fn weight_grad<T: Real>(dims: &ConvDims, x: &[T], dy: &[T]) -> Vec<T> {
     let simd = Simd::detect();
     let correlation = forward_correlation(dims);
     let (src, sample) = correlation.source(x);
-    let dy_rows = spread_rows(dims, dy, correlation.padded()[1]);
+    let dy_rows = spread_rows(dims, dy, correlation.phase()[1]);
     let pixels = correlation.pixels();
     let (cout_g, k) = (dims.out_per_group(), dims.patch_len());
     let offsets: Vec<Vec<usize>> = (0..dims.geometry.groups)
@@ -269,6 +307,19 @@ pub fn weight_grad<T: Real>(dims: &ConvDims, x: &[T], dy: &[T]) -> Vec<T> {
             }
         });
     dw
+}
+
+/// `dst[j] = src[j·stride + offset]` where that is inside `src`.
+fn copy_phase<T: Real>(dst: &mut [T], src: &[T], stride: usize, offset: isize) {
+    let (first, end) = super::valid_range(offset, stride, src.len(), dst.len());
+    if stride == 1 {
+        let start = (first as isize + offset) as usize;
+        dst[first..end].copy_from_slice(&src[start..start + end - first]);
+        return;
+    }
+    for (j, d) in dst.iter_mut().enumerate().take(end).skip(first) {
+        *d = src[((j * stride) as isize + offset) as usize];
+    }
 }
 
 /// The output gradient in the padded row width `width`, zero in the columns

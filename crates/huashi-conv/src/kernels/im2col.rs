@@ -13,12 +13,11 @@ pub fn im2col<T: Real>(dims: &ConvDims, x: &[T], col: &mut [T], row_stride: usiz
     let [kh, kw] = dims.kernel;
     let [sh, sw] = dims.geometry.stride;
     let plane = ho * wo;
+    let (taps_y, taps_x) = taps(dims);
     for c in 0..dims.in_per_group() {
         let x_plane = &x[c * h * w..(c + 1) * h * w];
-        for u in 0..kh {
-            let (off_y, y0, y1) = dims.tap_range(0, u);
-            for v in 0..kw {
-                let (off_x, x0, x1) = dims.tap_range(1, v);
+        for (u, &(off_y, y0, y1)) in taps_y.iter().enumerate() {
+            for (v, &(off_x, x0, x1)) in taps_x.iter().enumerate() {
                 let row = (c * kh + u) * kw + v;
                 let dst = &mut col[row * row_stride..][..plane];
                 for (i, dst_row) in dst.chunks_exact_mut(wo).enumerate() {
@@ -45,12 +44,11 @@ pub fn col2im_add<T: Real>(dims: &ConvDims, col: &[T], dx: &mut [T], row_stride:
     let [kh, kw] = dims.kernel;
     let [sh, sw] = dims.geometry.stride;
     let plane = ho * wo;
+    let (taps_y, taps_x) = taps(dims);
     for c in 0..dims.in_per_group() {
         let dx_plane = &mut dx[c * h * w..(c + 1) * h * w];
-        for u in 0..kh {
-            let (off_y, y0, y1) = dims.tap_range(0, u);
-            for v in 0..kw {
-                let (off_x, x0, x1) = dims.tap_range(1, v);
+        for (u, &(off_y, y0, y1)) in taps_y.iter().enumerate() {
+            for (v, &(off_x, x0, x1)) in taps_x.iter().enumerate() {
                 let row = (c * kh + u) * kw + v;
                 let src = &col[row * row_stride..][..plane];
                 for i in y0..y1 {
@@ -61,6 +59,17 @@ pub fn col2im_add<T: Real>(dims: &ConvDims, col: &[T], dx: &mut [T], row_stride:
             }
         }
     }
+}
+
+/// [`ConvDims::tap_range`] of every kernel row and column.
+type Taps = Vec<(isize, usize, usize)>;
+fn taps(dims: &ConvDims) -> (Taps, Taps) {
+    let along = |axis: usize| {
+        (0..dims.kernel[axis])
+            .map(|t| dims.tap_range(axis, t))
+            .collect()
+    };
+    (along(0), along(1))
 }
 
 /// `dst[j] = src[(first + j)·stride + offset]`.

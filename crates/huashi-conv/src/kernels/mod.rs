@@ -4,8 +4,10 @@
 //! - depthwise (one input channel per group, any depth multiplier): direct
 //!   loops over `N·C` planes in parallel, contiguous inner loops
 //!   ([`depthwise`]);
-//! - dense with stride 1: the im2col matrix read in place from a padded copy
-//!   of the input, through register-tiled loops ([`direct`], [`tile`]);
+//! - dense: the im2col matrix read in place from a padded copy of the input
+//!   split into stride phases, through register-tiled loops ([`direct`],
+//!   [`tile`]); the input gradient so for stride 1, the weight gradient while
+//!   a group's input fits a core's cache;
 //! - many groups (four or more; depthwise too when the depth
 //!   multiplier is 16 or more): one product per group with the samples side
 //!   by side ([`stacked`]);
@@ -180,7 +182,7 @@ pub fn forward<T: Real>(dims: &ConvDims, x: &[T], w: &[T]) -> Vec<T> {
 pub fn input_grad<T: Real>(dims: &ConvDims, dy: &[T], w: &[T]) -> Vec<T> {
     if dims.is_depthwise() && !stacked::takes_depthwise(dims) {
         depthwise::input_grad(dims, dy, w)
-    } else if direct::supports(dims) {
+    } else if direct::supports_input_grad(dims) {
         direct::input_grad(dims, dy, w)
     } else if stacked::applies(dims) {
         stacked::input_grad(dims, dy, w)

@@ -175,7 +175,12 @@ impl<T: Real> RowsJob<'_, T> {
         for p0 in (0..full).step_by(NP) {
             self.each_block(out, |a| tile(a, self.src, self.offsets, p0), p0, NP);
         }
-        if full < self.pixels {
+        if full < self.pixels && last + NP <= self.src.len() {
+            // The last pixels, read in place: `src` has room for a whole
+            // tile past them (the values read there are dropped).
+            let width = self.pixels - full;
+            self.each_block(out, |a| tile(a, self.src, self.offsets, full), full, width);
+        } else if full < self.pixels {
             // The last pixels: copy them (zero past the end) into a small
             // buffer laid out like `src` with offsets `k·NP`.
             let width = self.pixels - full;
