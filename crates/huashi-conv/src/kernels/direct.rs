@@ -67,7 +67,7 @@ pub fn supports_weight_grad<T>(dims: &ConvDims) -> bool {
 /// (`[top, bottom, left, right]`, negative crops), to `channels_out` planes
 /// of `out_size`, in `groups` groups.
 #[derive(Debug, Clone, Copy)]
-struct Correlation {
+pub(super) struct Correlation {
     batch: usize,
     groups: usize,
     channels_in: usize,
@@ -78,12 +78,22 @@ struct Correlation {
     stride: [usize; 2],
     dilation: [usize; 2],
     pads: [isize; 4],
+    /// Phase planes `[c][a][b][n]` (samples side by side in each channel)
+    /// instead of `[n][c][a][b]`.
+    pub(super) interleaved: bool,
 }
 
 /// Zeros after each sample's phase planes: the dropped columns of the last
 /// row and a whole register tile past the last pixel read into it.
 fn slack(c: &Correlation) -> usize {
-    c.dilation[1] * (c.kernel[1] - 1) / c.stride[1] + 64
+    let columns = c.dilation[1] * (c.kernel[1] - 1) / c.stride[1] + 64;
+    if c.interleaved {
+        // The weight gradient reads whole images past the last tap's offset.
+        let rows = c.dilation[0] * (c.kernel[0] - 1) / c.stride[0] + 1;
+        rows * c.phase()[1] + columns
+    } else {
+        columns
+    }
 }
 
 impl Correlation {
@@ -95,24 +105,49 @@ impl Correlation {
         ]
     }
     /// `[H_q, W_q]`, the size of one phase plane.
-    fn phase(&self) -> [usize; 2] {
+    pub(super) fn phase(&self) -> [usize; 2] {
         let [hp, wp] = self.padded();
         [hp.div_ceil(self.stride[0]), wp.div_ceil(self.stride[1])]
     }
     fn in_place(&self) -> bool {
         self.kernel == [1, 1] && self.pads == [0; 4] && self.stride == [1, 1]
     }
-    /// Pixels of one output plane in the phase row width.
-    fn pixels(&self) -> usize {
-        self.out_size[0] * self.phase()[1]
+    /// Pixels of one product: an output plane in the phase row width, or
+    /// (interleaved) every sample's phase plane but the last's unused rows.
+    pub(super) fn pixels(&self) -> usize {
+        let [hq, wq] = self.phase();
+        let before_last = if self.interleaved {
+            self.batch.saturating_sub(1) * hq * wq
+        } else {
+            0
+        };
+        before_last + self.out_size[0] * wq
     }
-    fn depth(&self) -> usize {
+    /// Where the output pixels of a product land ([`PixelRows`]).
+    pub(super) fn layout(&self) -> PixelRows {
+        let [hq, wq] = self.phase();
+        PixelRows {
+            src_width: wq,
+            out_width: self.out_size[1],
+            src_rows: hq,
+            out_rows: self.out_size[0],
+        }
+    }
+    /// Phase planes of one channel's phase (`N` when interleaved, else 1).
+    fn planes_per_phase(&self) -> usize {
+        if self.interleaved {
+            self.batch
+        } else {
+            1
+        }
+    }
+    pub(super) fn depth(&self) -> usize {
         self.channels_in / self.groups * self.kernel[0] * self.kernel[1]
     }
     /// `offset_k` for every tap `k = (c, u, v)` of group `g`: the phase plane
     /// `(u·d_h mod s_h, v·d_w mod s_w)` of channel `c`, shifted by
     /// `(⌊u·d_h / s_h⌋, ⌊v·d_w / s_w⌋)`.
-    fn offsets(&self, g: usize) -> Vec<usize> {
+    pub(super) fn offsets(&self, g: usize) -> Vec<usize> {
         let ([hq, wq], [sh, sw]) = (self.phase(), self.stride);
         let cin_g = self.channels_in / self.groups;
         let mut offsets = Vec::with_capacity(self.depth());
@@ -121,7 +156,7 @@ impl Correlation {
                 let row = u * self.dilation[0];
                 for v in 0..self.kernel[1] {
                     let col = v * self.dilation[1];
-                    let plane = (c * sh + row % sh) * sw + col % sw;
+                    let plane = ((c * sh + row % sh) * sw + col % sw) * self.planes_per_phase();
                     offsets.push(plane * hq * wq + row / sh * wq + col / sw);
                 }
             }
@@ -130,38 +165,62 @@ impl Correlation {
     }
 
     /// Every sample's planes padded and split into `s_h·s_w` phase planes
-    /// (`[c][a][b][H_q][W_q]`, element `(i, j)` of phase `(a, b)` is padded
-    /// pixel `(i·s_h + a, j·s_w + b)`), then [`slack`] zeros.
-    fn pad<T: Real>(&self, x: &[T]) -> Vec<T> {
-        let [h, w] = self.in_size;
+    /// (element `(i, j)` of phase `(a, b)` is padded pixel
+    /// `(i·s_h + a, j·s_w + b)`), laid out `[n][c][a][b]` with [`slack`]
+    /// zeros after each sample, or (interleaved) `[c][a][b][n]` with the
+    /// slack at the end.
+    pub(super) fn pad<T: Real>(&self, x: &[T]) -> Vec<T> {
         let ([hq, wq], [sh, sw]) = (self.phase(), self.stride);
-        let sample = self.channels_in * sh * sw * hq * wq + slack(self);
-        let mut padded = vec![T::ZERO; self.batch * sample];
-        let [top, _, left, _] = self.pads;
+        let plane_len = hq * wq;
+        let channel = sh * sw * self.planes_per_phase() * plane_len;
+        let (batch, channels) = (self.batch, self.channels_in);
+        let in_plane = self.in_size[0] * self.in_size[1];
+        let input = |n: usize, c: usize| &x[(n * channels + c) * in_plane..][..in_plane];
+        if self.interleaved {
+            let mut padded = vec![T::ZERO; channels * channel + slack(self)];
+            padded[..channels * channel]
+                .par_chunks_mut(channel.max(1))
+                .enumerate()
+                .for_each(|(c, dst)| {
+                    for (phase, n) in (0..sh * sw).flat_map(|ph| (0..batch).map(move |n| (ph, n))) {
+                        let dst = &mut dst[(phase * batch + n) * plane_len..][..plane_len];
+                        self.fill_phase(dst, input(n, c), phase);
+                    }
+                });
+            return padded;
+        }
+        let sample = channels * channel + slack(self);
+        let mut padded = vec![T::ZERO; batch * sample];
         padded
             .par_chunks_mut(sample.max(1))
-            .zip(x.par_chunks((self.channels_in * h * w).max(1)))
-            .for_each(|(dst, src)| {
-                for c in 0..self.channels_in {
-                    for (a, i) in (0..sh).flat_map(|a| (0..hq).map(move |i| (a, i))) {
-                        let si = (i * sh + a) as isize - top;
-                        if si < 0 || si >= h as isize {
-                            continue;
-                        }
-                        let src_row = &src[(c * h + si as usize) * w..][..w];
-                        for b in 0..sw {
-                            let dst_row = &mut dst[(((c * sh + a) * sw + b) * hq + i) * wq..][..wq];
-                            copy_phase(dst_row, src_row, sw, b as isize - left);
-                        }
-                    }
+            .enumerate()
+            .for_each(|(n, dst)| {
+                for (c, phase) in (0..channels).flat_map(|c| (0..sh * sw).map(move |ph| (c, ph))) {
+                    let dst = &mut dst[(c * sh * sw + phase) * plane_len..][..plane_len];
+                    self.fill_phase(dst, input(n, c), phase);
                 }
             });
         padded
     }
 
+    /// Fills phase plane `phase = a·s_w + b` of one input plane.
+    fn fill_phase<T: Real>(&self, dst: &mut [T], src: &[T], phase: usize) {
+        let [h, w] = self.in_size;
+        let (wq, [sh, sw]) = (self.phase()[1], self.stride);
+        let (a, b) = (phase / sw, phase % sw);
+        let [top, _, left, _] = self.pads;
+        for (i, dst_row) in dst.chunks_exact_mut(wq.max(1)).enumerate() {
+            let si = (i * sh + a) as isize - top;
+            if si >= 0 && si < h as isize {
+                let src_row = &src[si as usize * w..][..w];
+                copy_phase(dst_row, src_row, sw, b as isize - left);
+            }
+        }
+    }
+
     /// The padded input (the input itself for an unpadded 1×1 kernel) and
     /// the length of one sample in it.
-    fn source<'a, T: Real>(&self, x: &'a [T]) -> (Cow<'a, [T]>, usize) {
+    pub(super) fn source<'a, T: Real>(&self, x: &'a [T]) -> (Cow<'a, [T]>, usize) {
         if self.in_place() {
             let sample = self.channels_in * self.in_size[0] * self.in_size[1];
             return (Cow::Borrowed(x), sample);
@@ -182,10 +241,7 @@ impl Correlation {
             .map(|g| PackedRows::new(cout_g, self.depth(), |r, k| a(g, r, k)))
             .collect();
         let offsets: Vec<Vec<usize>> = (0..self.groups).map(|g| self.offsets(g)).collect();
-        let layout = PixelRows {
-            src_width: self.phase()[1],
-            out_width: wo,
-        };
+        let layout = self.layout();
         // Jobs: samples × groups, each split into row parts of whole blocks
         // when that alone cannot keep every thread busy.
         let jobs = self.batch * self.groups;
@@ -217,7 +273,7 @@ impl Correlation {
     }
 }
 
-fn forward_correlation(dims: &ConvDims) -> Correlation {
+pub(super) fn forward_correlation(dims: &ConvDims) -> Correlation {
     let p = dims.geometry.padding.map(|v| v as isize);
     Correlation {
         batch: dims.batch,
@@ -230,6 +286,7 @@ fn forward_correlation(dims: &ConvDims) -> Correlation {
         stride: dims.geometry.stride,
         dilation: dims.geometry.dilation,
         pads: p,
+        interleaved: false,
     }
 }
 
@@ -264,6 +321,7 @@ pub fn input_grad<T: Real>(dims: &ConvDims, dy: &[T], w: &[T]) -> Vec<T> {
             before(dw, kw, pl),
             after(1, pl),
         ],
+        interleaved: false,
     };
     let (cout_g, k) = (dims.out_per_group(), dims.patch_len());
     correlation.run(dy, |g, c, tap| {

@@ -147,10 +147,7 @@ pub(super) fn product<T: Real>(a: &PackedRows<T>, src: &[T], p: usize, out: &mut
         return;
     }
     let offsets: Vec<usize> = (0..src.len() / p.max(1)).map(|k| k * p).collect();
-    let layout = PixelRows {
-        src_width: p,
-        out_width: p,
-    };
+    let layout = PixelRows::plane(p, p);
     let blocks = 0..a.blocks();
     tile::rows_times_pixels(Simd::detect(), a, blocks, src, &offsets, p, layout, out, p);
 }

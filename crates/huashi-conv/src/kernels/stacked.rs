@@ -2,22 +2,25 @@
 //! grouped convolution, or a depthwise convolution with a large depth
 //! multiplier): one matrix product per group with the samples side by side.
 //!
-//! For group `g`, `col_g` stacks every sample's im2col matrix along the
-//! columns (`K × N·P`, `K = C_in/g·kh·kw`, `P = H_o·W_o`) and `dy_g` every
-//! sample's output gradient (`C_out/g × N·P`):
-//!
-//! - forward: `y_g = W_g · col_g`;
-//! - input gradient: `col_g = W_gᵀ · dy_g`, then col2im per sample;
-//! - weight gradient: `dW_g = dy_g · col_gᵀ` (the sum over samples is the
-//!   product's own sum over columns).
+//! - forward: the phase-plane correlation of [`direct`], with the phase
+//!   planes laid out `[c][a][b][n]` so that one product per group covers
+//!   every sample (`y_g = W_g · x_q[offset_k + p]` over `N·H_q·W_q` pixels);
+//! - input gradient: `col_g = W_gᵀ · dy_g` with `dy_g` every sample's output
+//!   gradient side by side (`C_out/g × N·P`, `P = H_o·W_o`), then col2im per
+//!   sample;
+//! - weight gradient: `dW_g = dy_g · col_gᵀ` with `col_g` every sample's
+//!   im2col matrix side by side (`K × N·P`); the product's sum over columns
+//!   is the sum over samples.
 //!
 //! Groups run in parallel, each on its own buffers; the per-group results
 //! are then copied to the NCHW output. Compared with one product per sample
 //! and group, the products are `N` times wider, which is what small planes
 //! (`P` = 4 to 196 in the few-shot CNN) need to fill a register tile.
 
+use super::direct;
 use super::gemm_path::{matmul, packed_weights, product, View};
 use super::im2col::{col2im_add, im2col};
+use super::tile::{self, PackedRows, Simd};
 use super::{ConvDims, Real};
 use gemm::Parallelism;
 use rayon::prelude::*;
@@ -86,20 +89,43 @@ fn unstack<T: Real>(per_group: &[Vec<T>], batch: usize, rows: usize, plane: usiz
     out
 }
 
-/// Forward convolution.
+/// Forward convolution: per group, one product over every sample's phase
+/// planes side by side ([`direct`]'s correlation, interleaved).
 pub fn forward<T: Real>(dims: &ConvDims, x: &[T], w: &[T]) -> Vec<T> {
-    let (cout_g, width) = (dims.out_per_group(), dims.batch * dims.out_plane());
-    let packed = packed_weights(dims, w, false);
+    let (cout_g, k) = (dims.out_per_group(), dims.patch_len());
+    let width = dims.batch * dims.out_plane();
+    let correlation = interleaved(dims);
+    let src = correlation.pad(x);
+    let layout = correlation.layout();
     let per_group: Vec<Vec<T>> = (0..dims.geometry.groups)
         .into_par_iter()
         .map(|g| {
-            let col = stacked_patches(dims, x, g);
+            let w_g = &w[g * cout_g * k..(g + 1) * cout_g * k];
+            let a = PackedRows::new(cout_g, k, |o, r| w_g[o * k + r]);
+            let (offsets, pixels) = (correlation.offsets(g), correlation.pixels());
             let mut y_g = vec![T::ZERO; cout_g * width];
-            product(&packed[g], &col, width, &mut y_g);
+            let blocks = 0..a.blocks();
+            tile::rows_times_pixels(
+                Simd::detect(),
+                &a,
+                blocks,
+                &src,
+                &offsets,
+                pixels,
+                layout,
+                &mut y_g,
+                width,
+            );
             y_g
         })
         .collect();
     unstack(&per_group, dims.batch, cout_g, dims.out_plane())
+}
+
+fn interleaved(dims: &ConvDims) -> direct::Correlation {
+    let mut correlation = direct::forward_correlation(dims);
+    correlation.interleaved = true;
+    correlation
 }
 
 /// Input gradient (transposed convolution).

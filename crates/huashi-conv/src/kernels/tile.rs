@@ -96,13 +96,31 @@ impl<T: Real> PackedRows<T> {
 }
 
 /// Where pixel `p` of a product lands: pixels come in rows of `src_width`
-/// of which the first `out_width` are kept (`out_width = src_width` keeps all).
+/// of which the first `out_width` are kept, and rows in images of
+/// `src_rows` of which the first `out_rows` are kept; kept pixels are
+/// written densely, image after image.
 #[derive(Debug, Clone, Copy)]
 pub struct PixelRows {
     /// Pixels per row of the product.
     pub src_width: usize,
     /// Leading pixels per row that are written out.
     pub out_width: usize,
+    /// Rows per image of the product.
+    pub src_rows: usize,
+    /// Leading rows per image that are written out.
+    pub out_rows: usize,
+}
+
+impl PixelRows {
+    /// One image of rows of `src_width` pixels, the first `out_width` kept.
+    pub fn plane(src_width: usize, out_width: usize) -> Self {
+        PixelRows {
+            src_width,
+            out_width,
+            src_rows: usize::MAX,
+            out_rows: usize::MAX,
+        }
+    }
 }
 
 /// `out[r·out_stride + map(p)] = Σ_k a[r, k] · src[offsets[k] + p]` for the
@@ -225,14 +243,17 @@ impl<T: Real> RowsJob<'_, T> {
         let PixelRows {
             src_width,
             out_width,
+            src_rows,
+            out_rows,
         } = self.layout;
         let mut p = p0;
         while p < p0 + width {
             let (row, col) = (p / src_width, p % src_width);
+            let (image, row) = (row / src_rows, row % src_rows);
             let run_end = (p - col + src_width).min(p0 + width);
-            if col < out_width {
+            if col < out_width && row < out_rows {
                 let kept = (run_end - p).min(out_width - col);
-                let at = row * out_width + col;
+                let at = (image * out_rows + row) * out_width + col;
                 for (r, acc_r) in acc.iter().enumerate().take(rows) {
                     let dst = &mut out[r * self.out_stride + at..][..kept];
                     dst.copy_from_slice(&acc_r[p - p0..p - p0 + kept]);
@@ -437,10 +458,7 @@ mod tests {
         let offsets: Vec<usize> = (0..depth).map(|k| k * 131 + k % 3).collect();
         let src: Vec<T> = values(offsets[depth - 1] + pixels, 2);
         let packed = PackedRows::new(rows, depth, |r, k| a[r * depth + k]);
-        let layout = PixelRows {
-            src_width: width,
-            out_width: kept,
-        };
+        let layout = PixelRows::plane(width, kept);
         for simd in LEVELS {
             let mut out = vec![T::ZERO; rows * kept * lines];
             let blocks = 0..packed.blocks();
