@@ -1,9 +1,15 @@
 //! `huashi bench conv`: huashi's convolution kernels beside candle's built-in
-//! conv2d, a GEMM of the same FLOP count and (depthwise) a memory-copy floor,
-//! all measured in the same run.
+//! conv2d and the machine's floors, all measured in the same run: the f32 FMA
+//! peak of all threads ([`crate::fma_peak`]), the fastest orientation of a GEMM
+//! with the forward's FLOP count ([`crate::gemm_floor`]) and, for the
+//! depthwise case, a memory-copy floor. Every time is the median of `--runs`
+//! runs after a warm-up; [`crate::bench_report`] prints the ratios and checks
+//! the project's targets.
 
 use crate::bench_cases::{cases, Case, Floor};
-use crate::table;
+use crate::bench_report::{ratios, render, CaseReport, Outcome};
+use crate::fma_peak::{self, FmaPeak};
+use crate::gemm_floor;
 use crate::timing::{self, Timing};
 use candle_core::{DType, Tensor, Var};
 use clap::Args;
@@ -34,61 +40,12 @@ pub struct BenchArgs {
     pub json: bool,
 }
 
-/// A measurement that may fail (candle's built-in ops, caught and reported).
-#[derive(Debug, Clone, Serialize)]
-pub struct Outcome {
-    pub timing: Option<Timing>,
-    pub error: Option<String>,
-}
-
-impl Outcome {
-    fn from(result: anyhow::Result<Timing>) -> Self {
-        match result {
-            Ok(t) => Outcome {
-                timing: Some(t),
-                error: None,
-            },
-            Err(e) => Outcome {
-                timing: None,
-                error: Some(format!("{e:#}")),
-            },
-        }
-    }
-}
-
-/// A measured ratio against a floor, with its target.
-#[derive(Debug, Clone, Serialize)]
-pub struct Ratio {
-    pub what: String,
-    pub ratio: f64,
-    pub target: f64,
-    pub met: bool,
-}
-
-#[derive(Debug, Serialize)]
-pub struct CaseReport {
-    pub case: Case,
-    pub flops_forward: f64,
-    /// Forward + input gradient + weight gradient = 3 × forward.
-    pub flops_forward_backward: f64,
-    pub huashi_forward: Timing,
-    pub huashi_forward_backward: Timing,
-    /// `conv_input_grad(r, w)` alone.
-    pub huashi_input_grad: Timing,
-    /// `conv_weight_grad(x, r)` alone.
-    pub huashi_weight_grad: Timing,
-    pub candle_forward: Outcome,
-    pub candle_forward_backward: Outcome,
-    pub gemm: Timing,
-    /// Copy of x into a fresh buffer plus writing a y-sized buffer (depthwise only).
-    pub copy: Option<Timing>,
-    pub ratios: Vec<Ratio>,
-}
-
 #[derive(Debug, Serialize)]
 struct BenchReport {
     threads: usize,
     runs: u64,
+    fma_peak_gflops: f64,
+    fma_peak: FmaPeak,
     cases: Vec<CaseReport>,
 }
 
@@ -134,12 +91,6 @@ where
     (Outcome::from(fwd), Outcome::from(fb))
 }
 
-fn time_gemm(runs: usize, [m, k, n]: [usize; 3], seed: u64) -> anyhow::Result<Timing> {
-    let a = crate::rng::uniform(&[m, k], 1.0, seed, DType::F32)?;
-    let b = crate::rng::uniform(&[k, n], 1.0, seed + 1, DType::F32)?;
-    timing::measure(runs, LONG, || a.matmul(&b).map(drop).map_err(Into::into))
-}
-
 /// Copies `x` into a fresh buffer and writes a fresh `y_len` buffer, in parallel.
 fn copy_floor(x: &[f32], y_len: usize) -> (Vec<f32>, Vec<f32>) {
     const CHUNK: usize = 1 << 16;
@@ -160,41 +111,6 @@ fn time_copy(runs: usize, inp: &Inputs) -> anyhow::Result<Timing> {
         anyhow::ensure!(buffers.0.len() == x.len(), "copy has the wrong length");
         Ok(())
     })
-}
-
-/// Ratios against the floor: forward; forward+backward through candle's
-/// autograd (what a user's `backward()` costs, including candle's own
-/// single-threaded gradient accumulation); and forward plus the two gradient
-/// ops called directly (the convolution's own work).
-fn ratios(case: &Case, huashi: &[Timing; 4], floor: &Timing) -> Vec<Ratio> {
-    let floor_name = match case.floor {
-        Floor::Gemm => "GEMM",
-        Floor::Copy => "copy floor",
-    };
-    let r = |what: &str, ms: f64, target: f64| {
-        let ratio = ms / floor.median_ms;
-        Ratio {
-            what: format!("{what} / {floor_name}"),
-            ratio,
-            target,
-            met: ratio <= target,
-        }
-    };
-    let [fwd, fb, dx, dw] = huashi;
-    let ops = fwd.median_ms + dx.median_ms + dw.median_ms;
-    vec![
-        r("huashi forward", fwd.median_ms, case.targets[0]),
-        r(
-            "huashi forward+backward (autograd)",
-            fb.median_ms,
-            case.targets[1],
-        ),
-        r(
-            "huashi forward + input grad + weight grad (ops)",
-            ops,
-            case.targets[1],
-        ),
-    ]
 }
 
 /// huashi's forward, forward+backward, and the two gradient ops on their own.
@@ -219,7 +135,12 @@ fn time_huashi(case: &Case, inp: &Inputs, runs: usize) -> anyhow::Result<[Timing
     Ok([fwd, fb, dx, dw])
 }
 
-fn run_case(case: &Case, args: &BenchArgs, bar: &ProgressBar) -> anyhow::Result<CaseReport> {
+fn run_case(
+    case: &Case,
+    args: &BenchArgs,
+    peak: &FmaPeak,
+    bar: &ProgressBar,
+) -> anyhow::Result<CaseReport> {
     let runs = args.runs as usize;
     let inp = inputs(case, args.seed)?;
     bar.set_message(format!("({}) huashi", case.id));
@@ -233,7 +154,7 @@ fn run_case(case: &Case, args: &BenchArgs, bar: &ProgressBar) -> anyhow::Result<
     });
     bar.inc(2);
     bar.set_message(format!("({}) GEMM and floors", case.id));
-    let gemm = time_gemm(runs, case.gemm, args.seed + 10)?;
+    let gemm = gemm_floor::measure(case.gemm, runs, args.seed + 10)?;
     let copy = match case.floor {
         Floor::Copy => Some(time_copy(runs, &inp)?),
         Floor::Gemm => None,
@@ -241,7 +162,7 @@ fn run_case(case: &Case, args: &BenchArgs, bar: &ProgressBar) -> anyhow::Result<
     bar.inc(1);
     let flops = case.flops_forward();
     Ok(CaseReport {
-        ratios: ratios(case, &huashi, &copy.unwrap_or(gemm)),
+        ratios: ratios(case, &huashi, peak, &gemm, copy.as_ref()),
         case: case.clone(),
         flops_forward: flops,
         flops_forward_backward: 3.0 * flops,
@@ -258,12 +179,15 @@ fn run_case(case: &Case, args: &BenchArgs, bar: &ProgressBar) -> anyhow::Result<
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let selected = cases(&args.cases)?;
-    let bar = timing::progress(5 * selected.len() as u64, "bench");
+    let bar = timing::progress(1 + 5 * selected.len() as u64, "bench");
+    bar.set_message("FMA peak");
+    let peak = fma_peak::measure(args.runs as usize)?;
+    bar.inc(1);
     let mut reports = Vec::with_capacity(selected.len());
     for case in &selected {
-        let report = run_case(case, args, &bar)?;
+        let report = run_case(case, args, &peak, &bar)?;
         if !args.json {
-            bar.suspend(|| print!("{}", render(&report)));
+            bar.suspend(|| print!("{}", render(&report, &peak)));
         }
         reports.push(report);
     }
@@ -273,6 +197,8 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         let report = BenchReport {
             threads,
             runs: args.runs,
+            fma_peak_gflops: peak.gflops,
+            fma_peak: peak,
             cases: reports,
         };
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -280,121 +206,15 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         println!(
             "{threads} threads, median of {} runs. forward+backward = candle autograd of \
                   sum(conv(x, w)) to x and w; its FLOPs are 3 × forward (forward, input gradient, \
-                  weight gradient). The gradient ops alone get r as the output gradient.",
-            args.runs
+                  weight gradient). The gradient ops alone get r as the output gradient. \
+                  FMA peak: {:.0} GFLOP/s on {} threads ({:.0} on one; {}, {} accumulators).",
+            args.runs,
+            peak.gflops,
+            peak.threads,
+            peak.single_thread_gflops,
+            peak.isa.name(),
+            peak.accumulators
         );
     }
     Ok(())
-}
-
-fn row(what: &str, t: Option<&Timing>, flops: f64, floor: &Timing, note: &str) -> Vec<String> {
-    let Some(t) = t else {
-        return vec![
-            what.into(),
-            "-".into(),
-            "-".into(),
-            "-".into(),
-            "-".into(),
-            note.into(),
-        ];
-    };
-    vec![
-        what.into(),
-        format!("{:.2}", t.median_ms),
-        format!("{:.2}", t.min_ms),
-        if flops > 0.0 {
-            format!("{:.1}", t.gflops(flops))
-        } else {
-            "-".into()
-        },
-        format!("{:.2}×", t.median_ms / floor.median_ms),
-        note.into(),
-    ]
-}
-
-/// `(label, timing, FLOPs, note)` of every measurement of a case.
-fn entries(r: &CaseReport) -> Vec<(String, Option<&Timing>, f64, String)> {
-    let (f, fb) = (r.flops_forward, r.flops_forward_backward);
-    let err = |o: &Outcome| o.error.clone().unwrap_or_default();
-    let [m, k, n] = r.case.gemm;
-    let mut out = vec![
-        (
-            "huashi forward".into(),
-            Some(&r.huashi_forward),
-            f,
-            String::new(),
-        ),
-        (
-            "huashi forward+backward".into(),
-            Some(&r.huashi_forward_backward),
-            fb,
-            String::new(),
-        ),
-        (
-            "  of which input grad".into(),
-            Some(&r.huashi_input_grad),
-            f,
-            "conv_input_grad alone".into(),
-        ),
-        (
-            "  of which weight grad".into(),
-            Some(&r.huashi_weight_grad),
-            f,
-            "conv_weight_grad alone".into(),
-        ),
-        (
-            "candle conv2d forward".into(),
-            r.candle_forward.timing.as_ref(),
-            f,
-            err(&r.candle_forward),
-        ),
-        (
-            "candle conv2d fwd+bwd".into(),
-            r.candle_forward_backward.timing.as_ref(),
-            fb,
-            err(&r.candle_forward_backward),
-        ),
-        (
-            format!("GEMM ({m}×{k})·({k}×{n})"),
-            Some(&r.gemm),
-            f,
-            "same FLOPs as forward".into(),
-        ),
-    ];
-    if let Some(copy) = &r.copy {
-        let gb = r.case.copy_bytes() as f64 / 1e9 / (copy.median_ms * 1e-3);
-        out.push((
-            "copy x + write y".into(),
-            Some(copy),
-            0.0,
-            format!("{gb:.1} GB/s"),
-        ));
-    }
-    out
-}
-
-/// One case as a text table plus its target checks.
-fn render(r: &CaseReport) -> String {
-    let floor = r.copy.unwrap_or(r.gemm);
-    let rows: Vec<Vec<String>> = entries(r)
-        .iter()
-        .map(|(label, t, flops, note)| row(label, *t, *flops, &floor, note))
-        .collect();
-    let headers = [
-        "measurement",
-        "median ms",
-        "min ms",
-        "GFLOP/s",
-        "vs floor",
-        "note",
-    ];
-    let mut out = format!("\n({}) {}\n", r.case.id, r.case.description);
-    out += &table::text(&headers, &rows);
-    for ratio in &r.ratios {
-        let mark = if ratio.met { "met" } else { "NOT met" };
-        let (what, value, target) = (&ratio.what, ratio.ratio, ratio.target);
-        out += &format!("  {what}: {value:.2}× (target ≤ {target}×) {mark}\n");
-    }
-    let reference = r.case.pytorch_reference;
-    out + &format!("  PyTorch reference (issue 2, not measured here): {reference}\n")
 }

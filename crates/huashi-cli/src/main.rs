@@ -13,6 +13,7 @@ mod alloc;
 mod bench;
 mod bench_cases;
 mod bench_meta;
+mod bench_report;
 mod compare;
 mod data_fetch;
 mod erf;
@@ -24,6 +25,8 @@ mod esn_forecast;
 mod esn_search;
 mod esn_search_cmd;
 mod factorize;
+mod fma_peak;
+mod gemm_floor;
 mod meta;
 mod meta_eval;
 mod meta_plot;
@@ -125,9 +128,10 @@ enum ConvCommand {
 #[derive(Debug, Subcommand)]
 enum BenchCommand {
     /// Benchmark huashi's convolution kernels (forward and forward+backward)
-    /// on three standard cases beside candle's built-in conv2d, a GEMM of the
-    /// same FLOP count and (for depthwise) a memory-copy floor, and check the
-    /// ratios against the targets of the project.
+    /// on three standard cases beside candle's built-in conv2d and the
+    /// machine's floors (the FMA peak of all threads, the fastest GEMM
+    /// orientation of the same FLOP count and, for depthwise, a memory-copy
+    /// floor), and check the targets of the project.
     Conv(bench::BenchArgs),
     /// Meta-training throughput (meta-iterations/s and tasks/s): sinusoid MAML
     /// and 5-way 1-shot Omniglot MAML (second order), first-order MAML and
