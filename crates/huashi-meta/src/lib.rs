@@ -49,6 +49,7 @@ pub mod error;
 pub mod eval;
 pub mod fewshot;
 pub mod functional;
+pub mod fused;
 pub mod learner;
 pub mod loss;
 pub mod maml;
