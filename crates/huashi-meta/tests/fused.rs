@@ -311,8 +311,8 @@ fn fused_block_equals_the_plain_formula_with_its_derivatives() -> TestResult {
     compare_close("values", &fused, &plain)?;
     let f: ScalarFn = Rc::new(|t| loss(&block_fused(&t[0], &t[1], &t[2])?, 25));
     let g: ScalarFn = Rc::new(|t| loss(&block_plain(&t[0], &t[1], &t[2])?, 25));
-    for arg in 0..3 {
-        let v = Point::random(&points[arg].shape, 30 + arg as u64);
+    for (arg, point) in points.iter().enumerate() {
+        let v = Point::random(&point.shape, 30 + arg as u64);
         for (i, (a, b)) in autograd(&probe(&f, arg, v.clone()), &t)?
             .iter()
             .zip(autograd(&probe(&g, arg, v), &t)?)

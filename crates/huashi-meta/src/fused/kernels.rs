@@ -10,6 +10,7 @@
 //! (first block of a 32-task meta-batch) down to ~10K (last block).
 
 use rayon::prelude::*;
+use std::cmp::Ordering;
 use std::mem::MaybeUninit;
 use std::ops::{Add, Div, Mul, Sub};
 
@@ -93,7 +94,11 @@ fn relu<T: Elem>(v: T) -> T {
 /// The ReLU mask from the forward output `y`: `1[y > 0]`, NaN counted in.
 #[inline(always)]
 fn open<T: Elem>(y: T) -> bool {
-    !(y <= T::ZERO)
+    // Written as a partial comparison so NaN (incomparable) opens the mask.
+    !matches!(
+        y.partial_cmp(&T::ZERO),
+        Some(Ordering::Less | Ordering::Equal)
+    )
 }
 
 /// A `(B, C, L)` result whose row `r` is written by `row(r, out)`, which must
@@ -197,40 +202,49 @@ fn stack_rows<T: Elem>(pairs: &[[T; 2]], rows: usize) -> Vec<T> {
     out
 }
 
+/// `[Σ m⊙a⊙x ; Σ m⊙a]` over one row, in [`LANES`] partial sums.
+#[inline(always)]
+fn row_dot_sum<T: Elem>(a: &[T], x: &[T], y: Option<&[T]>) -> [T; 2] {
+    let (mut ax, mut sa) = ([T::ZERO; LANES], [T::ZERO; LANES]);
+    let mut add = |k: usize, av: T, xv: T| {
+        ax[k] = ax[k] + av * xv;
+        sa[k] = sa[k] + av;
+    };
+    let whole = a.len() / LANES * LANES;
+    match y {
+        None => {
+            for (pa, px) in a[..whole].chunks_exact(LANES).zip(x.chunks_exact(LANES)) {
+                (0..LANES).for_each(|k| add(k, pa[k], px[k]));
+            }
+            (whole..a.len()).for_each(|i| add(0, a[i], x[i]));
+        }
+        Some(y) => {
+            // `y ≤ 0` is closed, anything else (NaN included) open.
+            let m = |av: T, yv: T| if yv <= T::ZERO { T::ZERO } else { av };
+            let chunks = a[..whole].chunks_exact(LANES).zip(x.chunks_exact(LANES));
+            for ((pa, px), py) in chunks.zip(y.chunks_exact(LANES)) {
+                (0..LANES).for_each(|k| add(k, m(pa[k], py[k]), px[k]));
+            }
+            (whole..a.len()).for_each(|i| add(0, m(a[i], y[i]), x[i]));
+        }
+    }
+    let total = |v: [T; LANES]| v.iter().fold(T::ZERO, |acc, &e| acc + e);
+    [total(ax), total(sa)]
+}
+
 /// `[Σ_{b,l} m⊙a⊙x ; Σ_{b,l} m⊙a]` (the second row only when `rows = 2`),
 /// `m = 1[y > 0]` when a mask source `y` is given, else 1.
 ///
 /// # Shapes
 /// `a, x, y (B, C, L)` → `(rows, C)`.
 pub fn dot_sum<T: Elem>(dims: Dims, a: &[T], x: &[T], y: Option<&[T]>, rows: usize) -> Vec<T> {
-    let n = dims.len;
     let pairs = per_channel(dims, |c| {
-        let mut acc = [T::ZERO; 2];
-        for b in 0..dims.batch {
+        (0..dims.batch).fold([T::ZERO; 2], |acc, b| {
             let range = row_range(dims, b, c);
-            let (ra, rx) = (&a[range.clone()], &x[range.clone()]);
-            let (ax, sa) = match y.map(|y| &y[range]) {
-                Some(ry) => {
-                    let masked = |i: usize| if open(ry[i]) { ra[i] } else { T::ZERO };
-                    let sa = if rows == 2 {
-                        sum_by(n, masked)
-                    } else {
-                        T::ZERO
-                    };
-                    (sum_by(n, |i| masked(i) * rx[i]), sa)
-                }
-                None => {
-                    let sa = if rows == 2 {
-                        sum_by(n, |i| ra[i])
-                    } else {
-                        T::ZERO
-                    };
-                    (sum_by(n, |i| ra[i] * rx[i]), sa)
-                }
-            };
-            acc = [acc[0] + ax, acc[1] + sa];
-        }
-        acc
+            let y = y.map(|y| &y[range.clone()]);
+            let [ax, sa] = row_dot_sum(&a[range.clone()], &x[range], y);
+            [acc[0] + ax, acc[1] + sa]
+        })
     });
     stack_rows(&pairs, rows)
 }
@@ -298,10 +312,8 @@ mod tests {
         assert_eq!(&ds[3..], &[4.0, 4.0, 4.0]);
         assert_eq!(ds[0], -5.5 - 4.5 + 0.5 + 1.5);
         let masked = dot_sum(DIMS, &[1.0; 12], &x, Some(&x), 1);
-        assert_eq!(
-            masked,
-            vec![2.0, 2.5 + 3.5 - 1.5 - 0.5 + 2.0, 4.5 + 5.5 + 3.5 + 2.5]
-        );
+        // Σ of the positive entries of each channel.
+        assert_eq!(masked, vec![0.5 + 1.5, 2.5 + 3.5, 4.5 + 5.5]);
     }
 
     #[test]
