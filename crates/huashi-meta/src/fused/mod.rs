@@ -26,7 +26,7 @@
 //! arithmetic on `(C)`-sized vectors), so the family is closed under
 //! differentiation — provided candle keeps the graph of gradients
 //! (`CANDLE_GRAD_DO_NOT_DETACH`). Each op is one pass over contiguous
-//! memory; see [`kernels`] for threading.
+//! memory, multi-threaded (rayon) only above 32K elements.
 //!
 //! ReLU keeps NaN (`relu(NaN) = NaN`, mask 1), so divergence stays visible.
 
@@ -156,4 +156,30 @@ pub fn channel_moments(x: &Tensor) -> Result<(Tensor, Tensor)> {
     }
     let both = ops::moments(dims, x)?;
     Ok((both.get(0)?, both.get(1)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    #[test]
+    fn bad_shapes_are_errors() -> Result<()> {
+        let x = Tensor::ones((2, 3, 4), DType::F64, &Device::Cpu)?;
+        let c3 = Tensor::ones(3, DType::F64, &Device::Cpu)?;
+        let c2 = Tensor::ones(2, DType::F64, &Device::Cpu)?;
+        let shape_error = |r: Result<Tensor>| matches!(r, Err(Error::ShapeMismatch { .. }));
+        assert!(shape_error(affine_relu(&x, &c2, &c3)));
+        assert!(shape_error(affine(&x.flatten_all()?, &c3, &c3)));
+        assert!(shape_error(affine_relu(&x, &c3, &c3.to_dtype(DType::F32)?)));
+        assert!(shape_error(masked_affine(&x, &x.get(0)?, &c3, &c3)));
+        let narrow = x.narrow(2, 0, 2)?;
+        assert!(shape_error(channel_dot_sum(&x, &narrow, None).map(|p| p.0)));
+        let empty = Tensor::zeros((0, 3, 4), DType::F64, &Device::Cpu)?;
+        assert!(shape_error(channel_moments(&empty).map(|p| p.0)));
+        let bytes = Tensor::zeros((2, 3, 4), DType::U8, &Device::Cpu)?;
+        let err = channel_moments(&bytes).unwrap_err();
+        assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
+        Ok(())
+    }
 }
