@@ -11,8 +11,10 @@
 //! `ε = 1e-5`, then `γ x̂ + β`. The convolutions have no bias: with batch
 //! statistics a bias is subtracted again by `μ_B` (its gradient is exactly
 //! zero), so it would only cost time. The per-channel factor
-//! `γ / √(σ²_B + ε)` is formed on the small statistics tensor, so each block
-//! makes only a handful of passes over its feature map.
+//! `γ / √(σ²_B + ε)` is formed on the small statistics tensor, and the
+//! statistics and the normalisation with ReLU are one fused op each
+//! ([`crate::fused`]), so each block makes two passes over its feature map
+//! after the convolution (and a few in each derivative).
 //!
 //! The meta-batch runs as **one grouped convolution per block**: the input
 //! `(T, B, C, H, W)` is laid out as `(B, T·C, H, W)` and each task's weights
@@ -25,6 +27,7 @@
 
 use crate::error::{Error, Result};
 use crate::functional::Functional;
+use crate::fused;
 use crate::rng::Rng;
 use candle_core::{DType, Device, Tensor};
 use huashi_conv::{conv2d, ConvGeometry};
@@ -123,23 +126,25 @@ impl ConvNet {
         let y = conv2d(h, &w, &geometry)?;
         let (batch, channels, height, width) = y.dims4()?;
         let flat = y.reshape((batch, channels, height * width))?;
-        let mean = channel_mean(&flat)?;
-        let centred = flat.broadcast_sub(&mean)?;
-        let var = channel_mean(&centred.sqr()?)?;
-        let gamma = p("bn.weight")?.reshape((1, channels, 1))?;
-        let beta = p("bn.bias")?.reshape((1, channels, 1))?;
-        let scale = gamma.broadcast_div(&(var + BN_EPS)?.sqrt()?)?;
-        let out = centred
-            .broadcast_mul(&scale)?
-            .broadcast_add(&beta)?
-            .relu()?;
+        let gamma = p("bn.weight")?.reshape(channels)?;
+        let beta = p("bn.bias")?.reshape(channels)?;
+        let out = batch_norm_relu(&flat, &gamma, &beta)?;
         Ok(out.reshape((batch, channels, height, width))?)
     }
 }
 
-/// The mean of `(B, C, HW)` over batch and space, kept as `(1, C, 1)`.
-fn channel_mean(x: &Tensor) -> Result<Tensor> {
-    Ok(x.mean_keepdim(2)?.mean_keepdim(0)?)
+/// `relu(γ (x − μ_B) / √(σ²_B + ε) + β)` with the batch statistics per
+/// channel, as `relu(x·scale + shift)` with `scale = γ / √(σ²_B + ε)` and
+/// `shift = β − μ_B·scale` formed on `(C)` vectors: two fused passes over
+/// the feature map ([`fused::channel_moments`], [`fused::affine_relu`]).
+///
+/// # Shapes
+/// `x (B, C, L)`, `gamma (C)`, `beta (C)` → `(B, C, L)`.
+fn batch_norm_relu(x: &Tensor, gamma: &Tensor, beta: &Tensor) -> Result<Tensor> {
+    let (mean, var) = fused::channel_moments(x)?;
+    let scale = gamma.div(&(var + BN_EPS)?.sqrt()?)?;
+    let shift = beta.sub(&mean.mul(&scale)?)?;
+    fused::affine_relu(x, &scale, &shift)
 }
 
 impl Functional for ConvNet {

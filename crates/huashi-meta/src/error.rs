@@ -15,6 +15,16 @@ pub enum Error {
         /// The offending value, as text.
         value: String,
     },
+    /// A tensor of the wrong shape or dtype.
+    #[error("{what}: expected {expected}, got shape {got:?}")]
+    ShapeMismatch {
+        /// The operand.
+        what: &'static str,
+        /// The expected shape (and dtype), as text.
+        expected: String,
+        /// The shape given.
+        got: Vec<usize>,
+    },
     /// A meta-batch without tasks.
     #[error("the meta-batch is empty")]
     EmptyMetaBatch,

@@ -4,7 +4,8 @@
 //!
 //! - Models: [`Mlp`] and [`ConvNet`], the 4-block few-shot CNN (batch
 //!   normalisation with the current batch's statistics, as the MAML
-//!   reference code).
+//!   reference code). Their batch norm, biases and ReLUs run on [`fused`]
+//!   per-channel ops, exact to any order of differentiation.
 //! - Algorithms: [`Maml`] — MAML (Finn, Abbeel & Levine, ICML 2017) with true
 //!   second-order meta-gradients through any number of inner steps, first
 //!   order per call, ANIL ([`Maml::adapt_only`]), Meta-SGD
@@ -49,6 +50,7 @@ pub mod error;
 pub mod eval;
 pub mod fewshot;
 pub mod functional;
+pub mod fused;
 pub mod learner;
 pub mod loss;
 pub mod maml;

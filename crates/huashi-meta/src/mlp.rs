@@ -9,6 +9,7 @@
 
 use crate::error::{Error, Result};
 use crate::functional::Functional;
+use crate::fused;
 use crate::rng::Rng;
 use candle_core::{DType, Device, Tensor};
 use huashi_net::ParamSet;
@@ -85,21 +86,46 @@ impl Mlp {
     /// `(T, B, sizes[0])`, with parameters carrying the task dimension
     /// (weights `(T, out, in)`, biases `(T, out)`): one batched matmul per
     /// layer for the whole meta-batch.
+    ///
+    /// The hidden state runs transposed, `hᵀ (T, features, B)`, so a layer is
+    /// `Wᵢ hᵀ` and its bias (with the ReLU of hidden layers) is one fused
+    /// per-channel op ([`fused::affine_relu`], channels `T·out`) instead of
+    /// candle's broadcast add and ReLU, whose derivatives take several passes
+    /// each.
+    ///
+    /// # Shapes
+    /// `x (T, B, sizes[0])` → `(T, B, sizes.last())`.
     pub fn forward(&self, params: &ParamSet, x: &Tensor) -> Result<Tensor> {
         let layers = self.sizes.len() - 1;
-        let mut h = x.clone();
+        let mut h = x.transpose(1, 2)?;
         for i in 0..layers {
             let w = params.require(&format!("layers.{i}.weight"))?;
             let b = params.require(&format!("layers.{i}.bias"))?;
-            h = h
-                .matmul(&w.transpose(1, 2)?)?
-                .broadcast_add(&b.unsqueeze(1)?)?;
-            if i + 1 < layers {
-                h = h.relu()?;
-            }
+            h = bias_layer(&w.matmul(&h)?, b, i + 1 < layers)?;
         }
-        Ok(h)
+        Ok(h.transpose(1, 2)?)
     }
+}
+
+/// `z + b` (then ReLU when `relu`) for `z (T, out, B)`, `b (T, out)`.
+fn bias_layer(z: &Tensor, b: &Tensor, relu: bool) -> Result<Tensor> {
+    let (tasks, out, batch) = z.dims3()?;
+    let flat = z.reshape((1, tasks * out, batch))?;
+    let shift = b.flatten_all()?;
+    if shift.dim(0)? != tasks * out {
+        return Err(Error::ShapeMismatch {
+            what: "MLP bias",
+            expected: format!("({tasks}, {out})"),
+            got: b.dims().to_vec(),
+        });
+    }
+    let ones = shift.ones_like()?;
+    let y = if relu {
+        fused::affine_relu(&flat, &ones, &shift)?
+    } else {
+        fused::affine(&flat, &ones, &shift)?
+    };
+    Ok(y.reshape((tasks, out, batch))?)
 }
 
 impl Functional for Mlp {
