@@ -3,12 +3,11 @@
 //! register tiling of the generic loops on their own (they vectorise across
 //! rows with gathers and spill the accumulators).
 //!
-//! - rows × pixels: `MR = 8` rows × 3 vectors of pixels, 24 accumulator
-//!   registers; per tap, 3 loads and 8 broadcast FMAs of 3 vectors each;
-//! - dots: 4 rows × 6 columns of vector partial sums (24 registers),
-//!   reduced across lanes once at the end.
+//! The rows × pixels tile keeps `MR = 8` rows × 3 vectors of pixels in 24
+//! accumulator registers; per tap it makes 3 loads and 8 broadcast FMAs of
+//! 3 vectors each.
 
-use super::tile::{DOT_COLS, DOT_ROWS, MR};
+use super::tile::MR;
 
 /// Tiles compiled for AVX-512F.
 pub trait Avx512Tiles: Sized {
@@ -24,20 +23,11 @@ pub trait Avx512Tiles: Sized {
         offsets: &[usize],
         p0: usize,
     ) -> [[Self; NP]; MR];
-
-    /// `sums[r][q] = Σ_p a_rows[r][p] · src_rows[q][p]`.
-    ///
-    /// # Safety
-    /// The CPU has AVX-512F. (Unequal lengths panic.)
-    unsafe fn avx512_dots(
-        a_rows: [&[Self]; DOT_ROWS],
-        src_rows: [&[Self]; DOT_COLS],
-    ) -> [[Self; DOT_COLS]; DOT_ROWS];
 }
 
 macro_rules! avx512_tiles {
     ($t:ty, $lanes:expr, $vec:ty, $zero:ident, $load:ident, $set1:ident, $fma:ident,
-     $store:ident, $reduce:ident) => {
+     $store:ident) => {
         impl Avx512Tiles for $t {
             #[target_feature(enable = "avx512f")]
             unsafe fn avx512_tile<const NP: usize>(
@@ -71,35 +61,6 @@ macro_rules! avx512_tiles {
                 }
                 out
             }
-
-            #[target_feature(enable = "avx512f")]
-            unsafe fn avx512_dots(
-                a_rows: [&[$t]; DOT_ROWS],
-                src_rows: [&[$t]; DOT_COLS],
-            ) -> [[$t; DOT_COLS]; DOT_ROWS] {
-                use std::arch::x86_64::*;
-                let pixels = a_rows[0].len();
-                assert!(a_rows.iter().chain(&src_rows).all(|r| r.len() == pixels));
-                let mut acc: [[$vec; DOT_COLS]; DOT_ROWS] = [[$zero(); DOT_COLS]; DOT_ROWS];
-                let full = pixels / $lanes * $lanes;
-                for p in (0..full).step_by($lanes) {
-                    // SAFETY: `p + lanes ≤ pixels`, the length of every row.
-                    let a: [$vec; DOT_ROWS] =
-                        std::array::from_fn(|r| $load(a_rows[r].as_ptr().add(p)));
-                    for (q, src) in src_rows.iter().enumerate() {
-                        let b = $load(src.as_ptr().add(p));
-                        for r in 0..DOT_ROWS {
-                            acc[r][q] = $fma(a[r], b, acc[r][q]);
-                        }
-                    }
-                }
-                std::array::from_fn(|r| {
-                    std::array::from_fn(|q| {
-                        let tail: $t = (full..pixels).map(|p| a_rows[r][p] * src_rows[q][p]).sum();
-                        $reduce(acc[r][q]) + tail
-                    })
-                })
-            }
         }
     };
 }
@@ -113,8 +74,7 @@ avx512_tiles!(
     _mm512_loadu_ps,
     _mm512_set1_ps,
     _mm512_fmadd_ps,
-    _mm512_storeu_ps,
-    _mm512_reduce_add_ps
+    _mm512_storeu_ps
 );
 #[cfg(target_arch = "x86_64")]
 avx512_tiles!(
@@ -125,8 +85,7 @@ avx512_tiles!(
     _mm512_loadu_pd,
     _mm512_set1_pd,
     _mm512_fmadd_pd,
-    _mm512_storeu_pd,
-    _mm512_reduce_add_pd
+    _mm512_storeu_pd
 );
 
 /// Elsewhere the tiles are never called ([`super::tile::Simd::detect`] never
@@ -142,12 +101,6 @@ macro_rules! portable {
                 p0: usize,
             ) -> [[$t; NP]; MR] {
                 super::tile::generic_tile::<$t, NP>(a, src, offsets, p0)
-            }
-            unsafe fn avx512_dots(
-                a_rows: [&[$t]; DOT_ROWS],
-                src_rows: [&[$t]; DOT_COLS],
-            ) -> [[$t; DOT_COLS]; DOT_ROWS] {
-                super::tile::generic_dots::<$t, 4>(a_rows, src_rows)
             }
         }
     };

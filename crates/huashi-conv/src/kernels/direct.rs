@@ -18,9 +18,9 @@
 //! - input gradient (stride 1): the same correlation of the padded output
 //!   gradient with the kernel flipped in space and transposed in channels,
 //!   padded by `d·(k − 1) − p_before` before and `H − H_o + p_before` after;
-//! - weight gradient: `dW[o, k] = Σ_n Σ_p' dy_q[o, p'] · x_q[offset_k + p']`
-//!   ([`tile::dots`]) with `dy_q` laid out in the phase row width, zero in
-//!   the dropped columns.
+//!
+//! The weight gradient stays a blocked GEMM ([`super::gemm_path`]): as dot
+//! products over this layout it was slower (PERF.md).
 //!
 //! A 1×1 kernel with stride 1 and no padding reads the input in place.
 
@@ -46,21 +46,6 @@ pub fn supports(dims: &ConvDims) -> bool {
 /// Whether [`input_grad`] applies (dense, stride 1).
 pub fn supports_input_grad(dims: &ConvDims) -> bool {
     supports(dims) && dims.geometry.stride == [1, 1]
-}
-
-/// Bytes of one group's padded input above which [`weight_grad`] loses to
-/// a blocked GEMM: each 4-row tile of `dW` rereads the group's input, which
-/// is fast only while it stays in a core's L2 cache (measured in
-/// PERF.md on `huashi bench conv`: 3×3 64→64 at 56² (0.9 MB) faster here,
-/// 1×1 256→256 at 56² (3.2 MB) 2.5× slower).
-const WEIGHT_GRAD_SAMPLE_BYTES: usize = 1 << 20;
-
-/// Whether [`weight_grad`] applies (and is the faster path).
-pub fn supports_weight_grad<T>(dims: &ConvDims) -> bool {
-    let [h, w] = dims.in_size;
-    let [t, b, l, r] = dims.geometry.padding;
-    let group = dims.in_per_group() * (h + t + b) * (w + l + r) * std::mem::size_of::<T>();
-    supports(dims) && group <= WEIGHT_GRAD_SAMPLE_BYTES
 }
 
 /// A correlation: `channels_in` planes of `in_size`, padded by `pads`
@@ -331,42 +316,6 @@ pub fn input_grad<T: Real>(dims: &ConvDims, dy: &[T], w: &[T]) -> Vec<T> {
     })
 }
 
-/// Weight gradient, summed over the batch (stride 1, not depthwise).
-pub fn weight_grad<T: Real>(dims: &ConvDims, x: &[T], dy: &[T]) -> Vec<T> {
-    let simd = Simd::detect();
-    let correlation = forward_correlation(dims);
-    let (src, sample) = correlation.source(x);
-    let dy_rows = spread_rows(dims, dy, correlation.phase()[1]);
-    let pixels = correlation.pixels();
-    let (cout_g, k) = (dims.out_per_group(), dims.patch_len());
-    let offsets: Vec<Vec<usize>> = (0..dims.geometry.groups)
-        .map(|g| correlation.offsets(g))
-        .collect();
-    let rows_per_job = 4;
-    let mut dw = vec![T::ZERO; dims.weight_len()];
-    dw.par_chunks_mut((rows_per_job * k).max(1))
-        .enumerate()
-        .for_each(|(job, dw_rows)| {
-            let first = job * rows_per_job;
-            let rows = dw_rows.len() / k.max(1);
-            for n in 0..dims.batch {
-                // Rows of one job may straddle groups: split them.
-                let mut r = 0;
-                while r < rows {
-                    let o = first + r;
-                    let g = o / cout_g;
-                    let here = (rows - r).min((g + 1) * cout_g - o);
-                    let a = &dy_rows[(n * dims.out_channels + o) * pixels..];
-                    let out = &mut dw_rows[r * k..];
-                    let src_n = &src[n * sample..];
-                    tile::dots(simd, a, pixels, here, src_n, &offsets[g], pixels, out, k);
-                    r += here;
-                }
-            }
-        });
-    dw
-}
-
 /// `dst[j] = src[j·stride + offset]` where that is inside `src`.
 fn copy_phase<T: Real>(dst: &mut [T], src: &[T], stride: usize, offset: isize) {
     let (first, end) = super::valid_range(offset, stride, src.len(), dst.len());
@@ -378,22 +327,4 @@ fn copy_phase<T: Real>(dst: &mut [T], src: &[T], stride: usize, offset: isize) {
     for (j, d) in dst.iter_mut().enumerate().take(end).skip(first) {
         *d = src[((j * stride) as isize + offset) as usize];
     }
-}
-
-/// The output gradient in the padded row width `width`, zero in the columns
-/// past `W_o`.
-fn spread_rows<'a, T: Real>(dims: &ConvDims, dy: &'a [T], width: usize) -> Cow<'a, [T]> {
-    let [ho, wo] = dims.out_size;
-    if width == wo {
-        return Cow::Borrowed(dy);
-    }
-    let mut rows = vec![T::ZERO; dims.batch * dims.out_channels * ho * width];
-    rows.par_chunks_mut((ho * width).max(1))
-        .zip(dy.par_chunks((ho * wo).max(1)))
-        .for_each(|(dst, src)| {
-            for (d, s) in dst.chunks_exact_mut(width).zip(src.chunks_exact(wo)) {
-                d[..wo].copy_from_slice(s);
-            }
-        });
-    Cow::Owned(rows)
 }

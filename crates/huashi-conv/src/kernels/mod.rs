@@ -6,8 +6,8 @@
 //!   ([`depthwise`]);
 //! - dense: the im2col matrix read in place from a padded copy of the input
 //!   split into stride phases, through register-tiled loops ([`direct`],
-//!   [`tile`]); the input gradient so for stride 1, the weight gradient while
-//!   a group's input fits a core's cache;
+//!   [`tile`]), for planes of 256 output pixels or more; the input gradient
+//!   so for stride 1;
 //! - many groups (four or more; depthwise too when the depth
 //!   multiplier is 16 or more): one product per group with the samples side
 //!   by side ([`stacked`]);
@@ -195,8 +195,6 @@ pub fn input_grad<T: Real>(dims: &ConvDims, dy: &[T], w: &[T]) -> Vec<T> {
 pub fn weight_grad<T: Real>(dims: &ConvDims, x: &[T], dy: &[T]) -> Vec<T> {
     if dims.is_depthwise() && !stacked::takes_depthwise(dims) {
         depthwise::weight_grad(dims, x, dy)
-    } else if direct::supports_weight_grad::<T>(dims) {
-        direct::weight_grad(dims, x, dy)
     } else if stacked::applies(dims) {
         stacked::weight_grad(dims, x, dy)
     } else {

@@ -9,10 +9,6 @@
 //! accumulators in registers; per `k` it loads `NP` pixels once and
 //! broadcasts `MR` weights, so the loop is bound by FMAs, not memory.
 //!
-//! **Dots** ([`dots`]): `out[r, q] = Σ_p a[r, p] · src[offsets[q] + p]`,
-//! the weight gradient's shape (a reduction over pixels), with `MR × NQ`
-//! vector accumulators reduced once at the end of the pixel loop.
-//!
 //! The loops are written once, generically; [`Simd`] compiles them for
 //! AVX-512F, AVX2 + FMA or plain x86-64 / other targets, chosen at run time,
 //! each with its own tile size.
@@ -289,144 +285,19 @@ pub(super) fn generic_tile<T: Real, const NP: usize>(
     acc
 }
 
-/// `out[r·out_stride + q] += Σ_{p < pixels} a[r·a_stride + p] · src[offsets[q] + p]`
-/// for `r < rows`, `q < offsets.len()`.
-///
-/// # Panics
-/// If a read falls outside `a` or `src`, or a write outside `out`.
-#[allow(clippy::too_many_arguments)]
-pub fn dots<T: Real>(
-    simd: Simd,
-    a: &[T],
-    a_stride: usize,
-    rows: usize,
-    src: &[T],
-    offsets: &[usize],
-    pixels: usize,
-    out: &mut [T],
-    out_stride: usize,
-) {
-    let simd = simd.min(Simd::detect());
-    let job = DotsJob {
-        a,
-        a_stride,
-        rows,
-        src,
-        offsets,
-        pixels,
-    };
-    for r0 in (0..rows).step_by(DOT_ROWS) {
-        let rows_here = (rows - r0).min(DOT_ROWS);
-        for q0 in (0..offsets.len()).step_by(DOT_COLS) {
-            let cols_here = (offsets.len() - q0).min(DOT_COLS);
-            let sums = job.tile(simd, r0, q0);
-            for (r, sums_r) in sums.iter().enumerate().take(rows_here) {
-                let dst = &mut out[(r0 + r) * out_stride + q0..][..cols_here];
-                for (d, s) in dst.iter_mut().zip(sums_r) {
-                    *d += *s;
-                }
-            }
-        }
-    }
-}
-
-/// Rows of one [`dots`] tile.
-pub const DOT_ROWS: usize = 4;
-/// Columns of one [`dots`] tile.
-pub const DOT_COLS: usize = 6;
-
-struct DotsJob<'a, T> {
-    a: &'a [T],
-    a_stride: usize,
-    rows: usize,
-    src: &'a [T],
-    offsets: &'a [usize],
-    pixels: usize,
-}
-
-impl<T: Real> DotsJob<'_, T> {
-    /// One tile at rows `r0..`, columns `q0..`; rows and columns past the
-    /// ends repeat row `r0` / column `q0` (their sums are dropped).
-    fn tile(&self, simd: Simd, r0: usize, q0: usize) -> [[T; DOT_COLS]; DOT_ROWS] {
-        let row = |r: usize| if r0 + r < self.rows { r0 + r } else { r0 };
-        let col = |q: usize| {
-            self.offsets
-                .get(q0 + q)
-                .copied()
-                .unwrap_or(self.offsets[q0])
-        };
-        let a_rows: [&[T]; DOT_ROWS] =
-            std::array::from_fn(|r| &self.a[row(r) * self.a_stride..][..self.pixels]);
-        let src_rows: [&[T]; DOT_COLS] =
-            std::array::from_fn(|q| &self.src[col(q)..][..self.pixels]);
-        match simd {
-            // SAFETY: `simd` is at most `Simd::detect()`.
-            #[cfg(target_arch = "x86_64")]
-            Simd::Avx512 => unsafe { T::avx512_dots(a_rows, src_rows) },
-            #[cfg(target_arch = "x86_64")]
-            Simd::Avx2 => unsafe_simd::dots_avx2::<T, 8>(a_rows, src_rows),
-            _ => generic_dots::<T, 4>(a_rows, src_rows),
-        }
-    }
-}
-
-/// `sums[r][q] = Σ_p a_rows[r][p] · src_rows[q][p]` with `L`-lane partial sums.
-#[inline(always)]
-pub(super) fn generic_dots<T: Real, const L: usize>(
-    a_rows: [&[T]; DOT_ROWS],
-    src_rows: [&[T]; DOT_COLS],
-) -> [[T; DOT_COLS]; DOT_ROWS] {
-    let pixels = a_rows[0].len();
-    let mut acc = [[[T::ZERO; L]; DOT_COLS]; DOT_ROWS];
-    let full = pixels / L * L;
-    for p in (0..full).step_by(L) {
-        let av: [&[T; L]; DOT_ROWS] =
-            std::array::from_fn(|r| a_rows[r][p..p + L].try_into().expect("L"));
-        for q in 0..DOT_COLS {
-            let bv: &[T; L] = src_rows[q][p..p + L].try_into().expect("L");
-            for r in 0..DOT_ROWS {
-                for l in 0..L {
-                    acc[r][q][l] = av[r][l].mul_add(bv[l], acc[r][q][l]);
-                }
-            }
-        }
-    }
-    std::array::from_fn(|r| {
-        std::array::from_fn(|q| {
-            let tail: T = (full..pixels).map(|p| a_rows[r][p] * src_rows[q][p]).sum();
-            acc[r][q].iter().copied().sum::<T>() + tail
-        })
-    })
-}
-
 /// The target-feature entry points: each compiles the generic loops above
 /// for one instruction set.
 #[cfg(target_arch = "x86_64")]
 mod unsafe_simd {
-    use super::{Real, RowsJob, DOT_COLS, DOT_ROWS};
+    use super::{Real, RowsJob};
 
     #[target_feature(enable = "avx2,fma")]
     fn rows_avx2_impl<T: Real, const NP: usize>(job: &RowsJob<T>, out: &mut [T]) {
         job.run::<NP>(out, super::generic_tile::<T, NP>)
     }
-    #[target_feature(enable = "avx2,fma")]
-    fn dots_avx2_impl<T: Real, const L: usize>(
-        a_rows: [&[T]; DOT_ROWS],
-        src_rows: [&[T]; DOT_COLS],
-    ) -> [[T; DOT_COLS]; DOT_ROWS] {
-        super::generic_dots::<T, L>(a_rows, src_rows)
-    }
-
     pub(super) fn rows_avx2<T: Real, const NP: usize>(job: &RowsJob<T>, out: &mut [T]) {
         // SAFETY: only called for `Simd::Avx2` or better (AVX2 and FMA present).
         unsafe { rows_avx2_impl::<T, NP>(job, out) }
-    }
-    pub(super) fn dots_avx2<T: Real, const L: usize>(
-        a_rows: [&[T]; DOT_ROWS],
-        src_rows: [&[T]; DOT_COLS],
-    ) -> [[T; DOT_COLS]; DOT_ROWS] {
-        // SAFETY: only called for `Simd::Avx2` or better (AVX2 and FMA present).
-        unsafe { dots_avx2_impl::<T, L>(a_rows, src_rows) }
     }
 }
 
@@ -488,41 +359,9 @@ mod tests {
         }
     }
 
-    fn check_dots<T: Real + From<f32> + Into<f64>>() {
-        let (rows, columns, pixels) = (9, 13, 101);
-        let a: Vec<T> = values(rows * pixels, 3);
-        let offsets: Vec<usize> = (0..columns).map(|q| q * 7).collect();
-        let src: Vec<T> = values(offsets[columns - 1] + pixels, 4);
-        for simd in LEVELS {
-            let mut out = vec![T::ONE; rows * columns];
-            dots(
-                simd, &a, pixels, rows, &src, &offsets, pixels, &mut out, columns,
-            );
-            for r in 0..rows {
-                for q in 0..columns {
-                    let want: f64 = 1.0
-                        + (0..pixels)
-                            .map(|p| a[r * pixels + p].into() * src[offsets[q] + p].into())
-                            .sum::<f64>();
-                    let got: f64 = out[r * columns + q].into();
-                    assert!(
-                        (got - want).abs() < 1e-4,
-                        "{simd:?} ({r}, {q}): {got} vs {want}"
-                    );
-                }
-            }
-        }
-    }
-
     #[test]
     fn rows_times_pixels_matches_naive_on_every_instruction_set() {
         check_rows::<f32>();
         check_rows::<f64>();
-    }
-
-    #[test]
-    fn dots_accumulate_and_match_naive_on_every_instruction_set() {
-        check_dots::<f32>();
-        check_dots::<f64>();
     }
 }
