@@ -31,13 +31,13 @@ Setup and use (PyTorch CPU build from PyPI):
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
-import time
 
 import torch
 import torch.nn.functional as F
+
+from peer_common import default_huashi, median_ms, print_table
 
 # id: (N, C_in, size, C_out, kernel, pad, groups), as in bench_cases.rs.
 CASES = {
@@ -47,23 +47,6 @@ CASES = {
 }
 VARIANTS = {"torch NCHW": torch.contiguous_format, "torch channels_last": torch.channels_last}
 TARGET = 1.0
-
-
-def default_huashi():
-    target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(
-        os.path.dirname(__file__), "..", "..", "..", "target")
-    return os.path.normpath(os.path.join(target, "release", "huashi"))
-
-
-def median_ms(fn, runs, warmup):
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        samples.append(1e3 * (time.perf_counter() - t0))
-    return statistics.median(samples)
 
 
 def torch_case(geometry, layout, runs, warmup, seed):
@@ -133,18 +116,6 @@ def summarise(rounds):
     return rows
 
 
-def print_table(rows, header):
-    cols = ["case", "huashi ms"] + [f"{v} ms" for v in VARIANTS] + ["huashi / fastest", "target"]
-    body = [[r["case"], f"{r['huashi_ms']:.2f}"]
-            + [f"{r[v + '_ms']:.2f}" for v in VARIANTS]
-            + [f"{r['huashi_over_fastest_peer']:.2f}x",
-               f"<= {r['target']:.1f}x {'met' if r['met'] else 'missed'}"] for r in rows]
-    widths = [max(len(str(c)) for c in col) for col in zip(cols, *body)]
-    print(header)
-    for line in [cols] + body:
-        print("  ".join(str(c).ljust(w) for c, w in zip(line, widths)).rstrip())
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--huashi", default=default_huashi(),
@@ -181,7 +152,7 @@ def main():
         print(json.dumps({**meta, "rows": rows}, indent=1))
     else:
         print_table(rows, f"torch {meta['torch']}, {meta['threads']} threads, "
-                    f"median of {runs} runs, {len(rounds)} round(s)")
+                    f"median of {runs} runs, {len(rounds)} round(s)", list(VARIANTS))
 
 
 if __name__ == "__main__":

@@ -44,14 +44,14 @@ Setup and use (PyTorch CPU build from PyPI):
 import argparse
 import json
 import math
-import os
 import statistics
 import subprocess
-import time
 
 import torch
 import torch.nn.functional as F
 from torch.func import functional_call, grad, vmap
+
+from peer_common import default_huashi, median_ms, print_table
 
 TARGET = 1.0
 # key: (huashi's case name, algorithm, task)
@@ -68,12 +68,6 @@ SETTINGS = {  # task: (meta-batch, inner lr)
 }
 OUTER_LR = 1e-3
 VARIANTS = ("loop", "func")
-
-
-def default_huashi():
-    target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(
-        os.path.dirname(__file__), "..", "..", "..", "target")
-    return os.path.normpath(os.path.join(target, "release", "huashi"))
 
 
 class Mlp(torch.nn.Module):
@@ -192,17 +186,6 @@ def func_step(model, algo, batch, alpha, loss_fn):
     vmap(task_loss, in_dims=(None, 0, 0, 0, 0))(params, *batch).mean().backward()
 
 
-def median_ms(fn, runs, warmup):
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        samples.append(1e3 * (time.perf_counter() - t0))
-    return statistics.median(samples)
-
-
 def torch_case(key, variant, runs, warmup, seed):
     """Median ms of one meta-iteration (forward, backward, Adam step)."""
     _, algo, task = CASES[key]
@@ -242,18 +225,6 @@ def summarise(rounds):
     return rows
 
 
-def print_table(rows, header):
-    cols = ["case", "huashi ms"] + [f"torch {v} ms" for v in VARIANTS] + ["huashi / fastest", "target"]
-    body = [[r["case"], f"{r['huashi_ms']:.2f}"]
-            + [f"{r[f'torch {v}_ms']:.2f}" for v in VARIANTS]
-            + [f"{r['huashi_over_fastest_peer']:.2f}x",
-               f"<= {r['target']:.1f}x {'met' if r['met'] else 'missed'}"] for r in rows]
-    widths = [max(len(str(c)) for c in col) for col in zip(cols, *body)]
-    print(header)
-    for line in [cols] + body:
-        print("  ".join(str(c).ljust(w) for c, w in zip(line, widths)).rstrip())
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--huashi", default=default_huashi(),
@@ -285,7 +256,7 @@ def main():
         print(json.dumps({**meta, "rows": rows}, indent=1))
     else:
         print_table(rows, f"torch {meta['torch']}, {meta['threads']} threads, median of "
-                    f"{runs} meta-iterations, {len(rounds)} round(s)")
+                    f"{runs} meta-iterations, {len(rounds)} round(s)", [f"torch {v}" for v in VARIANTS])
 
 
 if __name__ == "__main__":
