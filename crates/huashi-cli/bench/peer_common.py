@@ -13,6 +13,16 @@ def default_huashi():
     return os.path.normpath(os.path.join(target, "release", "huashi"))
 
 
+def add_common_arguments(ap):
+    """--huashi and --rounds, the options both comparison scripts share."""
+    ap.add_argument("--huashi", default=default_huashi(),
+                    help="path of the huashi binary [default: target/release/huashi "
+                    "under $CARGO_TARGET_DIR or the repository]")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="alternate huashi and PyTorch this many times; the table "
+                    "shows the median of the per-round medians")
+
+
 def median_ms(fn, runs, warmup):
     """Median wall time of `runs` calls of `fn` after `warmup` untimed ones."""
     for _ in range(warmup):

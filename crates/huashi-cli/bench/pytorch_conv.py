@@ -37,7 +37,7 @@ import subprocess
 import torch
 import torch.nn.functional as F
 
-from peer_common import default_huashi, median_ms, print_table
+from peer_common import add_common_arguments, median_ms, print_table
 
 # id: (N, C_in, size, C_out, kernel, pad, groups), as in bench_cases.rs.
 CASES = {
@@ -118,12 +118,7 @@ def summarise(rounds):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--huashi", default=default_huashi(),
-                    help="path of the huashi binary [default: target/release/huashi "
-                    "under $CARGO_TARGET_DIR or the repository]")
-    ap.add_argument("--rounds", type=int, default=1,
-                    help="alternate huashi and PyTorch this many times; the table "
-                    "shows the median of the per-round medians")
+    add_common_arguments(ap)
     ap.add_argument("--runs", type=int, default=5,
                     help="timed runs per measurement (huashi needs at least 5)")
     ap.add_argument("--warmup", type=int, default=1, help="untimed PyTorch runs first")

@@ -51,7 +51,7 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call, grad, vmap
 
-from peer_common import default_huashi, median_ms, print_table
+from peer_common import add_common_arguments, median_ms, print_table
 
 TARGET = 1.0
 # key: (huashi's case name, algorithm, task)
@@ -227,12 +227,7 @@ def summarise(rounds):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--huashi", default=default_huashi(),
-                    help="path of the huashi binary [default: target/release/huashi "
-                    "under $CARGO_TARGET_DIR or the repository]")
-    ap.add_argument("--rounds", type=int, default=1,
-                    help="alternate huashi and PyTorch this many times; the table "
-                    "shows the median of the per-round medians")
+    add_common_arguments(ap)
     ap.add_argument("--runs", type=int, default=5, help="timed meta-iterations per case")
     ap.add_argument("--warmup", type=int, default=1, help="untimed PyTorch meta-iterations first")
     ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")

@@ -35,8 +35,8 @@ use std::borrow::Cow;
 /// ([`super::stacked`], [`super::gemm_path`]).
 const MIN_PIXELS: usize = 256;
 
-/// Whether [`forward`] applies: dense, with planes of at least
-/// [`MIN_PIXELS`] output pixels.
+/// Whether [`forward`] applies: dense, with planes of at least 256 output
+/// pixels (in the phase row width).
 pub fn supports(dims: &ConvDims) -> bool {
     let [hp, wp] = forward_correlation(dims).padded();
     let wq = wp.div_ceil(dims.geometry.stride[1]);

@@ -1,9 +1,9 @@
 //! CPU kernels for the three convolution ops, generic over `f32` and `f64`.
 //!
 //! Dispatch, by the shape of the problem:
-//! - depthwise (one input channel per group, any depth multiplier): direct
-//!   loops over `N·C` planes in parallel, contiguous inner loops
-//!   ([`depthwise`]);
+//! - depthwise (one input channel per group; a depth multiplier under 16 or
+//!   fewer than four groups): direct loops over `N·C` planes in parallel,
+//!   contiguous inner loops ([`depthwise`]);
 //! - dense: the im2col matrix read in place from a padded copy of the input
 //!   split into stride phases, through register-tiled loops ([`direct`],
 //!   [`tile`]), for planes of 256 output pixels or more; the input gradient
