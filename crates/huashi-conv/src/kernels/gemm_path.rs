@@ -130,6 +130,7 @@ pub(super) fn packed_weights<T: Real>(
 ) -> Vec<PackedRows<T>> {
     let (cout_g, k) = (dims.out_per_group(), dims.patch_len());
     (0..dims.geometry.groups)
+        .into_par_iter()
         .map(|g| {
             let w_g = &w[g * cout_g * k..(g + 1) * cout_g * k];
             if transposed {

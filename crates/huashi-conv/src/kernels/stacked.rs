@@ -20,7 +20,7 @@
 use super::direct;
 use super::gemm_path::{matmul, packed_weights, product, View};
 use super::im2col::{col2im_add, im2col};
-use super::tile::{self, PackedRows, Simd};
+use super::tile::{self, Simd};
 use super::{ConvDims, Real};
 use gemm::Parallelism;
 use rayon::prelude::*;
@@ -92,22 +92,21 @@ fn unstack<T: Real>(per_group: &[Vec<T>], batch: usize, rows: usize, plane: usiz
 /// Forward convolution: per group, one product over every sample's phase
 /// planes side by side ([`direct`]'s correlation, interleaved).
 pub fn forward<T: Real>(dims: &ConvDims, x: &[T], w: &[T]) -> Vec<T> {
-    let (cout_g, k) = (dims.out_per_group(), dims.patch_len());
-    let width = dims.batch * dims.out_plane();
+    let (cout_g, width) = (dims.out_per_group(), dims.batch * dims.out_plane());
     let correlation = interleaved(dims);
     let src = correlation.pad(x);
     let layout = correlation.layout();
-    let per_group: Vec<Vec<T>> = (0..dims.geometry.groups)
-        .into_par_iter()
-        .map(|g| {
-            let w_g = &w[g * cout_g * k..(g + 1) * cout_g * k];
-            let a = PackedRows::new(cout_g, k, |o, r| w_g[o * k + r]);
+    let packed = packed_weights(dims, w, false);
+    let per_group: Vec<Vec<T>> = packed
+        .par_iter()
+        .enumerate()
+        .map(|(g, a)| {
             let (offsets, pixels) = (correlation.offsets(g), correlation.pixels());
             let mut y_g = vec![T::ZERO; cout_g * width];
             let blocks = 0..a.blocks();
             tile::rows_times_pixels(
                 Simd::detect(),
-                &a,
+                a,
                 blocks,
                 &src,
                 &offsets,

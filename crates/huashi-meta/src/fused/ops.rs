@@ -3,7 +3,7 @@
 //! same with a mask source as third operand), `M` is [`Moments`].
 
 use super::kernels::{self, Dims, Elem};
-use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Shape, Tensor, WithDType};
 
 /// Which op of the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +72,18 @@ fn operand<'a, T>(
     }
 }
 
+/// [`operand`] of element type `T`; another type is an error.
+fn typed_operand<'a, T: WithDType>(
+    (storage, layout): Operand<'a>,
+    expected: &[usize],
+    name: &str,
+) -> candle_core::Result<&'a [T]> {
+    match storage.as_slice::<T>() {
+        Ok(data) => operand(data, layout, expected, name),
+        Err(_) => candle_core::bail!("{name}: operands must all be f32 or all f64"),
+    }
+}
+
 /// An operand as f32 or f64 data.
 type Operand<'a> = (&'a CpuStorage, &'a Layout);
 
@@ -105,51 +117,34 @@ impl Spec {
         }
     }
 
+    /// [`Spec::run`] on operands of one element type `T`.
+    fn typed<T: Elem + WithDType>(
+        &self,
+        a: Operand,
+        b: Operand,
+        y: Option<Operand>,
+    ) -> candle_core::Result<Vec<T>> {
+        let [sa, sb, _] = self.shapes();
+        let (name, full) = (
+            self.name(),
+            [self.dims.batch, self.dims.channels, self.dims.len],
+        );
+        let (a, b) = (typed_operand(a, &sa, name)?, typed_operand(b, &sb, name)?);
+        let y = y.map(|y| typed_operand(y, &full, name)).transpose()?;
+        Ok(self.run(a, b, y))
+    }
+
     fn forward(
         &self,
         a: Operand,
         b: Operand,
         y: Option<Operand>,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let [sa, sb, out] = self.shapes();
-        let name = self.name();
-        let full = [self.dims.batch, self.dims.channels, self.dims.len];
-        let storage = match (a.0, b.0, y.map(|y| y.0)) {
-            (
-                CpuStorage::F32(da),
-                CpuStorage::F32(db),
-                mask @ (None | Some(CpuStorage::F32(_))),
-            ) => {
-                let my = match (mask, y) {
-                    (Some(CpuStorage::F32(dy)), Some((_, ly))) => {
-                        Some(operand(dy, ly, &full, name)?)
-                    }
-                    _ => None,
-                };
-                CpuStorage::F32(self.run(
-                    operand(da, a.1, &sa, name)?,
-                    operand(db, b.1, &sb, name)?,
-                    my,
-                ))
-            }
-            (
-                CpuStorage::F64(da),
-                CpuStorage::F64(db),
-                mask @ (None | Some(CpuStorage::F64(_))),
-            ) => {
-                let my = match (mask, y) {
-                    (Some(CpuStorage::F64(dy)), Some((_, ly))) => {
-                        Some(operand(dy, ly, &full, name)?)
-                    }
-                    _ => None,
-                };
-                CpuStorage::F64(self.run(
-                    operand(da, a.1, &sa, name)?,
-                    operand(db, b.1, &sb, name)?,
-                    my,
-                ))
-            }
-            _ => candle_core::bail!("{name}: operands must all be f32 or all f64"),
+        let [_, _, out] = self.shapes();
+        let storage = match a.0 {
+            CpuStorage::F32(_) => CpuStorage::F32(self.typed(a, b, y)?),
+            CpuStorage::F64(_) => CpuStorage::F64(self.typed(a, b, y)?),
+            _ => candle_core::bail!("{}: operands must all be f32 or all f64", self.name()),
         };
         Ok((storage, Shape::from(out)))
     }
