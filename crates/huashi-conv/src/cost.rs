@@ -62,7 +62,7 @@ pub(crate) fn product(what: &'static str, factors: &[usize]) -> Result<u64> {
 }
 
 /// `cost` if its FLOPs (`2·MACs`) fit 64 bits.
-fn checked(cost: LayerCost) -> Result<LayerCost> {
+pub(crate) fn checked(cost: LayerCost) -> Result<LayerCost> {
     match cost.macs.checked_mul(2) {
         Some(_) => Ok(cost),
         None => Err(Error::CostOverflow {
@@ -79,7 +79,7 @@ pub trait Cost {
 }
 
 /// Rejects an input shape whose channel count is not the layer's.
-fn check_channels(input: [usize; 4], channels: usize) -> Result<[usize; 4]> {
+pub(crate) fn check_channels(input: [usize; 4], channels: usize) -> Result<[usize; 4]> {
     if input[1] != channels {
         let expected = vec![input[0], channels, input[2], input[3]];
         return Err(Error::ShapeMismatch {
@@ -91,25 +91,9 @@ fn check_channels(input: [usize; 4], channels: usize) -> Result<[usize; 4]> {
     Ok(input)
 }
 
-fn count(t: Option<&candle_core::Tensor>) -> u64 {
-    t.map_or(0, |t| t.elem_count() as u64)
-}
-
 impl Cost for Conv2d {
     fn cost(&self, input: [usize; 4]) -> Result<LayerCost> {
-        let [n, _, h, w] = check_channels(input, self.in_channels())?;
-        let kernel = self.kernel();
-        let [ho, wo] = self
-            .config()
-            .geometry([h, w], kernel)?
-            .output_size([h, w], kernel)?;
-        let c_g = self.in_channels() / self.config().groups;
-        let factors = [n, self.out_channels(), ho, wo, c_g, kernel[0], kernel[1]];
-        checked(LayerCost {
-            output_shape: [n, self.out_channels(), ho, wo],
-            params: count(Some(self.weight())) + count(self.bias()),
-            macs: product("the MAC count", &factors)?,
-        })
+        self.stage().cost(input)
     }
 }
 
@@ -143,20 +127,6 @@ impl Cost for SpatiallySeparableConv2d {
 
 impl Cost for ConvTranspose2d {
     fn cost(&self, input: [usize; 4]) -> Result<LayerCost> {
-        let [n, c, h, w] = check_channels(input, self.weight().dims()[0])?;
-        let dims = self.weight().dims();
-        let (per_group, kernel) = (dims[1], [dims[2], dims[3]]);
-        let config = self.config();
-        let out_channels = per_group * config.groups;
-        let [ho, wo] =
-            config
-                .geometry()
-                .transposed_output_size([h, w], kernel, config.output_padding)?;
-        let factors = [n, c, h, w, per_group, kernel[0], kernel[1]];
-        checked(LayerCost {
-            output_shape: [n, out_channels, ho, wo],
-            params: count(Some(self.weight())) + count(self.bias()),
-            macs: product("the MAC count", &factors)?,
-        })
+        self.stage().cost(input)
     }
 }

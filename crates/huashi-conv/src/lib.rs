@@ -15,6 +15,7 @@
 pub mod cost;
 pub mod error;
 pub mod factorize;
+pub mod family;
 pub mod geometry;
 pub mod kernels;
 pub mod layers;
@@ -24,6 +25,7 @@ pub mod pool;
 pub use cost::{Cost, LayerCost};
 pub use error::{Axis, Error, Result};
 pub use factorize::{KernelSvd, SeparableBank, SeparableCost};
+pub use family::{ConvLayer, ConvStage, ParamSpec, Stage, TransposeStage};
 pub use geometry::{pool_output_size, ConvGeometry, Padding};
 pub use layers::{
     AvgPool2d, Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig, DepthwiseConv2d,

@@ -160,7 +160,8 @@ pub enum Layer {
     SpatiallySeparable {
         /// Output channels.
         out_channels: usize,
-        /// Channels between the two stages (default: `out_channels`).
+        /// Channels between the two stages (default: the input channels,
+        /// huashi-conv's `ConvLayer::default_mid`).
         #[serde(default, alias = "mid", skip_serializing_if = "Option::is_none")]
         mid_channels: Option<usize>,
         /// Kernel `k` (both stages) or `[kh, kw]`.

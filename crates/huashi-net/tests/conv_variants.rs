@@ -34,7 +34,8 @@ fn spatially_separable_shapes_params_macs() {
     // vertical 6·8·12 outputs × 4·3 taps; horizontal 8·8·10 × 6·3.
     assert_eq!(s.macs, 6 * 8 * 12 * 12 + 8 * 8 * 10 * 18);
 
-    // mid defaults to out; stride, dilation and padding split by axis.
+    // mid defaults to C_in (huashi-conv's `ConvLayer::default_mid`); stride,
+    // dilation and padding split by axis.
     let net = toml(
         r#"
         [[nodes]]
@@ -51,8 +52,9 @@ fn spatially_separable_shapes_params_macs() {
     let s = net.analyse([4, 9, 12]).unwrap().node("s").unwrap().clone();
     // H: (9 + 2 − 3)/2 + 1 = 5; W: 12 + 4 − 9 + 1 = 8.
     assert_eq!(s.output, Shape::map(8, 5, 8));
-    assert_eq!(s.params, 8 * 4 * 3 + 8 * 8 * 5);
-    assert_eq!(s.macs, (8 * 5 * 12 * 4 * 3 + 8 * 5 * 8 * 8 * 5) as u64);
+    // Vertical 3×1 4→4 to 5×12, horizontal 1×5 4→8 to 5×8.
+    assert_eq!(s.params, 4 * 4 * 3 + 8 * 4 * 5);
+    assert_eq!(s.macs, (4 * 5 * 12 * 4 * 3 + 8 * 5 * 8 * 4 * 5) as u64);
 }
 
 #[test]

@@ -1,22 +1,27 @@
 //! [`Conv2d`] (standard and grouped) and [`PointwiseConv2d`] (1×1).
 
-use super::{add_bias, input_size, make_bias, make_weight, to_candle, Conv2dConfig};
+use super::{conv_stages, make_params, to_candle, Conv2dConfig};
 use crate::error::{Error, Result};
-use crate::ops::conv2d;
+use crate::family::{ConvLayer, ConvStage, Stage};
 use candle_core::{Module, Tensor};
 use candle_nn::VarBuilder;
 
 /// A 2-D convolution layer (PyTorch `nn.Conv2d`), weight
-/// `(C_out, C_in/groups, kh, kw)`, optional bias `(C_out)`.
+/// `(C_out, C_in/groups, kh, kw)`, optional bias `(C_out)`: the
+/// [`ConvStage`] of [`crate::family`] with its tensors.
 #[derive(Debug, Clone)]
 pub struct Conv2d {
+    stage: ConvStage,
     weight: Tensor,
     bias: Option<Tensor>,
-    config: Conv2dConfig,
 }
 
 impl Conv2d {
     /// Creates the layer, its parameters named `weight` and `bias` under `vb`.
+    ///
+    /// # Errors
+    /// The geometry errors of [`Conv2dConfig::check`]; candle's when `vb`
+    /// holds a tensor of another shape.
     pub fn new(
         in_channels: usize,
         out_channels: usize,
@@ -24,28 +29,31 @@ impl Conv2d {
         config: Conv2dConfig,
         vb: VarBuilder,
     ) -> Result<Self> {
-        config.check(in_channels, out_channels, kernel)?;
-        let shape = [
-            out_channels,
-            in_channels / config.groups,
-            kernel[0],
-            kernel[1],
-        ];
-        let weight = make_weight(&vb, shape)?;
-        let fan_in = shape[1] * kernel[0] * kernel[1];
-        let bias = config
-            .bias
-            .then(|| make_bias(&vb, out_channels, fan_in))
-            .transpose()?;
+        Self::from_stage(
+            ConvStage::new(in_channels, out_channels, kernel, config)?,
+            vb,
+        )
+    }
+
+    /// Creates the parameters of `stage` under `vb`.
+    ///
+    /// # Errors
+    /// Candle's when `vb` holds a tensor of another shape.
+    pub fn from_stage(stage: ConvStage, vb: VarBuilder) -> Result<Self> {
+        let (weight, bias) = make_params(&vb, &Stage::Conv(stage))?;
         Ok(Conv2d {
+            stage,
             weight,
             bias,
-            config,
         })
     }
 
     /// Wraps existing tensors; checks their shapes against `config`. The layer
     /// has a bias exactly when `bias` is given (`config.bias` is ignored).
+    ///
+    /// # Errors
+    /// A weight that is not 4-D, a bias that is not `(C_out)`, or the geometry
+    /// errors of [`Conv2dConfig::check`].
     pub fn from_tensors(
         weight: Tensor,
         bias: Option<Tensor>,
@@ -61,7 +69,6 @@ impl Conv2d {
                 })
             }
         };
-        config.check(per_group * config.groups, out_channels, [kh, kw])?;
         if let Some(b) = &bias {
             if b.dims() != [out_channels] {
                 return Err(Error::ShapeMismatch {
@@ -71,13 +78,23 @@ impl Conv2d {
                 });
             }
         }
+        let config = Conv2dConfig {
+            bias: bias.is_some(),
+            ..config
+        };
+        let in_channels = per_group.saturating_mul(config.groups);
+        let stage = ConvStage::new(in_channels, out_channels, [kh, kw], config)?;
         Ok(Conv2d {
+            stage,
             weight,
-            bias: bias.filter(|_| config.bias),
-            config,
+            bias,
         })
     }
 
+    /// The stage this layer runs.
+    pub fn stage(&self) -> &ConvStage {
+        &self.stage
+    }
     /// The weight `(C_out, C_in/groups, kh, kw)`.
     pub fn weight(&self) -> &Tensor {
         &self.weight
@@ -88,26 +105,30 @@ impl Conv2d {
     }
     /// The layer's configuration.
     pub fn config(&self) -> &Conv2dConfig {
-        &self.config
+        &self.stage.config
     }
     /// Input channels.
     pub fn in_channels(&self) -> usize {
-        self.weight.dims()[1] * self.config.groups
+        self.stage.in_channels
     }
     /// Output channels.
     pub fn out_channels(&self) -> usize {
-        self.weight.dims()[0]
+        self.stage.out_channels
     }
     /// Kernel `[kh, kw]`.
     pub fn kernel(&self) -> [usize; 2] {
-        [self.weight.dims()[2], self.weight.dims()[3]]
+        self.stage.kernel
     }
 
     /// The forward pass with typed errors.
+    ///
+    /// # Shapes
+    /// `x (N, C_in, H, W)` → `(N, C_out, Ho, Wo)`.
+    ///
+    /// # Errors
+    /// A wrong input shape or a geometry that does not fit the input.
     pub fn try_forward(&self, x: &Tensor) -> Result<Tensor> {
-        let size = input_size(x, self.in_channels(), "conv2d input")?;
-        let geometry = self.config.geometry(size, self.kernel())?;
-        add_bias(conv2d(x, &self.weight, &geometry)?, self.bias.as_ref())
+        self.stage.forward(x, &self.weight, self.bias.as_ref())
     }
 }
 
@@ -132,13 +153,9 @@ impl PointwiseConv2d {
         bias: bool,
         vb: VarBuilder,
     ) -> Result<Self> {
-        let config = Conv2dConfig {
-            bias,
-            ..Conv2dConfig::default()
-        };
-        Ok(PointwiseConv2d {
-            inner: Conv2d::new(in_channels, out_channels, [1, 1], config, vb)?,
-        })
+        let layer = ConvLayer::pointwise(in_channels, out_channels, bias)?;
+        let [inner] = conv_stages(&layer, &vb)?;
+        Ok(PointwiseConv2d { inner })
     }
     /// The underlying convolution.
     pub fn conv(&self) -> &Conv2d {

@@ -2,8 +2,9 @@
 //! (depthwise then pointwise, Keras `SeparableConv2D`; Chollet, "Xception",
 //! CVPR 2017; Howard et al., "MobileNets", 2017).
 
-use super::{to_candle, Conv2d, Conv2dConfig};
-use crate::error::{Error, Result};
+use super::{conv_stages, to_candle, Conv2d, Conv2dConfig};
+use crate::error::Result;
+use crate::family::ConvLayer;
 use candle_core::{Module, Tensor};
 use candle_nn::VarBuilder;
 
@@ -24,20 +25,9 @@ impl DepthwiseConv2d {
         config: Conv2dConfig,
         vb: VarBuilder,
     ) -> Result<Self> {
-        if depth_multiplier == 0 {
-            return Err(Error::InvalidArgument {
-                what: "depth_multiplier",
-                detail: "must be at least 1, got 0".into(),
-            });
-        }
-        let config = Conv2dConfig {
-            groups: in_channels.max(1),
-            ..config
-        };
-        let out_channels = in_channels * depth_multiplier;
-        Ok(DepthwiseConv2d {
-            inner: Conv2d::new(in_channels, out_channels, kernel, config, vb)?,
-        })
+        let layer = ConvLayer::depthwise(in_channels, depth_multiplier, kernel, config)?;
+        let [inner] = conv_stages(&layer, &vb)?;
+        Ok(DepthwiseConv2d { inner })
     }
     /// The depth multiplier `C_out / C_in`.
     pub fn depth_multiplier(&self) -> usize {
@@ -83,23 +73,10 @@ impl SeparableConv2d {
         config: Conv2dConfig,
         vb: VarBuilder,
     ) -> Result<Self> {
-        let depth_config = Conv2dConfig {
-            bias: false,
-            ..config
-        };
-        let depthwise = DepthwiseConv2d::new(
-            in_channels,
-            depth_multiplier,
-            kernel,
-            depth_config,
-            vb.pp("depthwise"),
-        )?;
-        let point_config = Conv2dConfig {
-            bias: config.bias,
-            ..Conv2dConfig::default()
-        };
-        let mid = in_channels * depth_multiplier;
-        let pointwise = Conv2d::new(mid, out_channels, [1, 1], point_config, vb.pp("pointwise"))?;
+        let layer =
+            ConvLayer::separable(in_channels, out_channels, kernel, depth_multiplier, config)?;
+        let [depthwise, pointwise] = conv_stages(&layer, &vb)?;
+        let depthwise = DepthwiseConv2d { inner: depthwise };
         Ok(SeparableConv2d {
             depthwise,
             pointwise,

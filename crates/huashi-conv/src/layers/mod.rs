@@ -20,6 +20,7 @@ pub use spatial::SpatiallySeparableConv2d;
 pub use transpose::{ConvTranspose2d, ConvTranspose2dConfig};
 
 use crate::error::{Error, Result};
+use crate::family::{ConvLayer, Stage};
 use crate::geometry::{ConvGeometry, Padding};
 use candle_core::Tensor;
 use candle_nn::{Init, VarBuilder};
@@ -81,49 +82,38 @@ impl Conv2dConfig {
     }
 }
 
-/// PyTorch's default initialisation: uniform in `±1/√fan_in`.
-fn torch_uniform(fan_in: usize) -> Init {
-    let bound = 1.0 / (fan_in.max(1) as f64).sqrt();
-    Init::Uniform {
-        lo: -bound,
-        up: bound,
+/// Creates (or loads) the parameters of `stage` under `vb`, initialised as
+/// [`Stage::params`] says: `(weight, bias)`.
+fn make_params(vb: &VarBuilder, stage: &Stage) -> Result<(Tensor, Option<Tensor>)> {
+    let mut tensors = stage.params("").into_iter().map(|p| {
+        let init = Init::Uniform {
+            lo: -p.bound,
+            up: p.bound,
+        };
+        vb.get_with_hints(p.shape, &p.name, init)
+    });
+    let weight = tensors.next().expect("every stage has a weight")?;
+    Ok((weight, tensors.next().transpose()?))
+}
+
+/// One [`Conv2d`] per stage of `layer`, each stage's parameters under
+/// `vb.pp(stage name)` (`vb` itself for an unnamed stage).
+fn conv_stages<const N: usize>(layer: &ConvLayer, vb: &VarBuilder) -> Result<[Conv2d; N]> {
+    let mut convs = Vec::with_capacity(N);
+    for (name, stage) in layer.stages() {
+        let Stage::Conv(stage) = stage else {
+            unreachable!("only convolution layers are built here")
+        };
+        let vb = if name.is_empty() {
+            vb.clone()
+        } else {
+            vb.pp(*name)
+        };
+        convs.push(Conv2d::from_stage(*stage, vb)?);
     }
-}
-
-/// Creates (or loads) a weight of `shape` named `weight` under `vb`.
-fn make_weight(vb: &VarBuilder, shape: [usize; 4]) -> Result<Tensor> {
-    let fan_in = shape[1] * shape[2] * shape[3];
-    Ok(vb.get_with_hints(shape.to_vec(), "weight", torch_uniform(fan_in))?)
-}
-
-/// Creates (or loads) a bias of `channels` named `bias` under `vb`.
-fn make_bias(vb: &VarBuilder, channels: usize, fan_in: usize) -> Result<Tensor> {
-    Ok(vb.get_with_hints(channels, "bias", torch_uniform(fan_in))?)
-}
-
-/// `y + bias` broadcast over N, H, W.
-fn add_bias(y: Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
-    match bias {
-        None => Ok(y),
-        Some(b) => Ok(y.broadcast_add(&b.reshape((1, b.elem_count(), 1, 1))?)?),
-    }
-}
-
-/// Spatial size of an NCHW input with `channels` channels.
-fn input_size(x: &Tensor, channels: usize, what: &'static str) -> Result<[usize; 2]> {
-    match *x.dims() {
-        [_, c, h, w] if c == channels => Ok([h, w]),
-        [n, _, h, w] => Err(Error::ShapeMismatch {
-            what,
-            expected: vec![n, channels, h, w],
-            got: x.dims().to_vec(),
-        }),
-        _ => Err(Error::WrongRank {
-            what,
-            expected: 4,
-            got: x.dims().to_vec(),
-        }),
-    }
+    Ok(convs
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("the layer has {N} stages")))
 }
 
 /// Converts a typed error into candle's, for [`candle_core::Module`].

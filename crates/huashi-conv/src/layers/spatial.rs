@@ -7,8 +7,9 @@
 //! kernel is the outer product `v hᵀ`; see [`crate::factorize`] for turning a
 //! trained k×k kernel into such filters.
 
-use super::{to_candle, Conv2d, Conv2dConfig};
+use super::{conv_stages, to_candle, Conv2d, Conv2dConfig};
 use crate::error::Result;
+use crate::family::ConvLayer;
 use candle_core::{Module, Tensor};
 use candle_nn::VarBuilder;
 
@@ -32,34 +33,14 @@ impl SpatiallySeparableConv2d {
         config: Conv2dConfig,
         vb: VarBuilder,
     ) -> Result<Self> {
-        let (rows, cols) = config.padding.split_axes();
-        let vertical_config = Conv2dConfig {
-            stride: [config.stride[0], 1],
-            dilation: [config.dilation[0], 1],
-            padding: rows,
-            bias: false,
-            ..config
-        };
-        let horizontal_config = Conv2dConfig {
-            stride: [1, config.stride[1]],
-            dilation: [1, config.dilation[1]],
-            padding: cols,
-            ..config
-        };
-        let vertical = Conv2d::new(
+        let layer = ConvLayer::spatially_separable(
             in_channels,
-            mid_channels,
-            [kernel, 1],
-            vertical_config,
-            vb.pp("vertical"),
-        )?;
-        let horizontal = Conv2d::new(
-            mid_channels,
+            Some(mid_channels),
             out_channels,
-            [1, kernel],
-            horizontal_config,
-            vb.pp("horizontal"),
+            [kernel, kernel],
+            config,
         )?;
+        let [vertical, horizontal] = conv_stages(&layer, &vb)?;
         Ok(SpatiallySeparableConv2d {
             vertical,
             horizontal,

@@ -3,10 +3,10 @@
 //! same geometry, used as a layer. Output size per axis:
 //! `(i − 1)·s − p_lo − p_hi + d·(k − 1) + 1 + output_padding`.
 
-use super::{add_bias, input_size, make_bias, to_candle};
+use super::{make_params, to_candle};
 use crate::error::Result;
-use crate::geometry::{check_kernel_stride_dilation, ConvGeometry};
-use crate::ops::conv_transpose2d;
+use crate::family::{Stage, TransposeStage};
+use crate::geometry::ConvGeometry;
 use candle_core::{Module, Tensor};
 use candle_nn::VarBuilder;
 
@@ -52,16 +52,21 @@ impl ConvTranspose2dConfig {
     }
 }
 
-/// A transposed convolution layer; weight `(C_in, C_out/groups, kh, kw)` as in PyTorch.
+/// A transposed convolution layer; weight `(C_in, C_out/groups, kh, kw)` as
+/// in PyTorch: the [`TransposeStage`] of [`crate::family`] with its tensors.
 #[derive(Debug, Clone)]
 pub struct ConvTranspose2d {
+    stage: TransposeStage,
     weight: Tensor,
     bias: Option<Tensor>,
-    config: ConvTranspose2dConfig,
 }
 
 impl ConvTranspose2d {
     /// Creates the layer, parameters `weight` and `bias` under `vb`.
+    ///
+    /// # Errors
+    /// The geometry errors of [`TransposeStage::new`]; candle's when `vb`
+    /// holds a tensor of another shape.
     pub fn new(
         in_channels: usize,
         out_channels: usize,
@@ -69,35 +74,17 @@ impl ConvTranspose2d {
         config: ConvTranspose2dConfig,
         vb: VarBuilder,
     ) -> Result<Self> {
-        config
-            .geometry()
-            .check_channels(in_channels, out_channels)?;
-        check_kernel_stride_dilation(kernel, config.stride, config.dilation)?;
-        config
-            .geometry()
-            .check_output_padding(config.output_padding)?;
-        let per_group = out_channels / config.groups;
-        let shape = [in_channels, per_group, kernel[0], kernel[1]];
-        // PyTorch computes fan_in from weight.size(1) * kh * kw for transposed convs.
-        let fan_in = per_group * kernel[0] * kernel[1];
-        let bound = 1.0 / (fan_in.max(1) as f64).sqrt();
-        let weight = vb.get_with_hints(
-            shape.to_vec(),
-            "weight",
-            candle_nn::Init::Uniform {
-                lo: -bound,
-                up: bound,
-            },
-        )?;
-        let bias = config
-            .bias
-            .then(|| make_bias(&vb, out_channels, fan_in))
-            .transpose()?;
+        let stage = TransposeStage::new(in_channels, out_channels, kernel, config)?;
+        let (weight, bias) = make_params(&vb, &Stage::Transpose(stage))?;
         Ok(ConvTranspose2d {
+            stage,
             weight,
             bias,
-            config,
         })
+    }
+    /// The stage this layer runs.
+    pub fn stage(&self) -> &TransposeStage {
+        &self.stage
     }
     /// The weight `(C_in, C_out/groups, kh, kw)`.
     pub fn weight(&self) -> &Tensor {
@@ -109,18 +96,17 @@ impl ConvTranspose2d {
     }
     /// The configuration.
     pub fn config(&self) -> &ConvTranspose2dConfig {
-        &self.config
+        &self.stage.config
     }
     /// The forward pass with typed errors.
+    ///
+    /// # Shapes
+    /// `x (N, C_in, H, W)` → `(N, C_out, Ho, Wo)`.
+    ///
+    /// # Errors
+    /// A wrong input shape.
     pub fn try_forward(&self, x: &Tensor) -> Result<Tensor> {
-        input_size(x, self.weight.dims()[0], "conv_transpose2d input")?;
-        let y = conv_transpose2d(
-            x,
-            &self.weight,
-            &self.config.geometry(),
-            self.config.output_padding,
-        )?;
-        add_bias(y, self.bias.as_ref())
+        self.stage.forward(x, &self.weight, self.bias.as_ref())
     }
 }
 

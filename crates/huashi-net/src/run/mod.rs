@@ -7,12 +7,11 @@ use crate::params::ParamSet;
 use crate::shape::Shape;
 use crate::spec::Activation;
 use candle_core::Tensor;
-use huashi_conv::{ConvGeometry, Padding, PoolConfig};
+use huashi_conv::{ConvLayer, Padding, PoolConfig};
 
 mod compile;
-use compile::{
-    compile_conv, compile_separable, compile_spatial, compile_transpose, op_error, pool,
-};
+use crate::steps::{conv_layer, At};
+use compile::{op_error, pool};
 
 /// Batch-norm ε (PyTorch's default).
 const BN_EPS: f64 = 1e-5;
@@ -20,34 +19,8 @@ const BN_EPS: f64 = 1e-5;
 /// A node's op with its geometry resolved for the model's input shape.
 #[derive(Debug, Clone)]
 pub(crate) enum Op {
-    /// Convolution with weight `(C_out, C_in/groups, kh, kw)`.
-    Conv {
-        geometry: ConvGeometry,
-        weight: [usize; 4],
-        bias: bool,
-    },
-    /// Depthwise stage `(C·m, 1, kh, kw)` then pointwise `(C_out, C·m, 1, 1)`.
-    Separable {
-        geometry: ConvGeometry,
-        depthwise: [usize; 4],
-        out: usize,
-        bias: bool,
-    },
-    /// `[kh, 1]` stage `(C_mid, C_in, kh, 1)` (no bias), then `[1, kw]`
-    /// stage `(C_out, C_mid, 1, kw)` with the bias.
-    SpatiallySeparable {
-        vertical: (ConvGeometry, [usize; 4]),
-        horizontal: (ConvGeometry, [usize; 4]),
-        bias: bool,
-    },
-    /// Transposed convolution with weight `(C_in, C_out/groups, kh, kw)`.
-    ConvTranspose {
-        geometry: ConvGeometry,
-        weight: [usize; 4],
-        output_padding: [usize; 2],
-        out: usize,
-        bias: bool,
-    },
+    /// A convolution of any variant (huashi-conv's one definition).
+    Conv(ConvLayer),
     MaxPool(PoolConfig),
     AvgPool(PoolConfig, bool),
     GlobalAvgPool,
@@ -67,19 +40,25 @@ pub(crate) enum Op {
 }
 
 /// `(suffix, shape, Some(uniform bound) | None for a constant)`.
-pub(crate) type ParamShape = (&'static str, Vec<usize>, Option<f32>);
+pub(crate) type ParamShape = (String, Vec<usize>, Option<f32>);
 
 impl Op {
     /// Compiles `layer` reading `shape` (already validated by the analysis).
     pub(crate) fn compile(node: &str, layer: &Layer, shape: Shape) -> Result<Op> {
         let c = shape.channels();
         Ok(match *layer {
-            Layer::Conv { .. } | Layer::Depthwise { .. } | Layer::Pointwise { .. } => {
-                compile_conv(node, layer, shape)?
+            Layer::Conv { .. }
+            | Layer::Depthwise { .. }
+            | Layer::Pointwise { .. }
+            | Layer::Separable { .. }
+            | Layer::SpatiallySeparable { .. }
+            | Layer::ConvTranspose { .. } => {
+                let at = At {
+                    node,
+                    op: layer.op(),
+                };
+                Op::Conv(conv_layer(&at, layer, c)?)
             }
-            Layer::Separable { .. } => compile_separable(node, layer, shape)?,
-            Layer::SpatiallySeparable { .. } => compile_spatial(node, layer, shape)?,
-            Layer::ConvTranspose { .. } => compile_transpose(node, layer, shape)?,
             Layer::MaxPool {
                 kernel,
                 stride,
@@ -114,61 +93,31 @@ impl Op {
     pub(crate) fn param_shapes(&self) -> Vec<ParamShape> {
         let bound = |fan_in: usize| Some(1.0 / (fan_in as f32).sqrt());
         let weight_bias = |w: Vec<usize>, out: usize, fan_in: usize, bias: bool| {
-            let mut v = vec![("weight", w, bound(fan_in))];
+            let mut v = vec![("weight".to_string(), w, bound(fan_in))];
             if bias {
-                v.push(("bias", vec![out], bound(fan_in)));
+                v.push(("bias".to_string(), vec![out], bound(fan_in)));
             }
             v
         };
-        match *self {
-            Op::Conv {
-                weight: w, bias, ..
-            } => weight_bias(w.to_vec(), w[0], w[1] * w[2] * w[3], bias),
-            Op::Separable {
-                depthwise: d,
-                out,
-                bias,
-                ..
-            } => {
-                let mut v = vec![("depthwise.weight", d.to_vec(), bound(d[2] * d[3]))];
-                v.push(("pointwise.weight", vec![out, d[0], 1, 1], bound(d[0])));
-                if bias {
-                    v.push(("pointwise.bias", vec![out], bound(d[0])));
-                }
-                v
-            }
-            Op::SpatiallySeparable {
-                vertical: (_, v),
-                horizontal: (_, h),
-                bias,
-            } => {
-                let mut v = vec![("vertical.weight", v.to_vec(), bound(v[1] * v[2] * v[3]))];
-                let fan_in = h[1] * h[2] * h[3];
-                v.push(("horizontal.weight", h.to_vec(), bound(fan_in)));
-                if bias {
-                    v.push(("horizontal.bias", vec![h[0]], bound(fan_in)));
-                }
-                v
-            }
-            // PyTorch: fan_in = weight.size(1)·kh·kw for transposed convs.
-            Op::ConvTranspose {
-                weight: w,
-                out,
-                bias,
-                ..
-            } => weight_bias(w.to_vec(), out, w[1] * w[2] * w[3], bias),
-            Op::Linear { weight: w, bias } => weight_bias(w.to_vec(), w[0], w[1], bias),
+        match self {
+            Op::Conv(conv) => conv
+                .params()
+                .into_iter()
+                .map(|p| (p.name, p.shape, Some(p.bound as f32)))
+                .collect(),
+            Op::Linear { weight: w, bias } => weight_bias(w.to_vec(), w[0], w[1], *bias),
             Op::BatchNorm {
                 channels: c,
                 affine,
             } => {
+                let c = *c;
                 let mut v = Vec::new();
-                if affine {
-                    v.push(("weight", vec![c], None));
-                    v.push(("bias", vec![c], None));
+                if *affine {
+                    v.push(("weight".to_string(), vec![c], None));
+                    v.push(("bias".to_string(), vec![c], None));
                 }
-                v.push(("running_mean", vec![c], None));
-                v.push(("running_var", vec![c], None));
+                v.push(("running_mean".to_string(), vec![c], None));
+                v.push(("running_var".to_string(), vec![c], None));
                 v
             }
             _ => Vec::new(),
@@ -186,35 +135,9 @@ impl Op {
         let x = inputs[0];
         let err = op_error(node);
         Ok(match self {
-            Op::Conv { geometry, bias, .. } => {
-                let y = huashi_conv::conv2d(x, p("weight")?, geometry).map_err(err)?;
-                add_bias(y, bias.then(|| p("bias")).transpose()?)?
-            }
-            Op::Separable { geometry, bias, .. } => {
-                let d = huashi_conv::conv2d(x, p("depthwise.weight")?, geometry).map_err(&err)?;
-                let y = huashi_conv::conv2d(&d, p("pointwise.weight")?, &ConvGeometry::new())
-                    .map_err(err)?;
-                add_bias(y, bias.then(|| p("pointwise.bias")).transpose()?)?
-            }
-            Op::SpatiallySeparable {
-                vertical: (v, _),
-                horizontal: (h, _),
-                bias,
-            } => {
-                let m = huashi_conv::conv2d(x, p("vertical.weight")?, v).map_err(&err)?;
-                let y = huashi_conv::conv2d(&m, p("horizontal.weight")?, h).map_err(err)?;
-                add_bias(y, bias.then(|| p("horizontal.bias")).transpose()?)?
-            }
-            Op::ConvTranspose {
-                geometry,
-                output_padding,
-                bias,
-                ..
-            } => {
-                let y = huashi_conv::conv_transpose2d(x, p("weight")?, geometry, *output_padding)
-                    .map_err(err)?;
-                add_bias(y, bias.then(|| p("bias")).transpose()?)?
-            }
+            Op::Conv(conv) => conv
+                .forward(x, |suffix| params.get(&format!("{node}.{suffix}")))
+                .map_err(err)?,
             Op::MaxPool(config) => huashi_conv::max_pool2d(x, config).map_err(err)?,
             Op::AvgPool(config, include) => {
                 huashi_conv::avg_pool2d(x, config, *include).map_err(err)?
@@ -244,14 +167,6 @@ fn linear(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
         Some(b) => y.broadcast_add(b)?,
         None => y,
     })
-}
-
-/// `y + b` with `b` broadcast over `(N, ·, H, W)`.
-fn add_bias(y: Tensor, b: Option<&Tensor>) -> Result<Tensor> {
-    match b {
-        Some(b) => Ok(y.broadcast_add(&b.reshape((1, b.elem_count(), 1, 1))?)?),
-        None => Ok(y),
-    }
 }
 
 /// Inference-mode batch norm over dim 1 of a map or a vector batch.
