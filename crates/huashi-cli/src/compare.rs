@@ -2,9 +2,10 @@
 
 use crate::table::{self, thousands};
 use crate::timing::{self, Timing};
-use crate::variants::{self, Cost, Variant, VariantSpec};
-use candle_core::{DType, Var};
+use candle_core::{DType, Tensor, Var};
 use clap::Args;
+use huashi_conv::family::variants::{self, Variant, VariantSpec};
+use huashi_conv::LayerCost;
 use indicatif::ProgressBar;
 use serde::Serialize;
 use std::time::Duration;
@@ -60,7 +61,7 @@ impl CompareArgs {
             size: self.size,
             groups: self.groups,
             multiplier: self.multiplier,
-            mid: self.mid.unwrap_or(self.in_channels),
+            mid: self.mid,
         }
     }
 }
@@ -70,7 +71,7 @@ impl CompareArgs {
 pub struct VariantReport {
     pub name: String,
     pub detail: String,
-    pub cost: Cost,
+    pub cost: LayerCost,
     /// `[N, C, H, W]` of the timed output.
     pub output_shape: [usize; 4],
     pub params_vs_standard: f64,
@@ -94,7 +95,26 @@ const NOTE: &str = "params, MACs and FLOPs (= 2·MACs) are per sample (N = 1), n
 times are medians for the whole batch; forward+backward computes the gradients of \
 sum(y) for the input and every weight (candle autograd); 'same' padding, stride 1, f32";
 
-/// Measured forward and forward+backward time of one variant on a batch.
+/// Seeded weights for every parameter of a variant (He-style uniform).
+fn weights(variant: &Variant, seed: u64) -> anyhow::Result<Vec<(String, Tensor)>> {
+    let specs = variant.layer.params().into_iter().enumerate();
+    specs
+        .map(|(i, p)| {
+            let shape: [usize; 4] = p.shape.as_slice().try_into()?;
+            Ok((p.name, crate::rng::conv_weight(shape, seed + i as u64)?))
+        })
+        .collect()
+}
+
+/// The variant's output on `x` with the named weights.
+fn forward(variant: &Variant, x: &Tensor, weights: &[(String, Tensor)]) -> anyhow::Result<Tensor> {
+    let param = |name: &str| weights.iter().find(|(n, _)| n == name).map(|(_, t)| t);
+    Ok(variant.layer.forward(x, param)?)
+}
+
+/// Measured forward and forward+backward time of one variant on a batch;
+/// forward+backward computes the gradients of `Σ y` for the input and every
+/// weight.
 pub fn measure_variant(
     variant: &Variant,
     batch: usize,
@@ -103,53 +123,37 @@ pub fn measure_variant(
     seed: u64,
     backward: bool,
 ) -> anyhow::Result<(Timing, Option<Timing>)> {
-    let c_in = variant.stages.first().map_or(0, |s| s.c_in);
-    let x = crate::rng::uniform(&[batch, c_in, size, size], 1.0, seed, DType::F32)?;
-    let ws = variants::weights(&variant.stages, seed + 1)?;
+    let shape = [batch, variant.in_channels(), size, size];
+    let x = crate::rng::uniform(&shape, 1.0, seed, DType::F32)?;
+    let ws = weights(variant, seed + 1)?;
     let long = Duration::from_secs(2);
-    let forward = timing::measure(runs, long, || {
-        variants::forward(&variant.stages, &x, &ws).map(drop)
-    })?;
+    let forward_time = timing::measure(runs, long, || forward(variant, &x, &ws).map(drop))?;
     if !backward {
-        return Ok((forward, None));
+        return Ok((forward_time, None));
     }
     let xv = Var::from_tensor(&x)?;
     let wv = ws
         .iter()
-        .map(Var::from_tensor)
-        .collect::<candle_core::Result<Vec<_>>>()?;
+        .map(|(n, w)| Ok((n.clone(), Var::from_tensor(w)?.as_tensor().clone())))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let fb = timing::measure(runs, long, || {
-        variants::forward_backward(&variant.stages, &xv, &wv)
+        let grads = forward(variant, xv.as_tensor(), &wv)?
+            .sum_all()?
+            .backward()?;
+        anyhow::ensure!(
+            grads.get(&xv).is_some(),
+            "backward produced no input gradient"
+        );
+        Ok(())
     })?;
-    Ok((forward, Some(fb)))
-}
-
-/// Bytes the timed runs of `variant` need, estimated before allocating:
-/// the f32 input, weights and every stage's output of the batch, three
-/// times over (values, gradients, temporaries of the backward pass).
-/// Saturating: an estimate that does not fit 64 bits is above any limit.
-pub fn memory_estimate(variant: &Variant, batch: usize, size: usize) -> anyhow::Result<u64> {
-    let per_map = |c: usize, hw: [usize; 2]| {
-        [batch, c, hw[0], hw[1]]
-            .iter()
-            .fold(1u64, |n, &d| n.saturating_mul(d as u64))
-    };
-    let c_in = variant.stages.first().map_or(0, |s| s.c_in);
-    let (mut hw, mut values) = ([size; 2], per_map(c_in, [size; 2]));
-    for stage in &variant.stages {
-        hw = stage.output_hw(hw)?;
-        values = values
-            .saturating_add(stage.params()?)
-            .saturating_add(per_map(stage.c_out, hw));
-    }
-    Ok(values.saturating_mul(3 * 4))
+    Ok((forward_time, Some(fb)))
 }
 
 /// Checks the memory of every variant's timed runs against the limit
 /// ([`huashi_io::check_memory`]) before any is allocated.
 fn check_memory(all: &[Variant], args: &CompareArgs) -> anyhow::Result<()> {
     for v in all {
-        let bytes = memory_estimate(v, args.batch, args.size)?;
+        let bytes = v.memory_estimate(args.batch, args.size)?;
         let what = format!("timing {} on a batch of {}", v.name, args.batch);
         huashi_io::check_memory(&what, bytes)?;
     }
@@ -160,7 +164,7 @@ fn check_memory(all: &[Variant], args: &CompareArgs) -> anyhow::Result<()> {
 pub fn reports(args: &CompareArgs, bar: &ProgressBar) -> anyhow::Result<Vec<VariantReport>> {
     let spec = args.spec();
     let all = variants::variants(&spec)?;
-    let base = all[0].cost([spec.size; 2])?;
+    let base = all[0].cost(spec.size)?;
     if !args.no_timing {
         anyhow::ensure!(args.runs >= 1, "--runs must be at least 1, got 0");
         anyhow::ensure!(args.batch >= 1, "--batch must be at least 1, got 0");
@@ -169,20 +173,20 @@ pub fn reports(args: &CompareArgs, bar: &ProgressBar) -> anyhow::Result<Vec<Vari
     let mut out = Vec::with_capacity(all.len());
     for v in all {
         bar.set_message(v.name.clone());
-        let cost = v.cost([spec.size; 2])?;
+        let cost = v.cost(spec.size)?;
         let (forward, forward_backward) = if args.no_timing {
             (None, None)
         } else {
             let (f, fb) = measure_variant(&v, args.batch, spec.size, args.runs, args.seed, true)?;
             (Some(f), fb)
         };
-        let [c, h, w] = cost.output_chw;
+        let [_, c, h, w] = cost.output_shape;
         out.push(VariantReport {
             name: v.name.clone(),
             detail: v.detail.clone(),
             output_shape: [args.batch, c, h, w],
             params_vs_standard: cost.params as f64 / base.params as f64,
-            macs_vs_standard: cost.macs_per_sample as f64 / base.macs_per_sample as f64,
+            macs_vs_standard: cost.macs as f64 / base.macs as f64,
             cost,
             forward,
             forward_backward,
@@ -206,8 +210,8 @@ pub fn rows(reports: &[VariantReport]) -> Vec<Vec<String>> {
                 r.name.clone(),
                 thousands(r.cost.params),
                 format!("{:.1}%", 100.0 * r.params_vs_standard),
-                thousands(r.cost.macs_per_sample),
-                thousands(r.cost.flops_per_sample),
+                thousands(r.cost.macs),
+                thousands(r.cost.flops()),
                 format!("{:?}", r.output_shape),
                 ms(r.forward),
                 ms(r.forward_backward),

@@ -164,7 +164,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let args = ErfArgs {
             model: "maml_omniglot".into(),
-            layer: "block2".into(),
+            layer: "blocks.1".into(),
             out: dir.path().join("erf.png"),
             samples: 3,
             seed: 1,
@@ -194,6 +194,6 @@ mod tests {
             ..args
         };
         let err = run(&bad).unwrap_err().to_string();
-        assert!(err.contains("block4"), "{err}");
+        assert!(err.contains("blocks.3"), "{err}");
     }
 }

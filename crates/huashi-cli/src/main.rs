@@ -46,7 +46,6 @@ mod tour_esn;
 mod tour_factorize;
 mod tour_meta;
 mod tour_rf;
-mod variants;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;

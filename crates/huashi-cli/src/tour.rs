@@ -59,7 +59,7 @@ fn cost_charts(dir: &Path, reports: &[VariantReport]) -> anyhow::Result<()> {
         &dir.join("conv_macs.png"),
         &format!("MACs per sample — {title}"),
         "multiply-accumulates",
-        &bars(reports, |r| r.cost.macs_per_sample as f64),
+        &bars(reports, |r| r.cost.macs as f64),
     )?;
     plot::bar_chart(
         &dir.join("conv_times.png"),

@@ -362,7 +362,7 @@ fn oversize_names_degenerate_values_and_devices_are_refused() {
             "--model",
             "maml_omniglot",
             "--layer",
-            "block1",
+            "blocks.0",
             "--samples",
             "0",
         ],
@@ -407,7 +407,7 @@ fn weights_above_the_memory_limit_are_not_read() {
     let dir = tempfile::tempdir().unwrap();
     let weights = file_with(dir.path(), "w.safetensors", &"x".repeat(4096));
     let out = Command::new(env!("CARGO_BIN_EXE_huashi"))
-        .args(["erf", "--model", "maml_omniglot", "--layer", "block1"])
+        .args(["erf", "--model", "maml_omniglot", "--layer", "blocks.0"])
         .args([
             "--weights",
             s(&weights),

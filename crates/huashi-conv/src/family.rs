@@ -41,7 +41,7 @@ pub struct ParamSpec {
 }
 
 /// A convolution stage: weight `(C_out, C_in/groups, kh, kw)`, optional bias.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct ConvStage {
     /// Input channels `C_in`.
     pub in_channels: usize,
@@ -54,7 +54,7 @@ pub struct ConvStage {
 }
 
 /// A transposed-convolution stage: weight `(C_in, C_out/groups, kh, kw)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct TransposeStage {
     /// Input channels `C_in`.
     pub in_channels: usize,
@@ -67,7 +67,7 @@ pub struct TransposeStage {
 }
 
 /// One stage of a [`ConvLayer`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Stage {
     /// A convolution.
     Conv(ConvStage),
@@ -317,4 +317,5 @@ fn input_size(x: &Tensor, channels: usize, what: &'static str) -> Result<[usize;
 }
 
 mod layer;
+pub mod variants;
 pub use layer::ConvLayer;

@@ -30,7 +30,7 @@ use crate::functional::Functional;
 use crate::fused;
 use crate::rng::Rng;
 use candle_core::{DType, Device, Tensor};
-use huashi_conv::{conv2d, ConvGeometry};
+use huashi_conv::{conv2d, Conv2dConfig, ConvStage, Padding, Stage};
 use huashi_net::ParamSet;
 
 const BN_EPS: f64 = 1e-5;
@@ -93,8 +93,12 @@ impl ConvNet {
         };
         for block in 0..c.blocks {
             let cin = if block == 0 { c.in_channels } else { c.hidden };
-            let w = xavier(&[c.hidden, cin, 3, 3], cin * 9, c.hidden * 9)?;
-            params.insert(format!("blocks.{block}.conv.weight"), w);
+            let conv = Stage::Conv(block_conv(cin, c.hidden)?);
+            let [weight] = &conv.params(&format!("blocks.{block}.conv"))[..] else {
+                unreachable!("a convolution without bias has one parameter")
+            };
+            let w = xavier(&weight.shape, cin * 9, c.hidden * 9)?;
+            params.insert(weight.name.clone(), w);
             let zeros = Tensor::zeros(c.hidden, dtype, device)?;
             params.insert(format!("blocks.{block}.bn.weight"), zeros.ones_like()?);
             params.insert(format!("blocks.{block}.bn.bias"), zeros);
@@ -119,11 +123,9 @@ impl ConvNet {
         let w = p("conv.weight")?;
         let (_, cout, cin, kh, kw) = w.dims5()?;
         let w = w.reshape((tasks * cout, cin, kh, kw))?;
-        let geometry = ConvGeometry::new()
-            .with_stride([2, 2])
-            .with_padding([1, 1, 1, 1])
-            .with_groups(tasks);
-        let y = conv2d(h, &w, &geometry)?;
+        let (_, _, height, width) = h.dims4()?;
+        let geometry = block_conv(cin, cout)?.geometry([height, width])?;
+        let y = conv2d(h, &w, &geometry.with_groups(tasks))?;
         let (batch, channels, height, width) = y.dims4()?;
         let flat = y.reshape((batch, channels, height * width))?;
         let gamma = p("bn.weight")?.reshape(channels)?;
@@ -131,6 +133,23 @@ impl ConvNet {
         let out = batch_norm_relu(&flat, &gamma, &beta)?;
         Ok(out.reshape((batch, channels, height, width))?)
     }
+}
+
+/// The convolution of a block: 3×3, stride 2, padding 1, no bias (the
+/// parameter names and geometry of huashi-conv's [`ConvStage`]).
+fn block_conv(in_channels: usize, out_channels: usize) -> Result<ConvStage> {
+    let config = Conv2dConfig {
+        stride: [2, 2],
+        padding: Padding::Explicit {
+            top: 1,
+            bottom: 1,
+            left: 1,
+            right: 1,
+        },
+        bias: false,
+        ..Conv2dConfig::default()
+    };
+    Ok(ConvStage::new(in_channels, out_channels, [3, 3], config)?)
 }
 
 /// `relu(γ (x − μ_B) / √(σ²_B + ε) + β)` with the batch statistics per

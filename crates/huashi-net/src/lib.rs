@@ -36,11 +36,11 @@
 //! use huashi_net::{effective_receptive_field, zoo, ErfConfig, Model};
 //! let net = zoo::by_name("maml_omniglot").unwrap();
 //! let (model, params) = Model::new(&net, [1, 28, 28], 0).unwrap();
-//! assert_eq!(params.get("block1/conv.weight").unwrap().dims(), &[64, 1, 3, 3]);
+//! assert_eq!(params.get("blocks.0.conv.weight").unwrap().dims(), &[64, 1, 3, 3]);
 //! let x = Tensor::zeros((2, 1, 28, 28), candle_core::DType::F32, &Device::Cpu).unwrap();
 //! assert_eq!(model.forward(&params, &x).unwrap().dims(), &[2, 5]);
 //! let config = ErfConfig { samples: 2, seed: 0 };
-//! let erf = effective_receptive_field(&net, [1, 28, 28], "block2", &config).unwrap();
+//! let erf = effective_receptive_field(&net, [1, 28, 28], "blocks.1", &config).unwrap();
 //! assert!(erf.radius95 > 0.0 && erf.radius95 < 11.0);
 //! ```
 #![warn(missing_docs)]

@@ -124,7 +124,7 @@ fn chain_with_pooling_and_asymmetric_kernels() {
 #[test]
 fn zoo_nets_at_small_sizes() {
     let omniglot = zoo::by_name("maml_omniglot").unwrap();
-    for end in ["block1", "block2", "block4"] {
+    for end in ["blocks.0", "blocks.1", "blocks.3"] {
         assert_support_is_field(&omniglot, [1, 28, 28], end);
     }
     let mobilenet = zoo::by_name("mobilenet_v1").unwrap();
@@ -153,7 +153,7 @@ fn max_pool_support_lies_in_the_field() {
 fn erf_is_smaller_than_the_theoretical_field() {
     let net = zoo::by_name("maml_omniglot").unwrap();
     let erf =
-        effective_receptive_field(&net, [1, 28, 28], "block3", &ErfConfig::default()).unwrap();
+        effective_receptive_field(&net, [1, 28, 28], "blocks.2", &ErfConfig::default()).unwrap();
     assert_eq!((erf.map.len(), erf.map[0].len()), (28, 28));
     assert_eq!(erf.unit, [1, 1]);
     // The 15×15 field: 95 % of the mass lies within its half-diagonal and
@@ -167,13 +167,13 @@ fn erf_is_smaller_than_the_theoretical_field() {
     );
     assert!(erf.sigma > 0.0 && erf.sigma < half, "{}", erf.sigma);
     eprintln!(
-        "block3: r95 {:.2}, sigma {:.2}, rf {}",
+        "blocks.2: r95 {:.2}, sigma {:.2}, rf {}",
         erf.radius95,
         erf.sigma,
         half * 2.0 + 1.0
     );
     let again =
-        effective_receptive_field(&net, [1, 28, 28], "block3", &ErfConfig::default()).unwrap();
+        effective_receptive_field(&net, [1, 28, 28], "blocks.2", &ErfConfig::default()).unwrap();
     assert_eq!(erf, again, "seeded");
 }
 
@@ -189,10 +189,12 @@ fn erf_of_given_weights() {
         samples: 3,
         seed: 2,
     };
-    let a = effective_receptive_field_with(&net, input, "block2", &config, Some(&weights)).unwrap();
-    let b = effective_receptive_field_with(&net, input, "block2", &config, Some(&weights)).unwrap();
+    let a =
+        effective_receptive_field_with(&net, input, "blocks.1", &config, Some(&weights)).unwrap();
+    let b =
+        effective_receptive_field_with(&net, input, "blocks.1", &config, Some(&weights)).unwrap();
     assert_eq!(a.map, b.map);
-    let untrained = effective_receptive_field(&net, input, "block2", &config).unwrap();
+    let untrained = effective_receptive_field(&net, input, "blocks.1", &config).unwrap();
     assert_ne!(a.map, untrained.map, "the given weights must be used");
     let [(top, bottom), (left, right)] = a.span;
     for (i, row) in a.map.iter().enumerate() {
@@ -207,8 +209,8 @@ fn erf_of_given_weights() {
     }
     let other = zoo::by_name("maml_miniimagenet").unwrap();
     let (_, foreign) = Model::new(&other, [3, 84, 84], 1).unwrap();
-    let err =
-        effective_receptive_field_with(&net, input, "block2", &config, Some(&foreign)).unwrap_err();
+    let err = effective_receptive_field_with(&net, input, "blocks.1", &config, Some(&foreign))
+        .unwrap_err();
     assert!(
         matches!(
             err,

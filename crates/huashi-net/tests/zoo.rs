@@ -62,23 +62,23 @@ fn unknown_names_are_errors_listing_the_zoo() {
 
 #[test]
 fn maml_cnn_totals_counted_by_hand() {
-    // Finn et al. 2017 (cbfinn/maml); BN with γ and β as in the PyTorch ports.
-    // Convs with bias: 1·64·9 + 64 = 640, then 3 × (64·64·9 + 64 = 36 928).
-    let convs = 640 + 3 * 36_928;
-    // Omniglot: mean over the 2×2 map, Linear(64, 5) = 325.
+    // Finn et al. 2017 as learn2learn's OmniglotCNN and huashi-meta's ConvNet:
+    // BN with γ and β, convs without bias: 1·64·9 = 576, then 3 × 64·64·9 = 36 864.
+    let convs = 576 + 3 * 36_864;
+    // Omniglot: mean over the 2×2 map, Linear(64, 5) = 325; 112 005 in all
+    // (the total of the authors' TF code too: it has conv biases but no γ).
     assert_eq!(totals("maml_omniglot"), (convs + 4 * 128 + 325, 4 * 128));
-    // The authors' TF code learns β only: 64 fewer per block = 112 005.
-    assert_eq!(totals("maml_omniglot").0 - 4 * 64, 112_005);
-    // Mini-ImageNet 84×84: first conv 3·64·9 + 64 = 1792; 5·5·64 = 1600 features.
-    let convs = 1_792 + 3 * 36_928;
+    assert_eq!(totals("maml_omniglot").0, 112_005);
+    // Mini-ImageNet 84×84: first conv 3·64·9 = 1728; 5·5·64 = 1600 features.
+    let convs = 1_728 + 3 * 36_864;
     assert_eq!(
         totals("maml_miniimagenet"),
         (convs + 512 + 1_600 * 5 + 5, 512)
     );
-    // The paper's 32-filter Mini-ImageNet net: 896 + 3·9248 + 4·64 + 800·5 + 5.
+    // The paper's 32-filter Mini-ImageNet net: 864 + 3·9216 + 4·64 + 800·5 + 5.
     let net32 = zoo::few_shot_cnn(FewShotVariant::MaxPool, 32, [3, 84, 84], 5);
     let t = net32.analyse_default().unwrap().totals;
-    assert_eq!(t.params, 896 + 3 * 9_248 + 256 + 4_005);
+    assert_eq!(t.params, 864 + 3 * 9_216 + 256 + 4_005);
 }
 
 #[test]
@@ -189,9 +189,9 @@ fn receptive_fields_derived_by_hand() {
     assert_eq!(rf(&a, "Conv2d_4a_3x3"), (23, 4, 2));
     assert_eq!(rf(&a, "MaxPool_5a_3x3").0, 31);
     // MAML Omniglot: four 3×3/2 convs: 3, 7, 15, 31 (S 16).
-    assert_eq!(rf(&analyse("maml_omniglot"), "block4").0, 31);
-    // MAML Mini-ImageNet: conv 3, pool 4, conv 8, pool 10, …, block4 46.
-    assert_eq!(rf(&analyse("maml_miniimagenet"), "block4"), (46, 16, 15));
+    assert_eq!(rf(&analyse("maml_omniglot"), "blocks.3").0, 31);
+    // MAML Mini-ImageNet: conv 3, pool 4, conv 8, pool 10, …, blocks.3 46.
+    assert_eq!(rf(&analyse("maml_miniimagenet"), "blocks.3"), (46, 16, 15));
 }
 
 #[test]

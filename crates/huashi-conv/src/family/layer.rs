@@ -8,7 +8,7 @@ use candle_core::Tensor;
 
 /// A convolution layer of any variant: its stages in order, each with the
 /// name its parameters live under (`""` for a one-stage layer).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ConvLayer {
     stages: Vec<(&'static str, Stage)>,
 }

@@ -26,7 +26,7 @@ use candle_core::Tensor;
 use candle_nn::{Init, VarBuilder};
 
 /// Stride, dilation, padding rule, groups and bias of a convolution layer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Conv2dConfig {
     /// Stride `[sh, sw]`.
     pub stride: [usize; 2],

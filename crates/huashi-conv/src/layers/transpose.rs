@@ -11,7 +11,7 @@ use candle_core::{Module, Tensor};
 use candle_nn::VarBuilder;
 
 /// Configuration of a [`ConvTranspose2d`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct ConvTranspose2dConfig {
     /// Stride `[sh, sw]`.
     pub stride: [usize; 2],
