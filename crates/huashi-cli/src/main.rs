@@ -1,22 +1,25 @@
 //! `huashi` — the command-line face of the huashi toolkit.
 //!
-//! One file per command: [`tour`], [`compare`] (`conv compare`),
-//! [`factorize`] (`conv factorize`), [`bench`](mod@bench) (`bench conv`) and the
-//! [`esn`] commands ([`esn_fit`], [`esn_forecast`], [`esn_search_cmd`] on
-//! [`esn_search`], [`esn_bench`]; [`esn_data`] prepares their data),
-//! [`summary`], [`rf`] and [`erf`] (network descriptions, on [`net_model`]). Shared
-//! pieces: [`alloc`] (malloc tuning), [`variants`] (the convolution variants and their cost),
-//! [`timing`] (median timings, progress bars), [`plot`] (PNG charts),
-//! [`naive`] (a reference loop), [`rng`] (seeded test data).
+//! One folder per command family; a command parses its options into a
+//! library type, calls the library and reports. Commands never import each
+//! other's files.
+//!
+//! - [`tour`]: the report of what each capability does (`huashi tour`);
+//! - [`conv`]: `conv compare`, `conv factorize`;
+//! - [`net`]: `summary`, `rf`, `erf` on network descriptions (zoo or files);
+//! - [`esn`]: echo state networks (`esn fit|forecast|search|bench`);
+//! - [`meta`]: meta-learning (`meta train|eval`);
+//! - [`data`]: `data fetch`;
+//! - [`bench`]: `bench conv|meta` beside the machine's floors.
+//!
+//! Shared pieces: [`report`] (tables, PNG plots, timings and progress bars),
+//! [`parse`] (option parsers), [`rng`] (seeded test data), [`alloc`] (malloc
+//! tuning).
 
 mod alloc;
 mod bench;
-mod bench_cases;
-mod bench_meta;
-mod bench_report;
-mod compare;
-mod data_fetch;
-mod erf;
+mod conv;
+mod data;
 mod esn;
 mod esn_bench;
 mod esn_data;
@@ -24,28 +27,16 @@ mod esn_fit;
 mod esn_forecast;
 mod esn_search;
 mod esn_search_cmd;
-mod factorize;
-mod fma_peak;
-mod gemm_floor;
 mod meta;
-mod meta_eval;
-mod meta_plot;
-mod meta_train;
-mod naive;
-mod net_model;
+mod net;
 mod parse;
-mod plot;
-mod rf;
+mod report;
 mod rng;
-mod summary;
-mod table;
-mod timing;
 mod tour;
-mod tour_conv;
 mod tour_esn;
-mod tour_factorize;
-mod tour_meta;
-mod tour_rf;
+
+// The esn commands still name the shared report modules at the crate root.
+use report::{plot, table, timing};
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
@@ -79,10 +70,10 @@ enum Command {
     Tour(tour::TourArgs),
     /// Convolution tools: compare variants, factorise trained kernels.
     #[command(subcommand)]
-    Conv(ConvCommand),
+    Conv(conv::ConvCommand),
     /// Benchmarks against candle's built-in ops and hardware floors.
     #[command(subcommand)]
-    Bench(BenchCommand),
+    Bench(bench::BenchCommand),
     /// Echo state networks (reservoir computing) for time series: fit,
     /// forecast, hyper-parameter search and benchmarks.
     #[command(subcommand)]
@@ -92,50 +83,23 @@ enum Command {
     /// receptive field (size, effective stride, effective padding), with
     /// totals (trainable parameters, batch-norm moving statistics separately,
     /// MACs and FLOPs = 2·MACs).
-    Summary(summary::SummaryArgs),
+    Summary(net::summary::SummaryArgs),
     /// The receptive field of one end point (or of every node) of a network,
     /// per axis: size, effective stride, effective padding, the centre of the
     /// first output unit and the input region seen by output unit (0, 0).
-    Rf(rf::RfArgs),
+    Rf(net::rf::RfArgs),
     /// The effective receptive field of an end point (Luo et al., NeurIPS
     /// 2016): the mean |∂y/∂x| of its centre unit over random inputs and
     /// initialisations as a PNG heatmap, with the radius holding 95 % of the
     /// gradient mass and a Gaussian σ beside the theoretical field.
-    Erf(erf::ErfArgs),
+    Erf(net::erf::ErfArgs),
     /// Meta-learning: train MAML, first-order MAML, Reptile, ANIL, Meta-SGD or
     /// Prototypical Networks on sinusoids or few-shot Omniglot, and evaluate.
     #[command(subcommand)]
     Meta(meta::MetaCommand),
     /// Data sets: download those too large to embed (`data fetch omniglot`).
     #[command(subcommand)]
-    Data(data_fetch::DataCommand),
-}
-
-#[derive(Debug, Subcommand)]
-enum ConvCommand {
-    /// Compare standard, grouped, depthwise-separable, spatially separable and
-    /// 1×1 convolutions with the same input and output channels: parameters,
-    /// MACs, FLOPs (= 2·MACs), output shape, and measured forward and
-    /// forward+backward median times on this machine.
-    Compare(compare::CompareArgs),
-    /// Factorise a trained k×k convolution kernel into a rank-R bank of
-    /// spatially separable filters (k×1 then 1×k, summed) by SVD, report the
-    /// relative error per rank and the cost of the bank, and save it.
-    Factorize(factorize::FactorizeArgs),
-}
-
-#[derive(Debug, Subcommand)]
-enum BenchCommand {
-    /// Benchmark huashi's convolution kernels (forward and forward+backward)
-    /// on three standard cases beside candle's built-in conv2d and the
-    /// machine's floors (the FMA peak of all threads, the fastest GEMM
-    /// orientation of the same FLOP count and, for depthwise, a memory-copy
-    /// floor), and check the targets of the project.
-    Conv(bench::BenchArgs),
-    /// Meta-training throughput (meta-iterations/s and tasks/s): sinusoid MAML
-    /// and 5-way 1-shot Omniglot MAML (second order), first-order MAML and
-    /// Prototypical Networks, with the papers' settings.
-    Meta(bench_meta::BenchMetaArgs),
+    Data(data::DataCommand),
 }
 
 fn main() -> ExitCode {
@@ -166,14 +130,14 @@ fn run() -> anyhow::Result<()> {
     // set before the first backward pass of any thread (see DESIGN.md).
     std::env::set_var("CANDLE_GRAD_DO_NOT_DETACH", "1");
     fix_thread_count();
-    plot::register_fonts()?;
+    report::plot::register_fonts()?;
     let cli = parse_command_line();
     // Ctrl-C or SIGTERM removes the temporary files of writes in progress
     // (and a download's staging folder) before the process exits.
     huashi_io::interrupt::remove_on_interrupt()?;
     if matches!(
         cli.command,
-        Command::Meta(_) | Command::Bench(BenchCommand::Meta(_))
+        Command::Meta(_) | Command::Bench(bench::BenchCommand::Meta(_))
     ) && std::env::var_os("CANDLE_NUM_THREADS").is_none()
     {
         // Meta-learning runs many small element-wise ops; candle's spinning
@@ -184,16 +148,14 @@ fn run() -> anyhow::Result<()> {
     }
     match cli.command {
         Command::Tour(args) => tour::run(&args),
-        Command::Conv(ConvCommand::Compare(args)) => compare::run(&args),
-        Command::Conv(ConvCommand::Factorize(args)) => factorize::run(&args),
-        Command::Bench(BenchCommand::Conv(args)) => bench::run(&args),
-        Command::Bench(BenchCommand::Meta(args)) => bench_meta::run(&args),
+        Command::Conv(command) => conv::run(&command),
+        Command::Bench(command) => bench::run(&command),
         Command::Esn(command) => esn::run(&command),
-        Command::Summary(args) => summary::run(&args),
-        Command::Rf(args) => rf::run(&args),
-        Command::Erf(args) => erf::run(&args),
+        Command::Summary(args) => net::summary::run(&args),
+        Command::Rf(args) => net::rf::run(&args),
+        Command::Erf(args) => net::erf::run(&args),
         Command::Meta(command) => meta::run(&command),
-        Command::Data(command) => data_fetch::run(&command),
+        Command::Data(command) => data::run(&command),
     }
 }
 

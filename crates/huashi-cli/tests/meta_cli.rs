@@ -249,12 +249,12 @@ fn hostile_sizes_are_refused_before_allocating() {
     train(
         "sinusoid",
         &["--ways", "3"],
-        "--ways applies to --task omniglot only",
+        "Omniglot option given for sinusoids (the model is the 1-40-40-1 MLP): ways",
     );
     train(
         "sinusoid",
         &["--hidden", "8"],
-        "--hidden applies to --task omniglot only",
+        "Omniglot option given for sinusoids (the model is the 1-40-40-1 MLP): hidden",
     );
     train("omniglot", &["--meta-batch", "100000000"], "would need");
     train("omniglot", &["--shots", "100000000"], "would need");

@@ -21,6 +21,7 @@ pub mod kernels;
 pub mod layers;
 pub mod ops;
 pub mod pool;
+pub mod reference;
 
 pub use cost::{Cost, LayerCost};
 pub use error::{Axis, Error, Result};

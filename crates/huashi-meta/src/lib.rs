@@ -58,6 +58,7 @@ pub mod meta_sgd;
 pub mod mlp;
 pub mod model;
 pub mod params;
+pub mod protocol;
 pub mod protonet;
 pub mod reptile;
 pub mod rng;

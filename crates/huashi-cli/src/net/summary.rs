@@ -1,9 +1,9 @@
 //! `huashi summary`: a torchinfo/Keras-like table of a network — per layer
 //! the output shape, parameters, MACs and receptive field — with totals.
 
-use crate::net_model::{self, field_cells};
-use crate::plot::short_number;
-use crate::table::{self, thousands};
+use crate::report::fields::field_cells;
+use crate::report::plot::short_number;
+use crate::report::table::{self, thousands};
 use clap::Args;
 use huashi_net::{Analysis, NodeReport};
 use serde::Serialize;
@@ -16,8 +16,8 @@ pub struct SummaryArgs {
     pub model: String,
     /// Input height and width `H,W` (or `C,H,W`) [default: the model's
     /// native input size].
-    #[arg(long, value_name = "H,W", value_parser = net_model::parse_input)]
-    pub input: Option<net_model::InputSize>,
+    #[arg(long, value_name = "H,W", value_parser = super::parse_input)]
+    pub input: Option<super::InputSize>,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -94,7 +94,7 @@ fn totals_text(a: &Analysis) -> String {
 }
 
 pub fn run(args: &SummaryArgs) -> anyhow::Result<()> {
-    let (net, shape, analysis) = net_model::analyse(&args.model, args.input.as_ref())?;
+    let (net, shape, analysis) = super::analyse(&args.model, args.input.as_ref())?;
     if args.json {
         let t = &analysis.totals;
         let report = SummaryJson {
@@ -133,7 +133,7 @@ mod tests {
 
     #[test]
     fn vgg16_rows_and_totals() {
-        let (_, _, a) = net_model::analyse("vgg16", None).unwrap();
+        let (_, _, a) = crate::net::analyse("vgg16", None).unwrap();
         let conv = a.node("conv5_3").unwrap();
         let r = row(conv);
         assert_eq!(r[0], "conv5_3");

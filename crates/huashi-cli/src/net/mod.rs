@@ -1,8 +1,13 @@
-//! What `huashi summary` and `huashi rf` share: loading a network (a zoo name
-//! or a description file), choosing its input size, and formatting fields.
+//! Network descriptions: `huashi summary`, `huashi rf` and `huashi erf`, and
+//! what they share: loading a network (a zoo name or a description file),
+//! choosing its input size, and finding a node by name.
+
+pub mod erf;
+pub mod rf;
+pub mod summary;
 
 use anyhow::{bail, Context};
-use huashi_net::{zoo, Analysis, AxisField, Field, Network};
+use huashi_net::{zoo, Analysis, Field, Network, NodeReport};
 use std::path::Path;
 
 /// The zoo model called `spec`, else the description file at path `spec`.
@@ -73,32 +78,6 @@ pub fn analyse(
     Ok((net, shape, analysis))
 }
 
-/// One number when both axes agree, else `h×w`.
-pub fn per_axis(f: &[AxisField; 2], value: impl Fn(&AxisField) -> String) -> String {
-    let (h, w) = (value(&f[0]), value(&f[1]));
-    if h == w {
-        h
-    } else {
-        format!("{h}×{w}")
-    }
-}
-
-/// Size, stride and padding cells of a field; "misaligned" or "undefined
-/// (reason)" when there is none.
-pub fn field_cells(field: &Field) -> [String; 3] {
-    match field {
-        Field::Defined(f) => [
-            per_axis(f, |a| a.size.to_string()),
-            per_axis(f, |a| a.stride.to_string()),
-            per_axis(f, |a| a.padding.to_string()),
-        ],
-        Field::Misaligned { .. } => ["misaligned".into(), "-".into(), "-".into()],
-        Field::Undefined { reason, .. } => {
-            [format!("undefined ({reason})"), "-".into(), "-".into()]
-        }
-    }
-}
-
 /// "the paths merging at "m" are misaligned along height (detail)", or
 /// "undefined (transposed stride 2) at "node"".
 pub fn misaligned_message(field: &Field) -> Option<String> {
@@ -147,6 +126,19 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
+}
+
+/// The node called `name`, or an error listing nearby names.
+pub fn find<'a>(a: &'a Analysis, name: &str, model: &str) -> anyhow::Result<&'a NodeReport> {
+    if let Ok(n) = a.node(name) {
+        return Ok(n);
+    }
+    let near = nearby_names(name, a.nodes.iter().map(|n| n.name.as_str()));
+    bail!(
+        "{model} has no layer \"{name}\"; nearby names: {} ({} nodes in all; `huashi summary --model {model}` lists them)",
+        near.join(", "),
+        a.nodes.len()
+    )
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `huashi conv factorize`: a trained k×k convolution as a rank-R bank of
 //! spatially separable filters (`huashi_conv::SeparableBank`).
 
-use crate::table;
+use crate::report::table;
 use anyhow::{bail, ensure, Context};
 use candle_core::{DType, Device, Tensor};
 use clap::Args;

@@ -1,16 +1,16 @@
 //! `huashi bench conv`: huashi's convolution kernels beside candle's built-in
 //! conv2d and the machine's floors, all measured in the same run: the f32 FMA
-//! peak of all threads ([`crate::fma_peak`]), the fastest orientation of a GEMM
-//! with the forward's FLOP count ([`crate::gemm_floor`]) and, for the
+//! peak of all threads ([`super::fma_peak`]), the fastest orientation of a GEMM
+//! with the forward's FLOP count ([`super::gemm_floor`]) and, for the
 //! depthwise case, a memory-copy floor. Every time is the median of `--runs`
-//! runs after a warm-up; [`crate::bench_report`] prints the ratios and checks
+//! runs after a warm-up; [`super::report`] prints the ratios and checks
 //! the project's targets.
 
-use crate::bench_cases::{cases, Case, Floor};
-use crate::bench_report::{ratios, render, CaseReport, Outcome};
-use crate::fma_peak::{self, FmaPeak};
-use crate::gemm_floor;
-use crate::timing::{self, Timing};
+use super::cases::{cases, Case, Floor};
+use super::fma_peak::{self, FmaPeak};
+use super::gemm_floor;
+use super::report::{ratios, render, CaseReport, Outcome};
+use crate::report::timing::{self, Timing};
 use candle_core::{DType, Tensor, Var};
 use clap::Args;
 use indicatif::ProgressBar;

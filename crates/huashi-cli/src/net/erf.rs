@@ -2,9 +2,9 @@
 //! Urtasun & Zemel, NeurIPS 2016) as a PNG heatmap of the mean `|∂y/∂x|`,
 //! with its 95 %-mass radius and Gaussian σ beside the theoretical field.
 
-use crate::net_model::{self, per_axis};
-use crate::plot;
-use crate::rf::find;
+use super::find;
+use crate::report::fields::per_axis;
+use crate::report::plot;
 use anyhow::Context;
 use clap::Args;
 use huashi_net::{effective_receptive_field_with, Erf, ErfConfig, Model};
@@ -37,8 +37,8 @@ pub struct ErfArgs {
     pub weights: Option<PathBuf>,
     /// Input height and width `H,W` (or `C,H,W`) [default: the model's
     /// native input size; smaller is faster].
-    #[arg(long, value_name = "H,W", value_parser = net_model::parse_input)]
-    pub input: Option<net_model::InputSize>,
+    #[arg(long, value_name = "H,W", value_parser = super::parse_input)]
+    pub input: Option<super::InputSize>,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -104,18 +104,9 @@ fn text(r: &Report, erf: &Erf) -> String {
     )
 }
 
-/// The map divided by its largest value (readable colour-bar labels).
-pub fn relative_to_peak(map: &[Vec<f64>]) -> Vec<Vec<f64>> {
-    let peak = map.iter().flatten().fold(0f64, |m, &v| m.max(v));
-    let peak = peak.max(f64::MIN_POSITIVE);
-    map.iter()
-        .map(|row| row.iter().map(|v| v / peak).collect())
-        .collect()
-}
-
 pub fn run(args: &ErfArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.samples >= 1, "--samples must be at least 1");
-    let (net, shape, a) = net_model::analyse(&args.model, args.input.as_ref())?;
+    let (net, shape, a) = super::analyse(&args.model, args.input.as_ref())?;
     find(&a, &args.layer, &args.model)?;
     let config = ErfConfig {
         samples: args.samples,

@@ -2,10 +2,10 @@
 //! tasks/s, ETA), validation lines, atomic checkpoints, `--resume`, and a
 //! final test on held-out tasks.
 
-use crate::meta::SpecArgs;
-use crate::meta_eval::{self, Loaded, TestRow};
+use super::SpecArgs;
 use clap::Args;
 use huashi_meta::checkpoint::{self, RunFolder, RunSpec};
+use huashi_meta::protocol::{TestRow, TrainedRun};
 use huashi_meta::train::CheckpointPolicy;
 use huashi_meta::{Record, StepReport, TaskSpec, TrainState, Trainer};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -65,8 +65,7 @@ fn starting_point(
         }
         return Ok((folder, spec, Some(saved)));
     }
-    args.spec.check_task_options()?;
-    let spec = args.spec.spec();
+    let spec = args.spec.options().spec()?;
     huashi_meta::budget::check_run(&spec)?;
     let folder = RunFolder::create(&args.out, args.allow_other_files)?;
     Ok((folder, spec, None))
@@ -140,14 +139,14 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     progress.finish();
     let wall = started.elapsed().as_secs_f64();
     let ran = state.iteration - start_iteration;
-    let loaded = Loaded {
+    let loaded = TrainedRun {
         spec: spec.clone(),
         model,
         params: state.params.clone(),
     };
     let test = if args.test_tasks > 0 {
-        let (shots, steps) = meta_eval::defaults(&spec);
-        meta_eval::test(&loaded, &shots, &steps, args.test_tasks)?
+        let (shots, steps) = loaded.test_defaults();
+        loaded.test(&shots, &steps, args.test_tasks)?
     } else {
         Vec::new()
     };
@@ -162,7 +161,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(&report)?;
     huashi_io::write_bytes(folder.dir().join("report.json"), text.as_bytes())?;
     if matches!(spec.task, TaskSpec::Sinusoid { .. }) {
-        crate::meta_plot::sinusoid(&loaded, &folder.dir().join("sinusoid.png"))?;
+        crate::report::meta::sinusoid(&loaded, &folder.dir().join("sinusoid.png"))?;
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -182,7 +181,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     );
     if !report.test.is_empty() {
         println!("test on {} held-out tasks:", args.test_tasks);
-        print!("{}", meta_eval::table(&report.test));
+        print!("{}", crate::report::meta::test_table(&report.test));
     }
     Ok(())
 }

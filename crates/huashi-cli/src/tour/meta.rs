@@ -3,12 +3,10 @@
 //! Prototypical Network run on the embedded Omniglot with held-out accuracy.
 //! The full protocols are commands of `huashi meta train`.
 
-use crate::meta::SpecArgs;
-use crate::meta_eval::{self, Loaded, TestRow};
-use crate::table;
-use crate::timing;
+use crate::report::{meta, table, timing};
 use huashi_meta::checkpoint::RunSpec;
-use huashi_meta::Trainer;
+use huashi_meta::protocol::{RunOptions, TaskFamily, TestRow, TrainedRun};
+use huashi_meta::{Algorithm, Trainer};
 use std::path::Path;
 use std::time::Instant;
 
@@ -16,7 +14,7 @@ use std::time::Instant;
 pub const PLOTS: [&str; 1] = ["meta_sinusoid"];
 
 /// Trains `spec` without checkpoints; the trained model and the wall time.
-fn train(spec: &RunSpec, label: &str) -> anyhow::Result<(Loaded, f64)> {
+fn train(spec: &RunSpec, label: &str) -> anyhow::Result<(TrainedRun, f64)> {
     let (model, params) = spec.model.build(spec.seed)?;
     let sources = spec.task.sources(spec.seed)?;
     let trainer = Trainer::for_run(spec, &model, &sources);
@@ -27,7 +25,7 @@ fn train(spec: &RunSpec, label: &str) -> anyhow::Result<(Loaded, f64)> {
     bar.finish_and_clear();
     let wall = started.elapsed().as_secs_f64();
     Ok((
-        Loaded {
+        TrainedRun {
             spec: spec.clone(),
             model,
             params: state.params,
@@ -57,27 +55,21 @@ fn rows(name: &str, test: &[TestRow]) -> Vec<Vec<String>> {
 const HEADERS: [&str; 5] = ["model", "K", "steps", "query loss (± 95% CI)", "accuracy"];
 
 fn sinusoid(dir: &Path) -> anyhow::Result<String> {
-    let iterations = "3000";
-    let common = [
-        "--task",
-        "sinusoid",
-        "--iterations",
-        iterations,
-        "--validate-every",
-        "0",
-    ];
-    let maml_spec = SpecArgs::spec_of(&[&["--algo", "maml"], &common[..]].concat());
+    let iterations = 3000;
+    let sinusoid = |algorithm| {
+        RunOptions {
+            iterations: Some(iterations),
+            validate_every: 0,
+            ..RunOptions::new(algorithm, TaskFamily::Sinusoid)
+        }
+        .spec()
+    };
+    let maml_spec = sinusoid(Algorithm::Maml)?;
     let (maml, maml_wall) = train(&maml_spec, "MAML")?;
-    let (pretrained, _) = train(
-        &SpecArgs::spec_of(&[&["--algo", "pretrain"], &common[..]].concat()),
-        "pretrain",
-    )?;
-    let mut body = rows("MAML", &meta_eval::test(&maml, &[5], &[1, 10], 600)?);
-    body.extend(rows(
-        "pretrained",
-        &meta_eval::test(&pretrained, &[5], &[1, 10], 600)?,
-    ));
-    crate::meta_plot::sinusoid(&maml, &dir.join("meta_sinusoid.png"))?;
+    let (pretrained, _) = train(&sinusoid(Algorithm::Pretrain)?, "pretrain")?;
+    let mut body = rows("MAML", &maml.test(&[5], &[1, 10], 600)?);
+    body.extend(rows("pretrained", &pretrained.test(&[5], &[1, 10], 600)?));
+    meta::sinusoid(&maml, &dir.join("meta_sinusoid.png"))?;
     let mut md = String::from("### Sinusoid regression (Finn et al. 2017, §5.1)\n\n");
     md += &format!("MAML (second order, meta-batch 25, K = 10, one inner step α = 0.01, Adam 1e-3) trained for {iterations} iterations ({maml_wall:.1} s), beside a network pretrained on all tasks for as long; 600 held-out tasks with K = 5 support points, MSE on 100 query points:\n\n");
     md += &table::markdown(&HEADERS, &body);
@@ -88,26 +80,18 @@ fn sinusoid(dir: &Path) -> anyhow::Result<String> {
 }
 
 fn omniglot() -> anyhow::Result<String> {
-    let protonet = SpecArgs::spec_of(&[
-        "--algo",
-        "protonet",
-        "--task",
-        "omniglot",
-        "--shots",
-        "1",
-        "--queries",
-        "5",
-        "--meta-batch",
-        "8",
-        "--iterations",
-        "150",
-        "--hidden",
-        "32",
-        "--validate-every",
-        "0",
-    ]);
+    let protonet = RunOptions {
+        shots: Some(1),
+        queries: Some(5),
+        meta_batch: Some(8),
+        iterations: Some(150),
+        hidden: Some(32),
+        validate_every: 0,
+        ..RunOptions::new(Algorithm::Protonet, TaskFamily::Omniglot)
+    }
+    .spec()?;
     let (model, wall) = train(&protonet, "ProtoNet")?;
-    let body = rows("ProtoNet", &meta_eval::test(&model, &[1], &[0], 600)?);
+    let body = rows("ProtoNet", &model.test(&[1], &[0], 600)?);
     let mut md =
         String::from("### 5-way 1-shot Omniglot (embedded subsets, held-out characters)\n\n");
     md += &format!("A Prototypical Network (4 conv blocks of 32 filters) trained for 150 episodes of 8 tasks ({wall:.1} s) on 172 characters × 4 rotations, tested on 600 tasks from 50 held-out characters:\n\n");

@@ -2,11 +2,11 @@
 //! axis — size, effective stride, effective padding, the centre of the first
 //! output unit and the input region seen by output unit (0, 0).
 
-use crate::net_model::{self, field_cells, misaligned_message, nearby_names};
-use crate::table;
-use anyhow::bail;
+use super::{find, misaligned_message};
+use crate::report::fields::{fmt_num, rows, HEADERS};
+use crate::report::table;
 use clap::Args;
-use huashi_net::{Analysis, AxisField, Field, NodeReport};
+use huashi_net::{AxisField, Field, NodeReport};
 use serde::Serialize;
 
 #[derive(Debug, Args)]
@@ -20,8 +20,8 @@ pub struct RfArgs {
     pub layer: Option<String>,
     /// Input height and width `H,W` (or `C,H,W`) [default: the model's
     /// native input size]. TensorFlow 'SAME' padding depends on it.
-    #[arg(long, value_name = "H,W", value_parser = net_model::parse_input)]
-    pub input: Option<net_model::InputSize>,
+    #[arg(long, value_name = "H,W", value_parser = super::parse_input)]
+    pub input: Option<super::InputSize>,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -82,32 +82,6 @@ fn node_field(n: &NodeReport) -> NodeField<'_> {
     }
 }
 
-/// The node called `name`, or an error listing nearby names.
-pub fn find<'a>(a: &'a Analysis, name: &str, model: &str) -> anyhow::Result<&'a NodeReport> {
-    if let Ok(n) = a.node(name) {
-        return Ok(n);
-    }
-    let near = nearby_names(name, a.nodes.iter().map(|n| n.name.as_str()));
-    bail!(
-        "{model} has no layer \"{name}\"; nearby names: {} ({} nodes in all; `huashi summary --model {model}` lists them)",
-        near.join(", "),
-        a.nodes.len()
-    )
-}
-
-fn fmt_num(x: f64) -> String {
-    if x.fract() == 0.0 {
-        format!("{x:.0}")
-    } else {
-        format!("{x:.1}")
-    }
-}
-
-/// `[a, b]` (or `[a, b] × [c, d]` when the axes differ).
-fn region_cell(f: &[AxisField; 2]) -> String {
-    net_model::per_axis(f, |a| format!("[{}, {}]", a.start(), a.end()))
-}
-
 /// Text for one end point: a row per axis.
 fn one_text(n: &NodeReport) -> String {
     let mut out = format!(
@@ -144,44 +118,8 @@ fn one_text(n: &NodeReport) -> String {
     out + "\nUnit j along an axis sees input positions [j·stride − padding, j·stride − padding + size − 1].\n"
 }
 
-/// Table rows of every node (shared with the tour).
-pub fn rows<'a>(nodes: impl Iterator<Item = &'a NodeReport>) -> Vec<Vec<String>> {
-    nodes
-        .map(|n| {
-            let [size, stride, padding] = field_cells(&n.field);
-            let (centre, region) = match &n.field {
-                Field::Defined(f) => (
-                    net_model::per_axis(f, |a| fmt_num(a.centre())),
-                    region_cell(f),
-                ),
-                Field::Misaligned { merge, .. } => ("-".into(), format!("(merge \"{merge}\")")),
-                Field::Undefined { node, .. } => ("-".into(), format!("(at \"{node}\")")),
-            };
-            vec![
-                n.name.clone(),
-                n.output.to_string(),
-                size,
-                stride,
-                padding,
-                centre,
-                region,
-            ]
-        })
-        .collect()
-}
-
-pub const HEADERS: [&str; 7] = [
-    "layer",
-    "output shape",
-    "RF size",
-    "eff. stride",
-    "eff. padding",
-    "centre of unit 0",
-    "unit (0,0) sees",
-];
-
 pub fn run(args: &RfArgs) -> anyhow::Result<()> {
-    let (_, shape, a) = net_model::analyse(&args.model, args.input.as_ref())?;
+    let (_, shape, a) = super::analyse(&args.model, args.input.as_ref())?;
     let selected: Vec<&NodeReport> = match &args.layer {
         Some(name) => vec![find(&a, name, &args.model)?],
         None => a.nodes.iter().collect(),
@@ -210,7 +148,7 @@ mod tests {
 
     #[test]
     fn vgg_conv5_3_text() {
-        let (_, _, a) = net_model::analyse("vgg16", None).unwrap();
+        let (_, _, a) = crate::net::analyse("vgg16", None).unwrap();
         let text = one_text(find(&a, "conv5_3", "vgg16").unwrap());
         assert!(
             text.contains("196") && text.contains("[-90, 105]"),

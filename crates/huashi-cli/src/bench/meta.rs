@@ -5,11 +5,11 @@
 //! class, one inner step), both second order, plus first-order MAML and
 //! Prototypical Networks on the Omniglot case.
 
-use crate::meta::SpecArgs;
-use crate::table;
-use crate::timing::{self, Timing};
+use crate::report::table;
+use crate::report::timing::{self, Timing};
 use clap::Args;
 use huashi_meta::checkpoint::RunSpec;
+use huashi_meta::protocol::{RunOptions, TaskFamily};
 use huashi_meta::Algorithm;
 use huashi_meta::Trainer;
 use serde::Serialize;
@@ -35,9 +35,9 @@ struct Row {
     tasks_per_second: f64,
 }
 
-/// The run specification of a case: the CLI's defaults for `algo` on `task`.
-fn spec(algo: Algorithm, task: &str) -> RunSpec {
-    SpecArgs::spec_of(&["--algo", algo.name(), "--task", task])
+/// The run specification of a case: the papers' protocol for `algo` on `family`.
+fn spec(algo: Algorithm, family: TaskFamily) -> anyhow::Result<RunSpec> {
+    Ok(RunOptions::new(algo, family).spec()?)
 }
 
 fn measure(name: &str, spec: &RunSpec, runs: usize) -> anyhow::Result<Row> {
@@ -61,28 +61,32 @@ fn measure(name: &str, spec: &RunSpec, runs: usize) -> anyhow::Result<Row> {
 
 pub fn run(args: &BenchMetaArgs) -> anyhow::Result<()> {
     let cases = [
-        ("sinusoid MAML (2nd order)", Algorithm::Maml, "sinusoid"),
+        (
+            "sinusoid MAML (2nd order)",
+            Algorithm::Maml,
+            TaskFamily::Sinusoid,
+        ),
         (
             "Omniglot 5-way 1-shot MAML (2nd order)",
             Algorithm::Maml,
-            "omniglot",
+            TaskFamily::Omniglot,
         ),
         (
             "Omniglot 5-way 1-shot first-order MAML",
             Algorithm::Fomaml,
-            "omniglot",
+            TaskFamily::Omniglot,
         ),
         (
             "Omniglot 5-way 1-shot ProtoNet",
             Algorithm::Protonet,
-            "omniglot",
+            TaskFamily::Omniglot,
         ),
     ];
     let progress = timing::progress(cases.len() as u64, "bench meta");
     let mut rows = Vec::new();
     for (name, algo, task) in cases {
         progress.set_message(name);
-        rows.push(measure(name, &spec(algo, task), args.runs.max(1))?);
+        rows.push(measure(name, &spec(algo, task)?, args.runs.max(1))?);
         progress.inc(1);
     }
     progress.finish_and_clear();

@@ -13,7 +13,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
 
 /// DejaVu Sans (Bitstream Vera licence, see `assets/DejaVuSans-LICENSE.txt`).
-static DEJAVU_SANS: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 
 const FONT: &str = "sans-serif";
 const SIZE: (u32, u32) = (1000, 600);
@@ -365,6 +365,15 @@ fn colour_bar(
         Rectangle::new([(0.0, y0), (1.0, y1)], viridis(a).filled())
     }))?;
     Ok(())
+}
+
+/// The map divided by its largest value (readable colour-bar labels).
+pub fn relative_to_peak(map: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let peak = map.iter().flatten().fold(0f64, |m, &v| m.max(v));
+    let peak = peak.max(f64::MIN_POSITIVE);
+    map.iter()
+        .map(|row| row.iter().map(|v| v / peak).collect())
+        .collect()
 }
 
 #[cfg(test)]

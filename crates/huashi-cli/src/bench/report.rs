@@ -9,11 +9,11 @@
 //! judged by its forward's time over the memory-copy floor (target ≤ 1.1×);
 //! its forward+backward is shown against the same floor, without a target.
 
-use crate::bench_cases::{Case, Target};
-use crate::fma_peak::FmaPeak;
-use crate::gemm_floor::GemmFloor;
-use crate::table;
-use crate::timing::Timing;
+use super::cases::{Case, Target};
+use super::fma_peak::FmaPeak;
+use super::gemm_floor::GemmFloor;
+use crate::report::table;
+use crate::report::timing::Timing;
 use serde::Serialize;
 
 /// A measurement that may fail (candle's built-in ops, caught and reported).

@@ -1,10 +1,12 @@
-//! The MAML paper's sinusoid figure (Finn et al. 2017, Fig. 2): the true
+//! Meta-learning reports: the final test as a table, and the MAML paper's
+//! sinusoid figure (Finn et al. 2017, Fig. 2): the true
 //! function, the K = 5 support points, and the model's prediction before
 //! adaptation and after 1 and 10 gradient steps.
 
-use crate::meta_eval::Loaded;
+use crate::report::table;
 use candle_core::{DType, Device, Tensor};
 use huashi_meta::eval::adapted_query;
+use huashi_meta::protocol::{TestRow, TrainedRun};
 use huashi_meta::tasks::stream_seed;
 use huashi_meta::{Batch, Sinusoid, Task, TaskBatch};
 use plotters::prelude::*;
@@ -13,7 +15,7 @@ use std::path::Path;
 const GRID: usize = 200;
 
 /// Writes the figure for test task 0 of the run to `path`.
-pub fn sinusoid(loaded: &Loaded, path: &Path) -> anyhow::Result<()> {
+pub fn sinusoid(loaded: &TrainedRun, path: &Path) -> anyhow::Result<()> {
     let sampler = Sinusoid::new(stream_seed(loaded.spec.seed, 2));
     let (truth, task) = sampler.task(0, 5, 1, DType::F32, &Device::Cpu)?;
     let xs: Vec<f64> = (0..GRID)
@@ -84,7 +86,7 @@ fn draw(
     let all = curves.iter().flat_map(|(_, p)| p.iter().map(|&(_, y)| y));
     let (lo, hi) = all.fold((f64::MAX, f64::MIN), |(a, b), y| (a.min(y), b.max(y)));
     let pad = 0.1 * (hi - lo).max(1e-3);
-    crate::plot::with_png(path, (1000, 600), |root| {
+    crate::report::plot::with_png(path, (1000, 600), |root| {
         let title = format!("{algorithm}: sinusoid regression, K = 5");
         let mut chart = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 26))
@@ -122,4 +124,31 @@ fn draw(
             .draw()?;
         Ok(())
     })
+}
+
+/// The test rows as a text table.
+pub fn test_table(rows: &[TestRow]) -> String {
+    let headers = [
+        "K",
+        "steps",
+        "tasks",
+        "query loss (± 95% CI)",
+        "accuracy (± 95% CI)",
+    ];
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let e = &r.report;
+            vec![
+                r.shots.to_string(),
+                e.inner_steps.to_string(),
+                e.tasks.to_string(),
+                format!("{:.4} ± {:.4}", e.loss.mean, e.loss.ci95),
+                e.accuracy.map_or("—".into(), |a| {
+                    format!("{:.2}% ± {:.2}", 100.0 * a.mean, 100.0 * a.ci95)
+                }),
+            ]
+        })
+        .collect();
+    table::text(&headers, &body)
 }

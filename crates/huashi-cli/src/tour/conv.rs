@@ -2,10 +2,10 @@
 //! the check of the fast kernels against a naive loop, and a receptive field
 //! drawn from the input gradient.
 
-use crate::naive;
-use crate::plot::{self, Series};
-use crate::table;
+use crate::report::plot::{self, Series};
+use crate::report::table;
 use candle_core::{DType, Device, Tensor};
+use huashi_conv::reference::{naive_conv2d, ConvProblem};
 use huashi_conv::{conv2d, conv_input_grad, ConvGeometry, Padding};
 use std::path::Path;
 
@@ -228,8 +228,22 @@ fn check_row(case: &CheckCase, dtype: DType) -> anyhow::Result<(Vec<String>, boo
     let x = crate::rng::uniform(&case.x, 1.0, 11, dtype)?;
     let w = crate::rng::uniform(&case.w, 1.0, 12, dtype)?;
     let fast = conv2d(&x, &w, &case.geometry)?;
-    let reference = naive::conv2d(&x, &w, &case.geometry)?;
-    let (diff, scale) = naive::max_abs_diff(&fast, &reference)?;
+    let [n, c_in, h, wd] = case.x;
+    let [c_out, _, kh, kw] = case.w;
+    let problem = ConvProblem::new(n, [c_in, c_out], [h, wd], [kh, kw], case.geometry);
+    let values = |t: &Tensor| -> anyhow::Result<Vec<f64>> {
+        Ok(t.to_dtype(DType::F64)?.flatten_all()?.to_vec1::<f64>()?)
+    };
+    let reference = naive_conv2d(&problem, &values(&x)?, &values(&w)?);
+    let fast_values = values(&fast)?;
+    let max_abs = |v: &mut dyn Iterator<Item = f64>| v.fold(0f64, |m, d| m.max(d.abs()));
+    let diff = max_abs(
+        &mut fast_values
+            .iter()
+            .zip(&reference.values)
+            .map(|(a, b)| a - b),
+    );
+    let scale = max_abs(&mut reference.values.iter().copied());
     let eps = if dtype == DType::F32 {
         f32::EPSILON as f64
     } else {

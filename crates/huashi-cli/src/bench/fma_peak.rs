@@ -11,7 +11,7 @@
 //! start values pass through `std::hint::black_box`. AVX-512F is used when the CPU has it,
 //! else AVX2 + FMA, else a scalar loop.
 
-use crate::timing::{self, Timing};
+use crate::report::timing::{self, Timing};
 use serde::Serialize;
 use std::time::Duration;
 

@@ -2,17 +2,11 @@
 //! does, measured on this machine: convolutions, echo state networks and
 //! meta-learning.
 
-use crate::compare::{self, CompareArgs, VariantReport};
-use crate::plot;
-use crate::table;
-use crate::timing;
-use crate::tour_conv;
-use crate::tour_esn;
-use crate::tour_factorize;
-use crate::tour_meta;
-use crate::tour_rf;
+use crate::report::variants::{self, Timed, VariantReport};
+use crate::report::{plot, table, timing};
 use anyhow::{ensure, Context};
 use clap::Args;
+use huashi_conv::family::variants::VariantSpec;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Args)]
@@ -25,23 +19,21 @@ pub struct TourArgs {
     pub runs: usize,
 }
 
-/// The variants compared in the tour: 64→128, 3×3, 56×56, batch 8.
-fn compare_args(runs: usize) -> CompareArgs {
-    CompareArgs {
-        in_channels: 64,
-        out_channels: 128,
-        kernel: 3,
-        size: 56,
-        batch: 8,
-        groups: 4,
-        multiplier: 1,
-        mid: None,
-        runs,
-        no_timing: false,
-        seed: 0,
-        json: false,
-    }
-}
+mod conv;
+mod factorize;
+mod meta;
+mod rf;
+
+/// The variants compared in the tour: 64→128, 3×3, 56×56.
+const VARIANTS: VariantSpec = VariantSpec {
+    c_in: 64,
+    c_out: 128,
+    kernel: 3,
+    size: 56,
+    groups: 4,
+    multiplier: 1,
+    mid: None,
+};
 
 fn bars(reports: &[VariantReport], value: impl Fn(&VariantReport) -> f64) -> Vec<(String, f64)> {
     reports.iter().map(|r| (r.name.clone(), value(r))).collect()
@@ -73,7 +65,7 @@ fn cost_charts(dir: &Path, reports: &[VariantReport]) -> anyhow::Result<()> {
 /// Params/MACs table, measured times and their charts.
 fn cost_section(dir: &Path, runs: usize) -> anyhow::Result<String> {
     let bar = timing::progress(5, "tour");
-    let reports = compare::reports(&compare_args(runs), &bar)?;
+    let reports = variants::reports(&VARIANTS, 8, Some(Timed { runs, seed: 0 }), &bar)?;
     bar.finish_and_clear();
     cost_charts(dir, &reports)?;
     let mut md = String::from("## What separable convolutions save\n\n");
@@ -81,7 +73,7 @@ fn cost_section(dir: &Path, runs: usize) -> anyhow::Result<String> {
     md += "layer (the 1×1 has none; it is the floor). Params, MACs and FLOPs (= 2·MACs) per ";
     md += "sample (N = 1), no bias, 'same' padding. Times: median on this machine over a batch ";
     md += &format!("of 8 ({runs} runs after a warm-up, {} threads); forward+backward computes the gradients for the input and the weights.\n\n", candle_core::utils::get_num_threads());
-    md += &table::markdown(&compare::HEADERS, &compare::rows(&reports));
+    md += &table::markdown(&variants::HEADERS, &variants::rows(&reports));
     md += "\n";
     for r in &reports {
         md += &format!("- **{}**: {}\n", r.name, r.detail);
@@ -112,29 +104,29 @@ pub fn run(args: &TourArgs) -> anyhow::Result<()> {
     let dir = &args.out;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut md = header();
-    md += &tour_conv::arithmetic_section(dir)?;
-    let (check, check_ok) = tour_conv::check_section()?;
+    md += &conv::arithmetic_section(dir)?;
+    let (check, check_ok) = conv::check_section()?;
     md += &check;
-    md += &tour_conv::receptive_field_section(dir)?;
-    md += &tour_rf::rf_section(dir)?;
-    md += &tour_factorize::factorize_section(dir)?;
+    md += &conv::receptive_field_section(dir)?;
+    md += &rf::rf_section(dir)?;
+    md += &factorize::factorize_section(dir)?;
     md += &cost_section(dir, args.runs)?;
-    md += &tour_esn::esn_section(dir)?;
-    md += &tour_meta::meta_section(dir)?;
+    md += &crate::tour_esn::esn_section(dir)?;
+    md += &meta::meta_section(dir)?;
     let report = dir.join("report.md");
     huashi_io::write_bytes(&report, md.as_bytes())?;
     println!("wrote {} and its plots:", report.display());
     for png in [
         "params_vs_kernel",
         "receptive_field",
-        tour_rf::PLOT,
+        rf::PLOT,
         "conv_params",
         "conv_macs",
         "conv_times",
     ]
     .into_iter()
-    .chain(tour_esn::PLOTS)
-    .chain(tour_meta::PLOTS)
+    .chain(crate::tour_esn::PLOTS)
+    .chain(meta::PLOTS)
     {
         println!("  {}", dir.join(format!("{png}.png")).display());
     }

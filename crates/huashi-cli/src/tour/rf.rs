@@ -3,9 +3,9 @@
 //! MobileNet v1 and VGG-16 (all derived from the zoo descriptions), and an
 //! effective-receptive-field heatmap beside the theoretical field.
 
-use crate::plot::{self, Series};
-use crate::rf;
-use crate::table;
+use crate::report::fields;
+use crate::report::plot::{self, Series};
+use crate::report::table;
 use huashi_net::{effective_receptive_field, zoo, Analysis, ErfConfig, Field, NodeReport};
 use std::path::Path;
 
@@ -86,7 +86,7 @@ pub fn rf_section(dir: &Path) -> anyhow::Result<String> {
     md +=
         "They are derived from the network descriptions of the zoo, never typed in. MobileNet v1 ";
     md += "(TF-slim, 224×224, TensorFlow 'SAME' padding resolved for this size), end points:\n\n";
-    md += &table::markdown(&rf::HEADERS, &rf::rows(end_points));
+    md += &table::markdown(&fields::HEADERS, &fields::rows(end_points));
     let c5 = vgg.receptive_field("conv5_3")?[0];
     md += &format!(
         "\nVGG-16's `conv5_3` sees {0}×{0} pixels with stride {1} and padding {2}: ",
@@ -111,7 +111,7 @@ fn erf_part(dir: &Path) -> anyhow::Result<String> {
     let erf = effective_receptive_field(&net, input, layer, &ErfConfig::default())?;
     let title = format!("ERF of MobileNet v1 / {layer} (mean |∂y/∂x| / peak)");
     let path = dir.join(format!("{ERF_PLOT}.png"));
-    plot::heatmap(&path, &title, &crate::erf::relative_to_peak(&erf.map))?;
+    plot::heatmap(&path, &title, &plot::relative_to_peak(&erf.map))?;
     let size = erf.theoretical[0].size;
     let mut md = String::from(
         "### Effective receptive field

@@ -1,8 +1,8 @@
 //! The tour's section on separable factorisation: which kernels are
 //! separable, and a trained-looking conv rewritten as rank-R banks.
 
-use crate::plot::{self, Series};
-use crate::table::{self, thousands};
+use crate::report::plot::{self, Series};
+use crate::report::table::{self, thousands};
 use candle_core::{DType, Tensor};
 use huashi_conv::factorize::DEFAULT_SEPARABILITY_TOL;
 use huashi_conv::factorize::{aggregate_relative_error, factor_conv_weight};

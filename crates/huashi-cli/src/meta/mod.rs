@@ -1,11 +1,13 @@
-//! `huashi meta …`: meta-learning. Training is in [`crate::meta_train`],
-//! evaluation in [`crate::meta_eval`], the sinusoid figure in
-//! [`crate::meta_plot`]; this file holds the shared clap definitions and
-//! the run specification they build.
+//! `huashi meta …`: meta-learning: [`train`] and [`eval`], on
+//! `huashi_meta::protocol` (the papers' defaults, the final test). This file
+//! holds the options that describe a run.
 
-use clap::{Args, Subcommand, ValueEnum};
-use huashi_meta::checkpoint::RunSpec;
-use huashi_meta::{Algorithm, Hyper, TaskSpec};
+pub mod eval;
+pub mod train;
+
+use clap::{Args, Subcommand};
+use huashi_meta::protocol::{RunOptions, TaskFamily};
+use huashi_meta::Algorithm;
 use std::path::PathBuf;
 
 #[derive(Debug, Subcommand)]
@@ -15,27 +17,18 @@ pub enum MetaCommand {
     /// regression or N-way K-shot Omniglot, with validation, checkpoints
     /// (`--resume` continues exactly) and a final test on ≥ 600 held-out
     /// tasks with 95 % confidence intervals.
-    Train(crate::meta_train::TrainArgs),
+    Train(train::TrainArgs),
     /// Evaluate a checkpoint on held-out tasks (mean ± 95 % CI), or on the 20
     /// official one-shot runs of Lake et al. 2015 (`--benchmark lake-runs`);
     /// for sinusoids, also plot the adapted curves after 0, 1 and 10 steps.
-    Eval(crate::meta_eval::EvalArgs),
+    Eval(eval::EvalArgs),
 }
 
 pub fn run(command: &MetaCommand) -> anyhow::Result<()> {
     match command {
-        MetaCommand::Train(args) => crate::meta_train::run(args),
-        MetaCommand::Eval(args) => crate::meta_eval::run(args),
+        MetaCommand::Train(args) => train::run(args),
+        MetaCommand::Eval(args) => eval::run(args),
     }
-}
-
-/// The task families of the CLI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TaskArg {
-    /// Sinusoid regression (Finn et al. 2017).
-    Sinusoid,
-    /// N-way K-shot Omniglot (embedded subsets, or --data-dir).
-    Omniglot,
 }
 
 /// Options that define a training run (defaults: the papers' protocols).
@@ -49,8 +42,8 @@ pub struct SpecArgs {
     #[arg(long, default_value = "maml", value_parser = parse_algorithm)]
     pub algo: Algorithm,
     /// The task family.
-    #[arg(long, value_enum, default_value_t = TaskArg::Sinusoid)]
-    pub task: TaskArg,
+    #[arg(long, default_value = "sinusoid", value_parser = parse_family)]
+    pub task: TaskFamily,
     /// Classes per task (Omniglot only) [default: 5].
     #[arg(long, value_parser = crate::parse::count::<usize>)]
     pub ways: Option<usize>,
@@ -98,88 +91,41 @@ pub struct SpecArgs {
     pub validation_tasks: usize,
 }
 
+/// `sinusoid` (regression, Finn et al. 2017) or `omniglot` (N-way K-shot:
+/// the embedded subsets, or --data-dir).
+fn parse_family(name: &str) -> Result<TaskFamily, String> {
+    match name {
+        "sinusoid" => Ok(TaskFamily::Sinusoid),
+        "omniglot" => Ok(TaskFamily::Omniglot),
+        other => Err(format!(
+            "unknown task family {other:?} (sinusoid, omniglot)"
+        )),
+    }
+}
+
 fn parse_algorithm(name: &str) -> Result<Algorithm, String> {
     Algorithm::parse(name).map_err(|e| e.to_string())
 }
 
 impl SpecArgs {
-    /// The run specification of command-line style `arguments` (as they
-    /// would follow `huashi meta train`), defaults filled in.
-    pub fn spec_of(arguments: &[&str]) -> RunSpec {
-        #[derive(clap::Parser)]
-        struct Wrapper {
-            #[command(flatten)]
-            spec: SpecArgs,
-        }
-        let all = std::iter::once("huashi").chain(arguments.iter().copied());
-        <Wrapper as clap::Parser>::parse_from(all).spec.spec()
-    }
-
-    /// Fails when an option of the Omniglot task is given with
-    /// `--task sinusoid`, where it would be silently ignored.
-    pub fn check_task_options(&self) -> anyhow::Result<()> {
-        if self.task == TaskArg::Sinusoid {
-            let given = [
-                ("--ways", self.ways.is_some()),
-                ("--hidden", self.hidden.is_some()),
-                ("--data-dir", self.data_dir.is_some()),
-            ];
-            if let Some((name, _)) = given.iter().find(|(_, given)| *given) {
-                anyhow::bail!("{name} applies to --task omniglot only (the sinusoid model is the 1-40-40-1 MLP)");
-            }
-        }
-        Ok(())
-    }
-
-    /// The run specification with the papers' defaults filled in.
-    pub fn spec(&self) -> RunSpec {
-        let algorithm = self.algo;
-        let reptile = algorithm == Algorithm::Reptile;
-        let sinusoid = self.task == TaskArg::Sinusoid;
-        let pick = |given: Option<usize>, sin: usize, omni: usize| {
-            given.unwrap_or(if sinusoid { sin } else { omni })
-        };
-        let task = if sinusoid {
-            TaskSpec::Sinusoid {
-                shots: pick(self.shots, 10, 1),
-                queries: pick(self.queries, 10, 15),
-            }
-        } else {
-            let shots = pick(self.shots, 10, 1);
-            TaskSpec::Omniglot {
-                ways: self.ways.unwrap_or(5),
-                shots,
-                queries: self.queries.unwrap_or(shots),
-                data_dir: self.data_dir.clone(),
-            }
-        };
-        let hyper = Hyper {
-            algorithm,
-            loss: task.loss(),
-            inner_lr: self.inner_lr.unwrap_or(match (reptile, sinusoid) {
-                (true, _) => 0.1,
-                (false, true) => 0.01,
-                (false, false) => 0.4,
-            }),
-            inner_steps: self.inner_steps.unwrap_or(if reptile { 5 } else { 1 }),
-            eval_inner_steps: self.eval_inner_steps.unwrap_or(if sinusoid || reptile {
-                10
-            } else {
-                3
-            }),
-            meta_lr: self.meta_lr.unwrap_or(if reptile { 1.0 } else { 1e-3 }),
-            meta_batch: pick(self.meta_batch, 25, 32),
-            iterations: self
-                .iterations
-                .unwrap_or(if sinusoid { 70_000 } else { 60_000 }),
-        };
-        RunSpec {
-            model: task.model(self.hidden.unwrap_or(64), algorithm == Algorithm::Protonet),
-            hyper,
-            task,
+    /// The library's run options (the papers' protocol fills what is not given).
+    pub fn options(&self) -> RunOptions {
+        RunOptions {
+            ways: self.ways,
+            shots: self.shots,
+            queries: self.queries,
+            inner_steps: self.inner_steps,
+            eval_inner_steps: self.eval_inner_steps,
+            inner_lr: self.inner_lr,
+            meta_lr: self.meta_lr,
+            meta_batch: self.meta_batch,
+            iterations: self.iterations,
+            hidden: self.hidden,
+            data_dir: self.data_dir.clone(),
             seed: self.seed,
             validate_every: self.validate_every,
             validation_tasks: self.validation_tasks,
+            ..RunOptions::new(self.algo, self.task)
         }
     }
 }

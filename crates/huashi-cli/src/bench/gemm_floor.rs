@@ -11,8 +11,8 @@
 //! all rayon threads, f32, median of the runs after a warm-up, and reports
 //! the fastest as the GEMM floor.
 
+use crate::report::timing::{self, Timing};
 use crate::rng::SplitMix64;
-use crate::timing::{self, Timing};
 use gemm::Parallelism;
 use serde::Serialize;
 use std::time::Duration;

@@ -1,0 +1,349 @@
+//! The papers' protocols: default hyper-parameters per algorithm and task
+//! family, and the final test of a trained run.
+//!
+//! Defaults (Finn, Abbeel & Levine 2017, §5; Nichol et al. 2018 for Reptile):
+//!
+//! | | sinusoid | Omniglot | Reptile |
+//! |---|---|---|---|
+//! | shots K / queries | 10 / 10 | 1 / = shots | as the family |
+//! | inner rate α | 0.01 | 0.4 | 0.1 |
+//! | inner steps (train / test) | 1 / 10 | 1 / 3 | 5 / 10 |
+//! | meta rate (Adam; Reptile ε₀) | 1e-3 | 1e-3 | 1.0 |
+//! | meta-batch | 25 | 32 | as the family |
+//! | iterations | 70 000 | 60 000 | as the family |
+//!
+//! Omniglot's network is [`crate::ConvNet`] with 64 filters, 5-way. The
+//! final test reports mean ± 95 % CI over held-out tasks (≥ 600 in the
+//! literature) for each support size and number of inner steps.
+
+use crate::algorithm::{Algorithm, Hyper, LossKind};
+use crate::checkpoint::{self, RunSpec};
+use crate::error::{Error, Result};
+use crate::eval::{evaluate, score_tasks, EvalReport};
+use crate::fewshot::LakeRuns;
+use crate::model::MetaModel;
+use crate::tasks::TaskSpec;
+use huashi_net::ParamSet;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// The task families with a protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskFamily {
+    /// Sinusoid regression (Finn et al. 2017).
+    Sinusoid,
+    /// N-way K-shot Omniglot.
+    Omniglot,
+}
+
+/// A training run as a user describes it: every `None` takes the paper's
+/// default for the algorithm and task family (see the module docs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOptions {
+    /// The algorithm.
+    pub algorithm: Algorithm,
+    /// The task family.
+    pub family: TaskFamily,
+    /// Classes per task (Omniglot only).
+    pub ways: Option<usize>,
+    /// Support examples per class (Omniglot) or support points (sinusoid).
+    pub shots: Option<usize>,
+    /// Query examples per class (Omniglot) or query points (sinusoid).
+    pub queries: Option<usize>,
+    /// Inner steps during meta-training.
+    pub inner_steps: Option<usize>,
+    /// Inner steps at evaluation.
+    pub eval_inner_steps: Option<usize>,
+    /// Inner learning rate α.
+    pub inner_lr: Option<f64>,
+    /// Adam's meta learning rate (Reptile: the initial outer step ε₀).
+    pub meta_lr: Option<f64>,
+    /// Tasks per meta-batch.
+    pub meta_batch: Option<usize>,
+    /// Meta-iterations.
+    pub iterations: Option<u64>,
+    /// Filters per block of the Omniglot CNN (Omniglot only).
+    pub hidden: Option<usize>,
+    /// Folder with the official Omniglot files (Omniglot only).
+    pub data_dir: Option<PathBuf>,
+    /// Seed of initialisation and task sampling.
+    pub seed: u64,
+    /// Validate every this many iterations (0: never).
+    pub validate_every: u64,
+    /// Tasks per validation.
+    pub validation_tasks: usize,
+}
+
+impl RunOptions {
+    /// The paper's protocol for `algorithm` on `family`: seed 0, validation
+    /// every 500 iterations on 100 tasks.
+    pub fn new(algorithm: Algorithm, family: TaskFamily) -> Self {
+        RunOptions {
+            algorithm,
+            family,
+            ways: None,
+            shots: None,
+            queries: None,
+            inner_steps: None,
+            eval_inner_steps: None,
+            inner_lr: None,
+            meta_lr: None,
+            meta_batch: None,
+            iterations: None,
+            hidden: None,
+            data_dir: None,
+            seed: 0,
+            validate_every: 500,
+            validation_tasks: 100,
+        }
+    }
+
+    /// The run specification with the defaults filled in.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when an Omniglot option (`ways`, `hidden`,
+    /// `data_dir`) is given for sinusoids, where it would be ignored.
+    pub fn spec(&self) -> Result<RunSpec> {
+        let sinusoid = self.family == TaskFamily::Sinusoid;
+        if sinusoid {
+            let given = [
+                ("ways", self.ways.is_some()),
+                ("hidden", self.hidden.is_some()),
+                ("data_dir", self.data_dir.is_some()),
+            ];
+            if let Some((name, _)) = given.iter().find(|(_, given)| *given) {
+                return Err(Error::InvalidConfig {
+                    what: "an Omniglot option given for sinusoids (the model is the 1-40-40-1 MLP)",
+                    value: (*name).to_string(),
+                });
+            }
+        }
+        let task = self.task();
+        let protonet = self.algorithm == Algorithm::Protonet;
+        Ok(RunSpec {
+            model: task.model(self.hidden.unwrap_or(64), protonet),
+            hyper: self.hyper(&task),
+            task,
+            seed: self.seed,
+            validate_every: self.validate_every,
+            validation_tasks: self.validation_tasks,
+        })
+    }
+
+    /// `sinusoid` or `omniglot`, whichever is this family's.
+    fn pick<T>(&self, given: Option<T>, sinusoid: T, omniglot: T) -> T {
+        given.unwrap_or(match self.family {
+            TaskFamily::Sinusoid => sinusoid,
+            TaskFamily::Omniglot => omniglot,
+        })
+    }
+
+    fn task(&self) -> TaskSpec {
+        let shots = self.pick(self.shots, 10, 1);
+        match self.family {
+            TaskFamily::Sinusoid => TaskSpec::Sinusoid {
+                shots,
+                queries: self.queries.unwrap_or(10),
+            },
+            TaskFamily::Omniglot => TaskSpec::Omniglot {
+                ways: self.ways.unwrap_or(5),
+                shots,
+                queries: self.queries.unwrap_or(shots),
+                data_dir: self.data_dir.clone(),
+            },
+        }
+    }
+
+    fn hyper(&self, task: &TaskSpec) -> Hyper {
+        let reptile = self.algorithm == Algorithm::Reptile;
+        let if_reptile =
+            |given: Option<f64>, yes: f64, no: f64| given.unwrap_or(if reptile { yes } else { no });
+        let eval_steps = if reptile { 10 } else { self.pick(None, 10, 3) };
+        Hyper {
+            algorithm: self.algorithm,
+            loss: task.loss(),
+            inner_lr: if_reptile(self.inner_lr, 0.1, self.pick(None, 0.01, 0.4)),
+            inner_steps: self.inner_steps.unwrap_or(if reptile { 5 } else { 1 }),
+            eval_inner_steps: self.eval_inner_steps.unwrap_or(eval_steps),
+            meta_lr: if_reptile(self.meta_lr, 1.0, 1e-3),
+            meta_batch: self.pick(self.meta_batch, 25, 32),
+            iterations: self.pick(self.iterations, 70_000, 60_000),
+        }
+    }
+}
+
+/// A trained run read back from its folder: specification, model and the
+/// meta-learned parameters.
+pub struct TrainedRun {
+    /// The run's specification.
+    pub spec: RunSpec,
+    /// The model.
+    pub model: MetaModel,
+    /// The meta-learned parameters.
+    pub params: ParamSet,
+}
+
+/// One line of a test report: the support size and the estimate.
+#[derive(Debug, Clone, Serialize)]
+pub struct TestRow {
+    /// Support size K.
+    pub shots: usize,
+    /// Mean ± 95 % CI over the test tasks.
+    pub report: EvalReport,
+}
+
+impl TrainedRun {
+    /// Reads the run in `dir` (a folder written by the trainer), checking the
+    /// run's budget before building its model.
+    ///
+    /// # Errors
+    /// A missing, malformed or inconsistent checkpoint, or a run over the
+    /// budget.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let (state, (model, params)) = checkpoint::read_consistent(dir, |state| {
+            crate::budget::check_run(&state.spec)?;
+            let (model, fresh) = state.spec.model.build(state.spec.seed)?;
+            let fresh = state.spec.hyper.initial_params(fresh)?;
+            let params = checkpoint::load_params(dir, state, &fresh)?;
+            Ok((model, params))
+        })?;
+        Ok(TrainedRun {
+            spec: state.spec,
+            model,
+            params,
+        })
+    }
+
+    /// The default support sizes and inner steps of the final test: the
+    /// run's (sinusoids: K = 5, 10 after 1 and 10 steps); Prototypical
+    /// Networks take no steps.
+    pub fn test_defaults(&self) -> (Vec<usize>, Vec<usize>) {
+        let spec = &self.spec;
+        let shots = match spec.task {
+            TaskSpec::Omniglot { shots, .. } | TaskSpec::Sinusoid { shots, .. } => shots,
+        };
+        if spec.hyper.algorithm == Algorithm::Protonet {
+            return (vec![shots], vec![0]);
+        }
+        match spec.task {
+            TaskSpec::Sinusoid { .. } => (vec![5, 10], vec![1, 10]),
+            TaskSpec::Omniglot { .. } => (vec![shots], vec![spec.hyper.eval_inner_steps]),
+        }
+    }
+
+    /// The test family with `shots` support examples (sinusoids: 100 query
+    /// points, to draw and score the whole curve).
+    pub fn test_task(&self, shots: usize) -> TaskSpec {
+        match &self.spec.task {
+            TaskSpec::Sinusoid { .. } => TaskSpec::Sinusoid {
+                shots,
+                queries: 100,
+            },
+            TaskSpec::Omniglot {
+                ways,
+                queries,
+                data_dir,
+                ..
+            } => TaskSpec::Omniglot {
+                ways: *ways,
+                shots,
+                queries: *queries,
+                data_dir: data_dir.clone(),
+            },
+        }
+    }
+
+    /// Test reports for each support size in `shots` and each number of
+    /// inner steps in `steps`, on `tasks` held-out tasks.
+    ///
+    /// # Errors
+    /// A test batch over the budget, unreadable task data, or a failed
+    /// adaptation.
+    pub fn test(&self, shots: &[usize], steps: &[usize], tasks: usize) -> Result<Vec<TestRow>> {
+        let mut rows = Vec::new();
+        let head = self.model.head_names();
+        let spec = &self.spec;
+        for &k in shots {
+            let task = self.test_task(k);
+            crate::budget::check_batch(&task, &spec.model, spec.hyper.meta_batch, 1)?;
+            let sources = task.sources(spec.seed)?;
+            for &s in steps {
+                let test = sources.test.as_ref();
+                let report = evaluate(
+                    &spec.hyper,
+                    &self.model,
+                    &head,
+                    &self.params,
+                    test,
+                    0,
+                    tasks,
+                    s,
+                )?;
+                rows.push(TestRow { shots: k, report });
+            }
+        }
+        Ok(rows)
+    }
+
+    /// The 20 one-shot runs of Lake et al. (Science 2015), each a 20-way
+    /// task: the error rate per run and over all runs after `steps` inner
+    /// steps (Prototypical Networks take any number of ways; the other
+    /// algorithms need a model trained with as many ways as the runs).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a sinusoid run or a head with another
+    /// number of ways; a failed adaptation.
+    pub fn lake_runs(&self, runs: &LakeRuns, steps: usize) -> Result<LakeReport> {
+        let tasks = runs.tasks(&candle_core::Device::Cpu)?;
+        let first = tasks.first().map(|t| t.support.y.dim(0)).transpose()?;
+        let ways = first.unwrap_or(0);
+        let TaskSpec::Omniglot { ways: trained, .. } = self.spec.task else {
+            return Err(Error::InvalidConfig {
+                what: "checkpoint for the one-shot runs (needs Omniglot, not sinusoid regression)",
+                value: "sinusoid".into(),
+            });
+        };
+        if self.spec.hyper.algorithm != Algorithm::Protonet && trained != ways {
+            return Err(Error::InvalidConfig {
+                what: "ways of the head (the one-shot runs are 20-way: train with ways = 20, or use Prototypical Networks)",
+                value: trained.to_string(),
+            });
+        }
+        let mut hyper = self.spec.hyper.clone();
+        hyper.loss = LossKind::CrossEntropy { ways };
+        let steps = hyper.eval_steps(steps);
+        let head = self.model.head_names();
+        let (_, accuracies) = score_tasks(&hyper, &self.model, &head, &self.params, &tasks, steps)?;
+        let per_run: Vec<f64> = accuracies
+            .unwrap_or_default()
+            .iter()
+            .map(|a| 1.0 - a)
+            .collect();
+        let items = tasks
+            .iter()
+            .map(|t| t.query.y.dim(0))
+            .sum::<candle_core::Result<usize>>()?;
+        Ok(LakeReport {
+            runs: tasks.len(),
+            items,
+            inner_steps: steps,
+            error_rate: per_run.iter().sum::<f64>() / per_run.len().max(1) as f64,
+            error_rate_per_run: per_run,
+        })
+    }
+}
+
+/// The one-shot runs of Lake et al.: error rates per run and overall.
+#[derive(Debug, Clone, Serialize)]
+pub struct LakeReport {
+    /// Runs scored.
+    pub runs: usize,
+    /// Test items over all runs.
+    pub items: usize,
+    /// Inner steps taken.
+    pub inner_steps: usize,
+    /// The error rate of each run.
+    pub error_rate_per_run: Vec<f64>,
+    /// The mean error rate.
+    pub error_rate: f64,
+}
