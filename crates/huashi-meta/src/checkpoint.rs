@@ -14,10 +14,9 @@
 //! A run folder is owned by one process at a time ([`RunFolder`]).
 
 use crate::adam::Adam;
-use crate::algorithm::Hyper;
 use crate::error::{Error, Result};
 use crate::model::ModelSpec;
-use crate::tasks::TaskSpec;
+pub use crate::train::RunSpec;
 use crate::train::{Record, TrainState};
 use candle_core::Device;
 use huashi_net::ParamSet;
@@ -28,23 +27,6 @@ use std::path::{Path, PathBuf};
 pub const FORMAT: &str = "huashi-meta-checkpoint";
 /// The current `format_version`.
 pub const FORMAT_VERSION: u32 = 1;
-
-/// Everything that defines a run (what `--resume` and `meta eval` rebuild).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunSpec {
-    /// Algorithm and hyper-parameters.
-    pub hyper: Hyper,
-    /// The model.
-    pub model: ModelSpec,
-    /// The tasks.
-    pub task: TaskSpec,
-    /// The run's seed (initialisation and tasks).
-    pub seed: u64,
-    /// Validate every this many iterations (0: never).
-    pub validate_every: u64,
-    /// Tasks per validation.
-    pub validation_tasks: usize,
-}
 
 /// The contents of `state.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -292,4 +274,10 @@ pub fn load(dir: &Path, state: &CheckpointState, reference: &ParamSet) -> Result
 /// The path of `state.json` in `dir`.
 pub fn state_path(dir: &Path) -> PathBuf {
     dir.join("state.json")
+}
+
+/// The save function of a [`CheckpointPolicy`](crate::train::CheckpointPolicy):
+/// [`save`] into `dir`.
+pub fn saver<'a>(dir: &'a Path, spec: &'a RunSpec) -> impl Fn(&TrainState) -> Result<()> + 'a {
+    move |state| save(dir, spec, state)
 }

@@ -77,16 +77,17 @@ pub fn adapted_query<M: Functional>(
     maml.query_loss(model, &adapted, &batch.query)
 }
 
-/// Evaluates on tasks `first .. first + tasks` of `sampler`, `chunk` tasks
-/// at a time, after `steps` inner steps.
-#[allow(clippy::too_many_arguments)]
+/// Evaluates on tasks `0 .. tasks` of `sampler` (the same held-out tasks on
+/// every call), a meta-batch at a time, after `steps` inner steps.
+///
+/// # Errors
+/// Unreadable task data or a failed adaptation.
 pub fn evaluate<M: Functional>(
     hyper: &Hyper,
     model: &M,
     head: &[String],
     params: &ParamSet,
     sampler: &dyn TaskSampler,
-    first: u64,
     tasks: usize,
     steps: usize,
 ) -> Result<EvalReport> {
@@ -96,7 +97,7 @@ pub fn evaluate<M: Functional>(
     let mut start = 0;
     while start < tasks {
         let count = chunk.min(tasks - start);
-        let batch = task_batch(sampler, first + start as u64, count)?;
+        let batch = task_batch(sampler, start as u64, count)?;
         let out = adapted_query(hyper, model, head, params, &batch, steps)?;
         losses.extend(
             out.per_task

@@ -18,21 +18,35 @@
 //! let batch = TaskBatch::stack(&tasks)?;
 //! let maml = Maml::default();
 //! let mut learner = maml.clone_learner(&params, batch.tasks())?;
-//! let support_loss = maml.loss.summed(&learner.forward(&mlp, &batch.support.x)?, &batch.support.y)?;
-//! learner.adapt(&support_loss)?;
+//! let support_losses = maml.loss.per_task(&learner.forward(&mlp, &batch.support.x)?, &batch.support.y)?;
+//! learner.adapt(&support_losses)?; // (T,): one loss per task
 //! let query_loss = maml.loss.mean(&learner.forward(&mlp, &batch.query.x)?, &batch.query.y)?;
 //! # let _ = query_loss;
 //! # Ok::<(), huashi_meta::Error>(())
 //! ```
+//!
+//! A mean over tasks would silently divide α by `T`, so [`Learner::adapt`]
+//! takes the losses per task and sums them itself:
+//!
+//! ```
+//! # use candle_core::{DType, Device, Tensor};
+//! # use huashi_meta::{Maml, Mlp};
+//! # let (_, params) = Mlp::new_with(&[1, 4, 1], 0, DType::F32, &Device::Cpu)?;
+//! let maml = Maml { first_order: true, ..Maml::default() };
+//! let mut learner = maml.clone_learner(&params, 4)?;
+//! let mean = Tensor::new(1f32, &Device::Cpu)?;
+//! assert!(learner.adapt(&mean).is_err()); // not one loss per task
+//! # Ok::<(), huashi_meta::Error>(())
+//! ```
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::functional::{Functional, LR_PREFIX};
 use candle_core::{Tensor, Var};
 use huashi_net::ParamSet;
 
 /// How a [`Learner`] keeps the graph of its steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GraphMode {
+pub(crate) enum GraphMode {
     /// Second order: the inner gradients keep their graph.
     SecondOrder,
     /// First order: the inner gradients are detached, the path from `θ`
@@ -51,6 +65,7 @@ pub struct Learner {
     rates: Vec<Option<Tensor>>,
     inner_lr: f64,
     mode: GraphMode,
+    tasks: usize,
 }
 
 impl Learner {
@@ -63,6 +78,7 @@ impl Learner {
         rates: Option<&ParamSet>,
         inner_lr: f64,
         mode: GraphMode,
+        tasks: usize,
     ) -> Result<Learner> {
         let rates = current
             .names()
@@ -76,6 +92,7 @@ impl Learner {
             rates,
             inner_lr,
             mode,
+            tasks,
         };
         learner.shift(&adapted)?;
         Ok(learner)
@@ -111,11 +128,25 @@ impl Learner {
         model.forward(&self.shifted, x)
     }
 
-    /// One inner step on `loss` (for a task batch: the **sum** of the task
-    /// losses, so each task's slice gets its own gradient). A parameter the
-    /// loss does not depend on is kept.
-    pub fn adapt(&mut self, loss: &Tensor) -> Result<()> {
-        let grads = loss.backward()?;
+    /// One inner step on the support losses, one per task: their **sum** is
+    /// differentiated, so each task's slice gets its own gradient. A
+    /// parameter the losses do not depend on is kept.
+    ///
+    /// # Shapes
+    /// `task_losses (T)` with `T` the learner's number of tasks.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] for any other shape (a mean over tasks would
+    /// silently divide α by `T`); candle's errors of the backward pass.
+    pub fn adapt(&mut self, task_losses: &Tensor) -> Result<()> {
+        if task_losses.dims() != [self.tasks] {
+            return Err(Error::ShapeMismatch {
+                what: "Learner::adapt losses (one per task, not a sum or mean)",
+                expected: format!("({},)", self.tasks),
+                got: task_losses.dims().to_vec(),
+            });
+        }
+        let grads = task_losses.sum_all()?.backward()?;
         let mut next = ParamSet::new();
         let mut adapted = Vec::with_capacity(self.zeros.len());
         for (((name, t), z), rate) in self.current.iter().zip(&self.zeros).zip(&self.rates) {

@@ -37,8 +37,8 @@ use candle_core::Tensor;
 use huashi_net::ParamSet;
 
 /// MAML's configuration: inner learning rate `α`, number of inner steps, and
-/// whether the meta-gradient is first order (overridable per call with the
-/// `_with` methods).
+/// whether the meta-gradient is first order ([`Maml::first_order`], the one
+/// place that says it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Maml {
     /// Inner learning rate `α` (0.01 for sinusoids in the paper; the
@@ -85,11 +85,15 @@ pub struct MetaLoss {
 }
 
 impl Maml {
-    /// Checks the configuration.
+    /// Checks the configuration (every method runs it).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for an inner rate that is not finite and
+    /// positive, or an empty subset of adapted parameters.
     pub fn check(&self) -> Result<()> {
-        if !self.inner_lr.is_finite() {
+        if !(self.inner_lr.is_finite() && self.inner_lr > 0.0) {
             return Err(Error::InvalidConfig {
-                what: "inner learning rate",
+                what: "inner learning rate (must be positive)",
                 value: self.inner_lr.to_string(),
             });
         }
@@ -132,9 +136,9 @@ impl Maml {
             .is_none_or(|names| names.iter().any(|n| n == name))
     }
 
-    fn mode(&self, first_order: bool) -> Result<GraphMode> {
+    fn mode(&self) -> Result<GraphMode> {
         self.check()?;
-        if first_order || self.inner_steps == 0 {
+        if self.first_order || self.inner_steps == 0 {
             return Ok(GraphMode::FirstOrder);
         }
         if !huashi_conv::second_order_enabled() {
@@ -152,20 +156,20 @@ impl Maml {
             rates = rates.map(|_, t| Ok(t.detach()))?;
         }
         let rates = self.per_parameter_lr.then_some(&rates);
-        Learner::new(start, |n| self.adapts(n), rates, self.inner_lr, mode)
+        Learner::new(start, |n| self.adapts(n), rates, self.inner_lr, mode, tasks)
     }
 
     /// learn2learn's `maml.clone()`: a [`Learner`] for `tasks` tasks whose
     /// steps keep the graph back to `params` (second order unless
     /// [`Maml::first_order`]).
     pub fn clone_learner(&self, params: &ParamSet, tasks: usize) -> Result<Learner> {
-        let mode = self.mode(self.first_order)?;
+        let mode = self.mode()?;
         self.learner(params, tasks, mode)
     }
 
     /// The task-batched parameters after `inner_steps` steps on the
     /// task-batched `support` (`x` is `(T, B, …)`).
-    pub fn adapt_tasks<M: Functional>(
+    pub(crate) fn adapt_tasks<M: Functional>(
         &self,
         model: &M,
         params: &ParamSet,
@@ -175,7 +179,7 @@ impl Maml {
         let mut learner = self.learner(params, support.x.dim(0)?, mode)?;
         for _ in 0..self.inner_steps {
             let prediction = learner.forward(model, &support.x)?;
-            learner.adapt(&self.loss.summed(&prediction, &support.y)?)?;
+            learner.adapt(&self.loss.per_task(&prediction, &support.y)?)?;
         }
         Ok(learner.into_params())
     }
@@ -188,18 +192,7 @@ impl Maml {
         params: &ParamSet,
         support: &Batch,
     ) -> Result<ParamSet> {
-        self.adapt_with(model, params, support, self.first_order)
-    }
-
-    /// [`Maml::adapt`] with `first_order` overriding the configuration.
-    pub fn adapt_with<M: Functional>(
-        &self,
-        model: &M,
-        params: &ParamSet,
-        support: &Batch,
-        first_order: bool,
-    ) -> Result<ParamSet> {
-        let mode = self.mode(first_order)?;
+        let mode = self.mode()?;
         let support = single(support)?;
         task_slice(&self.adapt_tasks(model, params, &support, mode)?, 0)
     }
@@ -239,21 +232,8 @@ impl Maml {
         params: &ParamSet,
         tasks: &[Task],
     ) -> Result<Tensor> {
-        self.meta_loss_with(model, params, tasks, self.first_order)
-    }
-
-    /// [`Maml::meta_loss`] with `first_order` overriding the configuration.
-    pub fn meta_loss_with<M: Functional>(
-        &self,
-        model: &M,
-        params: &ParamSet,
-        tasks: &[Task],
-        first_order: bool,
-    ) -> Result<Tensor> {
         let batch = TaskBatch::stack(tasks)?;
-        Ok(self
-            .meta_loss_batch(model, params, &batch, first_order)?
-            .loss)
+        Ok(self.meta_loss_batch(model, params, &batch)?.loss)
     }
 
     /// The meta-loss of a stacked task batch, with the per-task losses and
@@ -263,9 +243,8 @@ impl Maml {
         model: &M,
         params: &ParamSet,
         batch: &TaskBatch,
-        first_order: bool,
     ) -> Result<MetaLoss> {
-        let mode = self.mode(first_order)?;
+        let mode = self.mode()?;
         let adapted = self.adapt_tasks(model, params, &batch.support, mode)?;
         self.query_loss(model, &adapted, &batch.query)
     }

@@ -275,7 +275,6 @@ impl TrainedRun {
                     &head,
                     &self.params,
                     test,
-                    0,
                     tasks,
                     s,
                 )?;

@@ -11,8 +11,10 @@ use crate::error::{Error, Result};
 use crate::eval::{evaluate, EvalReport};
 use crate::functional::Functional;
 use crate::loss::accuracy_per_task;
+use crate::model::ModelSpec;
 use crate::params::{gradients, to_vars};
 use crate::sampler::{task_batch, TaskSampler};
+use crate::tasks::TaskSpec;
 use huashi_net::ParamSet;
 use serde::{Deserialize, Serialize};
 
@@ -73,7 +75,7 @@ impl<'a> Trainer<'a, crate::model::MetaModel> {
     /// The trainer of a run: its hyper-parameters, `model` (built from
     /// `spec.model`) with its head, and the samplers of `sources`.
     pub fn for_run(
-        spec: &crate::checkpoint::RunSpec,
+        spec: &RunSpec,
         model: &'a crate::model::MetaModel,
         sources: &'a crate::tasks::TaskSources,
     ) -> Self {
@@ -130,12 +132,7 @@ impl<M: Functional> Trainer<'_, M> {
                     .loss(self.model, &params, &batch)?,
                 _ => hyper
                     .maml(hyper.train_steps(), &self.head)
-                    .meta_loss_batch(
-                        self.model,
-                        &params,
-                        &batch,
-                        hyper.algorithm == Algorithm::Fomaml,
-                    )?,
+                    .meta_loss_batch(self.model, &params, &batch)?,
             };
             let grads = gradients(&params, &out.loss.backward()?)?;
             check_gradients(iteration, &grads)?;
@@ -179,7 +176,6 @@ impl<M: Functional> Trainer<'_, M> {
             &self.head,
             params,
             self.validation,
-            0,
             self.validation_tasks,
             self.hyper.eval_inner_steps,
         )
@@ -205,13 +201,30 @@ fn check_gradients(iteration: u64, grads: &ParamSet) -> Result<()> {
     Ok(())
 }
 
-/// Where and how often [`Trainer::run`] checkpoints.
-#[derive(Debug, Clone)]
-pub struct CheckpointPolicy {
-    /// The checkpoint folder.
-    pub dir: std::path::PathBuf,
+/// Everything that defines a run (what `--resume` and `meta eval` rebuild).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSpec {
+    /// Algorithm and hyper-parameters.
+    pub hyper: Hyper,
+    /// The model.
+    pub model: ModelSpec,
+    /// The tasks.
+    pub task: TaskSpec,
+    /// The run's seed (initialisation and tasks).
+    pub seed: u64,
+    /// Validate every this many iterations (0: never).
+    pub validate_every: u64,
+    /// Tasks per validation.
+    pub validation_tasks: usize,
+}
+
+/// How often [`Trainer::run`] checkpoints, and how (e.g.
+/// [`crate::checkpoint::saver`]).
+pub struct CheckpointPolicy<'a> {
     /// Checkpoint every this many iterations (and always at the end).
     pub every: u64,
+    /// Writes the state.
+    pub save: &'a dyn Fn(&TrainState) -> Result<()>,
 }
 
 impl<M: Functional> Trainer<'_, M> {
@@ -220,7 +233,7 @@ impl<M: Functional> Trainer<'_, M> {
     /// per `checkpoint`; `on_step` sees every iteration and every new record.
     pub fn run(
         &self,
-        spec: &crate::checkpoint::RunSpec,
+        spec: &RunSpec,
         state: &mut TrainState,
         checkpoint: Option<&CheckpointPolicy>,
         on_step: &mut dyn FnMut(&StepReport, Option<&Record>),
@@ -244,7 +257,7 @@ impl<M: Functional> Trainer<'_, M> {
             }
             if let Some(policy) = checkpoint {
                 if last || (policy.every > 0 && done.is_multiple_of(policy.every)) {
-                    crate::checkpoint::save(&policy.dir, spec, state)?;
+                    (policy.save)(state)?;
                 }
             }
             on_step(&report, record);

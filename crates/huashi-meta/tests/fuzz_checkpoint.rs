@@ -7,7 +7,7 @@
 
 use huashi_io::testing::fuzz_cases;
 use huashi_meta::checkpoint::{self, RunSpec};
-use huashi_meta::train::CheckpointPolicy;
+use huashi_meta::CheckpointPolicy;
 use huashi_meta::{Algorithm, Hyper, TaskSpec, Trainer};
 use proptest::prelude::*;
 use std::path::Path;
@@ -45,9 +45,10 @@ fn real_checkpoint() -> &'static Vec<(String, Vec<u8>)> {
         let sources = spec.task.sources(spec.seed).unwrap();
         let trainer = Trainer::for_run(&spec, &model, &sources);
         let mut state = trainer.start(params).unwrap();
+        let save = huashi_meta::checkpoint::saver(dir.path(), &spec);
         let policy = CheckpointPolicy {
-            dir: dir.path().to_path_buf(),
             every: 1,
+            save: &save,
         };
         trainer
             .run(&spec, &mut state, Some(&policy), &mut |_, _| {})

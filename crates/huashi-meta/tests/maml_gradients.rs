@@ -110,13 +110,15 @@ fn first_order_is_the_gradient_at_the_adapted_parameters() {
     enable_second_order();
     let (mlp, params, tasks) = setup(1);
     let maml = config(2, false);
-    // Overriding per call gives the first-order meta-gradient.
+    // `first_order` gives the first-order meta-gradient.
+    let maml = Maml {
+        first_order: true,
+        ..maml
+    };
     let (_vars, set) = to_vars(&params).unwrap();
-    let loss = maml.meta_loss_with(&mlp, &set, &tasks, true).unwrap();
+    let loss = maml.meta_loss(&mlp, &set, &tasks).unwrap();
     let first = flat(&gradients(&set, &loss.backward().unwrap()).unwrap());
-    let adapted = maml
-        .adapt_with(&mlp, &params, &tasks[0].support, true)
-        .unwrap();
+    let adapted = maml.adapt(&mlp, &params, &tasks[0].support).unwrap();
     let (_vars, adapted) = to_vars(&adapted).unwrap();
     let query = maml.task_loss(&mlp, &adapted, &tasks[0].query).unwrap();
     let direct = flat(&gradients(&adapted, &query.backward().unwrap()).unwrap());
@@ -269,7 +271,7 @@ fn cnn_second_order_matches_finite_differences_two_steps() {
 fn meta_sgd_rates_get_exact_gradients() {
     enable_second_order();
     let (mlp, params, tasks) = setup(2);
-    let params = huashi_meta::meta_sgd::with_learning_rates(&params, 0.05).unwrap();
+    let params = huashi_meta::with_learning_rates(&params, 0.05).unwrap();
     let maml = Maml {
         per_parameter_lr: true,
         ..config(2, false)

@@ -4,7 +4,7 @@
 //! end to end on sinusoids and on the embedded Omniglot.
 
 use huashi_meta::checkpoint::{self, RunSpec};
-use huashi_meta::train::CheckpointPolicy;
+use huashi_meta::CheckpointPolicy;
 use huashi_meta::{Algorithm, Error, Hyper, TaskSpec, TrainState, Trainer};
 
 fn spec(algorithm: Algorithm, task: TaskSpec, iterations: u64, meta_lr: f64) -> RunSpec {
@@ -65,9 +65,10 @@ fn run_with(
         checkpoint::save(dir, spec, &state)?;
         return Ok(state);
     }
+    let save = checkpoint::saver(dir, spec);
     let policy = CheckpointPolicy {
-        dir: dir.to_path_buf(),
         every: 2,
+        save: &save,
     };
     trainer.run(spec, &mut state, Some(&policy), &mut |_, _| {})?;
     Ok(state)

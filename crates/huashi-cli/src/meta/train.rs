@@ -6,7 +6,7 @@ use super::SpecArgs;
 use clap::Args;
 use huashi_meta::checkpoint::{self, RunFolder, RunSpec};
 use huashi_meta::protocol::{TestRow, TrainedRun};
-use huashi_meta::train::CheckpointPolicy;
+use huashi_meta::CheckpointPolicy;
 use huashi_meta::{Record, StepReport, TaskSpec, TrainState, Trainer};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -117,9 +117,10 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     };
     let start_iteration = state.iteration;
     let progress = bar(spec.hyper.iterations, start_iteration);
+    let save = checkpoint::saver(folder.dir(), &spec);
     let policy = CheckpointPolicy {
-        dir: folder.dir().to_path_buf(),
         every: args.checkpoint_every,
+        save: &save,
     };
     let started = Instant::now();
     let meta_batch = spec.hyper.meta_batch as f64;

@@ -7,7 +7,7 @@ use crate::report::table;
 use candle_core::{DType, Device, Tensor};
 use huashi_meta::eval::adapted_query;
 use huashi_meta::protocol::{TestRow, TrainedRun};
-use huashi_meta::tasks::stream_seed;
+use huashi_meta::stream_seed;
 use huashi_meta::{Batch, Sinusoid, Task, TaskBatch};
 use plotters::prelude::*;
 use std::path::Path;
