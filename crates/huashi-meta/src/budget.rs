@@ -11,7 +11,7 @@
 
 use crate::checkpoint::RunSpec;
 use crate::error::{Error, Result};
-use crate::fewshot::image::PIXELS;
+use crate::tasks::PIXELS;
 use crate::model::ModelSpec;
 use crate::tasks::TaskSpec;
 use huashi_io::{check_memory, checked_product, checked_sum};

@@ -79,6 +79,7 @@ pub enum Error {
     File(#[from] huashi_io::Error),
     /// An error of the few-shot data layer (loading, sampling, fetching).
     #[error(transparent)]
+    #[cfg(feature = "fewshot")]
     Data(#[from] crate::fewshot::DataError),
     /// An error from `huashi-conv` (convolution geometry or kernels).
     #[error(transparent)]

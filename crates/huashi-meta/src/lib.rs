@@ -48,6 +48,7 @@ pub mod checkpoint;
 mod cnn;
 mod error;
 pub mod eval;
+#[cfg(feature = "fewshot")]
 pub mod fewshot;
 mod functional;
 pub mod fused;
@@ -73,7 +74,8 @@ pub use algorithm::{Algorithm, Hyper, LossKind};
 pub use cnn::{ConvNet, ConvNetConfig};
 pub use error::{Error, Result};
 pub use eval::{evaluate, Estimate, EvalReport};
-pub use fewshot::{ClassPool, DataError, FewShotSampler, LakeRuns, Omniglot};
+#[cfg(feature = "fewshot")]
+pub use fewshot::{ClassPool, DataError, FewShotSampler, LakeRuns, Omniglot, PoolSampler};
 pub use functional::{model_params, task_slice, tile_tasks, Functional, LR_PREFIX};
 pub use huashi_net::ParamSet;
 pub use learner::Learner;
@@ -88,5 +90,5 @@ pub use reptile::Reptile;
 pub use sampler::{task_batch, SinusoidSampler, TaskSampler};
 pub use sinusoid::{Sinusoid, SinusoidTask};
 pub use task::{Batch, Task, TaskBatch};
-pub use tasks::{stream_seed, PoolSampler, TaskSources, TaskSpec};
+pub use tasks::{stream_seed, TaskSources, TaskSpec};
 pub use train::{CheckpointPolicy, Record, RunSpec, StepReport, TrainState, Trainer};

@@ -16,10 +16,11 @@
 //! final test reports mean ± 95 % CI over held-out tasks (≥ 600 in the
 //! literature) for each support size and number of inner steps.
 
-use crate::algorithm::{Algorithm, Hyper, LossKind};
+use crate::algorithm::{Algorithm, Hyper};
 use crate::checkpoint::{self, RunSpec};
 use crate::error::{Error, Result};
-use crate::eval::{evaluate, score_tasks, EvalReport};
+use crate::eval::{evaluate, EvalReport};
+#[cfg(feature = "fewshot")]
 use crate::fewshot::LakeRuns;
 use crate::model::MetaModel;
 use crate::tasks::TaskSpec;
@@ -284,6 +285,7 @@ impl TrainedRun {
         Ok(rows)
     }
 
+    #[cfg(feature = "fewshot")]
     /// The 20 one-shot runs of Lake et al. (Science 2015), each a 20-way
     /// task: the error rate per run and over all runs after `steps` inner
     /// steps (Prototypical Networks take any number of ways; the other
@@ -293,6 +295,8 @@ impl TrainedRun {
     /// [`Error::InvalidConfig`] for a sinusoid run or a head with another
     /// number of ways; a failed adaptation.
     pub fn lake_runs(&self, runs: &LakeRuns, steps: usize) -> Result<LakeReport> {
+        use crate::algorithm::LossKind;
+        use crate::eval::score_tasks;
         let tasks = runs.tasks(&candle_core::Device::Cpu)?;
         let first = tasks.first().map(|t| t.support.y.dim(0)).transpose()?;
         let ways = first.unwrap_or(0);
@@ -332,6 +336,7 @@ impl TrainedRun {
     }
 }
 
+#[cfg(feature = "fewshot")]
 /// The one-shot runs of Lake et al.: error rates per run and overall.
 #[derive(Debug, Clone, Serialize)]
 pub struct LakeReport {

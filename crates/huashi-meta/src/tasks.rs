@@ -9,13 +9,10 @@
 
 use crate::algorithm::LossKind;
 use crate::error::Result;
-use crate::fewshot::{ClassPool, FewShotSampler, Omniglot, SplitConfig};
 use crate::model::ModelSpec;
 use crate::rng::mix;
 use crate::sampler::{SinusoidSampler, TaskSampler};
 use crate::sinusoid::Sinusoid;
-use crate::task::Task;
-use candle_core::Device;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -53,20 +50,10 @@ pub struct TaskSources {
     pub test: Box<dyn TaskSampler>,
 }
 
-/// N-way K-shot tasks of one class pool.
-#[derive(Debug, Clone)]
-pub struct PoolSampler {
-    /// The sampler settings and seed.
-    pub sampler: FewShotSampler,
-    /// The classes.
-    pub pool: ClassPool,
-}
-
-impl TaskSampler for PoolSampler {
-    fn task(&self, index: u64) -> Result<Task> {
-        self.sampler.task(&self.pool, index, &Device::Cpu)
-    }
-}
+/// The side of a resized drawing, in pixels.
+pub const SIDE: usize = 28;
+/// Floats per resized drawing (`SIDE × SIDE`).
+pub const PIXELS: usize = SIDE * SIDE;
 
 impl TaskSpec {
     /// The loss of the family.
@@ -120,7 +107,21 @@ impl TaskSpec {
                 shots,
                 queries,
                 data_dir,
-            } => {
+            } => omniglot_sources(seed, [*ways, *shots, *queries], data_dir.as_deref()),
+        }
+    }
+}
+
+/// The Omniglot samplers of a run: the background split into training,
+/// validation and test classes, each pool augmented with rotations.
+#[cfg(feature = "fewshot")]
+fn omniglot_sources(
+    seed: u64,
+    [ways, shots, queries]: [usize; 3],
+    data_dir: Option<&std::path::Path>,
+) -> Result<TaskSources> {
+    use crate::fewshot::{ClassPool, FewShotSampler, Omniglot, PoolSampler, SplitConfig};
+
                 let omniglot = match data_dir {
                     Some(dir) => Omniglot::load(dir)?,
                     None => Omniglot::embedded()?,
@@ -128,9 +129,9 @@ impl TaskSpec {
                 let split = omniglot.split(&SplitConfig::default())?;
                 let make = |pool: &ClassPool, stream: u64| -> Result<Box<dyn TaskSampler>> {
                     let sampler = FewShotSampler {
-                        ways: *ways,
-                        shots: *shots,
-                        queries: *queries,
+                        ways: ways,
+                        shots: shots,
+                        queries: queries,
                         seed: stream_seed(seed, stream),
                     };
                     let pool = pool.with_rotations();
@@ -142,9 +143,19 @@ impl TaskSpec {
                     validation: make(&split.validation, 1)?,
                     test: make(&split.test, 2)?,
                 })
-            }
-        }
-    }
+}
+
+/// Without the `fewshot` feature there are no Omniglot tasks.
+#[cfg(not(feature = "fewshot"))]
+fn omniglot_sources(
+    _seed: u64,
+    _sizes: [usize; 3],
+    _data_dir: Option<&std::path::Path>,
+) -> Result<TaskSources> {
+    Err(crate::error::Error::InvalidConfig {
+        what: "task family (Omniglot needs huashi-meta's `fewshot` feature)",
+        value: "omniglot".into(),
+    })
 }
 
 /// The seed of stream `stream` of a run (stream 0 is the seed itself; 1 is

@@ -14,6 +14,7 @@
 //! decoding to 8-bit first, as here (and as torchvision/learn2learn do with
 //! `convert("L")`), gives anti-aliased strokes instead.
 
+pub use crate::tasks::{PIXELS, SIDE};
 use super::error::DataError;
 use image::imageops::{resize, FilterType};
 use image::io::{Limits, Reader as ImageReader};
@@ -22,10 +23,6 @@ use std::io::Cursor;
 
 /// The side of an original Omniglot drawing, in pixels.
 pub const ORIGINAL_SIDE: u32 = 105;
-/// The side of a resized drawing, in pixels.
-pub const SIDE: usize = 28;
-/// Floats per resized drawing (`SIDE × SIDE`).
-pub const PIXELS: usize = SIDE * SIDE;
 
 /// Decodes one Omniglot PNG (`bytes`; `path` names it in errors) and returns
 /// its 28×28 resized pixels, ink = 1, background = 0, row-major.

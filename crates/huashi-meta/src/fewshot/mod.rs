@@ -59,3 +59,19 @@ pub use lake::{LakeRun, LakeRuns};
 pub use omniglot::{Character, Omniglot, OmniglotSet, Split, SplitConfig};
 pub use pool::ClassPool;
 pub use sampler::{DrawnClass, FewShotSampler};
+
+/// N-way K-shot tasks of one class pool.
+#[derive(Debug, Clone)]
+pub struct PoolSampler {
+    /// The sampler settings and seed.
+    pub sampler: FewShotSampler,
+    /// The classes.
+    pub pool: ClassPool,
+}
+
+impl crate::TaskSampler for PoolSampler {
+    fn task(&self, index: u64) -> crate::Result<crate::Task> {
+        self.sampler.task(&self.pool, index, &candle_core::Device::Cpu)
+    }
+}
+
