@@ -10,7 +10,7 @@
 //! - [`esn`]: echo state networks (`esn fit|forecast|search|bench`);
 //! - [`meta`]: meta-learning (`meta train|eval`);
 //! - [`data`]: `data fetch`;
-//! - [`bench`]: `bench conv|meta` beside the machine's floors.
+//! - [`bench`](mod@bench): `bench conv|meta` beside the machine's floors.
 //!
 //! Shared pieces: [`report`] (tables, PNG plots, timings and progress bars),
 //! [`parse`] (option parsers), [`rng`] (seeded test data), [`alloc`] (malloc

@@ -1,6 +1,6 @@
 //! huashi-io: how every huashi crate and command touches the file system.
 //!
-//! - [`write`]: the one way to write an output file. The bytes go to a
+//! - [`write`](mod@write): the one way to write an output file. The bytes go to a
 //!   temporary sibling `.<name>.huashi-tmp-<pid>-<n>`, which is flushed and
 //!   synced, renamed over the final name, and then the folder is synced, so
 //!   the final name holds either the old file or the whole new one, also

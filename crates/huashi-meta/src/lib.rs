@@ -1,6 +1,6 @@
 //! Meta-learning over functional models whose forward pass takes its
 //! parameters explicitly (`forward(&ParamSet, &Tensor)`, with a leading task
-//! dimension so a meta-batch runs as one computation; see [`functional`]).
+//! dimension so a meta-batch runs as one computation; see [`Functional`]).
 //!
 //! - Models: [`Mlp`] and [`ConvNet`], the 4-block few-shot CNN (batch
 //!   normalisation with the current batch's statistics, as the MAML
@@ -9,7 +9,7 @@
 //! - Algorithms: [`Maml`] — MAML (Finn, Abbeel & Levine, ICML 2017) with true
 //!   second-order meta-gradients through any number of inner steps, first
 //!   order per call, ANIL ([`Maml::adapt_only`]), Meta-SGD
-//!   ([`Maml::per_parameter_lr`], [`meta_sgd`]); learn2learn's
+//!   ([`Maml::per_parameter_lr`], [`with_learning_rates`]); learn2learn's
 //!   `clone()`/`adapt(loss)` as [`Maml::clone_learner`] and [`Learner`];
 //!   [`Reptile`] (Nichol, Achiam & Schulman 2018); [`ProtoNet`] (Snell et al.
 //!   2017).
@@ -92,3 +92,9 @@ pub use sinusoid::{Sinusoid, SinusoidTask};
 pub use task::{Batch, Task, TaskBatch};
 pub use tasks::{stream_seed, TaskSources, TaskSpec};
 pub use train::{CheckpointPolicy, Record, RunSpec, StepReport, TrainState, Trainer};
+
+/// Every Rust example of the repository's README, compiled and run as a
+/// doctest (the README's crates are dev-dependencies of this one).
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeExamples;

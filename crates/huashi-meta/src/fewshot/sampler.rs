@@ -1,7 +1,7 @@
 //! N-way K-shot task sampling (Vinyals et al. 2016; Finn et al. 2017).
 //!
 //! Task `i` of a [`FewShotSampler`] depends only on `(seed, i)` (the random
-//! stream [`Rng::stream`]`(seed, i)`): it draws `ways` distinct classes of
+//! stream `Rng::stream(seed, i)`): it draws `ways` distinct classes of
 //! the pool, then `shots + queries` distinct drawings of each; the first
 //! `shots` go to the support set, the rest to the query set. Labels are
 //! `0..ways` in the order the classes were drawn, and both sets are ordered
