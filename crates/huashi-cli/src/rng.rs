@@ -1,29 +1,8 @@
-//! Seeded test data: the same seed gives the same tensors on every machine.
+//! Seeded test and benchmark data from huashi-rng: the same seed gives the
+//! same tensors on every machine.
 
 use candle_core::{DType, Device, Tensor};
-
-/// SplitMix64: tiny, fast, and good enough for benchmark and demo data.
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    pub fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[-1, 1)`.
-    pub fn next_symmetric(&mut self) -> f64 {
-        let unit = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        2.0 * unit - 1.0
-    }
-}
+use huashi_rng::Rng;
 
 /// A tensor of the given shape with entries uniform in `[-scale, scale)`.
 pub fn uniform(
@@ -32,9 +11,8 @@ pub fn uniform(
     seed: u64,
     dtype: DType,
 ) -> candle_core::Result<Tensor> {
-    let mut rng = SplitMix64::new(seed);
     let len = shape.iter().product::<usize>();
-    let data: Vec<f64> = (0..len).map(|_| scale * rng.next_symmetric()).collect();
+    let data = Rng::stream(seed, "data").uniform_vec(len, -scale, scale);
     Tensor::from_vec(data, shape, &Device::Cpu)?.to_dtype(dtype)
 }
 

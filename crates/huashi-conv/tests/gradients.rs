@@ -22,7 +22,7 @@ mod common;
 use std::rc::Rc;
 
 use candle_core::{DType, Tensor, Var};
-use common::{max_abs, scalar, tensor, values, ConvProblem, SplitMix64, TestResult};
+use common::{max_abs, scalar, tensor, values, ConvProblem, TestResult, TestRng};
 use huashi_conv::{
     conv2d, conv_input_grad, conv_transpose2d, conv_weight_grad, second_order_enabled, ConvGeometry,
 };
@@ -55,7 +55,7 @@ struct Point {
 }
 
 impl Point {
-    fn random(rng: &mut SplitMix64, shape: [usize; 4]) -> Self {
+    fn random(rng: &mut TestRng, shape: [usize; 4]) -> Self {
         Point {
             shape,
             values: rng.for_shape(shape),
@@ -148,7 +148,7 @@ fn weighted_sum(t: &Tensor, r: &Tensor) -> TestResult<Tensor> {
 }
 
 /// A random f64 tensor of `shape`.
-fn random_tensor(rng: &mut SplitMix64, shape: [usize; 4]) -> TestResult<Tensor> {
+fn random_tensor(rng: &mut TestRng, shape: [usize; 4]) -> TestResult<Tensor> {
     tensor(&rng.for_shape(shape), shape, DType::F64)
 }
 
@@ -294,11 +294,11 @@ struct Setup {
     r: Tensor,
     ra: Tensor,
     rb: Tensor,
-    rng: SplitMix64,
+    rng: TestRng,
 }
 
 fn setup(kind: OpKind, p: &ConvProblem, seed: u64) -> TestResult<Setup> {
-    let mut rng = SplitMix64::new(seed);
+    let mut rng = TestRng::new(seed);
     let [sa, sb, sy] = kind.shapes(p);
     let (a, b) = (Point::random(&mut rng, sa), Point::random(&mut rng, sb));
     let r = random_tensor(&mut rng, sy)?;
@@ -436,7 +436,7 @@ fn conv2d_third_order() -> TestResult {
 fn maml_meta_gradient_through_one_inner_step() -> TestResult {
     enable_second_order();
     let (_, p) = problems().swap_remove(2);
-    let mut rng = SplitMix64::new(4);
+    let mut rng = TestRng::new(4);
     let (g, alpha) = (p.geometry, 0.1);
     let x_train = Point::random(&mut rng, p.x_shape());
     let w = Point::random(&mut rng, p.w_shape());

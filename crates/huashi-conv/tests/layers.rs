@@ -20,22 +20,15 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 // Seeded data
 // ---------------------------------------------------------------------------
 
-/// SplitMix64: a small seeded generator, uniform in [-1, 1).
-struct Rng(u64);
+/// Seeded data uniform in [-1, 1) (huashi-rng).
+struct Rng(huashi_rng::Rng);
 
 impl Rng {
     fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        Rng(huashi_rng::Rng::new(seed))
     }
     fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+        self.0.uniform_in(-1.0, 1.0)
     }
     fn vec(&mut self, len: usize) -> Vec<f64> {
         (0..len).map(|_| self.uniform()).collect()
@@ -1759,7 +1752,7 @@ fn spread(shape: &[usize], seed: u64) -> Tensor {
         .map(|k| 0.01 * k as f64 - 0.005 * len as f64)
         .collect();
     for i in (1..len).rev() {
-        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+        let j = rng.0.below(i + 1);
         v.swap(i, j);
     }
     Tensor::from_vec(v, shape, &Device::Cpu).unwrap()

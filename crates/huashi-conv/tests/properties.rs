@@ -15,7 +15,7 @@ use candle_core::{DType, Tensor};
 use common::{
     check_close, dot, naive_conv2d, naive_input_grad, naive_output_size,
     naive_transposed_output_size, naive_weight_grad, shape4, tensor, values, volume, ConvProblem,
-    SplitMix64, TestResult,
+    TestResult, TestRng,
 };
 use huashi_conv::{
     conv2d, conv_input_grad, conv_transpose2d, conv_weight_grad, second_order_enabled, ConvGeometry,
@@ -95,7 +95,7 @@ struct Data {
 }
 
 fn data(p: &ConvProblem, seed: u64) -> TestResult<Data> {
-    let mut rng = SplitMix64::new(seed);
+    let mut rng = TestRng::new(seed);
     let (x, w, y) = (
         rng.for_shape(p.x_shape()),
         rng.for_shape(p.w_shape()),
@@ -292,7 +292,7 @@ fn check_depthwise_separable(problem: &ConvProblem, seed: u64) -> TestResult {
     let [c, o] = [problem.in_channels, problem.out_channels];
     let [kh, kw] = problem.kernel;
     let g = problem.geometry.with_groups(1);
-    let mut rng = SplitMix64::new(seed);
+    let mut rng = TestRng::new(seed);
     let x = tensor(
         &rng.for_shape(problem.x_shape()),
         problem.x_shape(),
@@ -330,7 +330,7 @@ fn check_spatially_separable(problem: &ConvProblem, mid: usize, seed: u64) -> Te
         .with_stride([1, g.stride[1]])
         .with_dilation([1, g.dilation[1]])
         .with_padding([0, 0, g.padding[2], g.padding[3]]);
-    let mut rng = SplitMix64::new(seed);
+    let mut rng = TestRng::new(seed);
     let x = tensor(
         &rng.for_shape(problem.x_shape()),
         problem.x_shape(),
@@ -372,7 +372,7 @@ fn check_depthwise_outer_product(problem: &ConvProblem, seed: u64) -> TestResult
         .with_stride([1, g.stride[1]])
         .with_dilation([1, g.dilation[1]])
         .with_padding([0, 0, g.padding[2], g.padding[3]]);
-    let mut rng = SplitMix64::new(seed);
+    let mut rng = TestRng::new(seed);
     let x = tensor(
         &rng.for_shape(problem.x_shape()),
         problem.x_shape(),

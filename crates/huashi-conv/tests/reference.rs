@@ -11,7 +11,7 @@ use std::panic::AssertUnwindSafe;
 use candle_core::DType;
 use common::{
     check_close, naive_conv2d, naive_input_grad, naive_output_size, naive_weight_grad, tensor,
-    ConvProblem, SplitMix64, TestResult,
+    ConvProblem, TestResult, TestRng,
 };
 use huashi_conv::{conv2d, conv_input_grad, conv_transpose2d, conv_weight_grad, ConvGeometry};
 
@@ -76,7 +76,7 @@ fn seed_of(problem: &ConvProblem) -> u64 {
 
 /// Runs the three ops on one problem in one dtype; returns every mismatch.
 fn check_ops(problem: &ConvProblem, dtype: DType) -> TestResult<Vec<String>> {
-    let mut rng = SplitMix64::new(seed_of(problem));
+    let mut rng = TestRng::new(seed_of(problem));
     let x = rng.for_shape(problem.x_shape());
     let w = rng.for_shape(problem.w_shape());
     let dy = rng.for_shape(problem.y_shape());
@@ -314,7 +314,7 @@ fn check_transposed(case: TransposedCase, dtype: DType) -> TestResult {
         )
         .into());
     }
-    let mut rng = SplitMix64::new(seed_of(&problem));
+    let mut rng = TestRng::new(seed_of(&problem));
     let x_t = rng.for_shape(problem.y_shape());
     let w = rng.for_shape(problem.w_shape());
     let xt = tensor(&x_t, problem.y_shape(), dtype)?;

@@ -11,9 +11,9 @@
 
 use crate::checkpoint::RunSpec;
 use crate::error::{Error, Result};
-use crate::tasks::PIXELS;
 use crate::model::ModelSpec;
 use crate::tasks::TaskSpec;
+use crate::tasks::PIXELS;
 use huashi_io::{check_memory, checked_product, checked_sum};
 
 /// Floats a CNN keeps per filter and input pixel (all blocks, forward and

@@ -28,10 +28,10 @@
 use crate::error::{Error, Result};
 use crate::functional::Functional;
 use crate::fused;
-use crate::rng::Rng;
 use candle_core::{DType, Device, Tensor};
 use huashi_conv::{conv2d, Conv2dConfig, ConvStage, Padding, Stage};
 use huashi_net::ParamSet;
+use huashi_rng::Rng;
 
 const BN_EPS: f64 = 1e-5;
 
@@ -85,10 +85,10 @@ impl ConvNet {
         let mut stream = 0u64;
         let mut xavier = |dims: &[usize], fan_in: usize, fan_out: usize| -> Result<Tensor> {
             let bound = (6.0 / (fan_in + fan_out) as f64).sqrt();
-            let mut rng = Rng::stream(seed, stream);
+            let mut rng = Rng::indexed(seed, "init", stream);
             stream += 1;
             let n = dims.iter().product();
-            let values: Vec<f64> = (0..n).map(|_| rng.uniform(-bound, bound)).collect();
+            let values: Vec<f64> = (0..n).map(|_| rng.uniform_in(-bound, bound)).collect();
             Ok(Tensor::from_vec(values, dims, device)?.to_dtype(dtype)?)
         };
         for block in 0..c.blocks {

@@ -62,7 +62,6 @@ mod params;
 pub mod protocol;
 mod protonet;
 mod reptile;
-mod rng;
 mod sampler;
 mod sinusoid;
 mod task;

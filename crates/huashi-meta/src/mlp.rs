@@ -10,9 +10,9 @@
 use crate::error::{Error, Result};
 use crate::functional::Functional;
 use crate::fused;
-use crate::rng::Rng;
 use candle_core::{DType, Device, Tensor};
 use huashi_net::ParamSet;
+use huashi_rng::Rng;
 
 /// A functional MLP: it holds only the layer sizes; the parameters live in a
 /// [`ParamSet`] passed to [`Mlp::forward`].
@@ -52,8 +52,8 @@ impl Mlp {
             let (fan_in, fan_out) = (pair[0], pair[1]);
             let bound = 1.0 / (fan_in as f64).sqrt();
             let draw = |stream: u64, len: usize| -> Vec<f64> {
-                let mut rng = Rng::stream(seed, stream);
-                (0..len).map(|_| rng.uniform(-bound, bound)).collect()
+                let mut rng = Rng::indexed(seed, "init", stream);
+                (0..len).map(|_| rng.uniform_in(-bound, bound)).collect()
             };
             let weight = draw(2 * i as u64, fan_in * fan_out);
             let bias = draw(2 * i as u64 + 1, fan_out);

@@ -7,9 +7,9 @@
 //! reproducible whatever order tasks are drawn in.
 
 use crate::error::{Error, Result};
-use crate::rng::Rng;
 use crate::task::{Batch, Task};
 use candle_core::{DType, Device, Tensor};
+use huashi_rng::Rng;
 
 /// One sinusoid `y = amplitude · sin(x − phase)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -68,14 +68,14 @@ impl Sinusoid {
                 value: format!("{support}/{query}"),
             });
         }
-        let mut rng = Rng::stream(self.seed, index);
+        let mut rng = Rng::indexed(self.seed, "sinusoid task", index);
         let sinusoid = SinusoidTask {
-            amplitude: rng.uniform(self.amplitude[0], self.amplitude[1]),
-            phase: rng.uniform(self.phase[0], self.phase[1]),
+            amplitude: rng.uniform_in(self.amplitude[0], self.amplitude[1]),
+            phase: rng.uniform_in(self.phase[0], self.phase[1]),
         };
         let mut batch = |points: usize| -> Result<Batch> {
             let xs: Vec<f64> = (0..points)
-                .map(|_| rng.uniform(self.x[0], self.x[1]))
+                .map(|_| rng.uniform_in(self.x[0], self.x[1]))
                 .collect();
             let ys: Vec<f64> = xs.iter().map(|&x| sinusoid.value(x)).collect();
             Ok(Batch {

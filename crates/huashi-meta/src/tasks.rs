@@ -10,9 +10,9 @@
 use crate::algorithm::LossKind;
 use crate::error::Result;
 use crate::model::ModelSpec;
-use crate::rng::mix;
 use crate::sampler::{SinusoidSampler, TaskSampler};
 use crate::sinusoid::Sinusoid;
+use huashi_rng::splitmix64 as mix;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -122,27 +122,27 @@ fn omniglot_sources(
 ) -> Result<TaskSources> {
     use crate::fewshot::{ClassPool, FewShotSampler, Omniglot, PoolSampler, SplitConfig};
 
-                let omniglot = match data_dir {
-                    Some(dir) => Omniglot::load(dir)?,
-                    None => Omniglot::embedded()?,
-                };
-                let split = omniglot.split(&SplitConfig::default())?;
-                let make = |pool: &ClassPool, stream: u64| -> Result<Box<dyn TaskSampler>> {
-                    let sampler = FewShotSampler {
-                        ways: ways,
-                        shots: shots,
-                        queries: queries,
-                        seed: stream_seed(seed, stream),
-                    };
-                    let pool = pool.with_rotations();
-                    sampler.check(&pool)?;
-                    Ok(Box::new(PoolSampler { sampler, pool }))
-                };
-                Ok(TaskSources {
-                    train: make(&split.train, 0)?,
-                    validation: make(&split.validation, 1)?,
-                    test: make(&split.test, 2)?,
-                })
+    let omniglot = match data_dir {
+        Some(dir) => Omniglot::load(dir)?,
+        None => Omniglot::embedded()?,
+    };
+    let split = omniglot.split(&SplitConfig::default())?;
+    let make = |pool: &ClassPool, stream: u64| -> Result<Box<dyn TaskSampler>> {
+        let sampler = FewShotSampler {
+            ways: ways,
+            shots: shots,
+            queries: queries,
+            seed: stream_seed(seed, stream),
+        };
+        let pool = pool.with_rotations();
+        sampler.check(&pool)?;
+        Ok(Box::new(PoolSampler { sampler, pool }))
+    };
+    Ok(TaskSources {
+        train: make(&split.train, 0)?,
+        validation: make(&split.validation, 1)?,
+        test: make(&split.test, 2)?,
+    })
 }
 
 /// Without the `fewshot` feature there are no Omniglot tasks.

@@ -16,9 +16,9 @@ use crate::error::{Error, Result};
 use crate::field::AxisField;
 use crate::model::Model;
 use crate::params::ParamSet;
-use crate::rng::SplitMix;
 use crate::shape::Shape;
 use candle_core::{Device, Tensor, Var};
+use huashi_rng::Rng;
 
 /// How the effective receptive field is estimated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,8 +154,11 @@ pub fn effective_receptive_field_with(
     let [c, h, w] = input;
     let mut sum = Tensor::zeros((h, w), candle_core::DType::F32, &Device::Cpu)?;
     for s in 0..config.samples {
-        let seed = SplitMix::stream(config.seed, s as u64).next_u64();
-        let values = SplitMix::stream(seed, u64::MAX).uniform(c * h * w, -1.0, 1.0);
+        let mut rng = Rng::indexed(config.seed, "erf sample", s as u64);
+        let seed = rng.next_u64();
+        let values: Vec<f32> = (0..c * h * w)
+            .map(|_| rng.uniform_in(-1.0, 1.0) as f32)
+            .collect();
         let x = Tensor::from_vec(values, (1, c, h, w), &Device::Cpu)?;
         let gradient = match weights {
             Some(w) => input_gradient(&model, w, &x, end_point, unit)?,

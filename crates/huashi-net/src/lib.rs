@@ -53,7 +53,6 @@ pub mod field;
 pub mod graph;
 pub mod model;
 pub mod params;
-mod rng;
 mod run;
 pub mod shape;
 pub mod spec;

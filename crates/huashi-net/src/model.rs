@@ -28,10 +28,10 @@ use crate::desc::{Layer, Network};
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::params::ParamSet;
-use crate::rng::SplitMix;
 use crate::run::Op;
 use crate::shape::Shape;
 use candle_core::{Device, Tensor};
+use huashi_rng::Rng;
 use std::path::Path;
 
 /// How one parameter tensor is initialised.
@@ -125,7 +125,7 @@ impl Model {
         for (i, spec) in self.specs.iter().enumerate() {
             let n: usize = spec.shape.iter().product();
             let values = match spec.init {
-                Init::Uniform(b) => SplitMix::stream(seed, i as u64).uniform(n, -b, b),
+                Init::Uniform(b) => uniform_f32(Rng::indexed(seed, "init", i as u64), n, b),
                 Init::Constant(v) => vec![v; n],
             };
             params.insert(
@@ -267,4 +267,11 @@ fn compile_layer(name: &str, layer: &Layer, shape: Shape) -> Result<(Op, Vec<Par
         })
         .collect();
     Ok((op, specs))
+}
+/// `n` values uniform in `[−bound, bound)` as f32.
+fn uniform_f32(mut rng: Rng, n: usize, bound: f32) -> Vec<f32> {
+    let bound = f64::from(bound);
+    (0..n)
+        .map(|_| rng.uniform_in(-bound, bound) as f32)
+        .collect()
 }

@@ -12,8 +12,8 @@
 //! the fastest as the GEMM floor.
 
 use crate::report::timing::{self, Timing};
-use crate::rng::SplitMix64;
 use gemm::Parallelism;
+use huashi_rng::Rng;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -94,8 +94,8 @@ pub fn measure(dims: [usize; 3], runs: usize, seed: u64) -> anyhow::Result<GemmF
         .into_iter()
         .map(sizes)
         .fold((0, 0), |a, b| (a.0.max(b.0), a.1.max(b.1)));
-    let mut rng = SplitMix64::new(seed);
-    let data: Vec<f32> = (0..len).map(|_| rng.next_symmetric() as f32).collect();
+    let mut rng = Rng::new(seed);
+    let data: Vec<f32> = (0..len).map(|_| rng.uniform_in(-1.0, 1.0) as f32).collect();
     let mut dst = vec![0f32; dst_len];
     let mut orientations = Vec::new();
     for order in orders(dims) {

@@ -16,8 +16,8 @@ fn kernels() -> Vec<(&'static str, [usize; 2], Vec<f64>)> {
         .iter()
         .flat_map(|a| gauss.map(|b| a * b / 256.0))
         .collect();
-    let mut rng = crate::rng::SplitMix64::new(3);
-    let random: Vec<f64> = (0..25).map(|_| rng.next_symmetric()).collect();
+    let mut rng = huashi_rng::Rng::new(3);
+    let random: Vec<f64> = rng.uniform_vec(25, -1.0, 1.0);
     vec![
         (
             "Sobel x",

@@ -2,7 +2,7 @@
 //!
 //! - the naive reference of the library (`huashi_conv::reference`),
 //!   re-exported;
-//! - [`SplitMix64`], a seeded generator for test data;
+//! - [`TestRng`], a seeded generator for test data;
 //! - conversions between tensors and `Vec<f64>`, and comparisons whose
 //!   tolerance is derived from the machine epsilon and the problem size.
 #![allow(dead_code)] // each test binary uses a different subset
@@ -18,23 +18,19 @@ pub use huashi_conv::reference::*;
 // Random data
 // ---------------------------------------------------------------------------
 
-/// SplitMix64 (Steele, Lea & Flood 2014): a tiny seeded generator.
+/// Seeded test data, drawn from huashi-rng.
 #[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
+pub struct TestRng(huashi_rng::Rng);
 
-impl SplitMix64 {
+impl TestRng {
     /// A generator from a seed.
     pub fn new(seed: u64) -> Self {
-        SplitMix64(seed)
+        TestRng(huashi_rng::Rng::new(seed))
     }
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// Uniform in `[-1, 1)`, rounded to f32 so that f32 and f64 runs see the

@@ -14,8 +14,8 @@
 //! decoding to 8-bit first, as here (and as torchvision/learn2learn do with
 //! `convert("L")`), gives anti-aliased strokes instead.
 
-pub use crate::tasks::{PIXELS, SIDE};
 use super::error::DataError;
+pub use crate::tasks::{PIXELS, SIDE};
 use image::imageops::{resize, FilterType};
 use image::io::{Limits, Reader as ImageReader};
 use image::ImageFormat;

@@ -71,7 +71,7 @@ pub struct PoolSampler {
 
 impl crate::TaskSampler for PoolSampler {
     fn task(&self, index: u64) -> crate::Result<crate::Task> {
-        self.sampler.task(&self.pool, index, &candle_core::Device::Cpu)
+        self.sampler
+            .task(&self.pool, index, &candle_core::Device::Cpu)
     }
 }
-

@@ -21,7 +21,7 @@ use super::archive::{folder_entries, is_png, zip_entries, zip_file_entries, Entr
 use super::error::DataError;
 use super::image::{decode_drawing, PIXELS};
 use super::pool::ClassPool;
-use crate::rng::Rng;
+use huashi_rng::Rng;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -252,13 +252,13 @@ impl Omniglot {
         let (test, rest): (Vec<usize>, Vec<usize>) = if self.has_evaluation() {
             (0..self.len()).partition(|&i| self.characters[i].set == OmniglotSet::Evaluation)
         } else {
-            let shuffled = shuffled(self.len(), Rng::stream(config.seed, 1));
+            let shuffled = shuffled(self.len(), Rng::indexed(config.seed, "omniglot split", 1));
             check_held_out("test characters", config.test, self.len())?;
             let (test, rest) = shuffled.split_at(config.test);
             (test.to_vec(), rest.to_vec())
         };
         check_held_out("validation characters", config.validation, rest.len())?;
-        let order = shuffled(rest.len(), Rng::stream(config.seed, 2));
+        let order = shuffled(rest.len(), Rng::indexed(config.seed, "omniglot split", 2));
         let (mut validation, mut train): (Vec<usize>, Vec<usize>) = (Vec::new(), Vec::new());
         for (rank, &i) in order.iter().enumerate() {
             let pool = if rank < config.validation {
@@ -296,7 +296,7 @@ fn check_held_out(what: &'static str, held_out: usize, available: usize) -> Resu
 fn shuffled(n: usize, mut rng: Rng) -> Vec<usize> {
     let mut order: Vec<usize> = (0..n).collect();
     for i in (1..n).rev() {
-        let j = super::sampler::below(&mut rng, i + 1);
+        let j = rng.below(i + 1);
         order.swap(i, j);
     }
     order

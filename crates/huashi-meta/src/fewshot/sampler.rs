@@ -1,7 +1,7 @@
 //! N-way K-shot task sampling (Vinyals et al. 2016; Finn et al. 2017).
 //!
 //! Task `i` of a [`FewShotSampler`] depends only on `(seed, i)` (the random
-//! stream `Rng::stream(seed, i)`): it draws `ways` distinct classes of
+//! stream `huashi_rng::Rng::indexed(seed, "few-shot task", i)`): it draws `ways` distinct classes of
 //! the pool, then `shots + queries` distinct drawings of each; the first
 //! `shots` go to the support set, the rest to the query set. Labels are
 //! `0..ways` in the order the classes were drawn, and both sets are ordered
@@ -10,9 +10,9 @@
 use super::error::DataError;
 use super::image::SIDE;
 use super::pool::ClassPool;
-use crate::rng::Rng;
 use crate::task::{Batch, Task};
 use candle_core::{Device, Tensor};
+use huashi_rng::Rng;
 
 /// Draws N-way K-shot tasks from a [`ClassPool`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,7 +77,7 @@ impl FewShotSampler {
     /// The classes and drawings of task `i` (label `l` is element `l`).
     pub fn draw(&self, pool: &ClassPool, i: u64) -> Result<Vec<DrawnClass>, DataError> {
         self.check(pool)?;
-        let mut rng = Rng::stream(self.seed, i);
+        let mut rng = Rng::indexed(self.seed, "few-shot task", i);
         let classes = choose(&mut rng, pool.len(), self.ways);
         Ok(classes
             .into_iter()
@@ -139,14 +139,9 @@ fn batch(
 fn choose(rng: &mut Rng, n: usize, k: usize) -> Vec<usize> {
     let mut items: Vec<usize> = (0..n).collect();
     for i in 0..k {
-        let j = i + below(rng, n - i);
+        let j = i + rng.below(n - i);
         items.swap(i, j);
     }
     items.truncate(k);
     items
-}
-
-/// Uniform in `0..n` (`n > 0`), by the high half of a 64×64-bit product.
-pub(crate) fn below(rng: &mut Rng, n: usize) -> usize {
-    ((u128::from(rng.next_u64()) * n as u128) >> 64) as usize
 }
