@@ -127,7 +127,7 @@ fn fix_thread_count() {
 
 fn run() -> anyhow::Result<()> {
     // Second-order gradients need candle not to detach gradients; this must be
-    // set before the first backward pass of any thread (see DESIGN.md).
+    // set before the first backward pass of any thread (huashi_conv::ensure_second_order explains why).
     std::env::set_var("CANDLE_GRAD_DO_NOT_DETACH", "1");
     fix_thread_count();
     report::plot::register_fonts()?;

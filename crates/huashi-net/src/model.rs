@@ -1,5 +1,5 @@
 //! A runnable functional model of a [`Network`]: `forward(&ParamSet, &Tensor)`
-//! with the parameters passed explicitly (so MAML can run adapted weights).
+//! with the parameters passed explicitly (any weights: initialised, loaded or adapted).
 //!
 //! The model is built for one input shape `(C, H, W)`: padding rules such as
 //! TensorFlow 'SAME' are resolved for it, exactly as the analysis resolves

@@ -1,4 +1,4 @@
-//! Hostile input (issue 11): every size from a description or a caller is
+//! Hostile input: every size from a description or a caller is
 //! checked; an overflow is an error naming the node, never a wrapped number
 //! or a panic; degenerate values are refused with a clear message.
 

@@ -1,4 +1,4 @@
-//! The three benchmark cases of issue 2 and the project's targets for them:
+//! The three benchmark cases of `huashi bench conv` and the project's targets for them:
 //! dense 3×3 and 1×1 convolutions at ≥ 80 % of the measured FMA peak, the
 //! depthwise forward at ≤ 1.1× the memory-copy floor.
 

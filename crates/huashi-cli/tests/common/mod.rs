@@ -4,7 +4,7 @@
 
 use std::process::{Command, Output};
 
-/// The largest u64, the hostile number of issue 11.
+/// The largest u64, the most hostile size a user can type.
 pub const MAX: &str = "18446744073709551615";
 
 /// Runs the `huashi` binary with `args`.
