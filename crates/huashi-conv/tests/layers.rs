@@ -4,6 +4,8 @@
 //! finite-difference checks of first and second derivatives through every
 //! layer.
 
+mod common;
+use huashi_conv::reference::{naive_conv2d, naive_input_grad, ConvProblem};
 use std::collections::HashMap;
 
 use candle_core::{DType, Device, Module, Tensor, Var};
@@ -20,24 +22,7 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 // Seeded data
 // ---------------------------------------------------------------------------
 
-/// Seeded data uniform in [-1, 1) (huashi-rng).
-struct Rng(huashi_rng::Rng);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(huashi_rng::Rng::new(seed))
-    }
-    fn uniform(&mut self) -> f64 {
-        self.0.uniform_in(-1.0, 1.0)
-    }
-    fn vec(&mut self, len: usize) -> Vec<f64> {
-        (0..len).map(|_| self.uniform()).collect()
-    }
-    fn tensor(&mut self, shape: &[usize]) -> Tensor {
-        let len = shape.iter().product();
-        Tensor::from_vec(self.vec(len), shape, &Device::Cpu).unwrap()
-    }
-}
+use common::TestRng as Rng;
 
 fn values(t: &Tensor) -> Vec<f64> {
     t.flatten_all()
@@ -109,110 +94,44 @@ fn reseed(varmap: &VarMap, seed: u64) {
 // Naive references (written from the definitions, f64)
 // ---------------------------------------------------------------------------
 
-/// `y[n,o,i,j] = Σ_{c,u,v} w[o,c,u,v] · x[n, g·C_in/g + c, i·s − p + u·d, …]`.
+/// The library's naive reference loop (`huashi_conv::reference`).
 fn naive_conv(
     x: &[f64],
     [n, ci, h, w]: [usize; 4],
     wt: &[f64],
-    [co, cig, kh, kw]: [usize; 4],
+    [co, _, kh, kw]: [usize; 4],
     g: &ConvGeometry,
 ) -> (Vec<f64>, [usize; 4]) {
-    let groups = g.groups;
-    assert_eq!(cig * groups, ci);
-    let cog = co / groups;
-    let out = |i: usize, k: usize, a: usize| {
-        (i + g.padding[2 * a] + g.padding[2 * a + 1] - g.dilation[a] * (k - 1) - 1) / g.stride[a]
-            + 1
-    };
-    let (ho, wo) = (out(h, kh, 0), out(w, kw, 1));
-    let mut y = vec![0.0; n * co * ho * wo];
-    for b in 0..n {
-        for o in 0..co {
-            let grp = o / cog;
-            for i in 0..ho {
-                for j in 0..wo {
-                    let mut acc = 0.0;
-                    for c in 0..cig {
-                        let cin = grp * cig + c;
-                        for u in 0..kh {
-                            let iy = (i * g.stride[0] + u * g.dilation[0]) as isize
-                                - g.padding[0] as isize;
-                            if iy < 0 || iy >= h as isize {
-                                continue;
-                            }
-                            for v in 0..kw {
-                                let ix = (j * g.stride[1] + v * g.dilation[1]) as isize
-                                    - g.padding[2] as isize;
-                                if ix < 0 || ix >= w as isize {
-                                    continue;
-                                }
-                                acc += wt[((o * cig + c) * kh + u) * kw + v]
-                                    * x[((b * ci + cin) * h + iy as usize) * w + ix as usize];
-                            }
-                        }
-                    }
-                    y[((b * co + o) * ho + i) * wo + j] = acc;
-                }
-            }
-        }
-    }
-    (y, [n, co, ho, wo])
+    let problem = ConvProblem::new(n, [ci, co], [h, w], [kh, kw], *g);
+    let y = naive_conv2d(&problem, x, wt);
+    (y.values, y.shape)
 }
 
-/// Transposed convolution by scattering every input pixel through the kernel
-/// (PyTorch `conv_transpose2d`), weight `(C_in, C_out/g, kh, kw)`.
+/// Transposed convolution (PyTorch `conv_transpose2d`, weight
+/// `(C_in, C_out/g, kh, kw)`): the naive input gradient of the convolution
+/// it is the adjoint of.
 #[allow(clippy::too_many_arguments)]
 fn naive_conv_transpose(
     x: &[f64],
     [n, ci, h, w]: [usize; 4],
     wt: &[f64],
-    [wci, cog, kh, kw]: [usize; 4],
+    [_, cog, kh, kw]: [usize; 4],
     stride: [usize; 2],
     dilation: [usize; 2],
     padding: [usize; 4],
     output_padding: [usize; 2],
     groups: usize,
 ) -> (Vec<f64>, [usize; 4]) {
-    assert_eq!(wci, ci);
-    let cig = ci / groups;
-    let co = cog * groups;
-    let out = |i: usize, k: usize, a: usize| {
-        (i - 1) * stride[a] + dilation[a] * (k - 1) + 1 + output_padding[a]
-            - padding[2 * a]
-            - padding[2 * a + 1]
+    let geometry = ConvGeometry {
+        stride,
+        dilation,
+        padding,
+        groups,
     };
-    let (ho, wo) = (out(h, kh, 0), out(w, kw, 1));
-    let mut y = vec![0.0; n * co * ho * wo];
-    for b in 0..n {
-        for c in 0..ci {
-            let grp = c / cig;
-            for q in 0..cog {
-                let o = grp * cog + q;
-                for i in 0..h {
-                    for j in 0..w {
-                        let xv = x[((b * ci + c) * h + i) * w + j];
-                        for u in 0..kh {
-                            let oy =
-                                (i * stride[0] + u * dilation[0]) as isize - padding[0] as isize;
-                            if oy < 0 || oy >= ho as isize {
-                                continue;
-                            }
-                            for v in 0..kw {
-                                let ox = (j * stride[1] + v * dilation[1]) as isize
-                                    - padding[2] as isize;
-                                if ox < 0 || ox >= wo as isize {
-                                    continue;
-                                }
-                                y[((b * co + o) * ho + oy as usize) * wo + ox as usize] +=
-                                    xv * wt[((c * cog + q) * kh + u) * kw + v];
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-    (y, [n, co, ho, wo])
+    let channels = [ci, cog * groups];
+    let problem = ConvProblem::transposed(n, channels, [h, w], [kh, kw], geometry, output_padding);
+    let y = naive_input_grad(&problem, x, wt);
+    (y.values, y.shape)
 }
 
 fn add_bias(y: &mut [f64], [n, c, h, w]: [usize; 4], bias: &[f64]) {
@@ -1752,7 +1671,7 @@ fn spread(shape: &[usize], seed: u64) -> Tensor {
         .map(|k| 0.01 * k as f64 - 0.005 * len as f64)
         .collect();
     for i in (1..len).rev() {
-        let j = rng.0.below(i + 1);
+        let j = rng.below(i + 1);
         v.swap(i, j);
     }
     Tensor::from_vec(v, shape, &Device::Cpu).unwrap()

@@ -4,6 +4,7 @@
 //! PyTorch and Keras semantics, NaN propagation, and gradients of first and
 //! second order (max pooling routes to the arg-max; finite differences).
 
+mod common;
 use candle_core::{DType, Device, Module, Tensor, Var};
 use huashi_conv::{
     avg_pool2d, ensure_second_order, global_avg_pool, max_pool2d, pool_output_size, AvgPool2d,
@@ -14,22 +15,7 @@ use huashi_conv::{
 // Seeded data and helpers
 // ---------------------------------------------------------------------------
 
-/// Seeded data uniform in [-1, 1) (huashi-rng).
-struct Rng(huashi_rng::Rng);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(huashi_rng::Rng::new(seed))
-    }
-    fn uniform(&mut self) -> f64 {
-        self.0.uniform_in(-1.0, 1.0)
-    }
-    fn tensor(&mut self, shape: &[usize]) -> Tensor {
-        let len: usize = shape.iter().product();
-        let v: Vec<f64> = (0..len).map(|_| self.uniform()).collect();
-        Tensor::from_vec(v, shape, &Device::Cpu).unwrap()
-    }
-}
+use common::TestRng as Rng;
 
 /// A seeded permutation of evenly spaced values 0.01 apart: no ties, and no
 /// arg-max moves under a finite-difference step.
@@ -40,7 +26,7 @@ fn spread(shape: &[usize], seed: u64) -> Tensor {
         .map(|k| 0.01 * k as f64 - 0.005 * len as f64)
         .collect();
     for i in (1..len).rev() {
-        let j = rng.0.below(i + 1);
+        let j = rng.below(i + 1);
         v.swap(i, j);
     }
     Tensor::from_vec(v, shape, &Device::Cpu).unwrap()

@@ -10,26 +10,26 @@ use serde::Serialize;
 #[derive(Debug, Args)]
 pub struct CompareArgs {
     /// Input channels C_in.
-    #[arg(long = "in", value_name = "C_IN", default_value_t = 64)]
+    #[arg(long = "in", value_name = "C_IN", default_value_t = VariantSpec::default().c_in)]
     pub in_channels: usize,
     /// Output channels C_out.
-    #[arg(long = "out", value_name = "C_OUT", default_value_t = 128)]
+    #[arg(long = "out", value_name = "C_OUT", default_value_t = VariantSpec::default().c_out)]
     pub out_channels: usize,
     /// Kernel size k (the standard variant is k×k).
-    #[arg(long, value_name = "K", default_value_t = 3)]
+    #[arg(long, value_name = "K", default_value_t = VariantSpec::default().kernel)]
     pub kernel: usize,
     /// Height and width of the (square) input map.
-    #[arg(long, value_name = "HW", default_value_t = 56)]
+    #[arg(long, value_name = "HW", default_value_t = VariantSpec::default().size)]
     pub size: usize,
     /// Batch size N of the timed runs (costs are reported per sample).
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub batch: usize,
     /// Groups of the grouped variant; must divide C_in and C_out.
-    #[arg(long, value_name = "G", default_value_t = 4)]
+    #[arg(long, value_name = "G", default_value_t = VariantSpec::default().groups)]
     pub groups: usize,
     /// Depth multiplier m of the depthwise-separable variant (depthwise
     /// C_in→m·C_in, then 1×1 m·C_in→C_out).
-    #[arg(long, value_name = "M", default_value_t = 1)]
+    #[arg(long, value_name = "M", default_value_t = VariantSpec::default().multiplier)]
     pub multiplier: usize,
     /// Channels between the k×1 and 1×k stages of the spatially separable
     /// variant [default: C_in].

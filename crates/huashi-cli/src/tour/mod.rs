@@ -24,17 +24,6 @@ mod factorize;
 mod meta;
 mod rf;
 
-/// The variants compared in the tour: 64→128, 3×3, 56×56.
-const VARIANTS: VariantSpec = VariantSpec {
-    c_in: 64,
-    c_out: 128,
-    kernel: 3,
-    size: 56,
-    groups: 4,
-    multiplier: 1,
-    mid: None,
-};
-
 fn bars(reports: &[VariantReport], value: impl Fn(&VariantReport) -> f64) -> Vec<(String, f64)> {
     reports.iter().map(|r| (r.name.clone(), value(r))).collect()
 }
@@ -65,7 +54,12 @@ fn cost_charts(dir: &Path, reports: &[VariantReport]) -> anyhow::Result<()> {
 /// Params/MACs table, measured times and their charts.
 fn cost_section(dir: &Path, runs: usize) -> anyhow::Result<String> {
     let bar = timing::progress(5, "tour");
-    let reports = variants::reports(&VARIANTS, 8, Some(Timed { runs, seed: 0 }), &bar)?;
+    let reports = variants::reports(
+        &VariantSpec::default(),
+        8,
+        Some(Timed { runs, seed: 0 }),
+        &bar,
+    )?;
     bar.finish_and_clear();
     cost_charts(dir, &reports)?;
     let mut md = String::from("## What separable convolutions save\n\n");

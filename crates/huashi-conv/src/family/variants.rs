@@ -33,6 +33,22 @@ pub struct VariantSpec {
     pub mid: Option<usize>,
 }
 
+impl Default for VariantSpec {
+    /// A ResNet-like stage: 64 → 128 channels, 3×3, a 56×56 map, 4 groups,
+    /// multiplier 1, `mid` = [`ConvLayer::default_mid`].
+    fn default() -> Self {
+        VariantSpec {
+            c_in: 64,
+            c_out: 128,
+            kernel: 3,
+            size: 56,
+            groups: 4,
+            multiplier: 1,
+            mid: None,
+        }
+    }
+}
+
 /// One named variant.
 #[derive(Debug, Clone, Serialize)]
 pub struct Variant {
@@ -154,15 +170,7 @@ mod tests {
     use super::*;
 
     fn spec() -> VariantSpec {
-        VariantSpec {
-            c_in: 64,
-            c_out: 128,
-            kernel: 3,
-            size: 56,
-            groups: 4,
-            multiplier: 1,
-            mid: None,
-        }
+        VariantSpec::default()
     }
 
     #[test]

@@ -49,6 +49,17 @@ impl TestRng {
     pub fn for_shape(&mut self, shape: [usize; 4]) -> Vec<f64> {
         self.values(volume(shape))
     }
+
+    /// An f64 CPU tensor of any `shape` with uniform values.
+    pub fn tensor(&mut self, shape: &[usize]) -> Tensor {
+        let values = self.values(shape.iter().product());
+        Tensor::from_vec(values, shape, &Device::Cpu).expect("the length fits the shape")
+    }
+
+    /// Uniform in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: usize) -> usize {
+        self.0.below(n)
+    }
 }
 
 // ---------------------------------------------------------------------------
