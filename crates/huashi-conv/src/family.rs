@@ -21,6 +21,29 @@
 //! The candle [`Module`](candle_core::Module) layers of [`crate::layers`],
 //! huashi-net's compiled model and the CLI's `conv compare` are all built on
 //! these definitions.
+//!
+//! ```
+//! use candle_core::{DType, Device, Tensor};
+//! use huashi_conv::{Conv2dConfig, ConvLayer, Cost, Padding};
+//!
+//! let same = Conv2dConfig { padding: Padding::SamePyTorch, ..Default::default() };
+//! let layer = ConvLayer::separable(32, 64, [3, 3], 1, same)?;
+//! let names: Vec<String> = layer.params().into_iter().map(|p| p.name).collect();
+//! assert_eq!(names, ["depthwise.weight", "pointwise.weight", "pointwise.bias"]);
+//! // 32·9 + 32·64 + 64 parameters, 8×8 output per sample.
+//! let cost = layer.cost([1, 32, 8, 8])?;
+//! assert_eq!((cost.params, cost.output_shape), (2_400, [1, 64, 8, 8]));
+//! // The forward pass takes the parameters by name.
+//! let tensors: Vec<(String, Tensor)> = layer
+//!     .params()
+//!     .into_iter()
+//!     .map(|p| Ok((p.name, Tensor::zeros(p.shape, DType::F32, &Device::Cpu)?)))
+//!     .collect::<candle_core::Result<_>>()?;
+//! let get = |name: &str| tensors.iter().find(|(n, _)| n == name).map(|(_, t)| t);
+//! let x = Tensor::ones((2, 32, 8, 8), DType::F32, &Device::Cpu)?;
+//! assert_eq!(layer.forward(&x, get)?.dims(), &[2, 64, 8, 8]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use crate::cost::{check_channels, checked, product, Cost, LayerCost};
 use crate::error::{Error, Result};
