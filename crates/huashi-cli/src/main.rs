@@ -2,8 +2,8 @@
 //!
 //! One file per command: [`tour`], [`compare`] (`conv compare`),
 //! [`factorize`] (`conv factorize`), [`bench`](mod@bench) (`bench conv`) and the
-//! [`esn`] commands ([`esn_fit`], [`esn_forecast`], [`esn_search_cmd`] on
-//! [`esn_search`], [`esn_bench`]; [`esn_data`] prepares their data),
+//! [`esn`] commands (a folder: `esn/fit.rs`, `forecast.rs`, `search.rs`,
+//! `bench.rs` on the `huashi_esn` library),
 //! [`summary`], [`rf`] and [`erf`] (network descriptions, on [`net_model`]). Shared
 //! pieces: [`alloc`] (malloc tuning), [`variants`] (the convolution variants and their cost),
 //! [`timing`] (median timings, progress bars), [`plot`] (PNG charts),
@@ -18,12 +18,6 @@ mod compare;
 mod data_fetch;
 mod erf;
 mod esn;
-mod esn_bench;
-mod esn_data;
-mod esn_fit;
-mod esn_forecast;
-mod esn_search;
-mod esn_search_cmd;
 mod factorize;
 mod fma_peak;
 mod gemm_floor;

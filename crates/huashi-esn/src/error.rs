@@ -159,6 +159,15 @@ pub enum Error {
         reason: &'static str,
     },
 
+    /// A series gave too few pairs for the splits asked for.
+    #[error("{pairs} pairs are too few for {what}")]
+    TooFewPairs {
+        /// Number of pairs available.
+        pairs: usize,
+        /// What they were to be split into.
+        what: &'static str,
+    },
+
     /// A model file was not a valid `huashi-esn` file.
     #[error("invalid model file: {reason}")]
     Format {

@@ -25,6 +25,9 @@
 //! * [`generators`]: Mackey-Glass, NARMA-10, Lorenz-63.
 //! * [`data`]: CSV by column name, log / log-returns / standardisation, the
 //!   embedded S&P 500 series.
+//! * [`forecast`]: one column of a table forecast H steps ahead (value or
+//!   log-return) beside the naive baselines, with NRMSE / R² scores;
+//!   [`search`]: random hyper-parameter search on its validation split.
 //! * [`tasks`]: the standard benchmarks (Mackey-Glass one-step and closed
 //!   loop, NARMA-10) as used by the tests and the CLI.
 //! * Save/load in a versioned safetensors format ([`persist`]).
@@ -50,6 +53,7 @@ pub mod config;
 pub mod data;
 mod error;
 mod esn;
+pub mod forecast;
 pub mod generators;
 mod init;
 mod kernel;
@@ -60,6 +64,7 @@ mod pipeline;
 pub mod readout;
 mod reservoir;
 pub mod rng;
+pub mod search;
 pub mod sparse;
 pub mod spectral;
 mod stack;

@@ -1,12 +1,14 @@
 //! `huashi esn forecast`: predict a series with a saved ESN, score it
-//! against the naive baselines and optionally free-run it past the data.
+//! against the naive baselines ([`huashi_esn::forecast::scores`]) and
+//! optionally free-run it past the data.
 
-use crate::esn_data::{self, Pairs, Prepared, Target, Transform};
-use crate::esn_fit::{self, Score};
+use super::options::load_series;
+use super::print;
 use crate::plot::{self, Series};
 use crate::table;
 use anyhow::{bail, ensure, Context};
 use clap::Args;
+use huashi_esn::forecast::{self, Prepared, Score, Target, Transform, SCORE_NOTE};
 use huashi_esn::{column, column_values, data, Esn};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -37,14 +39,14 @@ pub struct ForecastArgs {
 }
 
 /// A loaded model and what `huashi esn fit` stored beside it.
-pub struct Saved {
+struct Saved {
     pub esn: Esn,
     pub transform: Transform,
     pub column: Option<String>,
     pub source: Option<String>,
 }
 
-pub fn load_model(path: &Path) -> anyhow::Result<Saved> {
+fn load_model(path: &Path) -> anyhow::Result<Saved> {
     let (esn, meta): (Esn, BTreeMap<String, String>) = Esn::load_with_metadata(path)
         .with_context(|| format!("loading the model {}", path.display()))?;
     let Some(t) = meta.get(Transform::METADATA_KEY) else {
@@ -85,7 +87,7 @@ pub fn load_model(path: &Path) -> anyhow::Result<Saved> {
 
 /// One value predicted past the end of the data.
 #[derive(Debug, Clone, Serialize)]
-pub struct Ahead {
+struct Ahead {
     /// Row of the series the value belongs to (rows count from 0).
     pub row: usize,
     /// In the target's units (series units or log-return).
@@ -97,7 +99,7 @@ pub struct Ahead {
 #[derive(Debug, Serialize)]
 struct ForecastReport<'a> {
     model: &'a Path,
-    series: &'a esn_data::Series,
+    series: &'a forecast::Series,
     target: Target,
     horizon: usize,
     washout: usize,
@@ -184,17 +186,6 @@ fn generate(saved: &Saved, prep: &Prepared, steps: usize) -> anyhow::Result<Vec<
         .collect())
 }
 
-fn scores(p: &Pairs, prediction: &[f64], from: usize) -> anyhow::Result<Vec<Score>> {
-    let k = p.truth.len();
-    let mut out = vec![esn_fit::score(
-        "ESN",
-        &prediction[from..k],
-        &p.truth[from..],
-    )?];
-    out.extend(esn_fit::baseline_scores(p, from)?);
-    Ok(out)
-}
-
 pub fn run(args: &ForecastArgs) -> anyhow::Result<()> {
     if let Some(png) = &args.plot {
         let mut inputs = vec![args.model.as_path()];
@@ -203,9 +194,9 @@ pub fn run(args: &ForecastArgs) -> anyhow::Result<()> {
     }
     let saved = load_model(&args.model)?;
     let column = args.column.as_deref().or(saved.column.as_deref());
-    let series = esn_data::load(args.data.as_deref(), column)?;
+    let series = load_series(args.data.as_deref(), column)?;
     let t = saved.transform;
-    let pairs = esn_data::pairs(&series.values, t.target, t.horizon)?;
+    let pairs = forecast::pairs(&series.values, t.target, t.horizon)?;
     let prep = Prepared::with_transform(series, pairs, t, 0);
     let washout = saved.esn.config().washout;
     ensure!(
@@ -227,10 +218,10 @@ pub fn run(args: &ForecastArgs) -> anyhow::Result<()> {
         horizon: t.horizon,
         washout,
         scored_pairs: prep.len() - washout,
-        scores: scores(&prep.pairs, &prediction, washout)?,
+        scores: forecast::scores(&prep.pairs, &prediction[washout..], washout)?,
         beyond: beyond(&prep, &prediction),
         generated,
-        note: esn_fit::NOTE,
+        note: SCORE_NOTE,
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -269,11 +260,7 @@ fn plot_forecast(
         });
     }
     let t = prep.transform;
-    let title = format!(
-        "{}: {}",
-        prep.series.column,
-        esn_fit::target_text(t.target, t.horizon)
-    );
+    let title = format!("{}: {}", prep.series.column, t.target.describe(t.horizon));
     let y = match t.target {
         Target::Next => prep.series.column.as_str(),
         Target::Return => "log-return",
@@ -310,17 +297,14 @@ fn print_report(r: &ForecastReport<'_>, saved: &Saved, plot: Option<&Path>) {
         _ => String::new(),
     };
     println!("model: {}{trained_on}", r.model.display());
-    println!("{}", esn_fit::data_line(r.series));
+    println!("{}", print::data_line(r.series));
     println!(
         "target: {}; scored on {} pairs after the model's washout of {} steps (open loop from the zero state)\n",
-        esn_fit::target_text(r.target, r.horizon),
+        r.target.describe(r.horizon),
         r.scored_pairs,
         r.washout
     );
-    print!(
-        "{}",
-        table::text(&esn_fit::SCORE_HEADERS, &esn_fit::score_rows(&r.scores))
-    );
+    print!("{}", print::score_table(&r.scores));
     println!("\nNote: {}.", r.note);
     print_ahead(
         "Forecast past the data (open loop, from the last inputs):",
