@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{FeedbackConfig, ReservoirConfig};
 use crate::error::{invalid, Error, Result};
 use crate::readout::{FeatureLayout, LinearReadout};
+use crate::run::run_rows;
 use crate::stack::ReservoirStack;
 use crate::util::{check_matrix, copy_row, mismatch};
 
@@ -221,9 +222,15 @@ impl Esn {
         self.readout.apply(&w.phi, &mut w.y);
     }
 
-    /// Runs over `inputs` (`T × d`) from `state`; returns the `T × m`
-    /// outputs. With a `teacher` (`T × m`), the feedback and
-    /// `state.output` take the teacher's values (teacher forcing).
+    /// Runs over `inputs` from `state`; returns the outputs. With a
+    /// `teacher`, the feedback and `state.output` take the teacher's values
+    /// (teacher forcing).
+    ///
+    /// # Shapes
+    /// `inputs`: `T × d`; `teacher`: `T × m`; returns `T × m`.
+    ///
+    /// # Errors
+    /// A state, input or teacher of the wrong size, or a non-finite value.
     pub fn run(
         &self,
         state: &mut EsnState,
@@ -238,17 +245,24 @@ impl Esn {
             mismatch("teacher rows", inputs.nrows(), y.nrows())?;
             check_matrix("teacher", y)?;
         }
+        let (layout, readout) = (self.readout.layout(), &self.readout);
         let mut w = self.work();
-        let mut u = vec![0.0; self.inputs()];
         let mut out = Mat::zeros(inputs.nrows(), self.outputs());
-        for t in 0..inputs.nrows() {
-            copy_row(inputs, t, &mut u);
-            self.advance(state, &u, &mut w);
+        let step = |x: &[f64], u: &[f64], y: &[f64], next: &mut [f64]| {
+            self.stack.step_into(x, u, y, next, None);
+        };
+        let visit = |t: usize, u: &[f64], x: &[f64], output: &mut [f64]| {
+            layout.fill(u, x, &mut w.phi);
+            readout.apply(&w.phi, &mut w.y);
             w.y.iter().enumerate().for_each(|(k, v)| out[(t, k)] = *v);
             match teacher {
-                Some(y) => copy_row(y, t, &mut state.output),
-                None => state.output.copy_from_slice(&w.y),
+                Some(y) => copy_row(y, t, output),
+                None => output.copy_from_slice(&w.y),
             }
+        };
+        run_rows(inputs, &mut state.reservoir, &mut state.output, step, visit);
+        if let Some(last) = inputs.nrows().checked_sub(1) {
+            copy_row(inputs, last, &mut state.input);
         }
         Ok(out)
     }

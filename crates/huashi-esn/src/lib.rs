@@ -64,6 +64,7 @@ mod pipeline;
 pub mod readout;
 mod reservoir;
 pub mod rng;
+mod run;
 pub mod search;
 pub mod sparse;
 pub mod spectral;
@@ -76,7 +77,7 @@ pub use config::{Activation, Distribution, FeedbackConfig, InputScaling, Reservo
 pub use error::{check_finite, check_series, Error, Result};
 pub use esn::{Esn, EsnConfig, EsnState};
 pub use faer::{Mat, MatRef};
-pub use pipeline::BLOCK;
+pub use pipeline::Accumulation;
 pub use readout::{FeatureLayout, LinearReadout, Ridge, Rls, RlsConfig};
 pub use reservoir::Reservoir;
 pub use sparse::CsrMatrix;

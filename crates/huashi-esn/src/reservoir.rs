@@ -20,8 +20,9 @@ use crate::config::{Activation, FeedbackConfig, ReservoirConfig};
 use crate::error::{Error, Result};
 use crate::kernel::Ell;
 use crate::rng::Rng;
+use crate::run::{check_run, run_states};
 use crate::sparse::CsrMatrix;
-use crate::util::{check_matrix, copy_row, mismatch};
+use crate::util::mismatch;
 use crate::{init, spectral};
 
 /// A reservoir with fixed random weights.
@@ -224,14 +225,27 @@ impl Reservoir {
         }
     }
 
-    /// Runs over `inputs` (`T × d`, one row per step) from `state`, which
-    /// ends as the last state; returns the `T × N` states. No noise.
+    /// Runs over `inputs` (one row per step) from `state`, which ends as
+    /// the last state; returns the states. No noise.
+    ///
+    /// # Shapes
+    /// `inputs`: `T × d`; `state`: `N`; returns `T × N`.
+    ///
+    /// # Errors
+    /// A state or input of the wrong size, or a non-finite input.
     pub fn run(&self, inputs: MatRef<'_, f64>, state: &mut [f64]) -> Result<Mat<f64>> {
         self.run_with(inputs, None, state, None)
     }
 
     /// Like [`Reservoir::run`] with teacher-forced feedback (`feedback` row
     /// `t` is `y(t−1)`) and optional state noise drawn from `noise`.
+    ///
+    /// # Shapes
+    /// `inputs`: `T × d`; `feedback`: `T × m`; `state`: `N`; returns `T × N`.
+    ///
+    /// # Errors
+    /// As [`Reservoir::run`], and feedback of the wrong shape or with a
+    /// non-finite value.
     pub fn run_with(
         &self,
         inputs: MatRef<'_, f64>,
@@ -239,30 +253,18 @@ impl Reservoir {
         state: &mut [f64],
         mut noise: Option<&mut Rng>,
     ) -> Result<Mat<f64>> {
-        mismatch("state length", self.units(), state.len())?;
-        mismatch("input columns", self.inputs(), inputs.ncols())?;
-        check_matrix("inputs", inputs)?;
-        if let Some(fb) = feedback {
-            mismatch("feedback columns", self.feedback_len(), fb.ncols())?;
-            mismatch("feedback rows", inputs.nrows(), fb.nrows())?;
-            check_matrix("feedback", fb)?;
-        }
-        let (t_len, n) = (inputs.nrows(), self.units());
-        let mut states = Mat::zeros(t_len, n);
-        let (mut u, mut y) = (vec![0.0; inputs.ncols()], vec![0.0; self.feedback_len()]);
-        let mut next = vec![0.0; n];
-        for t in 0..t_len {
-            copy_row(inputs, t, &mut u);
-            if let Some(fb) = feedback {
-                copy_row(fb, t, &mut y);
-            }
-            self.step_into(state, &u, Some(&y), &mut next, noise.as_deref_mut());
-            state.copy_from_slice(&next);
-            for (i, v) in next.iter().enumerate() {
-                states[(t, i)] = *v;
-            }
-        }
-        Ok(states)
+        let sizes = (self.units(), self.inputs(), self.feedback_len());
+        check_run(sizes, state, inputs, feedback)?;
+        let step = |x: &[f64], u: &[f64], y: &[f64], out: &mut [f64]| {
+            self.step_into(x, u, Some(y), out, noise.as_deref_mut());
+        };
+        Ok(run_states(
+            inputs,
+            feedback,
+            self.feedback_len(),
+            state,
+            step,
+        ))
     }
 
     /// Runs every sequence from the zero state, in parallel; returns their

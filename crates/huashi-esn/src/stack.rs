@@ -19,7 +19,8 @@ use crate::config::{FeedbackConfig, ReservoirConfig};
 use crate::error::{Error, Result};
 use crate::reservoir::Reservoir;
 use crate::rng::Rng;
-use crate::util::{check_matrix, copy_row, mismatch};
+use crate::run::{check_run, run_states};
+use crate::util::mismatch;
 
 /// One or more reservoirs in series.
 #[derive(Clone, Debug, PartialEq)]
@@ -127,9 +128,16 @@ impl ReservoirStack {
         }
     }
 
-    /// Runs over `inputs` (`T × d`) from `state` (updated to the last state)
-    /// with optional teacher-forced feedback rows (`y(t−1)` in row `t`) and
-    /// optional noise; returns the `T × Σ N_l` states.
+    /// Runs over `inputs` from `state` (updated to the last state) with
+    /// optional teacher-forced feedback rows (`y(t−1)` in row `t`) and
+    /// optional noise; returns the states of all layers.
+    ///
+    /// # Shapes
+    /// `inputs`: `T × d`; `feedback`: `T × m`; `state`: `Σ N_l`; returns
+    /// `T × Σ N_l`.
+    ///
+    /// # Errors
+    /// A state, input or feedback of the wrong size, or a non-finite value.
     pub fn run(
         &self,
         inputs: MatRef<'_, f64>,
@@ -137,28 +145,17 @@ impl ReservoirStack {
         state: &mut [f64],
         mut noise: Option<&mut Rng>,
     ) -> Result<Mat<f64>> {
-        mismatch("state length", self.state_len(), state.len())?;
-        mismatch("input columns", self.inputs(), inputs.ncols())?;
-        check_matrix("inputs", inputs)?;
-        if let Some(fb) = feedback {
-            mismatch("feedback columns", self.feedback_len(), fb.ncols())?;
-            mismatch("feedback rows", inputs.nrows(), fb.nrows())?;
-            check_matrix("feedback", fb)?;
-        }
-        let mut states = Mat::zeros(inputs.nrows(), self.state_len());
-        let (mut u, mut y) = (vec![0.0; self.inputs()], vec![0.0; self.feedback_len()]);
-        let mut next = self.zero_state();
-        for t in 0..inputs.nrows() {
-            copy_row(inputs, t, &mut u);
-            if let Some(fb) = feedback {
-                copy_row(fb, t, &mut y);
-            }
-            self.step_into(state, &u, &y, &mut next, noise.as_deref_mut());
-            state.copy_from_slice(&next);
-            for (i, v) in next.iter().enumerate() {
-                states[(t, i)] = *v;
-            }
-        }
-        Ok(states)
+        let sizes = (self.state_len(), self.inputs(), self.feedback_len());
+        check_run(sizes, state, inputs, feedback)?;
+        let step = |x: &[f64], u: &[f64], y: &[f64], out: &mut [f64]| {
+            self.step_into(x, u, y, out, noise.as_deref_mut());
+        };
+        Ok(run_states(
+            inputs,
+            feedback,
+            self.feedback_len(),
+            state,
+            step,
+        ))
     }
 }

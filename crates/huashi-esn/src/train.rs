@@ -4,8 +4,8 @@
 //! zero state with teacher forcing (the feedback `y(t−1)` is the target of the
 //! previous step) and state noise if configured; after the washout its
 //! feature vectors `φ(t) = [1; u(t); x(t)]` are accumulated into `ΦᵀΦ` and
-//! `ΦᵀY` in blocks of [`BLOCK`] steps (on a helper thread when cores are
-//! spare, see [`crate::pipeline`]). Sequences run in parallel (rayon) and
+//! `ΦᵀY` through the pipeline's sink (in blocks, on a helper thread when
+//! cores are spare; see [`Accumulation`]). Sequences run in parallel (rayon) and
 //! their sums are added in sequence order, so results do not depend on
 //! scheduling or on the number of threads. One Cholesky solve gives `W_out`.
 //! [`Esn::fit_and_run`] fits on one sequence and predicts what follows it,
@@ -24,9 +24,10 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::esn::{Esn, EsnConfig, EsnState};
-use crate::pipeline::{accumulate, accumulate_and_solve, Sink, SolveSpec, BLOCK};
+use crate::pipeline::{accumulate, accumulate_and_solve, Accumulation, Sink, SolveSpec};
 use crate::readout::{FeatureLayout, LinearReadout, Ridge, Rls, RlsConfig};
 use crate::rng::Rng;
+use crate::run::run_rows;
 use crate::stack::ReservoirStack;
 use crate::util::{check_matrix, copy_row, mismatch};
 
@@ -65,6 +66,7 @@ pub struct EsnTrainer {
     layout: FeatureLayout,
     ridge: Ridge,
     sequences: usize,
+    accumulation: Accumulation,
 }
 
 impl EsnTrainer {
@@ -84,7 +86,14 @@ impl EsnTrainer {
             layout,
             ridge: Ridge::new(layout.len(), outputs),
             sequences: 0,
+            accumulation: Accumulation::Auto,
         })
+    }
+
+    /// Chooses how the sums of the sequences added from now on are
+    /// accumulated (the sums are bit-identical either way).
+    pub fn set_accumulation(&mut self, accumulation: Accumulation) {
+        self.accumulation = accumulation;
     }
 
     /// The accumulated normal equations so far.
@@ -109,11 +118,11 @@ impl EsnTrainer {
         for (b, chunk) in seqs.chunks(batch).enumerate() {
             let first = self.sequences + b * batch;
             // Spare cores overlap each run with its accumulation.
-            let pipelined = chunk.len() < rayon::current_num_threads();
+            let spare_core = chunk.len() < rayon::current_num_threads();
             let parts: Vec<(Ridge, EsnState)> = chunk
                 .par_iter()
                 .enumerate()
-                .map(|(i, s)| self.harvest(*s, first + i, pipelined))
+                .map(|(i, s)| self.harvest(*s, first + i, spare_core))
                 .collect::<Result<_>>()?;
             for (r, end) in parts {
                 self.absorb(r)?;
@@ -155,8 +164,10 @@ impl EsnTrainer {
         mismatch("input columns", self.stack.inputs(), next.ncols())?;
         check_matrix("inputs", next)?;
         let (f, m) = (self.layout.len(), self.ridge.outputs());
-        let long = seq.inputs.nrows() - self.config.washout >= 4 * BLOCK;
-        let pipelined = rayon::current_num_threads() > 1 && long;
+        let columns = seq.inputs.nrows() - self.config.washout;
+        let pipelined = self
+            .accumulation
+            .pipelined(rayon::current_num_threads() > 1, columns);
         let spec = SolveSpec {
             ridge: self.config.ridge,
             unpenalised: self.layout.bias_index(),
@@ -173,20 +184,21 @@ impl EsnTrainer {
         Ok((end, states, w?))
     }
 
-    /// The noise-free reservoir states over `inputs` from `start`.
+    /// The noise-free reservoir states over `inputs` from `start`, one
+    /// after another (the feedback stays `start.output`).
+    ///
+    /// # Shapes
+    /// `inputs`: `T × d`; returns `T · state_len` values.
     fn run_on(&self, start: &EsnState, inputs: MatRef<'_, f64>) -> Vec<f64> {
         let n = self.stack.state_len();
         // Appended, not zeroed first: the run writes every value once.
         let mut states = Vec::with_capacity(n * inputs.nrows());
-        let (mut prev, mut next) = (start.reservoir.clone(), vec![0.0; n]);
-        let mut u = vec![0.0; inputs.ncols()];
-        for t in 0..inputs.nrows() {
-            copy_row(inputs, t, &mut u);
-            self.stack
-                .step_into(&prev, &u, &start.output, &mut next, None);
-            states.extend_from_slice(&next);
-            std::mem::swap(&mut prev, &mut next);
-        }
+        let (mut x, mut y) = (start.reservoir.clone(), start.output.clone());
+        let step = |x: &[f64], u: &[f64], y: &[f64], next: &mut [f64]| {
+            self.stack.step_into(x, u, y, next, None);
+        };
+        let visit = |_: usize, _: &[f64], x: &[f64], _: &mut [f64]| states.extend_from_slice(x);
+        run_rows(inputs, &mut x, &mut y, step, visit);
         states
     }
 
@@ -225,11 +237,17 @@ impl EsnTrainer {
     }
 
     /// Runs one sequence teacher-forced and accumulates its own sums.
-    fn harvest(&self, s: Sequence<'_>, index: usize, pipelined: bool) -> Result<(Ridge, EsnState)> {
+    fn harvest(
+        &self,
+        s: Sequence<'_>,
+        index: usize,
+        spare_core: bool,
+    ) -> Result<(Ridge, EsnState)> {
         self.check_sequence(s, index)?;
         let (f, m) = (self.layout.len(), self.ridge.outputs());
-        let long = s.inputs.nrows() - self.config.washout >= 4 * BLOCK;
-        Ok(accumulate(f, m, pipelined && long, |sink| {
+        let columns = s.inputs.nrows() - self.config.washout;
+        let pipelined = self.accumulation.pipelined(spare_core, columns);
+        Ok(accumulate(f, m, pipelined, |sink| {
             self.drive(s, index, sink)
         }))
     }
@@ -252,9 +270,8 @@ impl EsnTrainer {
                 copy_row(s.targets, t, &mut state.output);
                 continue;
             }
-            // The step writes its state straight into the block's column.
-            let block = sink.block();
-            let (phi, y) = block.push();
+            // The step writes its state straight into the sink's column.
+            let (phi, y) = sink.push();
             let (head, x) = self.layout.split_mut(phi);
             copy_row(s.inputs, t, &mut state.input);
             let (input, feedback) = (&state.input, &state.output);
@@ -264,9 +281,6 @@ impl EsnTrainer {
             self.layout.fill_head(&state.input, head);
             copy_row(s.targets, t, &mut state.output);
             y.copy_from_slice(&state.output);
-            if block.is_full() {
-                sink.flush();
-            }
         }
         state
     }
@@ -403,8 +417,28 @@ impl Esn {
         train: Sequence<'_>,
         test_inputs: MatRef<'_, f64>,
     ) -> Result<(Fit, Mat<f64>)> {
+        Self::fit_and_run_with(config, train, test_inputs, Accumulation::Auto)
+    }
+
+    /// [`Esn::fit_and_run`] with the sums accumulated as `accumulation`
+    /// says ([`Accumulation::Serial`] gives the serial path, to time what
+    /// the pipeline gains); the results are the same either way.
+    ///
+    /// # Shapes
+    /// `train`: `T × d` inputs and `T × m` targets; `test_inputs`:
+    /// `T' × d`; returns `T' × m` outputs.
+    ///
+    /// # Errors
+    /// As [`Esn::fit`] and [`Esn::run`].
+    pub fn fit_and_run_with(
+        config: &EsnConfig,
+        train: Sequence<'_>,
+        test_inputs: MatRef<'_, f64>,
+        accumulation: Accumulation,
+    ) -> Result<(Fit, Mat<f64>)> {
         let (d, m) = (train.inputs.ncols(), train.targets.ncols());
         let mut trainer = EsnTrainer::new(config, d, m)?;
+        trainer.set_accumulation(accumulation);
         if config.feedback.is_some() {
             let end = trainer.add_sequence(train)?;
             let esn = trainer.finish()?;
