@@ -1,12 +1,13 @@
 //! `huashi esn …`: echo state networks for time-series prediction.
 //!
 //! One file per subcommand: [`fit`], [`forecast`], [`search`] and
-//! [`bench`](mod@bench). Each parses its options into `huashi_esn` types
+//! [`bench`](mod@bench) (its cases in [`bench_cases`]). Each parses its options into `huashi_esn` types
 //! and calls the library (`huashi_esn::forecast` for the protocol and the
 //! scores, `huashi_esn::search` for the search). The options they share are
 //! in [`options`], the report lines they share in [`print`].
 
 mod bench;
+mod bench_cases;
 mod fit;
 mod forecast;
 mod options;
