@@ -184,6 +184,9 @@ pub enum Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// Checks that every value is finite, naming the first offender.
+///
+/// # Errors
+/// [`Error::NonFinite`] naming the first offender.
 pub fn check_finite(what: &'static str, values: &[f64]) -> Result<()> {
     match values.iter().position(|v| !v.is_finite()) {
         Some(index) => Err(Error::NonFinite {
@@ -196,6 +199,9 @@ pub fn check_finite(what: &'static str, values: &[f64]) -> Result<()> {
 }
 
 /// Checks that a series is non-empty and finite.
+///
+/// # Errors
+/// [`Error::EmptySeries`] or [`Error::NonFinite`].
 pub fn check_series(what: &'static str, values: &[f64]) -> Result<()> {
     if values.is_empty() {
         return Err(Error::EmptySeries { what });

@@ -75,6 +75,10 @@ impl EsnConfig {
     }
 
     /// Checks every hyper-parameter.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the first value out of range, or an
+    /// empty layer list.
     pub fn check(&self) -> Result<()> {
         if self.layers.is_empty() {
             return Err(Error::EmptySeries {
@@ -127,6 +131,9 @@ struct Work {
 
 impl Esn {
     /// Assembles an ESN from its parts, checking that they fit together.
+    ///
+    /// # Errors
+    /// An invalid config, or parts whose sizes do not fit it.
     pub fn from_parts(
         config: EsnConfig,
         stack: ReservoirStack,
@@ -268,6 +275,12 @@ impl Esn {
     }
 
     /// Open-loop predictions for `inputs` from the zero state.
+    ///
+    /// # Shapes
+    /// `inputs`: `T × d`; returns `T × m`.
+    ///
+    /// # Errors
+    /// As [`Esn::run`].
     pub fn predict(&self, inputs: MatRef<'_, f64>) -> Result<Mat<f64>> {
         self.run(&mut self.initial_state(), inputs, None)
     }
@@ -277,6 +290,13 @@ impl Esn {
     /// Each step feeds `state.output` back as the input (when
     /// `inputs == outputs`) and as feedback, then reads out the next output.
     /// ESNs without inputs generate through the feedback weights alone.
+    ///
+    /// # Shapes
+    /// Returns `steps × m`.
+    ///
+    /// # Errors
+    /// A state of the wrong size, `inputs != outputs` (with inputs), too many
+    /// steps for memory, or [`Error::Diverged`].
     pub fn generate(&self, state: &mut EsnState, steps: usize) -> Result<Mat<f64>> {
         self.check_state(state)?;
         let (d, m) = (self.inputs(), self.outputs());
@@ -314,6 +334,13 @@ impl Esn {
     /// order, from the zero state) and returns the next `horizon` values of
     /// the series, `ŷ(T), …, ŷ(T + horizon − 1)`, the first by one-step
     /// prediction and the rest in closed loop. Needs `inputs == outputs`.
+    ///
+    /// # Shapes
+    /// `history`: `T × d`; returns `horizon × m`.
+    ///
+    /// # Errors
+    /// `horizon` 0, an empty history, `inputs != outputs`, or as [`Esn::run`]
+    /// and [`Esn::generate`].
     pub fn forecast(&self, history: MatRef<'_, f64>, horizon: usize) -> Result<Mat<f64>> {
         if horizon == 0 {
             return Err(invalid("horizon", 0.0, "must be at least 1"));

@@ -42,12 +42,19 @@ pub struct Reservoir {
 impl Reservoir {
     /// Draws a reservoir for `inputs` input features from `seed` (streams
     /// named `layer0/...`, the same as the first layer of an [`crate::Esn`]).
+    ///
+    /// # Errors
+    /// An invalid config, too many units for memory, or a recurrent matrix that
+    /// cannot be rescaled.
     pub fn new(config: &ReservoirConfig, inputs: usize, seed: u64) -> Result<Self> {
         Self::build(config, inputs, None, seed, "layer0")
     }
 
     /// Draws a reservoir; `feedback` gives the feedback config and the number
     /// of outputs fed back; `name` prefixes the random streams.
+    ///
+    /// # Errors
+    /// As [`Reservoir::new`], and an invalid feedback config.
     pub fn build(
         config: &ReservoirConfig,
         inputs: usize,
@@ -85,6 +92,9 @@ impl Reservoir {
     }
 
     /// Assembles a reservoir from stored weights, checking their shapes.
+    ///
+    /// # Errors
+    /// An invalid config, or weights whose sizes do not fit it.
     pub fn from_parts(
         config: ReservoirConfig,
         w: CsrMatrix,
@@ -159,12 +169,24 @@ impl Reservoir {
     }
 
     /// One noise-free update `x(t) = F(x(t−1), u(t))` (feedback, if any, is 0).
+    ///
+    /// # Shapes
+    /// `state`: `N`; `input`: `d`; returns `N`.
+    ///
+    /// # Errors
+    /// A state or input of the wrong size, or a non-finite input.
     pub fn step(&self, state: &[f64], input: &[f64]) -> Result<Vec<f64>> {
         let fb = vec![0.0; self.feedback_len()];
         self.step_with_feedback(state, input, &fb)
     }
 
     /// One noise-free update `x(t) = F(x(t−1), u(t), y(t−1))`.
+    ///
+    /// # Shapes
+    /// `state`: `N`; `input`: `d`; `feedback`: `m`; returns `N`.
+    ///
+    /// # Errors
+    /// As [`Reservoir::step`], and feedback of the wrong size or non-finite.
     pub fn step_with_feedback(
         &self,
         state: &[f64],
@@ -269,6 +291,12 @@ impl Reservoir {
 
     /// Runs every sequence from the zero state, in parallel; returns their
     /// state matrices in order.
+    ///
+    /// # Shapes
+    /// Each sequence `T_i × d`; returns `T_i × N` each.
+    ///
+    /// # Errors
+    /// As [`Reservoir::run`], for the first sequence that fails.
     pub fn run_many(&self, sequences: &[MatRef<'_, f64>]) -> Result<Vec<Mat<f64>>> {
         sequences
             .par_iter()

@@ -30,6 +30,9 @@ pub struct ReservoirStack {
 
 impl ReservoirStack {
     /// Draws the layers from `seed` (layer `l` uses the streams `layer{l}/…`).
+    ///
+    /// # Errors
+    /// An empty layer list, or as [`Reservoir::build`] for a layer.
     pub fn new(
         configs: &[ReservoirConfig],
         inputs: usize,
@@ -53,6 +56,9 @@ impl ReservoirStack {
     }
 
     /// Assembles a stack from existing layers, checking that they chain.
+    ///
+    /// # Errors
+    /// An empty list, or layers that do not chain.
     pub fn from_layers(layers: Vec<Reservoir>) -> Result<Self> {
         if layers.is_empty() {
             return Err(Error::EmptySeries {
@@ -92,6 +98,12 @@ impl ReservoirStack {
     }
 
     /// One pure, noise-free step of the whole stack.
+    ///
+    /// # Shapes
+    /// `state`: `Σ N_l`; `input`: `d`; `feedback`: `m`; returns `Σ N_l`.
+    ///
+    /// # Errors
+    /// A state, input or feedback of the wrong size, or a non-finite value.
     pub fn step(&self, state: &[f64], input: &[f64], feedback: &[f64]) -> Result<Vec<f64>> {
         mismatch("state length", self.state_len(), state.len())?;
         mismatch("input length", self.inputs(), input.len())?;

@@ -71,6 +71,9 @@ pub struct EsnTrainer {
 
 impl EsnTrainer {
     /// Draws the reservoir for `inputs` features and `outputs` outputs.
+    ///
+    /// # Errors
+    /// An invalid config, 0 outputs, or a network too large for memory.
     pub fn new(config: &EsnConfig, inputs: usize, outputs: usize) -> Result<Self> {
         config.check()?;
         if outputs == 0 {
@@ -107,11 +110,18 @@ impl EsnTrainer {
     }
 
     /// Accumulates one sequence; returns its end state.
+    ///
+    /// # Errors
+    /// As [`EsnTrainer::add_sequences`].
     pub fn add_sequence(&mut self, seq: Sequence<'_>) -> Result<EsnState> {
         Ok(self.add_sequences(&[seq])?.remove(0))
     }
 
     /// Accumulates many sequences in parallel; returns their end states.
+    ///
+    /// # Errors
+    /// A sequence of the wrong shape, no longer than the washout, or with non-
+    /// finite values.
     pub fn add_sequences(&mut self, seqs: &[Sequence<'_>]) -> Result<Vec<EsnState>> {
         let batch = 2 * rayon::current_num_threads().max(1);
         let mut ends = Vec::with_capacity(seqs.len());
@@ -203,6 +213,9 @@ impl EsnTrainer {
     }
 
     /// Solves the readout and returns the trained network.
+    ///
+    /// # Errors
+    /// [`Error::SingularSystem`] or no samples.
     pub fn finish(self) -> Result<Esn> {
         let w = self
             .ridge
@@ -352,8 +365,10 @@ fn advance(
 }
 
 /// The outputs of `esn`'s readout over the stored reservoir `states` (one
-/// after another) and their `inputs`, one row per step. (Measured: the same
-/// time on two threads, so one.)
+/// after another) and their `inputs`, one row per step, on one thread.
+///
+/// # Shapes
+/// `inputs`: `T × d`; `states`: `T · state_len` values; returns `T × m`.
 fn apply_readout(esn: &Esn, inputs: MatRef<'_, f64>, states: &[f64]) -> Mat<f64> {
     let (layout, readout) = (esn.readout().layout(), esn.readout());
     let (n, m) = (esn.reservoir().state_len(), esn.outputs());
@@ -391,6 +406,13 @@ pub struct OnlineFit {
 
 impl Esn {
     /// Trains by ridge regression over `sequences` (run in parallel).
+    ///
+    /// # Shapes
+    /// Each sequence: `T_i × d` inputs, `T_i × m` targets.
+    ///
+    /// # Errors
+    /// No sequence, or as [`EsnTrainer::new`], [`EsnTrainer::add_sequences`]
+    /// and [`EsnTrainer::finish`].
     pub fn fit(config: &EsnConfig, sequences: &[Sequence<'_>]) -> Result<Fit> {
         let first = sequences.first().ok_or(Error::EmptySeries {
             what: "training sequence list",
@@ -412,6 +434,13 @@ impl Esn {
     /// so it overlaps the end of the training accumulation (on a helper
     /// thread when cores are spare) and the readout is applied afterwards;
     /// with feedback it is simply [`Esn::fit`] followed by [`Esn::run`].
+    ///
+    /// # Shapes
+    /// `train`: `T × d` inputs and `T × m` targets; `test_inputs`: `T' × d`;
+    /// returns `T' × m`.
+    ///
+    /// # Errors
+    /// As [`Esn::fit`] and [`Esn::run`].
     pub fn fit_and_run(
         config: &EsnConfig,
         train: Sequence<'_>,
@@ -455,6 +484,13 @@ impl Esn {
 
     /// Trains the readout online by RLS over one sequence (with state noise
     /// as in [`Esn::fit`], from the stream of sequence 0).
+    ///
+    /// # Shapes
+    /// `seq`: `T × d` inputs, `T × m` targets.
+    ///
+    /// # Errors
+    /// As [`EsnTrainer::new`] and [`Rls::new`], a sequence of the wrong shape,
+    /// or a diverged update.
     pub fn fit_online(
         config: &EsnConfig,
         rls: &RlsConfig,
