@@ -1,6 +1,6 @@
 //! `huashi esn fit`: train on the first part of a series, score the rest
 //! beside the naive baselines ([`huashi_esn::forecast::evaluate`]), plot,
-//! save the model.
+//! save the model ([`SavedModel::save`]).
 
 use super::options::{DataArgs, ReservoirArgs};
 use super::print;
@@ -8,10 +8,9 @@ use crate::plot::{self, Series};
 use anyhow::Context;
 use clap::Args;
 use huashi_esn::forecast::{
-    self, Evaluation, ForecastConfig, Prepared, Score, Target, Transform, SCORE_NOTE,
+    self, Evaluation, ForecastConfig, Prepared, SavedModel, Score, Target, SCORE_NOTE,
 };
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Args)]
@@ -64,21 +63,6 @@ fn plot_test(path: &Path, prep: &Prepared, eval: &Evaluation) -> anyhow::Result<
     plot::series_chart(path, &title, ("row", y), &series)
 }
 
-/// Saves the model with the transform and data description as metadata.
-fn save(path: &Path, eval: &Evaluation, prep: &Prepared) -> anyhow::Result<()> {
-    let meta = BTreeMap::from([
-        (
-            Transform::METADATA_KEY.to_string(),
-            serde_json::to_string(&prep.transform)?,
-        ),
-        ("huashi.column".to_string(), prep.series.column.clone()),
-        ("huashi.source".to_string(), prep.series.source.clone()),
-    ]);
-    eval.esn
-        .save_with_metadata(path, &meta)
-        .with_context(|| format!("saving the model to {}", path.display()))
-}
-
 #[derive(Serialize)]
 struct FitReport<'a> {
     series: &'a forecast::Series,
@@ -113,7 +97,8 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let eval = forecast::evaluate(&config, &prep).context("training the ESN")?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
-    save(&model, &eval, &prep)?;
+    SavedModel::save(&model, &eval.esn, &prep)
+        .with_context(|| format!("saving the model to {}", model.display()))?;
     plot_test(&png, &prep, &eval)?;
     let report = FitReport {
         series: &prep.series,

@@ -1,17 +1,16 @@
-//! `huashi esn forecast`: predict a series with a saved ESN, score it
-//! against the naive baselines ([`huashi_esn::forecast::scores`]) and
-//! optionally free-run it past the data.
+//! `huashi esn forecast`: predict a series with a saved ESN
+//! ([`SavedModel`]), score it against the naive baselines
+//! ([`huashi_esn::forecast::scores`]) and optionally free-run it past the
+//! data.
 
 use super::options::load_series;
 use super::print;
 use crate::plot::{self, Series};
 use crate::table;
-use anyhow::{bail, ensure, Context};
+use anyhow::{ensure, Context};
 use clap::Args;
-use huashi_esn::forecast::{self, Prepared, Score, Target, Transform, SCORE_NOTE};
-use huashi_esn::{column, column_values, data, Esn};
+use huashi_esn::forecast::{self, Ahead, Prepared, SavedModel, Score, Target, SCORE_NOTE};
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Args)]
@@ -38,64 +37,6 @@ pub struct ForecastArgs {
     pub json: bool,
 }
 
-/// A loaded model and what `huashi esn fit` stored beside it.
-struct Saved {
-    pub esn: Esn,
-    pub transform: Transform,
-    pub column: Option<String>,
-    pub source: Option<String>,
-}
-
-fn load_model(path: &Path) -> anyhow::Result<Saved> {
-    let (esn, meta): (Esn, BTreeMap<String, String>) = Esn::load_with_metadata(path)
-        .with_context(|| format!("loading the model {}", path.display()))?;
-    let Some(t) = meta.get(Transform::METADATA_KEY) else {
-        bail!(
-            "{} has no {:?} metadata; save models with `huashi esn fit`",
-            path.display(),
-            Transform::METADATA_KEY
-        );
-    };
-    let transform: Transform = serde_json::from_str(t).with_context(|| {
-        format!(
-            "{}: bad {:?} metadata",
-            path.display(),
-            Transform::METADATA_KEY
-        )
-    })?;
-    transform.check().with_context(|| {
-        format!(
-            "{}: invalid {:?} metadata",
-            path.display(),
-            Transform::METADATA_KEY
-        )
-    })?;
-    ensure!(
-        esn.inputs() == 1 && esn.outputs() == 1,
-        "{} has {} inputs and {} outputs; `huashi esn` models have one of each",
-        path.display(),
-        esn.inputs(),
-        esn.outputs()
-    );
-    Ok(Saved {
-        esn,
-        transform,
-        column: meta.get("huashi.column").cloned(),
-        source: meta.get("huashi.source").cloned(),
-    })
-}
-
-/// One value predicted past the end of the data.
-#[derive(Debug, Clone, Serialize)]
-struct Ahead {
-    /// Row of the series the value belongs to (rows count from 0).
-    pub row: usize,
-    /// In the target's units (series units or log-return).
-    pub value: f64,
-    /// For the `return` target: the implied price (series units).
-    pub implied: Option<f64>,
-}
-
 #[derive(Debug, Serialize)]
 struct ForecastReport<'a> {
     model: &'a Path,
@@ -112,87 +53,14 @@ struct ForecastReport<'a> {
     note: &'static str,
 }
 
-/// Open-loop predictions of every input from the zero state, in the
-/// target's units.
-fn predict_all(saved: &Saved, prep: &Prepared) -> anyhow::Result<Vec<f64>> {
-    let out = saved.esn.predict(column(&prep.z_in).as_ref())?;
-    let changes = saved
-        .transform
-        .output
-        .inverse(&column_values(out.as_ref(), 0));
-    Ok(prep.pairs.report(0, &changes))
-}
-
-/// The predictions made from the last H inputs, whose targets lie past the
-/// data.
-fn beyond(prep: &Prepared, prediction: &[f64]) -> Vec<Ahead> {
-    let (n, h) = (prep.series.values.len(), prep.transform.horizon);
-    let k = prep.len();
-    prediction[k..]
-        .iter()
-        .enumerate()
-        .map(|(i, v)| Ahead {
-            row: n + i,
-            value: *v,
-            implied: implied(prep, n - h + i, *v),
-        })
-        .collect()
-}
-
-/// The price implied by a log-return over H steps from row `from`.
-fn implied(prep: &Prepared, from: usize, value: f64) -> Option<f64> {
-    (prep.transform.target == Target::Return).then(|| prep.series.values[from] * value.exp())
-}
-
-/// Memory per generated step: the outputs and their report rows.
-const AHEAD_BYTES: u64 = 8 * 8;
-
-/// Closed-loop free run of `steps` steps past the data.
-fn generate(saved: &Saved, prep: &Prepared, steps: usize) -> anyhow::Result<Vec<Ahead>> {
-    ensure!(
-        saved.transform.closed_loop_ok(),
-        "--generate needs a model trained with --horizon 1 (this one has horizon {})",
-        saved.transform.horizon
-    );
-    ensure!(steps >= 1, "--generate must be at least 1");
-    let bytes = huashi_io::checked_product("--generate", &[steps as u64, AHEAD_BYTES])?;
-    huashi_io::check_memory(&format!("--generate {steps}"), bytes)?;
-    let out = saved.esn.forecast(column(&prep.z_in).as_ref(), steps)?;
-    let changes = saved
-        .transform
-        .output
-        .inverse(&column_values(out.as_ref(), 0));
-    let n = prep.series.values.len();
-    let last = prep.series.values[n - 1];
-    let (values, implied): (Vec<f64>, Vec<Option<f64>>) = match saved.transform.target {
-        Target::Next => {
-            let path = changes.iter().scan(last, |x, c| {
-                *x += c;
-                Some(*x)
-            });
-            (path.collect(), vec![None; steps])
-        }
-        Target::Return => {
-            let prices = data::from_log_returns(last, &changes);
-            (changes, prices[1..].iter().map(|p| Some(*p)).collect())
-        }
-    };
-    Ok((0..steps)
-        .map(|i| Ahead {
-            row: n + i,
-            value: values[i],
-            implied: implied[i],
-        })
-        .collect())
-}
-
 pub fn run(args: &ForecastArgs) -> anyhow::Result<()> {
     if let Some(png) = &args.plot {
         let mut inputs = vec![args.model.as_path()];
         inputs.extend(args.data.as_deref());
         huashi_io::ensure_not_input(png, &inputs)?;
     }
-    let saved = load_model(&args.model)?;
+    let saved = SavedModel::load(&args.model)
+        .with_context(|| format!("loading the model {}", args.model.display()))?;
     let column = args.column.as_deref().or(saved.column.as_deref());
     let series = load_series(args.data.as_deref(), column)?;
     let t = saved.transform;
@@ -204,10 +72,13 @@ pub fn run(args: &ForecastArgs) -> anyhow::Result<()> {
         "the data gives {} pairs; the model's washout of {washout} steps needs at least {washout} + 2",
         prep.len(),
     );
-    let prediction = predict_all(&saved, &prep)?;
-    let generated = args
-        .generate
-        .map_or(Ok(Vec::new()), |h| generate(&saved, &prep, h))?;
+    let prediction = saved.predict_all(&prep)?;
+    let generated = match args.generate {
+        Some(steps) => saved
+            .free_run(&prep, steps)
+            .with_context(|| format!("--generate {steps}"))?,
+        None => Vec::new(),
+    };
     if let Some(png) = &args.plot {
         plot_forecast(png, &prep, &prediction, washout, &generated)?;
     }
@@ -219,7 +90,7 @@ pub fn run(args: &ForecastArgs) -> anyhow::Result<()> {
         washout,
         scored_pairs: prep.len() - washout,
         scores: forecast::scores(&prep.pairs, &prediction[washout..], washout)?,
-        beyond: beyond(&prep, &prediction),
+        beyond: forecast::beyond(&prep, &prediction),
         generated,
         note: SCORE_NOTE,
     };
@@ -291,7 +162,7 @@ fn print_ahead(title: &str, values: &[Ahead], target: Target) {
     print!("{}", table::text(headers, &ahead_rows(values)));
 }
 
-fn print_report(r: &ForecastReport<'_>, saved: &Saved, plot: Option<&Path>) {
+fn print_report(r: &ForecastReport<'_>, saved: &SavedModel, plot: Option<&Path>) {
     let trained_on = match (&saved.column, &saved.source) {
         (Some(c), Some(s)) => format!("; trained on column {c} of {s}"),
         _ => String::new(),

@@ -27,12 +27,15 @@
 //! computed in the reporting units (series units for `next`, log-returns for
 //! `return`).
 //!
-//! [`ForecastConfig`] holds the hyper-parameters of the one-input,
+//! [`SavedModel`] stores a trained network with its transform and predicts
+//! past the data. [`ForecastConfig`] holds the hyper-parameters of the one-input,
 //! one-output ESN used here, with the defaults the CLI shows.
 
+mod model;
 mod pairs;
 mod score;
 
+pub use model::{beyond, Ahead, SavedModel, COLUMN_KEY, SOURCE_KEY};
 pub use pairs::{pairs, Pairs, Prepared, Series, Transform, EMBEDDED};
 pub use score::{
     baseline_scores, evaluate, score, scores, Evaluation, Score, SCORE_HEADERS, SCORE_NOTE,
