@@ -20,7 +20,7 @@ use crate::config::{Activation, FeedbackConfig, ReservoirConfig};
 use crate::error::{Error, Result};
 use crate::kernel::Ell;
 use crate::rng::Rng;
-use crate::run::{check_run, run_states};
+use crate::run::{self, Dynamics};
 use crate::sparse::CsrMatrix;
 use crate::util::mismatch;
 use crate::{init, spectral};
@@ -273,20 +273,9 @@ impl Reservoir {
         inputs: MatRef<'_, f64>,
         feedback: Option<MatRef<'_, f64>>,
         state: &mut [f64],
-        mut noise: Option<&mut Rng>,
+        noise: Option<&mut Rng>,
     ) -> Result<Mat<f64>> {
-        let sizes = (self.units(), self.inputs(), self.feedback_len());
-        check_run(sizes, state, inputs, feedback)?;
-        let step = |x: &[f64], u: &[f64], y: &[f64], out: &mut [f64]| {
-            self.step_into(x, u, Some(y), out, noise.as_deref_mut());
-        };
-        Ok(run_states(
-            inputs,
-            feedback,
-            self.feedback_len(),
-            state,
-            step,
-        ))
+        run::teacher_forced(self, inputs, feedback, state, noise)
     }
 
     /// Runs every sequence from the zero state, in parallel; returns their
@@ -302,6 +291,16 @@ impl Reservoir {
             .par_iter()
             .map(|seq| self.run(*seq, &mut self.zero_state()))
             .collect()
+    }
+}
+
+impl Dynamics for Reservoir {
+    fn sizes(&self) -> (usize, usize, usize) {
+        (self.units(), self.inputs(), self.feedback_len())
+    }
+
+    fn step(&self, x: &[f64], u: &[f64], y: &[f64], out: &mut [f64], noise: Option<&mut Rng>) {
+        self.step_into(x, u, Some(y), out, noise);
     }
 }
 

@@ -13,7 +13,40 @@
 use faer::{Mat, MatRef};
 
 use crate::error::Result;
+use crate::rng::Rng;
 use crate::util::{check_matrix, copy_row, mismatch};
+
+/// A reservoir (or a stack of them) as [`teacher_forced`] runs it.
+pub(crate) trait Dynamics {
+    /// The lengths of the state, of an input and of the feedback.
+    fn sizes(&self) -> (usize, usize, usize);
+
+    /// One step from `x` with input `u` and feedback `y` into `out`.
+    fn step(&self, x: &[f64], u: &[f64], y: &[f64], out: &mut [f64], noise: Option<&mut Rng>);
+}
+
+/// Checks the arguments, then runs `d` over `inputs` from `state` with
+/// teacher-forced `feedback` rows and optional noise, keeping every state.
+///
+/// # Shapes
+/// `inputs`: `T × d`; `feedback`: `T × m`; `state`: `N`; returns `T × N`.
+///
+/// # Errors
+/// As [`check_run`].
+pub(crate) fn teacher_forced(
+    d: &impl Dynamics,
+    inputs: MatRef<'_, f64>,
+    feedback: Option<MatRef<'_, f64>>,
+    state: &mut [f64],
+    mut noise: Option<&mut Rng>,
+) -> Result<Mat<f64>> {
+    let sizes = d.sizes();
+    check_run(sizes, state, inputs, feedback)?;
+    let step = |x: &[f64], u: &[f64], y: &[f64], out: &mut [f64]| {
+        d.step(x, u, y, out, noise.as_deref_mut());
+    };
+    Ok(run_states(inputs, feedback, sizes.2, state, step))
+}
 
 /// Runs `step(x, u, y, out)` (writing the new state into `out`) over the
 /// rows of `inputs` from `state`, which ends as the last state; after each
@@ -45,7 +78,7 @@ pub(crate) fn run_rows(
 ///
 /// # Shapes
 /// `inputs`: `T × d`; `feedback`: `T × m`; `state`: `N`; returns `T × N`.
-pub(crate) fn run_states(
+fn run_states(
     inputs: MatRef<'_, f64>,
     feedback: Option<MatRef<'_, f64>>,
     feedback_len: usize,
@@ -73,7 +106,7 @@ pub(crate) fn run_states(
 ///
 /// # Errors
 /// [`crate::Error::DimensionMismatch`] or [`crate::Error::NonFinite`].
-pub(crate) fn check_run(
+fn check_run(
     sizes: (usize, usize, usize),
     state: &[f64],
     inputs: MatRef<'_, f64>,

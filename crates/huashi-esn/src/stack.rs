@@ -19,7 +19,7 @@ use crate::config::{FeedbackConfig, ReservoirConfig};
 use crate::error::{Error, Result};
 use crate::reservoir::Reservoir;
 use crate::rng::Rng;
-use crate::run::{check_run, run_states};
+use crate::run::{self, Dynamics};
 use crate::util::mismatch;
 
 /// One or more reservoirs in series.
@@ -155,19 +155,18 @@ impl ReservoirStack {
         inputs: MatRef<'_, f64>,
         feedback: Option<MatRef<'_, f64>>,
         state: &mut [f64],
-        mut noise: Option<&mut Rng>,
+        noise: Option<&mut Rng>,
     ) -> Result<Mat<f64>> {
-        let sizes = (self.state_len(), self.inputs(), self.feedback_len());
-        check_run(sizes, state, inputs, feedback)?;
-        let step = |x: &[f64], u: &[f64], y: &[f64], out: &mut [f64]| {
-            self.step_into(x, u, y, out, noise.as_deref_mut());
-        };
-        Ok(run_states(
-            inputs,
-            feedback,
-            self.feedback_len(),
-            state,
-            step,
-        ))
+        run::teacher_forced(self, inputs, feedback, state, noise)
+    }
+}
+
+impl Dynamics for ReservoirStack {
+    fn sizes(&self) -> (usize, usize, usize) {
+        (self.state_len(), self.inputs(), self.feedback_len())
+    }
+
+    fn step(&self, x: &[f64], u: &[f64], y: &[f64], out: &mut [f64], noise: Option<&mut Rng>) {
+        self.step_into(x, u, y, out, noise);
     }
 }
