@@ -1,6 +1,13 @@
-//! Training an [`Esn`]: offline ridge over many sequences, or online RLS.
+//! Training an [`Esn`] offline by ridge regression over many sequences
+//! (online RLS: [`Esn::fit_online`]):
 //!
-//! Offline ([`Esn::fit`], [`EsnTrainer`]): every sequence is run from the
+//! ```text
+//! W_out = (ΦᵀΦ + λ D)⁻¹ ΦᵀY
+//! ```
+//!
+//! ([`Esn::fit`], [`EsnTrainer`]; Lukoševičius & Jaeger 2009, "Reservoir
+//! computing approaches to recurrent neural network training", *Computer
+//! Science Review* 3(3)): every sequence is run from the
 //! zero state with teacher forcing (the feedback `y(t−1)` is the target of the
 //! previous step) and state noise if configured; after the washout its
 //! feature vectors `φ(t) = [1; u(t); x(t)]` are accumulated into `ΦᵀΦ` and
@@ -13,11 +20,6 @@
 //! still adds the last blocks and then solves the readout (the run does not
 //! need the readout without output feedback), then applying the readout to
 //! the stored states.
-//!
-//! Online ([`Esn::fit_online`]): recursive least squares updates `W_out` at
-//! every step after the washout, with the teacher fed back
-//! ([`OnlineMode::TeacherForced`]) or the network's own output
-//! ([`OnlineMode::Force`], FORCE learning, Sussillo & Abbott 2009).
 
 use faer::{Mat, MatRef};
 use rayon::prelude::*;
@@ -25,7 +27,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::esn::{Esn, EsnConfig, EsnState};
 use crate::pipeline::{accumulate, accumulate_and_solve, Accumulation, Sink, SolveSpec};
-use crate::readout::{FeatureLayout, LinearReadout, Ridge, Rls, RlsConfig};
+use crate::readout::{FeatureLayout, LinearReadout, Ridge};
 use crate::rng::Rng;
 use crate::run::run_rows;
 use crate::stack::ReservoirStack;
@@ -61,9 +63,9 @@ pub struct Fit {
 /// Incremental ridge training over sequences that arrive one by one.
 #[derive(Debug)]
 pub struct EsnTrainer {
-    config: EsnConfig,
-    stack: ReservoirStack,
-    layout: FeatureLayout,
+    pub(crate) config: EsnConfig,
+    pub(crate) stack: ReservoirStack,
+    pub(crate) layout: FeatureLayout,
     ridge: Ridge,
     sequences: usize,
     accumulation: Accumulation,
@@ -229,7 +231,8 @@ impl EsnTrainer {
         Esn::from_parts(self.config, self.stack, readout)
     }
 
-    fn check_sequence(&self, s: Sequence<'_>, index: usize) -> Result<()> {
+    /// Checks the shape and values of training sequence `index`.
+    pub(crate) fn check_sequence(&self, s: Sequence<'_>, index: usize) -> Result<()> {
         mismatch("input columns", self.stack.inputs(), s.inputs.ncols())?;
         mismatch("target columns", self.ridge.outputs(), s.targets.ncols())?;
         mismatch("target rows", s.inputs.nrows(), s.targets.nrows())?;
@@ -298,49 +301,14 @@ impl EsnTrainer {
         state
     }
 
-    /// The online run: RLS updates after the washout; returns the end state
-    /// and the a-priori error norms.
-    fn online(
-        &self,
-        learner: &mut Rls,
-        seq: Sequence<'_>,
-        mode: OnlineMode,
-    ) -> Result<(EsnState, Vec<f64>)> {
-        let (mut state, mut next) = (self.zero_state(), self.stack.zero_state());
-        let mut noise = self.noise(0);
-        let mut phi = vec![0.0; self.layout.len()];
-        let mut errors = Vec::with_capacity(seq.inputs.nrows() - self.config.washout);
-        for t in 0..seq.inputs.nrows() {
-            advance(
-                &self.stack,
-                &mut state,
-                seq.inputs,
-                t,
-                &mut next,
-                noise.as_mut(),
-            );
-            self.layout.fill(&state.input, &state.reservoir, &mut phi);
-            let mut own = state.output.clone();
-            learner.predict(&phi, &mut own);
-            copy_row(seq.targets, t, &mut state.output);
-            if t >= self.config.washout {
-                let e = learner.update(&phi, &state.output)?;
-                errors.push(e.iter().map(|v| v * v).sum::<f64>().sqrt());
-            }
-            if mode == OnlineMode::Force {
-                state.output = own;
-            }
-        }
-        Ok((state, errors))
-    }
-
     /// The state-noise stream of training sequence `index`, if any layer is noisy.
-    fn noise(&self, index: usize) -> Option<Rng> {
+    pub(crate) fn noise(&self, index: usize) -> Option<Rng> {
         let noisy = self.config.layers.iter().any(|l| l.noise > 0.0);
         noisy.then(|| Rng::stream(self.config.seed, &format!("noise/{index}")))
     }
 
-    fn zero_state(&self) -> EsnState {
+    /// The all-zero state, outputs included.
+    pub(crate) fn zero_state(&self) -> EsnState {
         EsnState {
             reservoir: self.stack.zero_state(),
             input: vec![0.0; self.stack.inputs()],
@@ -351,7 +319,7 @@ impl EsnTrainer {
 
 /// Reads input row `t` into `state.input` and advances the stack one step
 /// with `state.output` as the feedback.
-fn advance(
+pub(crate) fn advance(
     stack: &ReservoirStack,
     state: &mut EsnState,
     inputs: MatRef<'_, f64>,
@@ -382,26 +350,6 @@ fn apply_readout(esn: &Esn, inputs: MatRef<'_, f64>, states: &[f64]) -> Mat<f64>
         y.iter().enumerate().for_each(|(k, v)| out[(t, k)] = *v);
     }
     out
-}
-
-/// Where the feedback comes from during online training.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OnlineMode {
-    /// The teacher's previous value is fed back.
-    TeacherForced,
-    /// The network's own previous output is fed back (FORCE learning).
-    Force,
-}
-
-/// Result of online training.
-#[derive(Clone, Debug)]
-pub struct OnlineFit {
-    /// The trained network (its readout holds the final RLS weights).
-    pub esn: Esn,
-    /// The state after the last step.
-    pub end_state: EsnState,
-    /// Euclidean norm of the a-priori error at each step after the washout.
-    pub errors: Vec<f64>,
 }
 
 impl Esn {
@@ -480,39 +428,5 @@ impl Esn {
         let out = apply_readout(&esn, test_inputs, &states);
         let end_states = vec![end];
         Ok((Fit { esn, end_states }, out))
-    }
-
-    /// Trains the readout online by RLS over one sequence (with state noise
-    /// as in [`Esn::fit`], from the stream of sequence 0).
-    ///
-    /// # Shapes
-    /// `seq`: `T × d` inputs, `T × m` targets.
-    ///
-    /// # Errors
-    /// As [`EsnTrainer::new`] and [`Rls::new`], a sequence of the wrong shape,
-    /// or a diverged update.
-    pub fn fit_online(
-        config: &EsnConfig,
-        rls: &RlsConfig,
-        seq: Sequence<'_>,
-        mode: OnlineMode,
-    ) -> Result<OnlineFit> {
-        let trainer = EsnTrainer::new(config, seq.inputs.ncols(), seq.targets.ncols())?;
-        trainer.check_sequence(seq, 0)?;
-        let mut learner = Rls::new(trainer.layout.len(), seq.targets.ncols(), rls)?;
-        let (end_state, errors) = trainer.online(&mut learner, seq, mode)?;
-        let EsnTrainer {
-            config,
-            stack,
-            layout,
-            ..
-        } = trainer;
-        let readout = LinearReadout::new(layout, learner.weights().to_owned())?;
-        let esn = Esn::from_parts(config, stack, readout)?;
-        Ok(OnlineFit {
-            esn,
-            end_state,
-            errors,
-        })
     }
 }
