@@ -145,7 +145,7 @@ fn both_paths(
     run: usize,
     mut time: impl FnMut(Accumulation) -> anyhow::Result<Duration>,
 ) -> anyhow::Result<[Duration; 2]> {
-    if run % 2 == 0 {
+    if run.is_multiple_of(2) {
         let pipelined = time(Accumulation::Auto)?;
         Ok([pipelined, time(Accumulation::Serial)?])
     } else {
