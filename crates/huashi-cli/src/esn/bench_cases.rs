@@ -94,36 +94,23 @@ pub fn mackey_glass(task: &MackeyGlassTask, runs: usize) -> anyhow::Result<Macke
     let s = scaler.transform(&raw);
     let (x, y) = (column(&s[..train]), column(&s[1..=train]));
     let test_in = column(&s[train..steps - 1]);
+    let train_seq = Sequence::new(x.as_ref(), y.as_ref());
     let mut stages = Stages::default();
     let mut outputs = (Vec::new(), Vec::new());
     for run in 0..=runs.max(1) {
-        let t0 = Instant::now();
-        let fit = Esn::fit(&task.esn, &[Sequence::new(x.as_ref(), y.as_ref())])?;
-        let t1 = Instant::now();
-        let pred = fit
-            .esn
-            .run(&mut fit.end_states[0].clone(), test_in.as_ref(), None)?;
-        let t2 = Instant::now();
-        let gen = fit
-            .esn
-            .generate(&mut fit.end_states[0].clone(), task.generate)?;
-        let t3 = Instant::now();
-        let train_seq = Sequence::new(x.as_ref(), y.as_ref());
-        let staged = column_values(pred.as_ref(), 0);
+        let (times, pred, gen) = staged_run(task, train_seq, test_in.as_ref())?;
         let [combined, serial] = both_paths(run, |a| {
-            fit_and_run(&task.esn, train_seq, test_in.as_ref(), &staged, a)
+            fit_and_run(&task.esn, train_seq, test_in.as_ref(), &pred, a)
         })?;
         if run > 0 {
-            stages.fit.push(t1 - t0);
-            stages.predict.push(t2 - t1);
-            stages.generate.push(t3 - t2);
+            let [fit, predict, generate] = times;
+            stages.fit.push(fit);
+            stages.predict.push(predict);
+            stages.generate.push(generate);
             stages.combined.push(combined);
             stages.serial.push(serial);
         }
-        outputs = (
-            column_values(pred.as_ref(), 0),
-            column_values(gen.as_ref(), 0),
-        );
+        outputs = (pred, gen);
     }
     let one_step = scaler.inverse(&outputs.0);
     let closed = scaler.inverse(&outputs.1);
@@ -137,6 +124,30 @@ pub fn mackey_glass(task: &MackeyGlassTask, runs: usize) -> anyhow::Result<Macke
             serial: timing::summarise(&stages.serial),
         },
     })
+}
+
+/// One run of the staged Mackey-Glass pipeline: the times of fitting, of
+/// the one-step test prediction and of the closed loop, and the outputs of
+/// the last two.
+fn staged_run(
+    task: &MackeyGlassTask,
+    train: Sequence<'_>,
+    test_in: huashi_esn::MatRef<'_, f64>,
+) -> anyhow::Result<([Duration; 3], Vec<f64>, Vec<f64>)> {
+    let t0 = Instant::now();
+    let fit = Esn::fit(&task.esn, &[train])?;
+    let t1 = Instant::now();
+    let pred = fit.esn.run(&mut fit.end_states[0].clone(), test_in, None)?;
+    let t2 = Instant::now();
+    let gen = fit
+        .esn
+        .generate(&mut fit.end_states[0].clone(), task.generate)?;
+    let t3 = Instant::now();
+    let outputs = (
+        column_values(pred.as_ref(), 0),
+        column_values(gen.as_ref(), 0),
+    );
+    Ok(([t1 - t0, t2 - t1, t3 - t2], outputs.0, outputs.1))
 }
 
 /// Times `time` on the pipelined path and on the serial one, in an order

@@ -53,14 +53,9 @@ struct ForecastReport<'a> {
     note: &'static str,
 }
 
-pub fn run(args: &ForecastArgs) -> anyhow::Result<()> {
-    if let Some(png) = &args.plot {
-        let mut inputs = vec![args.model.as_path()];
-        inputs.extend(args.data.as_deref());
-        huashi_io::ensure_not_input(png, &inputs)?;
-    }
-    let saved = SavedModel::load(&args.model)
-        .with_context(|| format!("loading the model {}", args.model.display()))?;
+/// The series `args` names (by default the model's column), standardised
+/// with the model's transform and long enough for its washout.
+fn prepare(args: &ForecastArgs, saved: &SavedModel) -> anyhow::Result<Prepared> {
     let column = args.column.as_deref().or(saved.column.as_deref());
     let series = load_series(args.data.as_deref(), column)?;
     let t = saved.transform;
@@ -72,6 +67,19 @@ pub fn run(args: &ForecastArgs) -> anyhow::Result<()> {
         "the data gives {} pairs; the model's washout of {washout} steps needs at least {washout} + 2",
         prep.len(),
     );
+    Ok(prep)
+}
+
+pub fn run(args: &ForecastArgs) -> anyhow::Result<()> {
+    if let Some(png) = &args.plot {
+        let mut inputs = vec![args.model.as_path()];
+        inputs.extend(args.data.as_deref());
+        huashi_io::ensure_not_input(png, &inputs)?;
+    }
+    let saved = SavedModel::load(&args.model)
+        .with_context(|| format!("loading the model {}", args.model.display()))?;
+    let prep = prepare(args, &saved)?;
+    let washout = saved.esn.config().washout;
     let prediction = saved.predict_all(&prep)?;
     let generated = match args.generate {
         Some(steps) => saved
@@ -85,8 +93,8 @@ pub fn run(args: &ForecastArgs) -> anyhow::Result<()> {
     let report = ForecastReport {
         model: &args.model,
         series: &prep.series,
-        target: t.target,
-        horizon: t.horizon,
+        target: saved.transform.target,
+        horizon: saved.transform.horizon,
         washout,
         scored_pairs: prep.len() - washout,
         scores: forecast::scores(&prep.pairs, &prediction[washout..], washout)?,
