@@ -137,6 +137,9 @@ fn stock_section(dir: &Path) -> anyhow::Result<String> {
 }
 
 /// The whole ESN section.
+///
+/// # Errors
+/// A task, a fit or a plot fails.
 pub fn esn_section(dir: &Path) -> anyhow::Result<String> {
     let mut md = String::from("## Echo state networks\n\n");
     md += &mackey_glass(dir)?;

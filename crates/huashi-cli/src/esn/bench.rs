@@ -29,6 +29,9 @@ pub struct EsnBenchArgs {
 }
 
 /// Writes the raw Mackey-Glass series of `task` as CSV (`t,x`).
+///
+/// # Errors
+/// The series cannot be generated or the file written.
 pub fn export(path: &Path, task: &MackeyGlassTask) -> anyhow::Result<()> {
     let raw = task.generator.generate(task.steps)?;
     let mut csv = String::from("t,x\n");
@@ -47,6 +50,10 @@ struct BenchReport {
     pipeline: PipelineGain,
 }
 
+/// Runs the benchmarks and prints their table (or JSON).
+///
+/// # Errors
+/// A benchmark fails, or the series cannot be exported.
 pub fn run(args: &EsnBenchArgs) -> anyhow::Result<()> {
     let task = MackeyGlassTask::with_seed(args.seed);
     if let Some(path) = &args.export_mackey_glass {

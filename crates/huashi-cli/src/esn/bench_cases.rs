@@ -87,6 +87,9 @@ pub struct MackeyGlassRun {
 
 /// Fit, one-step test prediction and closed loop of `task`, timed `runs`
 /// times after a warm-up.
+///
+/// # Errors
+/// A fit or run fails, or `fit_and_run` predicts other values than fit + run.
 pub fn mackey_glass(task: &MackeyGlassTask, runs: usize) -> anyhow::Result<MackeyGlassRun> {
     let (train, steps) = (task.train, task.steps);
     let raw = task.generator.generate(steps)?;
@@ -208,6 +211,9 @@ fn closed_case(task: &MackeyGlassTask, nrmse: f64, stages: &Stages) -> CaseResul
 }
 
 /// NARMA-10: fit and test prediction timed.
+///
+/// # Errors
+/// A fit or run fails, or `fit_and_run` predicts other values than fit + run.
 pub fn narma(task: &NarmaTask, runs: usize) -> anyhow::Result<CaseResult> {
     let data = generators::narma10(task.steps, task.data_seed)?;
     let (u, y, t, n) = (&data.input, &data.output, task.train, task.steps - 1);
@@ -259,6 +265,9 @@ pub fn narma(task: &NarmaTask, runs: usize) -> anyhow::Result<CaseResult> {
 }
 
 /// The memory capacity of the library's 100-unit reservoir, timed.
+///
+/// # Errors
+/// The task fails.
 pub fn memory(seed: u64, runs: usize) -> anyhow::Result<CaseResult> {
     let task = MemoryCapacityTask {
         seed,

@@ -80,6 +80,10 @@ struct FitReport<'a> {
     note: &'static str,
 }
 
+/// Fits, scores, plots and saves as `args` say, then prints the report.
+///
+/// # Errors
+/// Bad data or options, a failed fit, or a file that cannot be written.
 pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let d = &args.data;
     let (model, png) = (

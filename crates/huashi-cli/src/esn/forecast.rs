@@ -70,6 +70,11 @@ fn prepare(args: &ForecastArgs, saved: &SavedModel) -> anyhow::Result<Prepared> 
     Ok(prep)
 }
 
+/// Predicts with the saved model, scores, optionally free-runs and plots, then
+/// prints the report.
+///
+/// # Errors
+/// An unreadable or invalid model, bad data, or a plot that cannot be written.
 pub fn run(args: &ForecastArgs) -> anyhow::Result<()> {
     if let Some(png) = &args.plot {
         let mut inputs = vec![args.model.as_path()];

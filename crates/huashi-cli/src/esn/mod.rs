@@ -35,6 +35,10 @@ pub enum EsnCommand {
     Bench(bench::EsnBenchArgs),
 }
 
+/// Runs one `huashi esn` subcommand.
+///
+/// # Errors
+/// Those of the subcommand.
 pub fn run(command: &EsnCommand) -> anyhow::Result<()> {
     match command {
         EsnCommand::Fit(args) => fit::run(args),

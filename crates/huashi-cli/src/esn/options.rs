@@ -50,6 +50,9 @@ pub struct DataArgs {
 
 impl DataArgs {
     /// The series these options name.
+    ///
+    /// # Errors
+    /// As [`load_series`].
     pub fn load(&self) -> anyhow::Result<Series> {
         load_series(self.data.as_deref(), self.column.as_deref())
     }
@@ -57,6 +60,10 @@ impl DataArgs {
 
 /// Reads `column` of `path`, or of the embedded S&P 500 table (default
 /// column `Close`) when `path` is `None`.
+///
+/// # Errors
+/// A file that cannot be read, a missing column (or no --column with --data),
+/// or a cell that is not a number.
 pub fn load_series(path: Option<&Path>, column: Option<&str>) -> anyhow::Result<Series> {
     match (path, column) {
         (None, c) => Ok(Series::embedded(c)?),

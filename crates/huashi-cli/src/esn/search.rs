@@ -137,6 +137,11 @@ fn run_trials(args: &SearchArgs, splits: &Splits) -> anyhow::Result<(Vec<Trial>,
     Ok((trials, start.elapsed().as_secs_f64()))
 }
 
+/// Runs the search, scores the best trial on the test split and prints the
+/// report.
+///
+/// # Errors
+/// Bad data or options, or every trial failing.
 pub fn run(args: &SearchArgs) -> anyhow::Result<()> {
     let splits = prepare(args)?;
     let (trials, seconds) = run_trials(args, &splits)?;
