@@ -20,7 +20,7 @@ pub struct FitArgs {
     #[command(flatten)]
     pub reservoir: ReservoirArgs,
     /// Fraction of the pairs used for training; the rest is the test split.
-    #[arg(long, value_name = "F", default_value_t = 0.8)]
+    #[arg(long, value_name = "F", default_value_t = forecast::TRAIN_FRACTION)]
     pub train_fraction: f64,
     /// Directory for the model (`model.safetensors`) and the plot
     /// (`forecast.png`); created if missing.

@@ -46,6 +46,10 @@ use serde::{Deserialize, Serialize};
 use crate::config::{InputScaling, ReservoirConfig};
 use crate::esn::EsnConfig;
 
+/// The fraction of the pairs a model is trained on by default (the rest is
+/// the test split).
+pub const TRAIN_FRACTION: f64 = 0.8;
+
 /// What the ESN predicts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
