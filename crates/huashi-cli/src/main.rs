@@ -21,22 +21,12 @@ mod bench;
 mod conv;
 mod data;
 mod esn;
-mod esn_bench;
-mod esn_data;
-mod esn_fit;
-mod esn_forecast;
-mod esn_search;
-mod esn_search_cmd;
 mod meta;
 mod net;
 mod parse;
 mod report;
 mod rng;
 mod tour;
-mod tour_esn;
-
-// The esn commands still name the shared report modules at the crate root.
-use report::{plot, table, timing};
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;

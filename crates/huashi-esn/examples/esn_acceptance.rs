@@ -1,4 +1,4 @@
-//! Prints the acceptance numbers of issue 3 with timings:
+//! Prints the ESN acceptance numbers (Mackey-Glass, NARMA-10, memory capacity) with timings:
 //! `cargo run --release -p huashi-esn --example esn_acceptance`.
 use std::time::Instant;
 

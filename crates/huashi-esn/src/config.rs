@@ -71,6 +71,9 @@ pub enum InputScaling {
 
 impl InputScaling {
     /// The scaling of each of `inputs` features.
+    ///
+    /// # Errors
+    /// A per-feature list whose length is not `inputs`, or a bad value.
     pub fn resolve(&self, inputs: usize) -> Result<Vec<f64>> {
         match self {
             Self::All(s) => Ok(vec![*s; inputs]),
@@ -144,6 +147,9 @@ impl ReservoirConfig {
     }
 
     /// Checks every hyper-parameter, naming the first bad one.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParameter`] naming the first value out of range.
     pub fn check(&self) -> Result<()> {
         if self.units == 0 {
             return Err(invalid("units", 0.0, "must be at least 1"));
@@ -186,6 +192,9 @@ impl Default for FeedbackConfig {
 
 impl FeedbackConfig {
     /// Checks the feedback hyper-parameters.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParameter`] naming the first value out of range.
     pub fn check(&self) -> Result<()> {
         non_negative("feedback.scaling", self.scaling)?;
         fraction("feedback.connectivity", self.connectivity)

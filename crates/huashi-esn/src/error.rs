@@ -159,6 +159,15 @@ pub enum Error {
         reason: &'static str,
     },
 
+    /// A series gave too few pairs for the splits asked for.
+    #[error("{pairs} pairs are too few for {what}")]
+    TooFewPairs {
+        /// Number of pairs available.
+        pairs: usize,
+        /// What they were to be split into.
+        what: &'static str,
+    },
+
     /// A model file was not a valid `huashi-esn` file.
     #[error("invalid model file: {reason}")]
     Format {
@@ -175,6 +184,9 @@ pub enum Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// Checks that every value is finite, naming the first offender.
+///
+/// # Errors
+/// [`Error::NonFinite`] naming the first offender.
 pub fn check_finite(what: &'static str, values: &[f64]) -> Result<()> {
     match values.iter().position(|v| !v.is_finite()) {
         Some(index) => Err(Error::NonFinite {
@@ -187,6 +199,9 @@ pub fn check_finite(what: &'static str, values: &[f64]) -> Result<()> {
 }
 
 /// Checks that a series is non-empty and finite.
+///
+/// # Errors
+/// [`Error::EmptySeries`] or [`Error::NonFinite`].
 pub fn check_series(what: &'static str, values: &[f64]) -> Result<()> {
     if values.is_empty() {
         return Err(Error::EmptySeries { what });

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{FeedbackConfig, ReservoirConfig};
 use crate::error::{invalid, Error, Result};
 use crate::readout::{FeatureLayout, LinearReadout};
+use crate::run::run_rows;
 use crate::stack::ReservoirStack;
 use crate::util::{check_matrix, copy_row, mismatch};
 
@@ -74,6 +75,10 @@ impl EsnConfig {
     }
 
     /// Checks every hyper-parameter.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the first value out of range, or an
+    /// empty layer list.
     pub fn check(&self) -> Result<()> {
         if self.layers.is_empty() {
             return Err(Error::EmptySeries {
@@ -126,6 +131,9 @@ struct Work {
 
 impl Esn {
     /// Assembles an ESN from its parts, checking that they fit together.
+    ///
+    /// # Errors
+    /// An invalid config, or parts whose sizes do not fit it.
     pub fn from_parts(
         config: EsnConfig,
         stack: ReservoirStack,
@@ -221,9 +229,15 @@ impl Esn {
         self.readout.apply(&w.phi, &mut w.y);
     }
 
-    /// Runs over `inputs` (`T × d`) from `state`; returns the `T × m`
-    /// outputs. With a `teacher` (`T × m`), the feedback and
-    /// `state.output` take the teacher's values (teacher forcing).
+    /// Runs over `inputs` from `state`; returns the outputs. With a
+    /// `teacher`, the feedback and `state.output` take the teacher's values
+    /// (teacher forcing).
+    ///
+    /// # Shapes
+    /// `inputs`: `T × d`; `teacher`: `T × m`; returns `T × m`.
+    ///
+    /// # Errors
+    /// A state, input or teacher of the wrong size, or a non-finite value.
     pub fn run(
         &self,
         state: &mut EsnState,
@@ -238,22 +252,35 @@ impl Esn {
             mismatch("teacher rows", inputs.nrows(), y.nrows())?;
             check_matrix("teacher", y)?;
         }
+        let (layout, readout) = (self.readout.layout(), &self.readout);
         let mut w = self.work();
-        let mut u = vec![0.0; self.inputs()];
         let mut out = Mat::zeros(inputs.nrows(), self.outputs());
-        for t in 0..inputs.nrows() {
-            copy_row(inputs, t, &mut u);
-            self.advance(state, &u, &mut w);
+        let step = |x: &[f64], u: &[f64], y: &[f64], next: &mut [f64]| {
+            self.stack.step_into(x, u, y, next, None);
+        };
+        let visit = |t: usize, u: &[f64], x: &[f64], output: &mut [f64]| {
+            layout.fill(u, x, &mut w.phi);
+            readout.apply(&w.phi, &mut w.y);
             w.y.iter().enumerate().for_each(|(k, v)| out[(t, k)] = *v);
             match teacher {
-                Some(y) => copy_row(y, t, &mut state.output),
-                None => state.output.copy_from_slice(&w.y),
+                Some(y) => copy_row(y, t, output),
+                None => output.copy_from_slice(&w.y),
             }
+        };
+        run_rows(inputs, &mut state.reservoir, &mut state.output, step, visit);
+        if let Some(last) = inputs.nrows().checked_sub(1) {
+            copy_row(inputs, last, &mut state.input);
         }
         Ok(out)
     }
 
     /// Open-loop predictions for `inputs` from the zero state.
+    ///
+    /// # Shapes
+    /// `inputs`: `T × d`; returns `T × m`.
+    ///
+    /// # Errors
+    /// As [`Esn::run`].
     pub fn predict(&self, inputs: MatRef<'_, f64>) -> Result<Mat<f64>> {
         self.run(&mut self.initial_state(), inputs, None)
     }
@@ -263,6 +290,13 @@ impl Esn {
     /// Each step feeds `state.output` back as the input (when
     /// `inputs == outputs`) and as feedback, then reads out the next output.
     /// ESNs without inputs generate through the feedback weights alone.
+    ///
+    /// # Shapes
+    /// Returns `steps × m`.
+    ///
+    /// # Errors
+    /// A state of the wrong size, `inputs != outputs` (with inputs), too many
+    /// steps for memory, or [`Error::Diverged`].
     pub fn generate(&self, state: &mut EsnState, steps: usize) -> Result<Mat<f64>> {
         self.check_state(state)?;
         let (d, m) = (self.inputs(), self.outputs());
@@ -300,6 +334,13 @@ impl Esn {
     /// order, from the zero state) and returns the next `horizon` values of
     /// the series, `ŷ(T), …, ŷ(T + horizon − 1)`, the first by one-step
     /// prediction and the rest in closed loop. Needs `inputs == outputs`.
+    ///
+    /// # Shapes
+    /// `history`: `T × d`; returns `horizon × m`.
+    ///
+    /// # Errors
+    /// `horizon` 0, an empty history, `inputs != outputs`, or as [`Esn::run`]
+    /// and [`Esn::generate`].
     pub fn forecast(&self, history: MatRef<'_, f64>, horizon: usize) -> Result<Mat<f64>> {
         if horizon == 0 {
             return Err(invalid("horizon", 0.0, "must be at least 1"));

@@ -73,6 +73,9 @@ impl MackeyGlass {
     }
 
     /// `steps` samples of the series.
+    ///
+    /// # Errors
+    /// Invalid parameters, or [`crate::Error::Diverged`].
     pub fn generate(&self, steps: usize) -> Result<Vec<f64>> {
         positive("h", self.h)?;
         if !(self.tau.is_finite() && self.tau >= 0.0) {
@@ -123,6 +126,9 @@ pub struct Narma {
 /// `steps` steps of NARMA-10 driven by uniform input on `[0, 0.5]` drawn from
 /// `seed`. The usual task maps `u(t)` to `y(t+1)` (which depends on `u(t)`
 /// and `u(t−9)`).
+///
+/// # Errors
+/// [`crate::Error::Diverged`].
 pub fn narma10(steps: usize, seed: u64) -> Result<Narma> {
     let mut rng = Rng::stream(seed, "narma10/input");
     let input: Vec<f64> = (0..steps).map(|_| rng.uniform_in(0.0, 0.5)).collect();
@@ -191,6 +197,9 @@ impl Lorenz {
     }
 
     /// `steps × 3` samples (columns x, y, z), the first being `x0`.
+    ///
+    /// # Errors
+    /// Invalid parameters, or [`crate::Error::Diverged`].
     pub fn generate(&self, steps: usize) -> Result<Mat<f64>> {
         positive("dt", self.dt)?;
         let mut out = Mat::zeros(steps, 3);

@@ -5,24 +5,16 @@
 //! stored in ELLPACK form by groups of [`LANES`] rows: slot `s` of the four
 //! rows of a group is contiguous, the four `x[j]` a slot needs are loaded
 //! into one vector (four scalar loads, their four 16-bit column indices in
-//! one 64-bit load: faster than `vgatherdpd` on the Zen 4 it was tuned on,
-//! in its 8-wide AVX-512 form too) and the rows are summed in its lanes, no
-//! horizontal reduction. Each row keeps the four partial sums of
+//! one 64-bit load rather than `vgatherdpd`) and the rows are summed in its
+//! lanes, no horizontal reduction. Each row keeps the four partial sums of
 //! [`CsrMatrix::mul_add`] (entry `s` into sum `s mod 4`, the `d mod 4` last
 //! entries into sum 0, combined as `(s₀ + s₁) + (s₂ + s₃)`), so both give
 //! bit-identical products. On x86-64 with AVX2 (detected at run time) the
 //! product runs 4 lanes wide and the leaky `tanh` update 4 (AVX2) or 8
 //! (AVX-512F) lanes wide; elsewhere a scalar loop does the same arithmetic.
 //! A one-column matrix (a single input) is a plain scaled vector, added
-//! without the gathers.
-//!
-//! Tried and dropped (measured on the 2-core Zen 4 box, Mackey-Glass
-//! 500 units, 25 entries a row): `vgatherdpd` 8 rows wide (4.9 µs against
-//! 2.9 µs for this product); four 16-bit index loads instead of one 64-bit
-//! load (3.6 µs); broadcast-and-blend instead of `set_pd` (3.6 µs); fusing
-//! bias, input, product and `tanh` per row group (7.4 µs for the whole
-//! step against 3.9 µs: each group's `tanh` latency is exposed; 4.2 µs
-//! with the `tanh` as a second pass, still slower than separate passes).
+//! without the gathers. The alternatives measured against this layout are
+//! in `PERF.md` (section "Echo state networks").
 
 use crate::sparse::CsrMatrix;
 

@@ -25,6 +25,9 @@
 //! * [`generators`]: Mackey-Glass, NARMA-10, Lorenz-63.
 //! * [`data`]: CSV by column name, log / log-returns / standardisation, the
 //!   embedded S&P 500 series.
+//! * [`forecast`]: one column of a table forecast H steps ahead (value or
+//!   log-return) beside the naive baselines, with NRMSE / R² scores;
+//!   [`search`]: random hyper-parameter search on its validation split.
 //! * [`tasks`]: the standard benchmarks (Mackey-Glass one-step and closed
 //!   loop, NARMA-10) as used by the tests and the CLI.
 //! * Save/load in a versioned safetensors format ([`persist`]).
@@ -50,16 +53,20 @@ pub mod config;
 pub mod data;
 mod error;
 mod esn;
+pub mod forecast;
 pub mod generators;
 mod init;
 mod kernel;
 pub mod math;
 pub mod metrics;
+mod online;
 pub mod persist;
 mod pipeline;
 pub mod readout;
 mod reservoir;
 pub mod rng;
+mod run;
+pub mod search;
 pub mod sparse;
 pub mod spectral;
 mod stack;
@@ -71,11 +78,12 @@ pub use config::{Activation, Distribution, FeedbackConfig, InputScaling, Reservo
 pub use error::{check_finite, check_series, Error, Result};
 pub use esn::{Esn, EsnConfig, EsnState};
 pub use faer::{Mat, MatRef};
-pub use pipeline::BLOCK;
+pub use online::{OnlineFit, OnlineMode};
+pub use pipeline::Accumulation;
 pub use readout::{FeatureLayout, LinearReadout, Ridge, Rls, RlsConfig};
 pub use reservoir::Reservoir;
 pub use sparse::CsrMatrix;
 pub use spectral::SpectralMethod;
 pub use stack::ReservoirStack;
-pub use train::{EsnTrainer, Fit, OnlineFit, OnlineMode, Sequence};
+pub use train::{EsnTrainer, Fit, Sequence};
 pub use util::{column, column_values};

@@ -5,14 +5,13 @@
 //! (Cody–Waite reduction) and `p(r) = r q(r)`, `q` the degree-10 minimax
 //! polynomial of `expm1(r)/r` (relative error 2.1·10⁻¹⁷). For `k = 0` the result is `p(r)`
 //! itself, so small arguments lose no digits to cancellation. Accuracy: a
-//! few ulp of the correctly rounded value (tested against `f64::tanh`);
-//! about 3× faster than the C library's `tanh`, which dominates the cost of
-//! a reservoir step otherwise. The polynomial and the reconstruction use
-//! fused multiply-adds (`f64::mul_add`, correctly rounded on every target),
-//! so the vectorised reservoir update (FMA instructions) and this scalar
-//! function round alike; measured 30 % faster in the update than separate
-//! multiplies and adds. Without FMA hardware `mul_add` is a library call:
-//! slower, same results.
+//! few ulp of the correctly rounded value (tested against `f64::tanh`).
+//! The polynomial and the reconstruction use fused multiply-adds
+//! (`f64::mul_add`, correctly rounded on every target), so the vectorised
+//! reservoir update (FMA instructions) and this scalar function round
+//! alike. Without FMA hardware `mul_add` is a library call: slower, same
+//! results. Its speed against the C library's `tanh` is in `PERF.md`
+//! (section "Echo state networks").
 
 const LN2_HI: f64 = 6.931_471_803_691_238e-1;
 const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;

@@ -42,6 +42,9 @@ fn variance(v: &[f64]) -> f64 {
 }
 
 /// Root-mean-square error.
+///
+/// # Errors
+/// Lengths that differ or are 0, or non-finite values.
 pub fn rmse(prediction: &[f64], target: &[f64]) -> Result<f64> {
     check_pair(prediction, target)?;
     let sse: f64 = prediction
@@ -53,6 +56,9 @@ pub fn rmse(prediction: &[f64], target: &[f64]) -> Result<f64> {
 }
 
 /// RMSE divided by the target's (population) standard deviation.
+///
+/// # Errors
+/// As [`rmse`], and a constant target.
 pub fn nrmse(prediction: &[f64], target: &[f64]) -> Result<f64> {
     let e = rmse(prediction, target)?;
     let sd = variance(target).sqrt();
@@ -67,6 +73,9 @@ pub fn nrmse(prediction: &[f64], target: &[f64]) -> Result<f64> {
 }
 
 /// Coefficient of determination `1 − SS_res / SS_tot`.
+///
+/// # Errors
+/// As [`nrmse`].
 pub fn r2(prediction: &[f64], target: &[f64]) -> Result<f64> {
     let e = rmse(prediction, target)?;
     let var = variance(target);
@@ -82,6 +91,9 @@ pub fn r2(prediction: &[f64], target: &[f64]) -> Result<f64> {
 
 /// Squared Pearson correlation of two equally long series (0 when either is
 /// constant).
+///
+/// # Errors
+/// Lengths that differ or are below 2, non-finite values, or a constant series.
 pub fn squared_correlation(a: &[f64], b: &[f64]) -> Result<f64> {
     check_pair(a, b)?;
     let (ma, mb) = (mean(a), mean(b));
@@ -138,6 +150,9 @@ pub struct MemoryCapacity {
 /// The input is i.i.d. uniform on `[−1, 1]` (scaled by the reservoir's input
 /// scaling); one ridge readout with `K` outputs (bias + state features) is
 /// trained on `train` steps and `r²` measured on the `test` steps after it.
+///
+/// # Errors
+/// Invalid options or reservoir, or the errors of fitting a delay's readout.
 pub fn memory_capacity(
     config: &ReservoirConfig,
     seed: u64,

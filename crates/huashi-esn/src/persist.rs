@@ -77,6 +77,9 @@ fn push_csr(t: &mut Tensors, name: &str, m: &CsrMatrix) {
 impl Esn {
     /// Serialises the network with caller `metadata` (e.g. the data
     /// transform used) into the `huashi-esn` format.
+    ///
+    /// # Errors
+    /// Only if the header or the tensors cannot be encoded.
     pub fn to_bytes(&self, metadata: &BTreeMap<String, String>) -> Result<Vec<u8>> {
         let t = self.tensors();
         let header = self.header(metadata)?;
@@ -127,6 +130,10 @@ impl Esn {
 
     /// Parses bytes written by [`Esn::to_bytes`]; returns the network and the
     /// caller metadata.
+    ///
+    /// # Errors
+    /// [`crate::Error::Format`] for anything that is not a valid model of this
+    /// version.
     pub fn from_bytes(bytes: &[u8]) -> Result<(Esn, BTreeMap<String, String>)> {
         let st = SafeTensors::deserialize(bytes)
             .map_err(|e| format_err(format!("not a safetensors file: {e}")))?;
@@ -146,11 +153,17 @@ impl Esn {
     }
 
     /// Saves atomically to `path` (no caller metadata).
+    ///
+    /// # Errors
+    /// The file cannot be written.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         self.save_with_metadata(path, &BTreeMap::new())
     }
 
     /// Saves atomically to `path` with caller metadata.
+    ///
+    /// # Errors
+    /// The file cannot be written.
     pub fn save_with_metadata(
         &self,
         path: impl AsRef<Path>,
@@ -161,11 +174,17 @@ impl Esn {
     }
 
     /// Loads a network saved by [`Esn::save`].
+    ///
+    /// # Errors
+    /// The file cannot be read, or as [`Esn::from_bytes`].
     pub fn load(path: impl AsRef<Path>) -> Result<Esn> {
         Ok(Self::load_with_metadata(path)?.0)
     }
 
     /// Loads a network and its caller metadata.
+    ///
+    /// # Errors
+    /// The file cannot be read, or as [`Esn::from_bytes`].
     pub fn load_with_metadata(path: impl AsRef<Path>) -> Result<(Esn, BTreeMap<String, String>)> {
         let path = path.as_ref();
         let bytes = huashi_io::read_capped(path, "an ESN model file")?;

@@ -20,8 +20,9 @@ use crate::config::{Activation, FeedbackConfig, ReservoirConfig};
 use crate::error::{Error, Result};
 use crate::kernel::Ell;
 use crate::rng::Rng;
+use crate::run::{self, Dynamics};
 use crate::sparse::CsrMatrix;
-use crate::util::{check_matrix, copy_row, mismatch};
+use crate::util::mismatch;
 use crate::{init, spectral};
 
 /// A reservoir with fixed random weights.
@@ -41,12 +42,19 @@ pub struct Reservoir {
 impl Reservoir {
     /// Draws a reservoir for `inputs` input features from `seed` (streams
     /// named `layer0/...`, the same as the first layer of an [`crate::Esn`]).
+    ///
+    /// # Errors
+    /// An invalid config, too many units for memory, or a recurrent matrix that
+    /// cannot be rescaled.
     pub fn new(config: &ReservoirConfig, inputs: usize, seed: u64) -> Result<Self> {
         Self::build(config, inputs, None, seed, "layer0")
     }
 
     /// Draws a reservoir; `feedback` gives the feedback config and the number
     /// of outputs fed back; `name` prefixes the random streams.
+    ///
+    /// # Errors
+    /// As [`Reservoir::new`], and an invalid feedback config.
     pub fn build(
         config: &ReservoirConfig,
         inputs: usize,
@@ -84,6 +92,9 @@ impl Reservoir {
     }
 
     /// Assembles a reservoir from stored weights, checking their shapes.
+    ///
+    /// # Errors
+    /// An invalid config, or weights whose sizes do not fit it.
     pub fn from_parts(
         config: ReservoirConfig,
         w: CsrMatrix,
@@ -158,12 +169,24 @@ impl Reservoir {
     }
 
     /// One noise-free update `x(t) = F(x(t−1), u(t))` (feedback, if any, is 0).
+    ///
+    /// # Shapes
+    /// `state`: `N`; `input`: `d`; returns `N`.
+    ///
+    /// # Errors
+    /// A state or input of the wrong size, or a non-finite input.
     pub fn step(&self, state: &[f64], input: &[f64]) -> Result<Vec<f64>> {
         let fb = vec![0.0; self.feedback_len()];
         self.step_with_feedback(state, input, &fb)
     }
 
     /// One noise-free update `x(t) = F(x(t−1), u(t), y(t−1))`.
+    ///
+    /// # Shapes
+    /// `state`: `N`; `input`: `d`; `feedback`: `m`; returns `N`.
+    ///
+    /// # Errors
+    /// As [`Reservoir::step`], and feedback of the wrong size or non-finite.
     pub fn step_with_feedback(
         &self,
         state: &[f64],
@@ -224,54 +247,60 @@ impl Reservoir {
         }
     }
 
-    /// Runs over `inputs` (`T × d`, one row per step) from `state`, which
-    /// ends as the last state; returns the `T × N` states. No noise.
+    /// Runs over `inputs` (one row per step) from `state`, which ends as
+    /// the last state; returns the states. No noise.
+    ///
+    /// # Shapes
+    /// `inputs`: `T × d`; `state`: `N`; returns `T × N`.
+    ///
+    /// # Errors
+    /// A state or input of the wrong size, or a non-finite input.
     pub fn run(&self, inputs: MatRef<'_, f64>, state: &mut [f64]) -> Result<Mat<f64>> {
         self.run_with(inputs, None, state, None)
     }
 
     /// Like [`Reservoir::run`] with teacher-forced feedback (`feedback` row
     /// `t` is `y(t−1)`) and optional state noise drawn from `noise`.
+    ///
+    /// # Shapes
+    /// `inputs`: `T × d`; `feedback`: `T × m`; `state`: `N`; returns `T × N`.
+    ///
+    /// # Errors
+    /// As [`Reservoir::run`], and feedback of the wrong shape or with a
+    /// non-finite value.
     pub fn run_with(
         &self,
         inputs: MatRef<'_, f64>,
         feedback: Option<MatRef<'_, f64>>,
         state: &mut [f64],
-        mut noise: Option<&mut Rng>,
+        noise: Option<&mut Rng>,
     ) -> Result<Mat<f64>> {
-        mismatch("state length", self.units(), state.len())?;
-        mismatch("input columns", self.inputs(), inputs.ncols())?;
-        check_matrix("inputs", inputs)?;
-        if let Some(fb) = feedback {
-            mismatch("feedback columns", self.feedback_len(), fb.ncols())?;
-            mismatch("feedback rows", inputs.nrows(), fb.nrows())?;
-            check_matrix("feedback", fb)?;
-        }
-        let (t_len, n) = (inputs.nrows(), self.units());
-        let mut states = Mat::zeros(t_len, n);
-        let (mut u, mut y) = (vec![0.0; inputs.ncols()], vec![0.0; self.feedback_len()]);
-        let mut next = vec![0.0; n];
-        for t in 0..t_len {
-            copy_row(inputs, t, &mut u);
-            if let Some(fb) = feedback {
-                copy_row(fb, t, &mut y);
-            }
-            self.step_into(state, &u, Some(&y), &mut next, noise.as_deref_mut());
-            state.copy_from_slice(&next);
-            for (i, v) in next.iter().enumerate() {
-                states[(t, i)] = *v;
-            }
-        }
-        Ok(states)
+        run::teacher_forced(self, inputs, feedback, state, noise)
     }
 
     /// Runs every sequence from the zero state, in parallel; returns their
     /// state matrices in order.
+    ///
+    /// # Shapes
+    /// Each sequence `T_i × d`; returns `T_i × N` each.
+    ///
+    /// # Errors
+    /// As [`Reservoir::run`], for the first sequence that fails.
     pub fn run_many(&self, sequences: &[MatRef<'_, f64>]) -> Result<Vec<Mat<f64>>> {
         sequences
             .par_iter()
             .map(|seq| self.run(*seq, &mut self.zero_state()))
             .collect()
+    }
+}
+
+impl Dynamics for Reservoir {
+    fn sizes(&self) -> (usize, usize, usize) {
+        (self.units(), self.inputs(), self.feedback_len())
+    }
+
+    fn step(&self, x: &[f64], u: &[f64], y: &[f64], out: &mut [f64], noise: Option<&mut Rng>) {
+        self.step_into(x, u, Some(y), out, noise);
     }
 }
 

@@ -20,6 +20,10 @@ pub struct CsrMatrix {
 
 impl CsrMatrix {
     /// Builds a matrix from its raw parts, checking every invariant.
+    ///
+    /// # Errors
+    /// [`crate::Error::Format`] for arrays that do not form a valid CSR
+    /// matrix, or a non-finite value.
     pub fn from_parts(
         nrows: usize,
         ncols: usize,

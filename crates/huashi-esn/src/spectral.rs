@@ -18,31 +18,16 @@
 //!   eigenvalues as `|λ|` does, and `ρ(A) = ρ(B)^{1/p}`. A basis vector then
 //!   costs `p` sparse products but the wanted eigenvalue is far better
 //!   separated in modulus, so far fewer restarts (each an `m × m`
-//!   eigen-decomposition) are needed. Measured (6 seeds each, normal,
-//!   uniform and ±1 weights, 201 to 1500 units, 2 to 50 entries a row):
-//!   2.3–4.5× faster than on `A` (500 units, 25 a row: 12.3 → 3.4 ms;
-//!   1000 units: 29 → 13 ms), `p = 8` at least as fast as 4 or 6, and the
-//!   values agree with the dense ones to `3·10⁻¹⁴` instead of `2·10⁻¹³`.
-//!   A smaller basis (30/12) on `A` converged to a wrong eigenvalue for
-//!   2000 units. If `B` does not converge within [`POWER_RESTARTS`] restarts
-//!   (rounding in `A^p` grows like `(‖A‖/ρ)^p` for strongly non-normal `A`)
-//!   the method starts again on `A` itself. Tried and dropped: splitting
-//!   each sparse product by rows over two threads, a helper spinning
-//!   between products. With the two cores a 115 ns cache-line round trip
-//!   apart it took 1.9 µs a product instead of 2.9 (the 500-unit draw 4.1
-//!   ms instead of 4.6); after the host moved them 500 ns apart, 5.2 ms,
-//!   and some runs 22 ms.
+//!   eigen-decomposition) are needed. If `B` does not converge within
+//!   [`POWER_RESTARTS`] restarts (rounding in `A^p` grows like
+//!   `(‖A‖/ρ)^p` for strongly non-normal `A`) the method starts again on
+//!   `A` itself.
 //!
 //! [`SpectralMethod::Auto`] uses the dense method up to [`DENSE_LIMIT`] units
-//! and the iterative one above: measured on 2 cores, for `N = 500` the dense
-//! eigenvalues take 50–140 ms and the iterative method 3.4 ms, for `N = 1000`
-//! 410 ms against 13 ms, and both agree to about `3e-14` relative (the tests
-//! check agreement to `1e-10` for `N` up to 1000). Above `N ≈ 3000` only
-//! the iterative method is practical (`N = 10,000` at 1 % connectivity:
-//! 2.4 s on `A⁴`, 3.6 s on `A`). The default basis of 40 vectors keeping 15
-//! at a restart took 35–60 % less time than 80/30 for `N` from 500 to 3000
-//! (25 non-zeros a row, on `A`), with the same accuracy; on `A⁴` it was
-//! as fast as 20/8 or 30/12 and safer.
+//! and the iterative one above, where it is the faster; both agree to about
+//! `3e-14` relative (the tests check agreement to `1e-10` for `N` up to
+//! 1000). The measurements behind `p`, the basis size and the limit are in
+//! `PERF.md` (section "Echo state networks").
 
 use faer::linalg::matmul::matmul;
 use faer::reborrow::{Reborrow, ReborrowMut};
@@ -104,6 +89,9 @@ impl Default for ArnoldiOptions {
 
 /// Spectral radius of `a` by the chosen method (`seed` drives the start
 /// vector of the iterative method).
+///
+/// # Errors
+/// As the method chosen.
 pub fn spectral_radius(a: &CsrMatrix, method: SpectralMethod, seed: u64) -> Result<f64> {
     let dense = match method {
         SpectralMethod::Auto => a.nrows() <= DENSE_LIMIT,
@@ -122,6 +110,9 @@ pub fn spectral_radius(a: &CsrMatrix, method: SpectralMethod, seed: u64) -> Resu
 }
 
 /// Spectral radius from all eigenvalues of a dense square matrix.
+///
+/// # Errors
+/// [`crate::Error::Eigen`] if the decomposition fails.
 pub fn spectral_radius_dense(a: MatRef<'_, f64>) -> Result<f64> {
     if a.nrows() != a.ncols() {
         return Err(Error::DimensionMismatch {
@@ -141,6 +132,9 @@ pub fn spectral_radius_dense(a: MatRef<'_, f64>) -> Result<f64> {
 
 /// Spectral radius of a sparse square matrix by restarted Arnoldi on
 /// `A^p`, falling back to `A` when that does not converge.
+///
+/// # Errors
+/// [`crate::Error::NoConvergence`].
 pub fn spectral_radius_iterative(a: &CsrMatrix, opts: &ArnoldiOptions) -> Result<f64> {
     let m = opts.basis.max(4);
     if a.nrows() <= m {

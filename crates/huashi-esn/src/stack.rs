@@ -19,7 +19,8 @@ use crate::config::{FeedbackConfig, ReservoirConfig};
 use crate::error::{Error, Result};
 use crate::reservoir::Reservoir;
 use crate::rng::Rng;
-use crate::util::{check_matrix, copy_row, mismatch};
+use crate::run::{self, Dynamics};
+use crate::util::mismatch;
 
 /// One or more reservoirs in series.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,6 +30,9 @@ pub struct ReservoirStack {
 
 impl ReservoirStack {
     /// Draws the layers from `seed` (layer `l` uses the streams `layer{l}/…`).
+    ///
+    /// # Errors
+    /// An empty layer list, or as [`Reservoir::build`] for a layer.
     pub fn new(
         configs: &[ReservoirConfig],
         inputs: usize,
@@ -52,6 +56,9 @@ impl ReservoirStack {
     }
 
     /// Assembles a stack from existing layers, checking that they chain.
+    ///
+    /// # Errors
+    /// An empty list, or layers that do not chain.
     pub fn from_layers(layers: Vec<Reservoir>) -> Result<Self> {
         if layers.is_empty() {
             return Err(Error::EmptySeries {
@@ -91,6 +98,12 @@ impl ReservoirStack {
     }
 
     /// One pure, noise-free step of the whole stack.
+    ///
+    /// # Shapes
+    /// `state`: `Σ N_l`; `input`: `d`; `feedback`: `m`; returns `Σ N_l`.
+    ///
+    /// # Errors
+    /// A state, input or feedback of the wrong size, or a non-finite value.
     pub fn step(&self, state: &[f64], input: &[f64], feedback: &[f64]) -> Result<Vec<f64>> {
         mismatch("state length", self.state_len(), state.len())?;
         mismatch("input length", self.inputs(), input.len())?;
@@ -127,38 +140,33 @@ impl ReservoirStack {
         }
     }
 
-    /// Runs over `inputs` (`T × d`) from `state` (updated to the last state)
-    /// with optional teacher-forced feedback rows (`y(t−1)` in row `t`) and
-    /// optional noise; returns the `T × Σ N_l` states.
+    /// Runs over `inputs` from `state` (updated to the last state) with
+    /// optional teacher-forced feedback rows (`y(t−1)` in row `t`) and
+    /// optional noise; returns the states of all layers.
+    ///
+    /// # Shapes
+    /// `inputs`: `T × d`; `feedback`: `T × m`; `state`: `Σ N_l`; returns
+    /// `T × Σ N_l`.
+    ///
+    /// # Errors
+    /// A state, input or feedback of the wrong size, or a non-finite value.
     pub fn run(
         &self,
         inputs: MatRef<'_, f64>,
         feedback: Option<MatRef<'_, f64>>,
         state: &mut [f64],
-        mut noise: Option<&mut Rng>,
+        noise: Option<&mut Rng>,
     ) -> Result<Mat<f64>> {
-        mismatch("state length", self.state_len(), state.len())?;
-        mismatch("input columns", self.inputs(), inputs.ncols())?;
-        check_matrix("inputs", inputs)?;
-        if let Some(fb) = feedback {
-            mismatch("feedback columns", self.feedback_len(), fb.ncols())?;
-            mismatch("feedback rows", inputs.nrows(), fb.nrows())?;
-            check_matrix("feedback", fb)?;
-        }
-        let mut states = Mat::zeros(inputs.nrows(), self.state_len());
-        let (mut u, mut y) = (vec![0.0; self.inputs()], vec![0.0; self.feedback_len()]);
-        let mut next = self.zero_state();
-        for t in 0..inputs.nrows() {
-            copy_row(inputs, t, &mut u);
-            if let Some(fb) = feedback {
-                copy_row(fb, t, &mut y);
-            }
-            self.step_into(state, &u, &y, &mut next, noise.as_deref_mut());
-            state.copy_from_slice(&next);
-            for (i, v) in next.iter().enumerate() {
-                states[(t, i)] = *v;
-            }
-        }
-        Ok(states)
+        run::teacher_forced(self, inputs, feedback, state, noise)
+    }
+}
+
+impl Dynamics for ReservoirStack {
+    fn sizes(&self) -> (usize, usize, usize) {
+        (self.state_len(), self.inputs(), self.feedback_len())
+    }
+
+    fn step(&self, x: &[f64], u: &[f64], y: &[f64], out: &mut [f64], noise: Option<&mut Rng>) {
+        self.step_into(x, u, y, out, noise);
     }
 }

@@ -102,6 +102,9 @@ impl MackeyGlassTask {
     }
 
     /// Generates the data, trains, predicts and scores.
+    ///
+    /// # Errors
+    /// Only if the task's parameters are invalid (the defaults are not).
     pub fn run(&self) -> Result<MackeyGlassReport> {
         if self.train + self.generate.max(1) >= self.steps {
             return Err(Error::HorizonTooLong {
@@ -185,6 +188,9 @@ pub struct NarmaReport {
 
 impl NarmaTask {
     /// Generates the data, trains and scores.
+    ///
+    /// # Errors
+    /// Only if the task's parameters are invalid (the defaults are not).
     pub fn run(&self) -> Result<NarmaReport> {
         if self.train + 1 >= self.steps {
             return Err(Error::HorizonTooLong {
@@ -245,6 +251,9 @@ impl Default for MemoryCapacityTask {
 
 impl MemoryCapacityTask {
     /// Measures the memory capacity.
+    ///
+    /// # Errors
+    /// Only if the task's parameters are invalid (the defaults are not).
     pub fn run(&self) -> Result<MemoryCapacity> {
         memory_capacity(&self.reservoir, self.seed, &self.options)
     }

@@ -1,11 +1,18 @@
-//! Training an [`Esn`]: offline ridge over many sequences, or online RLS.
+//! Training an [`Esn`] offline by ridge regression over many sequences
+//! (online RLS: [`Esn::fit_online`]):
 //!
-//! Offline ([`Esn::fit`], [`EsnTrainer`]): every sequence is run from the
+//! ```text
+//! W_out = (ΦᵀΦ + λ D)⁻¹ ΦᵀY
+//! ```
+//!
+//! ([`Esn::fit`], [`EsnTrainer`]; Lukoševičius & Jaeger 2009, "Reservoir
+//! computing approaches to recurrent neural network training", *Computer
+//! Science Review* 3(3)): every sequence is run from the
 //! zero state with teacher forcing (the feedback `y(t−1)` is the target of the
 //! previous step) and state noise if configured; after the washout its
 //! feature vectors `φ(t) = [1; u(t); x(t)]` are accumulated into `ΦᵀΦ` and
-//! `ΦᵀY` in blocks of [`BLOCK`] steps (on a helper thread when cores are
-//! spare, see [`crate::pipeline`]). Sequences run in parallel (rayon) and
+//! `ΦᵀY` through the pipeline's sink (in blocks, on a helper thread when
+//! cores are spare; see [`Accumulation`]). Sequences run in parallel (rayon) and
 //! their sums are added in sequence order, so results do not depend on
 //! scheduling or on the number of threads. One Cholesky solve gives `W_out`.
 //! [`Esn::fit_and_run`] fits on one sequence and predicts what follows it,
@@ -13,20 +20,16 @@
 //! still adds the last blocks and then solves the readout (the run does not
 //! need the readout without output feedback), then applying the readout to
 //! the stored states.
-//!
-//! Online ([`Esn::fit_online`]): recursive least squares updates `W_out` at
-//! every step after the washout, with the teacher fed back
-//! ([`OnlineMode::TeacherForced`]) or the network's own output
-//! ([`OnlineMode::Force`], FORCE learning, Sussillo & Abbott 2009).
 
 use faer::{Mat, MatRef};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::esn::{Esn, EsnConfig, EsnState};
-use crate::pipeline::{accumulate, accumulate_and_solve, Sink, SolveSpec, BLOCK};
-use crate::readout::{FeatureLayout, LinearReadout, Ridge, Rls, RlsConfig};
+use crate::pipeline::{accumulate, accumulate_and_solve, Accumulation, Sink, SolveSpec};
+use crate::readout::{FeatureLayout, LinearReadout, Ridge};
 use crate::rng::Rng;
+use crate::run::run_rows;
 use crate::stack::ReservoirStack;
 use crate::util::{check_matrix, copy_row, mismatch};
 
@@ -60,15 +63,19 @@ pub struct Fit {
 /// Incremental ridge training over sequences that arrive one by one.
 #[derive(Debug)]
 pub struct EsnTrainer {
-    config: EsnConfig,
-    stack: ReservoirStack,
-    layout: FeatureLayout,
+    pub(crate) config: EsnConfig,
+    pub(crate) stack: ReservoirStack,
+    pub(crate) layout: FeatureLayout,
     ridge: Ridge,
     sequences: usize,
+    accumulation: Accumulation,
 }
 
 impl EsnTrainer {
     /// Draws the reservoir for `inputs` features and `outputs` outputs.
+    ///
+    /// # Errors
+    /// An invalid config, 0 outputs, or a network too large for memory.
     pub fn new(config: &EsnConfig, inputs: usize, outputs: usize) -> Result<Self> {
         config.check()?;
         if outputs == 0 {
@@ -84,7 +91,14 @@ impl EsnTrainer {
             layout,
             ridge: Ridge::new(layout.len(), outputs),
             sequences: 0,
+            accumulation: Accumulation::Auto,
         })
+    }
+
+    /// Chooses how the sums of the sequences added from now on are
+    /// accumulated (the sums are bit-identical either way).
+    pub fn set_accumulation(&mut self, accumulation: Accumulation) {
+        self.accumulation = accumulation;
     }
 
     /// The accumulated normal equations so far.
@@ -98,22 +112,29 @@ impl EsnTrainer {
     }
 
     /// Accumulates one sequence; returns its end state.
+    ///
+    /// # Errors
+    /// As [`EsnTrainer::add_sequences`].
     pub fn add_sequence(&mut self, seq: Sequence<'_>) -> Result<EsnState> {
         Ok(self.add_sequences(&[seq])?.remove(0))
     }
 
     /// Accumulates many sequences in parallel; returns their end states.
+    ///
+    /// # Errors
+    /// A sequence of the wrong shape, no longer than the washout, or with non-
+    /// finite values.
     pub fn add_sequences(&mut self, seqs: &[Sequence<'_>]) -> Result<Vec<EsnState>> {
         let batch = 2 * rayon::current_num_threads().max(1);
         let mut ends = Vec::with_capacity(seqs.len());
         for (b, chunk) in seqs.chunks(batch).enumerate() {
             let first = self.sequences + b * batch;
             // Spare cores overlap each run with its accumulation.
-            let pipelined = chunk.len() < rayon::current_num_threads();
+            let spare_core = chunk.len() < rayon::current_num_threads();
             let parts: Vec<(Ridge, EsnState)> = chunk
                 .par_iter()
                 .enumerate()
-                .map(|(i, s)| self.harvest(*s, first + i, pipelined))
+                .map(|(i, s)| self.harvest(*s, first + i, spare_core))
                 .collect::<Result<_>>()?;
             for (r, end) in parts {
                 self.absorb(r)?;
@@ -155,8 +176,10 @@ impl EsnTrainer {
         mismatch("input columns", self.stack.inputs(), next.ncols())?;
         check_matrix("inputs", next)?;
         let (f, m) = (self.layout.len(), self.ridge.outputs());
-        let long = seq.inputs.nrows() - self.config.washout >= 4 * BLOCK;
-        let pipelined = rayon::current_num_threads() > 1 && long;
+        let columns = seq.inputs.nrows() - self.config.washout;
+        let pipelined = self
+            .accumulation
+            .pipelined(rayon::current_num_threads() > 1, columns);
         let spec = SolveSpec {
             ridge: self.config.ridge,
             unpenalised: self.layout.bias_index(),
@@ -173,24 +196,28 @@ impl EsnTrainer {
         Ok((end, states, w?))
     }
 
-    /// The noise-free reservoir states over `inputs` from `start`.
+    /// The noise-free reservoir states over `inputs` from `start`, one
+    /// after another (the feedback stays `start.output`).
+    ///
+    /// # Shapes
+    /// `inputs`: `T × d`; returns `T · state_len` values.
     fn run_on(&self, start: &EsnState, inputs: MatRef<'_, f64>) -> Vec<f64> {
         let n = self.stack.state_len();
         // Appended, not zeroed first: the run writes every value once.
         let mut states = Vec::with_capacity(n * inputs.nrows());
-        let (mut prev, mut next) = (start.reservoir.clone(), vec![0.0; n]);
-        let mut u = vec![0.0; inputs.ncols()];
-        for t in 0..inputs.nrows() {
-            copy_row(inputs, t, &mut u);
-            self.stack
-                .step_into(&prev, &u, &start.output, &mut next, None);
-            states.extend_from_slice(&next);
-            std::mem::swap(&mut prev, &mut next);
-        }
+        let (mut x, mut y) = (start.reservoir.clone(), start.output.clone());
+        let step = |x: &[f64], u: &[f64], y: &[f64], next: &mut [f64]| {
+            self.stack.step_into(x, u, y, next, None);
+        };
+        let visit = |_: usize, _: &[f64], x: &[f64], _: &mut [f64]| states.extend_from_slice(x);
+        run_rows(inputs, &mut x, &mut y, step, visit);
         states
     }
 
     /// Solves the readout and returns the trained network.
+    ///
+    /// # Errors
+    /// [`Error::SingularSystem`] or no samples.
     pub fn finish(self) -> Result<Esn> {
         let w = self
             .ridge
@@ -204,7 +231,8 @@ impl EsnTrainer {
         Esn::from_parts(self.config, self.stack, readout)
     }
 
-    fn check_sequence(&self, s: Sequence<'_>, index: usize) -> Result<()> {
+    /// Checks the shape and values of training sequence `index`.
+    pub(crate) fn check_sequence(&self, s: Sequence<'_>, index: usize) -> Result<()> {
         mismatch("input columns", self.stack.inputs(), s.inputs.ncols())?;
         mismatch("target columns", self.ridge.outputs(), s.targets.ncols())?;
         mismatch("target rows", s.inputs.nrows(), s.targets.nrows())?;
@@ -225,11 +253,17 @@ impl EsnTrainer {
     }
 
     /// Runs one sequence teacher-forced and accumulates its own sums.
-    fn harvest(&self, s: Sequence<'_>, index: usize, pipelined: bool) -> Result<(Ridge, EsnState)> {
+    fn harvest(
+        &self,
+        s: Sequence<'_>,
+        index: usize,
+        spare_core: bool,
+    ) -> Result<(Ridge, EsnState)> {
         self.check_sequence(s, index)?;
         let (f, m) = (self.layout.len(), self.ridge.outputs());
-        let long = s.inputs.nrows() - self.config.washout >= 4 * BLOCK;
-        Ok(accumulate(f, m, pipelined && long, |sink| {
+        let columns = s.inputs.nrows() - self.config.washout;
+        let pipelined = self.accumulation.pipelined(spare_core, columns);
+        Ok(accumulate(f, m, pipelined, |sink| {
             self.drive(s, index, sink)
         }))
     }
@@ -252,9 +286,8 @@ impl EsnTrainer {
                 copy_row(s.targets, t, &mut state.output);
                 continue;
             }
-            // The step writes its state straight into the block's column.
-            let block = sink.block();
-            let (phi, y) = block.push();
+            // The step writes its state straight into the sink's column.
+            let (phi, y) = sink.push();
             let (head, x) = self.layout.split_mut(phi);
             copy_row(s.inputs, t, &mut state.input);
             let (input, feedback) = (&state.input, &state.output);
@@ -264,56 +297,18 @@ impl EsnTrainer {
             self.layout.fill_head(&state.input, head);
             copy_row(s.targets, t, &mut state.output);
             y.copy_from_slice(&state.output);
-            if block.is_full() {
-                sink.flush();
-            }
         }
         state
     }
 
-    /// The online run: RLS updates after the washout; returns the end state
-    /// and the a-priori error norms.
-    fn online(
-        &self,
-        learner: &mut Rls,
-        seq: Sequence<'_>,
-        mode: OnlineMode,
-    ) -> Result<(EsnState, Vec<f64>)> {
-        let (mut state, mut next) = (self.zero_state(), self.stack.zero_state());
-        let mut noise = self.noise(0);
-        let mut phi = vec![0.0; self.layout.len()];
-        let mut errors = Vec::with_capacity(seq.inputs.nrows() - self.config.washout);
-        for t in 0..seq.inputs.nrows() {
-            advance(
-                &self.stack,
-                &mut state,
-                seq.inputs,
-                t,
-                &mut next,
-                noise.as_mut(),
-            );
-            self.layout.fill(&state.input, &state.reservoir, &mut phi);
-            let mut own = state.output.clone();
-            learner.predict(&phi, &mut own);
-            copy_row(seq.targets, t, &mut state.output);
-            if t >= self.config.washout {
-                let e = learner.update(&phi, &state.output)?;
-                errors.push(e.iter().map(|v| v * v).sum::<f64>().sqrt());
-            }
-            if mode == OnlineMode::Force {
-                state.output = own;
-            }
-        }
-        Ok((state, errors))
-    }
-
     /// The state-noise stream of training sequence `index`, if any layer is noisy.
-    fn noise(&self, index: usize) -> Option<Rng> {
+    pub(crate) fn noise(&self, index: usize) -> Option<Rng> {
         let noisy = self.config.layers.iter().any(|l| l.noise > 0.0);
         noisy.then(|| Rng::stream(self.config.seed, &format!("noise/{index}")))
     }
 
-    fn zero_state(&self) -> EsnState {
+    /// The all-zero state, outputs included.
+    pub(crate) fn zero_state(&self) -> EsnState {
         EsnState {
             reservoir: self.stack.zero_state(),
             input: vec![0.0; self.stack.inputs()],
@@ -324,7 +319,7 @@ impl EsnTrainer {
 
 /// Reads input row `t` into `state.input` and advances the stack one step
 /// with `state.output` as the feedback.
-fn advance(
+pub(crate) fn advance(
     stack: &ReservoirStack,
     state: &mut EsnState,
     inputs: MatRef<'_, f64>,
@@ -338,8 +333,10 @@ fn advance(
 }
 
 /// The outputs of `esn`'s readout over the stored reservoir `states` (one
-/// after another) and their `inputs`, one row per step. (Measured: the same
-/// time on two threads, so one.)
+/// after another) and their `inputs`, one row per step, on one thread.
+///
+/// # Shapes
+/// `inputs`: `T × d`; `states`: `T · state_len` values; returns `T × m`.
 fn apply_readout(esn: &Esn, inputs: MatRef<'_, f64>, states: &[f64]) -> Mat<f64> {
     let (layout, readout) = (esn.readout().layout(), esn.readout());
     let (n, m) = (esn.reservoir().state_len(), esn.outputs());
@@ -355,28 +352,15 @@ fn apply_readout(esn: &Esn, inputs: MatRef<'_, f64>, states: &[f64]) -> Mat<f64>
     out
 }
 
-/// Where the feedback comes from during online training.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OnlineMode {
-    /// The teacher's previous value is fed back.
-    TeacherForced,
-    /// The network's own previous output is fed back (FORCE learning).
-    Force,
-}
-
-/// Result of online training.
-#[derive(Clone, Debug)]
-pub struct OnlineFit {
-    /// The trained network (its readout holds the final RLS weights).
-    pub esn: Esn,
-    /// The state after the last step.
-    pub end_state: EsnState,
-    /// Euclidean norm of the a-priori error at each step after the washout.
-    pub errors: Vec<f64>,
-}
-
 impl Esn {
     /// Trains by ridge regression over `sequences` (run in parallel).
+    ///
+    /// # Shapes
+    /// Each sequence: `T_i × d` inputs, `T_i × m` targets.
+    ///
+    /// # Errors
+    /// No sequence, or as [`EsnTrainer::new`], [`EsnTrainer::add_sequences`]
+    /// and [`EsnTrainer::finish`].
     pub fn fit(config: &EsnConfig, sequences: &[Sequence<'_>]) -> Result<Fit> {
         let first = sequences.first().ok_or(Error::EmptySeries {
             what: "training sequence list",
@@ -398,13 +382,40 @@ impl Esn {
     /// so it overlaps the end of the training accumulation (on a helper
     /// thread when cores are spare) and the readout is applied afterwards;
     /// with feedback it is simply [`Esn::fit`] followed by [`Esn::run`].
+    ///
+    /// # Shapes
+    /// `train`: `T × d` inputs and `T × m` targets; `test_inputs`: `T' × d`;
+    /// returns `T' × m`.
+    ///
+    /// # Errors
+    /// As [`Esn::fit`] and [`Esn::run`].
     pub fn fit_and_run(
         config: &EsnConfig,
         train: Sequence<'_>,
         test_inputs: MatRef<'_, f64>,
     ) -> Result<(Fit, Mat<f64>)> {
+        Self::fit_and_run_with(config, train, test_inputs, Accumulation::Auto)
+    }
+
+    /// [`Esn::fit_and_run`] with the sums accumulated as `accumulation`
+    /// says ([`Accumulation::Serial`] gives the serial path, to time what
+    /// the pipeline gains); the results are the same either way.
+    ///
+    /// # Shapes
+    /// `train`: `T × d` inputs and `T × m` targets; `test_inputs`:
+    /// `T' × d`; returns `T' × m` outputs.
+    ///
+    /// # Errors
+    /// As [`Esn::fit`] and [`Esn::run`].
+    pub fn fit_and_run_with(
+        config: &EsnConfig,
+        train: Sequence<'_>,
+        test_inputs: MatRef<'_, f64>,
+        accumulation: Accumulation,
+    ) -> Result<(Fit, Mat<f64>)> {
         let (d, m) = (train.inputs.ncols(), train.targets.ncols());
         let mut trainer = EsnTrainer::new(config, d, m)?;
+        trainer.set_accumulation(accumulation);
         if config.feedback.is_some() {
             let end = trainer.add_sequence(train)?;
             let esn = trainer.finish()?;
@@ -417,32 +428,5 @@ impl Esn {
         let out = apply_readout(&esn, test_inputs, &states);
         let end_states = vec![end];
         Ok((Fit { esn, end_states }, out))
-    }
-
-    /// Trains the readout online by RLS over one sequence (with state noise
-    /// as in [`Esn::fit`], from the stream of sequence 0).
-    pub fn fit_online(
-        config: &EsnConfig,
-        rls: &RlsConfig,
-        seq: Sequence<'_>,
-        mode: OnlineMode,
-    ) -> Result<OnlineFit> {
-        let trainer = EsnTrainer::new(config, seq.inputs.ncols(), seq.targets.ncols())?;
-        trainer.check_sequence(seq, 0)?;
-        let mut learner = Rls::new(trainer.layout.len(), seq.targets.ncols(), rls)?;
-        let (end_state, errors) = trainer.online(&mut learner, seq, mode)?;
-        let EsnTrainer {
-            config,
-            stack,
-            layout,
-            ..
-        } = trainer;
-        let readout = LinearReadout::new(layout, learner.weights().to_owned())?;
-        let esn = Esn::from_parts(config, stack, readout)?;
-        Ok(OnlineFit {
-            esn,
-            end_state,
-            errors,
-        })
     }
 }

@@ -1,4 +1,4 @@
-//! Acceptance numbers of issue 3 (Mackey-Glass, NARMA-10, memory capacity).
+//! ESN acceptance numbers (Mackey-Glass, NARMA-10, memory capacity).
 //! Run with `--nocapture` to see the measured values.
 
 use huashi_esn::metrics::{memory_capacity, MemoryCapacityOptions};

@@ -20,6 +20,7 @@ pub struct TourArgs {
 }
 
 mod conv;
+mod esn;
 mod factorize;
 mod meta;
 mod rf;
@@ -105,7 +106,7 @@ pub fn run(args: &TourArgs) -> anyhow::Result<()> {
     md += &rf::rf_section(dir)?;
     md += &factorize::factorize_section(dir)?;
     md += &cost_section(dir, args.runs)?;
-    md += &crate::tour_esn::esn_section(dir)?;
+    md += &esn::esn_section(dir)?;
     md += &meta::meta_section(dir)?;
     let report = dir.join("report.md");
     huashi_io::write_bytes(&report, md.as_bytes())?;
@@ -119,7 +120,7 @@ pub fn run(args: &TourArgs) -> anyhow::Result<()> {
         "conv_times",
     ]
     .into_iter()
-    .chain(crate::tour_esn::PLOTS)
+    .chain(esn::PLOTS)
     .chain(meta::PLOTS)
     {
         println!("  {}", dir.join(format!("{png}.png")).display());

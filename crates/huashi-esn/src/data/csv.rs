@@ -15,6 +15,10 @@ pub struct CsvTable {
 
 impl CsvTable {
     /// Parses CSV text.
+    ///
+    /// # Errors
+    /// [`crate::Error::Csv`] for malformed text, [`crate::Error::EmptySeries`]
+    /// without a header.
     pub fn parse(text: &str) -> Result<Self> {
         let mut lines = text
             .lines()
@@ -35,6 +39,10 @@ impl CsvTable {
     }
 
     /// Reads and parses a CSV file.
+    ///
+    /// # Errors
+    /// The file cannot be read (or exceeds the size limit), or as
+    /// [`CsvTable::parse`].
     pub fn from_path(path: impl AsRef<std::path::Path>) -> Result<Self> {
         let path = path.as_ref();
         let text = huashi_io::read_to_string_capped(path, "a CSV file")?;
@@ -67,6 +75,9 @@ impl CsvTable {
     }
 
     /// The raw text cells of a column (e.g. dates); a short row is an error.
+    ///
+    /// # Errors
+    /// [`crate::Error::MissingColumn`] or [`crate::Error::MissingValue`].
     pub fn column_text(&self, name: &str) -> Result<Vec<String>> {
         let j = self.index(name)?;
         self.rows
@@ -86,6 +97,10 @@ impl CsvTable {
     /// A column parsed as finite numbers. Empty cells are
     /// [`Error::MissingValue`]; text, NaN and infinities are
     /// [`Error::InvalidNumber`], each naming the line and column.
+    ///
+    /// # Errors
+    /// As [`CsvTable::column_text`], and [`crate::Error::InvalidNumber`] for a
+    /// cell that is not a finite number.
     pub fn column_f64(&self, name: &str) -> Result<Vec<f64>> {
         if self.rows.is_empty() {
             return Err(Error::EmptySeries { what: "CSV column" });

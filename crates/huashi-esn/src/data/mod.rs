@@ -22,11 +22,17 @@ use crate::error::{check_series, invalid, Error, Result};
 pub const SP500_CSV: &str = include_str!("../../data/sp500_daily_1999_2018.csv");
 
 /// The embedded S&P 500 table.
+///
+/// # Errors
+/// Only if the embedded file were corrupt.
 pub fn sp500() -> Result<CsvTable> {
     CsvTable::parse(SP500_CSV)
 }
 
 /// The embedded S&P 500 daily closing prices (5,031 values).
+///
+/// # Errors
+/// Only if the embedded file were corrupt.
 pub fn sp500_close() -> Result<Vec<f64>> {
     sp500()?.column_f64("Close")
 }
@@ -42,6 +48,10 @@ pub struct Supervised {
 
 /// Pairs `(x(t), x(t + horizon))` of a finite, non-empty series;
 /// `horizon ≥ 1` and shorter than the series.
+///
+/// # Errors
+/// An empty or non-finite series, `horizon` 0, or a horizon not shorter than
+/// the series.
 pub fn supervised(series: &[f64], horizon: usize) -> Result<Supervised> {
     check_series("series", series)?;
     if horizon == 0 {
@@ -62,6 +72,9 @@ pub fn supervised(series: &[f64], horizon: usize) -> Result<Supervised> {
 
 /// Splits `len` items into `(train, test)` counts with `fraction` for
 /// training (`0 < fraction < 1`, both parts non-empty).
+///
+/// # Errors
+/// A `fraction` outside (0, 1), or a split that leaves a part empty.
 pub fn split_len(len: usize, fraction: f64) -> Result<(usize, usize)> {
     if !(fraction > 0.0 && fraction < 1.0) {
         return Err(invalid("train fraction", fraction, "must lie in (0, 1)"));

@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{check_series, invalid, Error, Result};
 
 /// Natural logarithm of a positive series.
+///
+/// # Errors
+/// An empty or non-finite series, or [`crate::Error::NonPositive`].
 pub fn log(series: &[f64]) -> Result<Vec<f64>> {
     check_series("series", series)?;
     series
@@ -33,6 +36,9 @@ pub fn log(series: &[f64]) -> Result<Vec<f64>> {
 }
 
 /// Log-returns `ln p_{t+1} − ln p_t` of a positive series of length ≥ 2.
+///
+/// # Errors
+/// As [`log`], and a series of fewer than 2 values.
 pub fn log_returns(prices: &[f64]) -> Result<Vec<f64>> {
     let logs = log(prices)?;
     if logs.len() < 2 {
@@ -67,6 +73,9 @@ pub struct Standardizer {
 
 impl Standardizer {
     /// Fits `μ` and `σ`; a constant series is an error.
+    ///
+    /// # Errors
+    /// An empty, non-finite or constant series.
     pub fn fit(series: &[f64]) -> Result<Self> {
         check_series("series", series)?;
         let n = series.len() as f64;
@@ -122,6 +131,9 @@ pub struct MinMaxScaler {
 
 impl MinMaxScaler {
     /// Fits the scaler; a constant series or `lo >= hi` is an error.
+    ///
+    /// # Errors
+    /// An empty, non-finite or constant series.
     pub fn fit(series: &[f64], lo: f64, hi: f64) -> Result<Self> {
         check_series("series", series)?;
         if !lo.is_finite() || !hi.is_finite() || lo >= hi {

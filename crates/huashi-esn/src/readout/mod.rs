@@ -91,6 +91,9 @@ pub struct LinearReadout {
 
 impl LinearReadout {
     /// A readout from its layout and `F × m` weights.
+    ///
+    /// # Errors
+    /// Weights whose rows do not match the layout, or a non-finite weight.
     pub fn new(layout: FeatureLayout, weights: Mat<f64>) -> Result<Self> {
         mismatch("readout weight rows", layout.len(), weights.nrows())?;
         check_matrix("readout weights", weights.as_ref())?;
@@ -116,8 +119,7 @@ impl LinearReadout {
     ///
     /// Each dot product keeps eight partial sums (entry `i` into sum
     /// `i mod 8`, the tail into sum 0, combined pairwise), a fixed order
-    /// that vectorises: a single running sum made every step of a 500-unit
-    /// prediction wait about 0.5 µs on the chain of additions.
+    /// that vectorises.
     ///
     /// # Panics
     /// If `out` is longer than the number of outputs.

@@ -70,6 +70,9 @@ impl Ridge {
     }
 
     /// Adds samples given as rows: `features` is `T × F`, `targets` `T × m`.
+    ///
+    /// # Errors
+    /// Matrices whose sizes do not match the accumulator, or non-finite values.
     pub fn add(&mut self, features: MatRef<'_, f64>, targets: MatRef<'_, f64>) -> Result<()> {
         mismatch("feature columns", self.features(), features.ncols())?;
         mismatch("target columns", self.outputs(), targets.ncols())?;
@@ -118,6 +121,9 @@ impl Ridge {
     }
 
     /// Adds another accumulator's sums to this one.
+    ///
+    /// # Errors
+    /// Accumulators of different sizes.
     pub fn merge(&mut self, other: &Ridge) -> Result<()> {
         mismatch("merged features", self.features(), other.features())?;
         mismatch("merged outputs", self.outputs(), other.outputs())?;
@@ -130,7 +136,8 @@ impl Ridge {
     /// Solves `(ΦᵀΦ + λ D) W = ΦᵀY` by Cholesky; `unpenalised` is the bias
     /// row excluded from `D`. Returns `W` (`F × m`).
     ///
-    /// Errors: no samples, `λ` negative or not finite, a matrix that is not
+    /// # Errors
+    /// No samples, `λ` negative or not finite, a matrix that is not
     /// numerically positive definite (Cholesky fails, or with `λ = 0` a pivot
     /// ratio below `F·ε`), or a non-finite solution.
     pub fn solve(&self, ridge: f64, unpenalised: Option<usize>) -> Result<Mat<f64>> {
@@ -191,8 +198,7 @@ impl<'a> Normal<'a> {
         for i in (0..f).filter(|&i| Some(i) != unpenalised) {
             self.lower[(i, i)] += ridge;
         }
-        // Sequential: measured faster than two threads at F = 500 (1.0 ms
-        // against 1.6 ms), and it may run beside the reservoir.
+        // Sequential: it may run beside the reservoir (PERF.md, ESN section).
         let par = Par::Seq;
         let scratch = llt::factor::cholesky_in_place_scratch::<f64>(f, par, Default::default());
         let mut mem = MemBuffer::new(scratch);

@@ -41,6 +41,9 @@ impl Default for RlsConfig {
 
 impl RlsConfig {
     /// Checks the hyper-parameters.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParameter`] naming the value out of range.
     pub fn check(&self) -> Result<()> {
         positive("rls.delta", self.delta)?;
         fraction("rls.forgetting", self.forgetting)
@@ -59,6 +62,9 @@ pub struct Rls {
 
 impl Rls {
     /// A fresh learner for `features` features and `outputs` outputs.
+    ///
+    /// # Errors
+    /// As [`RlsConfig::check`], or 0 features or outputs.
     pub fn new(features: usize, outputs: usize, config: &RlsConfig) -> Result<Self> {
         config.check()?;
         let mut p = Mat::zeros(features, features);
@@ -99,6 +105,9 @@ impl Rls {
 
     /// One RLS update with features `phi` and target `y`; returns the
     /// a-priori error `e = y − W_outᵀ φ`.
+    ///
+    /// # Errors
+    /// Vectors of the wrong length, or a non-finite value.
     pub fn update(&mut self, phi: &[f64], y: &[f64]) -> Result<Vec<f64>> {
         mismatch("RLS features", self.p.nrows(), phi.len())?;
         mismatch("RLS targets", self.w.ncols(), y.len())?;

@@ -12,13 +12,8 @@
 //! access within `C` and `A` and leave `C` above the diagonal untouched.
 //! Each entry is summed over `k` in order in one register, so the result is
 //! the same however the work is split. Elsewhere, or when a column is not
-//! contiguous, faer's triangular product does it.
-//!
-//! Measured on one core of the 2-core Zen 4 box (`F = 502` features, blocks
-//! of 192 steps, in cache): 26.4 G multiply-adds/s against 25.0 for faer's
-//! triangular product (peak 29.3); fit + predict of the Mackey-Glass case
-//! (`huashi esn bench`) went from 46.4 to 43.6 ms, as the helper thread
-//! that sums `ΦᵀΦ` is the slower of the two.
+//! contiguous, faer's triangular product does it (the comparison of the two
+//! is in `PERF.md`, section "Echo state networks").
 
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{matmul as tri, BlockStructure as B};

@@ -1,11 +1,11 @@
 //! The tour's section on echo state networks: Mackey-Glass in closed loop,
 //! and the embedded S&P 500 series forecast beside the naive baselines.
 
-use crate::esn::ReservoirArgs;
-use crate::esn_data::{self, Prepared, Target};
-use crate::esn_fit::{self, Evaluation};
-use crate::plot::{self, Series};
-use crate::table;
+use crate::report::plot::{self, Series};
+use crate::report::table;
+use huashi_esn::forecast::{
+    self, Evaluation, ForecastConfig, Prepared, Score, Target, SCORE_HEADERS, SCORE_NOTE,
+};
 use huashi_esn::metrics;
 use huashi_esn::tasks::MackeyGlassTask;
 use std::path::Path;
@@ -71,9 +71,9 @@ fn mackey_glass(dir: &Path) -> anyhow::Result<String> {
 
 /// The embedded S&P 500 closes with one target, default CLI options.
 fn stock(target: Target) -> anyhow::Result<(Prepared, Evaluation)> {
-    let series = esn_data::load(None, None)?;
-    let prep = Prepared::new(series, target, 1, 0.8)?;
-    let eval = esn_fit::evaluate(&ReservoirArgs::default().config(), &prep)?;
+    let series = forecast::Series::embedded(None)?;
+    let prep = Prepared::new(series, target, 1, forecast::TRAIN_FRACTION)?;
+    let eval = forecast::evaluate(&ForecastConfig::default().esn(), &prep)?;
     Ok((prep, eval))
 }
 
@@ -103,12 +103,12 @@ fn stock_section(dir: &Path) -> anyhow::Result<String> {
     stock_plot(&dir.join("esn_stock.png"), &next, &next_eval)?;
     let mut rows = Vec::new();
     for (label, eval) in [("close", &next_eval), ("log-return", &ret_eval)] {
-        for mut row in esn_fit::score_rows(&eval.scores) {
+        for mut row in eval.scores.iter().map(Score::cells) {
             row.insert(0, label.to_string());
             rows.push(row);
         }
     }
-    let r = ReservoirArgs::default();
+    let r = ForecastConfig::default();
     let mut md = String::from("### S&P 500: one day ahead vs the naive baselines\n\n");
     md += &format!(
         "The embedded S&P 500 daily closes ({} trading days, 1999–2018; see \
@@ -127,9 +127,9 @@ fn stock_section(dir: &Path) -> anyhow::Result<String> {
         r.ridge
     );
     let mut headers = vec!["target"];
-    headers.extend(esn_fit::SCORE_HEADERS);
+    headers.extend(SCORE_HEADERS);
     md += &table::markdown(&headers, &rows);
-    md += &format!("\n{}. ", esn_fit::NOTE);
+    md += &format!("\n{SCORE_NOTE}. ");
     md += "Daily prices are close to a random walk, so persistence is a strong baseline ";
     md += "for the close and the return is close to unpredictable (R² near 0): read the table as ";
     md += "what the ESN adds, if anything, over the naive forecasts.\n\n";
@@ -137,6 +137,9 @@ fn stock_section(dir: &Path) -> anyhow::Result<String> {
 }
 
 /// The whole ESN section.
+///
+/// # Errors
+/// A task, a fit or a plot fails.
 pub fn esn_section(dir: &Path) -> anyhow::Result<String> {
     let mut md = String::from("## Echo state networks\n\n");
     md += &mackey_glass(dir)?;

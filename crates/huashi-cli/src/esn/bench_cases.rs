@@ -1,38 +1,18 @@
-//! `huashi esn bench`: the standard ESN benchmarks of `huashi_esn::tasks`
-//! with their scores and timings (median of a few runs after a warm-up).
-//!
-//! The pipelines repeat [`MackeyGlassTask::run`] and [`NarmaTask::run`]
-//! stage by stage so that fitting (drawing the reservoir, harvesting states,
-//! solving the readout) and predicting can be timed apart; a test checks
-//! that they give the library's numbers.
+//! The cases of `huashi esn bench`: the pipelines repeat
+//! [`MackeyGlassTask::run`] and [`NarmaTask::run`] stage by stage so that
+//! fitting (drawing the reservoir, harvesting states, solving the readout)
+//! and predicting can be timed apart; a test checks that they give the
+//! library's numbers. The Mackey-Glass case also times
+//! [`Esn::fit_and_run_with`] on the pipelined and the serial accumulation.
 
-use crate::table;
-use crate::timing::{self, Timing};
-use clap::Args;
+use crate::report::table;
+use crate::report::timing::{self, Timing};
 use huashi_esn::data::MinMaxScaler;
 use huashi_esn::metrics;
 use huashi_esn::tasks::{MackeyGlassTask, MemoryCapacityTask, NarmaTask};
-use huashi_esn::{column, column_values, generators, Esn, InputScaling, Sequence};
+use huashi_esn::{column, column_values, generators, Accumulation, Esn, InputScaling, Sequence};
 use serde::Serialize;
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-#[derive(Debug, Args)]
-pub struct EsnBenchArgs {
-    /// Timed runs per case (after one warm-up); the median is reported.
-    #[arg(long, value_name = "N", default_value_t = 3, value_parser = crate::parse::at_least_one)]
-    pub runs: usize,
-    /// Seed of the reservoirs.
-    #[arg(long, default_value_t = 0, value_parser = crate::parse::count::<u64>)]
-    pub seed: u64,
-    /// Also write the Mackey-Glass series used (10,000 raw samples, column
-    /// `x`) to FILE.csv, e.g. for bench/reservoirpy_mackey_glass.py.
-    #[arg(long, value_name = "FILE.csv")]
-    pub export_mackey_glass: Option<PathBuf>,
-    /// Print JSON instead of a table.
-    #[arg(long)]
-    pub json: bool,
-}
 
 /// One benchmark's score and timings.
 #[derive(Debug, Clone, Serialize)]
@@ -58,6 +38,8 @@ struct Stages {
     /// Fit and predict in one [`Esn::fit_and_run`] call, which overlaps
     /// the test run with the end of the training accumulation.
     combined: Vec<Duration>,
+    /// The same call on the serial path ([`Accumulation::Serial`]).
+    serial: Vec<Duration>,
 }
 
 impl Stages {
@@ -67,16 +49,27 @@ impl Stages {
     }
 }
 
-/// Times [`Esn::fit_and_run`] on one training sequence and a test input,
-/// checking that it predicts what the staged pipeline did.
+/// Fit + predict of the pipelined and the serial accumulation, timed in
+/// the same runs.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct PipelineGain {
+    /// [`Accumulation::Auto`]: pipelined when a core is spare.
+    pub pipelined: Timing,
+    /// [`Accumulation::Serial`].
+    pub serial: Timing,
+}
+
+/// Times [`Esn::fit_and_run_with`] on one training sequence and a test
+/// input, checking that it predicts what the staged pipeline did.
 fn fit_and_run(
     esn: &huashi_esn::EsnConfig,
     train: Sequence<'_>,
     test_in: huashi_esn::MatRef<'_, f64>,
     staged: &[f64],
+    accumulation: Accumulation,
 ) -> anyhow::Result<Duration> {
     let t0 = Instant::now();
-    let (_, out) = Esn::fit_and_run(esn, train, test_in)?;
+    let (_, out) = Esn::fit_and_run_with(esn, train, test_in, accumulation)?;
     let elapsed = t0.elapsed();
     anyhow::ensure!(
         column_values(out.as_ref(), 0) == staged,
@@ -89,10 +82,14 @@ fn fit_and_run(
 pub struct MackeyGlassRun {
     pub one_step: CaseResult,
     pub closed_loop: CaseResult,
+    pub pipeline: PipelineGain,
 }
 
 /// Fit, one-step test prediction and closed loop of `task`, timed `runs`
 /// times after a warm-up.
+///
+/// # Errors
+/// A fit or run fails, or `fit_and_run` predicts other values than fit + run.
 pub fn mackey_glass(task: &MackeyGlassTask, runs: usize) -> anyhow::Result<MackeyGlassRun> {
     let (train, steps) = (task.train, task.steps);
     let raw = task.generator.generate(steps)?;
@@ -100,33 +97,23 @@ pub fn mackey_glass(task: &MackeyGlassTask, runs: usize) -> anyhow::Result<Macke
     let s = scaler.transform(&raw);
     let (x, y) = (column(&s[..train]), column(&s[1..=train]));
     let test_in = column(&s[train..steps - 1]);
+    let train_seq = Sequence::new(x.as_ref(), y.as_ref());
     let mut stages = Stages::default();
     let mut outputs = (Vec::new(), Vec::new());
     for run in 0..=runs.max(1) {
-        let t0 = Instant::now();
-        let fit = Esn::fit(&task.esn, &[Sequence::new(x.as_ref(), y.as_ref())])?;
-        let t1 = Instant::now();
-        let pred = fit
-            .esn
-            .run(&mut fit.end_states[0].clone(), test_in.as_ref(), None)?;
-        let t2 = Instant::now();
-        let gen = fit
-            .esn
-            .generate(&mut fit.end_states[0].clone(), task.generate)?;
-        let t3 = Instant::now();
-        let train_seq = Sequence::new(x.as_ref(), y.as_ref());
-        let staged = column_values(pred.as_ref(), 0);
-        let combined = fit_and_run(&task.esn, train_seq, test_in.as_ref(), &staged)?;
+        let (times, pred, gen) = staged_run(task, train_seq, test_in.as_ref())?;
+        let [combined, serial] = both_paths(run, |a| {
+            fit_and_run(&task.esn, train_seq, test_in.as_ref(), &pred, a)
+        })?;
         if run > 0 {
-            stages.fit.push(t1 - t0);
-            stages.predict.push(t2 - t1);
-            stages.generate.push(t3 - t2);
+            let [fit, predict, generate] = times;
+            stages.fit.push(fit);
+            stages.predict.push(predict);
+            stages.generate.push(generate);
             stages.combined.push(combined);
+            stages.serial.push(serial);
         }
-        outputs = (
-            column_values(pred.as_ref(), 0),
-            column_values(gen.as_ref(), 0),
-        );
+        outputs = (pred, gen);
     }
     let one_step = scaler.inverse(&outputs.0);
     let closed = scaler.inverse(&outputs.1);
@@ -135,7 +122,50 @@ pub fn mackey_glass(task: &MackeyGlassTask, runs: usize) -> anyhow::Result<Macke
     Ok(MackeyGlassRun {
         one_step: mg_case(task, metrics::nrmse(&one_step, truth)?, &stages),
         closed_loop: closed_case(task, metrics::nrmse(&closed, closed_truth)?, &stages),
+        pipeline: PipelineGain {
+            pipelined: stages.total(),
+            serial: timing::summarise(&stages.serial),
+        },
     })
+}
+
+/// One run of the staged Mackey-Glass pipeline: the times of fitting, of
+/// the one-step test prediction and of the closed loop, and the outputs of
+/// the last two.
+fn staged_run(
+    task: &MackeyGlassTask,
+    train: Sequence<'_>,
+    test_in: huashi_esn::MatRef<'_, f64>,
+) -> anyhow::Result<([Duration; 3], Vec<f64>, Vec<f64>)> {
+    let t0 = Instant::now();
+    let fit = Esn::fit(&task.esn, &[train])?;
+    let t1 = Instant::now();
+    let pred = fit.esn.run(&mut fit.end_states[0].clone(), test_in, None)?;
+    let t2 = Instant::now();
+    let gen = fit
+        .esn
+        .generate(&mut fit.end_states[0].clone(), task.generate)?;
+    let t3 = Instant::now();
+    let outputs = (
+        column_values(pred.as_ref(), 0),
+        column_values(gen.as_ref(), 0),
+    );
+    Ok(([t1 - t0, t2 - t1, t3 - t2], outputs.0, outputs.1))
+}
+
+/// Times `time` on the pipelined path and on the serial one, in an order
+/// that alternates with `run`; returns `[pipelined, serial]`.
+fn both_paths(
+    run: usize,
+    mut time: impl FnMut(Accumulation) -> anyhow::Result<Duration>,
+) -> anyhow::Result<[Duration; 2]> {
+    if run.is_multiple_of(2) {
+        let pipelined = time(Accumulation::Auto)?;
+        Ok([pipelined, time(Accumulation::Serial)?])
+    } else {
+        let serial = time(Accumulation::Serial)?;
+        Ok([time(Accumulation::Auto)?, serial])
+    }
 }
 
 fn mg_case(task: &MackeyGlassTask, nrmse: f64, stages: &Stages) -> CaseResult {
@@ -181,6 +211,9 @@ fn closed_case(task: &MackeyGlassTask, nrmse: f64, stages: &Stages) -> CaseResul
 }
 
 /// NARMA-10: fit and test prediction timed.
+///
+/// # Errors
+/// A fit or run fails, or `fit_and_run` predicts other values than fit + run.
 pub fn narma(task: &NarmaTask, runs: usize) -> anyhow::Result<CaseResult> {
     let data = generators::narma10(task.steps, task.data_seed)?;
     let (u, y, t, n) = (&data.input, &data.output, task.train, task.steps - 1);
@@ -197,7 +230,13 @@ pub fn narma(task: &NarmaTask, runs: usize) -> anyhow::Result<CaseResult> {
         let t2 = Instant::now();
         pred = column_values(out.as_ref(), 0);
         let train_seq = Sequence::new(x_tr.as_ref(), y_tr.as_ref());
-        let combined = fit_and_run(&task.esn, train_seq, test_in.as_ref(), &pred)?;
+        let combined = fit_and_run(
+            &task.esn,
+            train_seq,
+            test_in.as_ref(),
+            &pred,
+            Accumulation::Auto,
+        )?;
         if run > 0 {
             stages.fit.push(t1 - t0);
             stages.predict.push(t2 - t1);
@@ -226,7 +265,10 @@ pub fn narma(task: &NarmaTask, runs: usize) -> anyhow::Result<CaseResult> {
 }
 
 /// The memory capacity of the library's 100-unit reservoir, timed.
-fn memory(seed: u64, runs: usize) -> anyhow::Result<CaseResult> {
+///
+/// # Errors
+/// The task fails.
+pub fn memory(seed: u64, runs: usize) -> anyhow::Result<CaseResult> {
     let task = MemoryCapacityTask {
         seed,
         ..MemoryCapacityTask::default()
@@ -257,105 +299,6 @@ fn memory(seed: u64, runs: usize) -> anyhow::Result<CaseResult> {
     })
 }
 
-/// Writes the raw Mackey-Glass series of `task` as CSV (`t,x`).
-pub fn export(path: &Path, task: &MackeyGlassTask) -> anyhow::Result<()> {
-    let raw = task.generator.generate(task.steps)?;
-    let mut csv = String::from("t,x\n");
-    for (t, x) in raw.iter().enumerate() {
-        csv += &format!("{t},{x:?}\n");
-    }
-    Ok(huashi_io::write_bytes(path, csv.as_bytes())?)
-}
-
-#[derive(Serialize)]
-struct BenchReport {
-    threads: usize,
-    runs: usize,
-    cases: Vec<CaseResult>,
-}
-
-pub fn run(args: &EsnBenchArgs) -> anyhow::Result<()> {
-    let task = MackeyGlassTask::with_seed(args.seed);
-    if let Some(path) = &args.export_mackey_glass {
-        export(path, &task)?;
-        eprintln!("wrote the Mackey-Glass series to {}", path.display());
-    }
-    let bar = timing::progress(3, "esn bench");
-    bar.set_message("Mackey-Glass");
-    let mg = mackey_glass(&task, args.runs)?;
-    bar.inc(1);
-    bar.set_message("NARMA-10");
-    let mut narma_task = NarmaTask::default();
-    narma_task.esn.seed = args.seed;
-    let narma = narma(&narma_task, args.runs)?;
-    bar.inc(1);
-    bar.set_message("memory capacity");
-    let mc = memory(args.seed, args.runs)?;
-    bar.finish_and_clear();
-    let report = BenchReport {
-        threads: rayon::current_num_threads(),
-        runs: args.runs.max(1),
-        cases: vec![mg.one_step, mg.closed_loop, narma, mc],
-    };
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print_report(&report);
-    }
-    Ok(())
-}
-
-pub const HEADERS: [&str; 7] = [
-    "case",
-    "metric",
-    "value",
-    "target",
-    "fit ms",
-    "predict ms",
-    "total ms",
-];
-
-pub fn rows(cases: &[CaseResult]) -> Vec<Vec<String>> {
-    let ms = |t: Option<Timing>| t.map_or("-".into(), |t| format!("{:.1}", t.median_ms));
-    cases
-        .iter()
-        .map(|c| {
-            let value = match c.metric {
-                "MC" => format!("{:.2}", c.value),
-                _ => format!("{:.3e}", c.value),
-            };
-            vec![
-                c.name.clone(),
-                c.metric.to_string(),
-                value,
-                c.target.unwrap_or("-").to_string(),
-                ms(c.fit),
-                ms(c.predict),
-                ms(Some(c.total)),
-            ]
-        })
-        .collect()
-}
-
-fn print_report(r: &BenchReport) {
-    println!(
-        "ESN benchmarks: median of {} runs after a warm-up, {} threads\n",
-        r.runs, r.threads
-    );
-    print!("{}", table::text(&HEADERS, &rows(&r.cases)));
-    println!();
-    for c in &r.cases {
-        println!("  {}: {}", c.name, c.detail);
-    }
-    println!(
-        "\nNote: NRMSE = RMSE / standard deviation of the target; fit = drawing the reservoir \
-         (spectral radius included), harvesting the states and solving the readout; \
-         total = fit and predict in one call (Esn::fit_and_run, which runs the test inputs \
-         while the last training sums are added); fit and predict are timed apart in \
-         separate runs."
-    );
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,19 +317,5 @@ mod tests {
         narma_task.esn.layers[0].units = 60;
         let mine = narma(&narma_task, 1).unwrap();
         assert_eq!(mine.value, narma_task.run().unwrap().nrmse);
-    }
-
-    #[test]
-    fn export_writes_the_series() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("mg.csv");
-        let task = MackeyGlassTask {
-            steps: 20,
-            ..MackeyGlassTask::default()
-        };
-        export(&path, &task).unwrap();
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with("t,x\n0,1.2\n"), "{text}");
-        assert_eq!(text.lines().count(), 21);
     }
 }

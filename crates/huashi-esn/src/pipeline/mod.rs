@@ -1,17 +1,25 @@
 //! Block-wise accumulation of `ΦᵀΦ` and `ΦᵀY` while a reservoir runs.
 //!
-//! The producer (the reservoir run) fills blocks of [`BLOCK`] feature and
-//! target columns (the first block of a run a quarter as many); each full
-//! block is added to a [`Ridge`] either at once (serial) or by a helper
-//! thread (pipelined), so that on two or more cores the matrix products
-//! overlap the strictly sequential reservoir run. Every block is added as
-//! the two independent parts of [`Ridge::parts`]. When pipelined, up to
-//! [`IN_FLIGHT_BYTES`] of blocks are in flight, so the run seldom waits;
-//! once it ends, the producer takes over the left part of the blocks the
-//! worker has not reached while the worker finishes their right parts. Each
-//! part is a single accumulator that takes the blocks in order, whichever
-//! thread adds them, so both modes give bit-identical sums whatever the
-//! number of threads or the timing.
+//! The one interface: the producer (a training run) calls [`Sink::push`]
+//! for each step after the washout and writes that step's feature column
+//! `φ(t)` and target column `y(t)` into the slices it returns. The sums are
+//!
+//! ```text
+//! ΦᵀΦ = Σ_blocks Φ_bᵀ Φ_b,      ΦᵀY = Σ_blocks Φ_bᵀ Y_b
+//! ```
+//!
+//! over blocks of `BLOCK` columns (the first block of a run a quarter as
+//! many). Each full block is added to a [`Ridge`] either at once (serial)
+//! or by a helper thread (pipelined, [`Accumulation::Auto`] with a spare
+//! core and a run of at least four blocks), so that on two or more cores
+//! the matrix products overlap the strictly sequential reservoir run. Every
+//! block is added as the two independent parts of [`Ridge::parts`]. When
+//! pipelined, up to `IN_FLIGHT_BYTES` of blocks are in flight, so the run
+//! seldom waits; once it ends, the producer takes over the left part of the
+//! blocks the worker has not reached while the worker finishes their right
+//! parts. Each part is a single accumulator that takes the blocks in order,
+//! whichever thread adds them, so both modes give bit-identical sums
+//! whatever the number of threads or the timing.
 //!
 //! [`accumulate_and_solve`] ends the stream when the producer is done and
 //! then runs more work on the producer's thread (a test run) while the
@@ -19,114 +27,55 @@
 //! the sums, the worker if the producer is still busy.
 //!
 //! The reservoir step writes its state straight into a block's column;
-//! blocks are reused, oldest first, only once [`IN_FLIGHT_BYTES`] are in
-//! flight, because writing memory the other core has read recently was
-//! measured to be slow. Tried and dropped: keeping the test run's features
-//! in blocks the worker is done with, written in place. It took 1.2 ms off
-//! the 3,000-step test run, but fit + predict moved by −2 % to +1.7 % from
-//! one series to the next, as the host moved the two cores.
+//! blocks are reused, oldest first, only once `IN_FLIGHT_BYTES` are in
+//! flight. The measurements behind `BLOCK` and `IN_FLIGHT_BYTES` are in
+//! `PERF.md` (section "Echo state networks").
 
 use std::collections::VecDeque;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use faer::{Mat, MatRef, Par};
+use faer::{Mat, Par};
 
 use crate::error::Result;
 use crate::readout::{LeftPart, Normal, Ridge};
 
-/// Steps accumulated per block into `ΦᵀΦ`. Fastest fit + predict of the
-/// Mackey-Glass case (500 units; 10 interleaved trials each, 2-core Zen 4):
-/// 128 and 192 steps 47.4–48.0 ms, 256 48.2, 512 49.9, 768 50.5.
-pub const BLOCK: usize = 192;
+mod block;
+
+use block::{Block, BLOCK};
 
 /// Steps in the first block of a run: a short one hands the worker its
 /// first product a quarter as late.
 const FIRST_BLOCK: usize = BLOCK / 4;
 
 /// Most bytes of blocks in flight between the producer and the worker
-/// (21 blocks for 500 units). The fastest fit + predict of the Mackey-Glass
-/// case measured the same (within 1 ms of 48 ms, blocks of 256 steps) for
-/// 6, 12 and 32 MiB: the worker is the bottleneck either way, and the
-/// producer takes its share over at the end. Since the reservoir step
-/// writes into reused blocks in place, less is much slower (8 MiB 48.8 ms,
-/// 4 MiB 52.4 ms, against 45.3 ms): writing lines the worker has read
-/// recently costs far more than writing lines long out of its cache (so
-/// does reusing the block the worker finished last: 52.9 against 47.6 ms).
-pub const IN_FLIGHT_BYTES: usize = 16 << 20;
+/// (21 blocks for 500 units). The reservoir step writes into reused blocks
+/// in place, and writing lines the worker has read recently is slow, so
+/// blocks are reused only once this much is in flight.
+const IN_FLIGHT_BYTES: usize = 16 << 20;
+
+/// How a training run's sums are accumulated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Accumulation {
+    /// On a helper thread when a core is spare and the run after the
+    /// washout is at least four blocks long, else on the run's thread.
+    #[default]
+    Auto,
+    /// Always on the run's thread (the serial path).
+    Serial,
+}
+
+impl Accumulation {
+    /// Whether a run of `columns` steps after the washout is pipelined
+    /// when `spare_core` says a core is free.
+    pub(crate) fn pipelined(self, spare_core: bool, columns: usize) -> bool {
+        self == Accumulation::Auto && spare_core && columns >= 4 * BLOCK
+    }
+}
 
 /// Most blocks in flight for `f` features and `m` outputs (2 to 64).
 fn depth(f: usize, m: usize) -> usize {
     (IN_FLIGHT_BYTES / ((f + m) * BLOCK * 8)).clamp(2, 64)
-}
-
-/// One block of up to [`BLOCK`] feature columns (`F` each) and target
-/// columns (`m` each), stored column after column with the feature columns
-/// padded to a multiple of 8 values. A column is zeroed only the first time
-/// the block's storage reaches it; once the block is reused, its columns
-/// are handed out as they are, to be written over.
-pub(crate) struct Block {
-    phi: Vec<f64>,
-    y: Vec<f64>,
-    shape: (usize, usize),
-    filled: usize,
-    /// Columns at which the block is full (at most [`BLOCK`]).
-    limit: usize,
-}
-
-impl Block {
-    fn new(f: usize, m: usize) -> Self {
-        Self {
-            phi: Vec::with_capacity(f.next_multiple_of(8) * BLOCK),
-            y: Vec::with_capacity(m * BLOCK),
-            shape: (f, m),
-            filled: 0,
-            limit: BLOCK,
-        }
-    }
-
-    /// The next column, to be written over whole: its feature part (`F`
-    /// values) and its target part (`m`). Writing it in place lets the
-    /// reservoir step store straight into the block, which is seldom in
-    /// cache, while it computes (copying a finished state in cost 0.4 µs a
-    /// step of 500 units).
-    pub(crate) fn push(&mut self) -> (&mut [f64], &mut [f64]) {
-        let (f, m) = self.shape;
-        let stride = f.next_multiple_of(8);
-        let (at, target) = (self.filled * stride, self.filled * m);
-        if self.phi.len() < at + stride {
-            self.phi.resize(at + stride, 0.0);
-            self.y.resize(target + m, 0.0);
-        }
-        self.filled += 1;
-        (&mut self.phi[at..at + f], &mut self.y[target..target + m])
-    }
-
-    /// Whether the block holds as many columns as it takes.
-    pub(crate) fn is_full(&self) -> bool {
-        self.filled >= self.limit
-    }
-
-    /// Empties the block, to take `limit` columns (at most [`BLOCK`]).
-    fn clear(&mut self, limit: usize) {
-        self.filled = 0;
-        self.limit = limit.min(BLOCK);
-    }
-
-    fn add_to(&self, ridge: &mut Ridge) {
-        ridge.add_columns_with(self.phi(), self.y(), Par::Seq);
-    }
-
-    fn phi(&self) -> MatRef<'_, f64> {
-        let (f, stride) = (self.shape.0, self.shape.0.next_multiple_of(8));
-        let phi = &self.phi[..self.filled * stride];
-        MatRef::from_column_major_slice_with_stride(phi, f, self.filled, stride)
-    }
-
-    fn y(&self) -> MatRef<'_, f64> {
-        let y = &self.y[..self.filled * self.shape.1];
-        MatRef::from_column_major_slice(y, self.shape.1, self.filled)
-    }
 }
 
 enum Mode {
@@ -165,13 +114,21 @@ impl Sink {
         }
     }
 
-    /// The block being filled (flush it once [`Block::is_full`]).
-    pub(crate) fn block(&mut self) -> &mut Block {
+    /// The next column, to be written over whole: its feature part (`F`
+    /// values) and its target part (`m`). A full block is handed over
+    /// first.
+    ///
+    /// # Shapes
+    /// Returns slices of `F` and `m` values.
+    pub(crate) fn push(&mut self) -> (&mut [f64], &mut [f64]) {
+        if self.current.as_ref().is_some_and(Block::is_full) {
+            self.flush();
+        }
         let block = match self.current.take() {
             Some(block) => block,
             None => self.start_block(),
         };
-        self.current.insert(block)
+        self.current.insert(block).push()
     }
 
     /// An empty block: the spare one, the oldest in flight once `depth`
@@ -204,7 +161,7 @@ impl Sink {
     }
 
     /// Hands the current block over if it holds any column.
-    pub(crate) fn flush(&mut self) {
+    fn flush(&mut self) {
         let Some(block) = self.current.take_if(|b| b.filled > 0) else {
             return;
         };
@@ -386,16 +343,12 @@ mod tests {
     /// Feeds `t` columns of a fixed sequence with a constant first feature.
     fn produce(sink: &mut Sink, t: usize) {
         for s in 0..t {
-            let block = sink.block();
-            let (phi, y) = block.push();
+            let (phi, y) = sink.push();
             for (i, v) in phi.iter_mut().enumerate() {
                 *v = ((s * 31 + i * 17) % 23) as f64 / 11.0 - 1.0;
             }
             phi[0] = 1.0;
             y[0] = (s as f64 * 0.01).sin();
-            if block.is_full() {
-                sink.flush();
-            }
         }
     }
 

@@ -1,16 +1,16 @@
-//! `huashi esn search`: the random search of [`crate::esn_search`] on a
+//! `huashi esn search`: the random search of [`huashi_esn::search`] on a
 //! CSV column (or the embedded S&P 500 closes) with train / validation /
-//! test splits, a progress bar, and the best trial scored on the test split.
+//! test splits ([`Splits`]), a progress bar, and the best trial scored on
+//! the test split.
 
-use crate::esn::{DataArgs, ReservoirArgs};
-use crate::esn_data::{self, Prepared};
-use crate::esn_fit::{self, Score};
-use crate::esn_search::{search, SearchData, SearchSpace, Trial};
-use crate::table;
-use crate::timing;
+use super::options::{DataArgs, FixedArgs};
+use super::print;
+use crate::report::table;
+use crate::report::timing;
 use anyhow::{ensure, Context};
 use clap::Args;
-use huashi_esn::EsnConfig;
+use huashi_esn::forecast::{self, ForecastConfig, Prepared, Score, Target, SCORE_NOTE};
+use huashi_esn::search::{search, Params, SearchSpace, Splits, Trial};
 use serde::Serialize;
 use std::time::Instant;
 
@@ -25,19 +25,19 @@ pub struct SearchArgs {
     #[arg(long, value_name = "SEED", default_value_t = 0, value_parser = crate::parse::count::<u64>)]
     pub search_seed: u64,
     /// Range of reservoir units, log-uniform.
-    #[arg(long, value_name = "MIN,MAX", value_delimiter = ',', default_values_t = [50usize, 400], value_parser = crate::parse::count::<usize>)]
+    #[arg(long, value_name = "MIN,MAX", value_delimiter = ',', default_values_t = SearchSpace::default().units, value_parser = crate::parse::count::<usize>)]
     pub units_range: Vec<usize>,
     /// Range of the spectral radius, log-uniform.
-    #[arg(long, value_name = "MIN,MAX", value_delimiter = ',', default_values_t = [0.1, 1.5])]
+    #[arg(long, value_name = "MIN,MAX", value_delimiter = ',', default_values_t = SearchSpace::default().spectral_radius)]
     pub spectral_radius_range: Vec<f64>,
     /// Range of the leak rate, log-uniform, within (0, 1].
-    #[arg(long, value_name = "MIN,MAX", value_delimiter = ',', default_values_t = [0.05, 1.0])]
+    #[arg(long, value_name = "MIN,MAX", value_delimiter = ',', default_values_t = SearchSpace::default().leak)]
     pub leak_range: Vec<f64>,
     /// Range of the input scaling, log-uniform.
-    #[arg(long, value_name = "MIN,MAX", value_delimiter = ',', default_values_t = [0.05, 5.0])]
+    #[arg(long, value_name = "MIN,MAX", value_delimiter = ',', default_values_t = SearchSpace::default().input_scaling)]
     pub input_scaling_range: Vec<f64>,
     /// Range of the ridge parameter, log-uniform.
-    #[arg(long, value_name = "MIN,MAX", value_delimiter = ',', default_values_t = [1e-9, 1e-1])]
+    #[arg(long, value_name = "MIN,MAX", value_delimiter = ',', default_values_t = SearchSpace::default().ridge)]
     pub ridge_range: Vec<f64>,
     /// Fraction of the pairs used for training.
     #[arg(long, value_name = "F", default_value_t = 0.7)]
@@ -51,44 +51,15 @@ pub struct SearchArgs {
     pub top: usize,
     #[command(flatten)]
     pub fixed: FixedArgs,
+    /// Seed of the reservoir's random weights (the same for every trial).
+    #[arg(long, default_value_t = ForecastConfig::default().seed, value_parser = crate::parse::count::<u64>)]
+    pub seed: u64,
+    /// Initial training steps left out of the regression.
+    #[arg(long, value_name = "STEPS", default_value_t = ForecastConfig::default().washout, value_parser = crate::parse::count::<usize>)]
+    pub washout: usize,
     /// Print JSON instead of tables.
     #[arg(long)]
     pub json: bool,
-}
-
-/// The reservoir options that stay fixed during the search.
-#[derive(Debug, Args)]
-pub struct FixedArgs {
-    /// Fraction of non-zero recurrent weights, in (0, 1].
-    #[arg(long, value_name = "C", default_value_t = 0.1)]
-    pub connectivity: f64,
-    /// Fraction of units that receive the input, in (0, 1].
-    #[arg(long, value_name = "C", default_value_t = 1.0)]
-    pub input_connectivity: f64,
-    /// Scale of the (Bernoulli ±1) unit biases.
-    #[arg(long, value_name = "B", default_value_t = 0.2)]
-    pub bias_scaling: f64,
-    /// Seed of the reservoir's random weights (the same for every trial).
-    #[arg(long, default_value_t = 0, value_parser = crate::parse::count::<u64>)]
-    pub seed: u64,
-    /// Initial training steps left out of the regression.
-    #[arg(long, value_name = "STEPS", default_value_t = 100, value_parser = crate::parse::count::<usize>)]
-    pub washout: usize,
-}
-
-impl FixedArgs {
-    /// The base ESN the trials modify.
-    pub fn config(&self) -> EsnConfig {
-        ReservoirArgs {
-            connectivity: self.connectivity,
-            input_connectivity: self.input_connectivity,
-            bias_scaling: self.bias_scaling,
-            seed: self.seed,
-            washout: self.washout,
-            ..ReservoirArgs::default()
-        }
-        .config()
-    }
 }
 
 fn pair<T: Copy>(name: &str, v: &[T]) -> anyhow::Result<[T; 2]> {
@@ -99,7 +70,7 @@ fn pair<T: Copy>(name: &str, v: &[T]) -> anyhow::Result<[T; 2]> {
 }
 
 impl SearchArgs {
-    pub fn space(&self) -> anyhow::Result<SearchSpace> {
+    fn space(&self) -> anyhow::Result<SearchSpace> {
         Ok(SearchSpace {
             units: pair("units-range", &self.units_range)?,
             spectral_radius: pair("spectral-radius-range", &self.spectral_radius_range)?,
@@ -108,12 +79,17 @@ impl SearchArgs {
             ridge: pair("ridge-range", &self.ridge_range)?,
         })
     }
+
+    /// The base ESN the trials modify.
+    fn base(&self) -> huashi_esn::EsnConfig {
+        self.fixed.config(self.seed, self.washout).esn()
+    }
 }
 
 #[derive(Serialize)]
 struct SearchReport<'a> {
-    series: &'a esn_data::Series,
-    target: esn_data::Target,
+    series: &'a forecast::Series,
+    target: Target,
     horizon: usize,
     split: [usize; 3],
     space: SearchSpace,
@@ -124,41 +100,20 @@ struct SearchReport<'a> {
     seconds: f64,
 }
 
-/// Splits: the standardisers are fitted on the training part only.
-fn prepare(args: &SearchArgs) -> anyhow::Result<(Prepared, usize)> {
+/// The splits: the standardisers are fitted on the training part only.
+fn prepare(args: &SearchArgs) -> anyhow::Result<Splits> {
     let d = &args.data;
     let (t, v) = (args.train_fraction, args.validation_fraction);
     ensure!(
         t > 0.0 && v > 0.0 && t + v < 1.0,
         "--train-fraction {t} and --validation-fraction {v} must be > 0 and leave a test split"
     );
-    let series = esn_data::load(d.data.as_deref(), d.column.as_deref())?;
-    let prep = Prepared::new(series, d.target, d.horizon, t)?;
-    let validation = ((prep.len() as f64) * v).round() as usize;
-    ensure!(
-        validation >= 2 && prep.train + validation + 2 <= prep.len(),
-        "{} pairs are too few for these splits",
-        prep.len()
-    );
-    Ok((prep, validation))
-}
-
-/// The best parameters refitted on train + validation, scored on the test
-/// split beside the baselines.
-fn test_best(
-    args: &SearchArgs,
-    prep: &Prepared,
-    val: usize,
-    best: &Trial,
-) -> anyhow::Result<Vec<Score>> {
-    let config = best.params.apply(&args.fixed.config());
-    let mut refit = prep.clone();
-    refit.train = prep.train + val;
-    Ok(esn_fit::evaluate(&config, &refit)?.scores)
+    let prep = Prepared::new(d.load()?, d.target.into(), d.horizon, t)?;
+    Ok(Splits::new(prep, v)?)
 }
 
 /// Runs the trials with a progress bar; returns them and the seconds taken.
-fn run_trials(args: &SearchArgs, data: &SearchData<'_>) -> anyhow::Result<(Vec<Trial>, f64)> {
+fn run_trials(args: &SearchArgs, splits: &Splits) -> anyhow::Result<(Vec<Trial>, f64)> {
     let bar = timing::progress(args.trials as u64, "search");
     let start = Instant::now();
     let done = |t: &Trial| {
@@ -168,32 +123,40 @@ fn run_trials(args: &SearchArgs, data: &SearchData<'_>) -> anyhow::Result<(Vec<T
         bar.set_message(msg);
         bar.inc(1);
     };
-    let base = args.fixed.config();
-    let space = args.space()?;
-    let trials = search(&base, &space, data, args.trials, args.search_seed, &done)?;
+    let (space, data) = (args.space()?, splits.data());
+    let trials = search(
+        &args.base(),
+        &space,
+        &data,
+        args.trials,
+        args.search_seed,
+        &done,
+    )
+    .with_context(|| format!("searching with --trials {}", args.trials))?;
     bar.finish_and_clear();
     Ok((trials, start.elapsed().as_secs_f64()))
 }
 
+/// Runs the search, scores the best trial on the test split and prints the
+/// report.
+///
+/// # Errors
+/// Bad data or options, or every trial failing.
 pub fn run(args: &SearchArgs) -> anyhow::Result<()> {
-    let (prep, validation) = prepare(args)?;
-    let data = SearchData {
-        inputs: &prep.z_in,
-        targets: &prep.z_out,
-        train: prep.train,
-        validation,
-    };
-    let (trials, seconds) = run_trials(args, &data)?;
+    let splits = prepare(args)?;
+    let (trials, seconds) = run_trials(args, &splits)?;
     let best = trials.first().filter(|t| t.nrmse.is_some());
     let test = match best {
-        Some(b) => test_best(args, &prep, validation, b).context("scoring the best trial")?,
+        Some(b) => splits
+            .test(&args.base(), &b.params)
+            .context("scoring the best trial")?,
         None => Vec::new(),
     };
     let report = SearchReport {
-        series: &prep.series,
-        target: args.data.target,
+        series: &splits.prepared.series,
+        target: args.data.target.into(),
         horizon: args.data.horizon,
-        split: [prep.train, validation, prep.len() - prep.train - validation],
+        split: splits.lengths(),
         space: args.space()?,
         best,
         test,
@@ -207,6 +170,14 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<()> {
     }
     ensure!(best.is_some(), "every trial failed; see the errors above");
     Ok(())
+}
+
+/// The command-line options of `p`.
+fn options(p: &Params) -> String {
+    format!(
+        "--units {} --spectral-radius {:.4} --leak {:.4} --input-scaling {:.4} --ridge {:.2e}",
+        p.units, p.spectral_radius, p.leak, p.input_scaling, p.ridge
+    )
 }
 
 const TRIAL_HEADERS: [&str; 8] = [
@@ -242,11 +213,11 @@ fn trial_rows(trials: &[Trial]) -> Vec<Vec<String>> {
 }
 
 fn print_report(r: &SearchReport<'_>, top: usize) {
-    println!("{}", esn_fit::data_line(r.series));
+    println!("{}", print::data_line(r.series));
     let [t, v, s] = r.split;
     println!(
         "target: {}; {t} training, {v} validation, {s} test pairs",
-        esn_fit::target_text(r.target, r.horizon)
+        r.target.describe(r.horizon)
     );
     let failed = r.trials.iter().filter(|t| t.nrmse.is_none()).count();
     println!(
@@ -262,13 +233,10 @@ fn print_report(r: &SearchReport<'_>, top: usize) {
          `return`) on the validation split; 1 is no better than predicting its mean."
     );
     if let Some(best) = r.best {
-        println!("\nbest: {}", best.params.options());
+        println!("\nbest: {}", options(&best.params));
         println!("\nBest parameters refitted on train + validation, scored on the test split:");
-        print!(
-            "{}",
-            table::text(&esn_fit::SCORE_HEADERS, &esn_fit::score_rows(&r.test))
-        );
-        println!("\nNote: {}.", esn_fit::NOTE);
+        print!("{}", print::score_table(&r.test));
+        println!("\nNote: {SCORE_NOTE}.");
     }
     for t in r.trials.iter().filter(|t| t.error.is_some()).take(3) {
         println!(

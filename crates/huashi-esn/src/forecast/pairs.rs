@@ -1,81 +1,61 @@
-//! Data preparation shared by the `huashi esn` commands and the tour: one
-//! column of a CSV file (or the embedded S&P 500 closes), turned into
-//! standardised input/target pairs for one of two targets.
-//!
-//! With the series `x(0..n)`, horizon `H` and `b = x` (`next`) or
-//! `b = ln x` (`return`), the ESN reads the last one-step change
-//! `b(t) − b(t−1)` and learns the change over the next H steps,
-//! `b(t+H) − b(t)`. Modelling changes rather than levels keeps a trending
-//! series (a price) inside the range seen in training.
-//!
-//! * `next` reports `x̂(t+H) = x(t) + predicted change`; baseline
-//!   "persistence" `x̂(t+H) = x(t)` (same as the last value);
-//! * `return` reports the log-return `ln x(t+H) − ln x(t)`; baselines "zero
-//!   return" and "persistence" `ln x(t) − ln x(t−H)` (the last H-step return
-//!   again).
-//!
-//! Inputs and targets are standardised with the mean and standard deviation
-//! of the training part; when they are the same quantity (`H = 1`) one
-//! standardiser serves both, so the output can be fed back as the next input
-//! (closed loop). Scores are computed in the reporting units (series units
-//! for `next`, log-returns for `return`).
+//! The series, its input/target pairs, the standardisation and the prepared
+//! training data (see the module [`crate::forecast`] for the formulas).
 
-use anyhow::{bail, Context};
-use clap::ValueEnum;
-use huashi_esn::data::{self, CsvTable, Standardizer};
-use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-/// What the ESN predicts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Target {
-    /// The value H steps ahead.
-    Next,
-    /// The log-return over the next H steps.
-    Return,
-}
+use serde::{Deserialize, Serialize};
+
+use super::Target;
+use crate::data::{self, CsvTable, Standardizer};
+use crate::error::{check_series, invalid, Error, Result};
 
 /// A loaded series and where it came from.
 #[derive(Debug, Clone, Serialize)]
 pub struct Series {
     /// File path, or a description of the embedded data.
     pub source: String,
+    /// The column read.
     pub column: String,
+    /// Whether the series is the embedded S&P 500 table's.
     pub embedded: bool,
+    /// The values, one per row.
     #[serde(skip)]
     pub values: Vec<f64>,
 }
 
+/// The source named for the embedded S&P 500 series.
 pub const EMBEDDED: &str = "embedded S&P 500 daily prices 1999-01-04..2018-12-31";
 
-/// Reads `column` of `path`, or of the embedded S&P 500 table (default
-/// column `Close`) when `path` is `None`.
-pub fn load(path: Option<&Path>, column: Option<&str>) -> anyhow::Result<Series> {
-    let (table, source, embedded) = match path {
-        Some(p) => {
-            let t = CsvTable::from_path(p).with_context(|| format!("reading {}", p.display()))?;
-            (t, p.display().to_string(), false)
-        }
-        None => (data::sp500()?, EMBEDDED.to_string(), true),
-    };
-    let column = match (column, embedded) {
-        (Some(c), _) => c.to_string(),
-        (None, true) => "Close".to_string(),
-        (None, false) => bail!(
-            "--column is required with --data; the columns of {source} are {:?}",
-            table.headers()
-        ),
-    };
-    let values = table
-        .column_f64(&column)
-        .with_context(|| format!("reading column {column:?} of {source}"))?;
-    Ok(Series {
-        source,
-        column,
-        embedded,
-        values,
-    })
+impl Series {
+    /// Reads `column` of the CSV file at `path`.
+    ///
+    /// # Errors
+    /// The file cannot be read or parsed, has no such column, or a cell of
+    /// it is not a number.
+    pub fn from_csv(path: &Path, column: &str) -> Result<Self> {
+        let values = CsvTable::from_path(path)?.column_f64(column)?;
+        Ok(Self {
+            source: path.display().to_string(),
+            column: column.to_string(),
+            embedded: false,
+            values,
+        })
+    }
+
+    /// Reads `column` (default `Close`) of the embedded S&P 500 table.
+    ///
+    /// # Errors
+    /// [`Error::MissingColumn`] for a column the table does not have.
+    pub fn embedded(column: Option<&str>) -> Result<Self> {
+        let column = column.unwrap_or("Close");
+        let values = data::sp500()?.column_f64(column)?;
+        Ok(Self {
+            source: EMBEDDED.to_string(),
+            column: column.to_string(),
+            embedded: true,
+            values,
+        })
+    }
 }
 
 /// Raw (unstandardised) pairs. `inputs[i]` is the input at time
@@ -83,6 +63,7 @@ pub fn load(path: Option<&Path>, column: Option<&str>) -> anyhow::Result<Series>
 /// targets lie past the data: those predictions are forecasts).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pairs {
+    /// The time of the first input (`H`).
     pub first: usize,
     /// The last one-step change of `x` (`next`) or `ln x` (`return`).
     pub inputs: Vec<f64>,
@@ -100,16 +81,20 @@ pub struct Pairs {
 }
 
 /// Builds the pairs of `values` for `target` and `horizon`.
-pub fn pairs(values: &[f64], target: Target, horizon: usize) -> anyhow::Result<Pairs> {
-    huashi_esn::check_series("series", values)?;
+///
+/// # Errors
+/// An empty or non-finite series, `horizon` 0, a series shorter than
+/// `2 H + 2` ([`Error::HorizonTooLong`]), or a non-positive value with
+/// [`Target::Return`].
+pub fn pairs(values: &[f64], target: Target, horizon: usize) -> Result<Pairs> {
+    check_series("series", values)?;
     if horizon == 0 {
-        bail!("--horizon must be at least 1");
+        return Err(invalid("horizon", 0.0, "must be at least 1"));
     }
     let (n, h) = (values.len(), horizon);
-    let too_long = huashi_esn::Error::HorizonTooLong { horizon, len: n };
     let needed = h.checked_mul(2).and_then(|v| v.checked_add(2));
     if needed.is_none_or(|needed| n < needed) {
-        Err(too_long)?;
+        return Err(Error::HorizonTooLong { horizon, len: n });
     }
     let b = match target {
         Target::Next => values.to_vec(),
@@ -150,22 +135,30 @@ impl Pairs {
 /// The transform a model was trained with, saved beside it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Transform {
+    /// What is predicted.
     pub target: Target,
+    /// Forecast horizon `H` in steps.
     pub horizon: usize,
+    /// Standardiser of the inputs.
     pub input: Standardizer,
+    /// Standardiser of the targets (the input's when `H = 1`).
     pub output: Standardizer,
 }
 
 impl Transform {
+    /// The model-file metadata key the transform is saved under.
+    pub const METADATA_KEY: &'static str = "huashi.transform";
+
     /// Fits the standardisers on the first `train` pairs.
-    pub fn fit(p: &Pairs, target: Target, horizon: usize, train: usize) -> anyhow::Result<Self> {
-        let input = Standardizer::fit(&p.inputs[..train])
-            .context("the training inputs cannot be standardised")?;
+    ///
+    /// # Errors
+    /// The training inputs or targets are constant (or empty).
+    pub fn fit(p: &Pairs, target: Target, horizon: usize, train: usize) -> Result<Self> {
+        let input = Standardizer::fit(&p.inputs[..train])?;
         let output = if horizon == 1 {
             input
         } else {
-            Standardizer::fit(&p.targets[..train])
-                .context("the training targets cannot be standardised")?
+            Standardizer::fit(&p.targets[..train])?
         };
         Ok(Self {
             target,
@@ -181,14 +174,16 @@ impl Transform {
     ///
     /// # Errors
     /// The first rule broken, naming the value.
-    pub fn check(&self) -> anyhow::Result<()> {
+    pub fn check(&self) -> Result<()> {
         if self.horizon == 0 {
-            bail!("horizon 0 (must be at least 1)");
+            return Err(invalid("horizon", 0.0, "must be at least 1"));
         }
-        self.input.check().context("input standardiser")?;
-        self.output.check().context("output standardiser")?;
+        self.input.check()?;
+        self.output.check()?;
         if self.horizon == 1 && self.input != self.output {
-            bail!("horizon 1 with different input and output standardisers");
+            return Err(Error::Format {
+                reason: "horizon 1 with different input and output standardisers".into(),
+            });
         }
         Ok(())
     }
@@ -197,17 +192,20 @@ impl Transform {
     pub fn closed_loop_ok(&self) -> bool {
         self.horizon == 1
     }
-
-    pub const METADATA_KEY: &'static str = "huashi.transform";
 }
 
 /// A series prepared for training: pairs, transform and standardised values.
 #[derive(Debug, Clone)]
 pub struct Prepared {
+    /// The series the pairs come from.
     pub series: Series,
+    /// The raw pairs.
     pub pairs: Pairs,
+    /// The standardisation.
     pub transform: Transform,
+    /// The standardised inputs.
     pub z_in: Vec<f64>,
+    /// The standardised targets.
     pub z_out: Vec<f64>,
     /// Number of training pairs (the standardisers were fitted on them).
     pub train: usize,
@@ -215,15 +213,13 @@ pub struct Prepared {
 
 impl Prepared {
     /// Pairs from `series`, standardised on the first `fraction` of them.
-    pub fn new(
-        series: Series,
-        target: Target,
-        horizon: usize,
-        fraction: f64,
-    ) -> anyhow::Result<Self> {
+    ///
+    /// # Errors
+    /// Those of [`pairs`], a `fraction` outside (0, 1) or one that leaves
+    /// a split empty, and constant training data.
+    pub fn new(series: Series, target: Target, horizon: usize, fraction: f64) -> Result<Self> {
         let pairs = pairs(&series.values, target, horizon)?;
-        let (train, _) = data::split_len(pairs.targets.len(), fraction)
-            .with_context(|| format!("splitting {} pairs", pairs.targets.len()))?;
+        let (train, _) = data::split_len(pairs.targets.len(), fraction)?;
         let transform = Transform::fit(&pairs, target, horizon, train)?;
         Ok(Self::with_transform(series, pairs, transform, train))
     }
@@ -250,6 +246,11 @@ impl Prepared {
     /// Number of pairs with a target.
     pub fn len(&self) -> usize {
         self.pairs.targets.len()
+    }
+
+    /// Whether no pair has a target (never, for pairs built by [`pairs`]).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -284,16 +285,16 @@ mod tests {
         assert!(pairs(&[], Target::Next, 1).is_err());
         assert!(pairs(&[1.0, f64::NAN, 2.0, 3.0], Target::Next, 1).is_err());
         let e = pairs(&[1.0, -2.0, 3.0, 4.0, 5.0], Target::Return, 1).unwrap_err();
-        assert!(format!("{e:#}").contains("positive"), "{e:#}");
+        assert!(e.to_string().contains("positive"), "{e}");
     }
 
     #[test]
     fn embedded_series_and_missing_column() {
-        let s = load(None, None).unwrap();
+        let s = Series::embedded(None).unwrap();
         assert!(s.embedded);
         assert_eq!((s.column.as_str(), s.values.len()), ("Close", 5031));
-        let e = load(None, Some("Price")).unwrap_err();
-        assert!(format!("{e:#}").contains("Price"), "{e:#}");
+        let e = Series::embedded(Some("Price")).unwrap_err();
+        assert!(e.to_string().contains("Price"), "{e}");
     }
 
     #[test]

@@ -1,0 +1,173 @@
+//! The options `huashi esn fit`, `forecast` and `search` share, and the
+//! loading of the series they name. Defaults come from
+//! [`ForecastConfig::default`], so they are written once, in the library.
+
+use anyhow::{bail, Context};
+use clap::{Args, ValueEnum};
+use huashi_esn::data::CsvTable;
+use huashi_esn::forecast::{ForecastConfig, Series, Target};
+use std::path::{Path, PathBuf};
+
+/// What the ESN predicts (`huashi_esn::forecast::Target`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TargetArg {
+    /// The value H steps ahead.
+    Next,
+    /// The log-return over the next H steps.
+    Return,
+}
+
+impl From<TargetArg> for Target {
+    fn from(t: TargetArg) -> Self {
+        match t {
+            TargetArg::Next => Target::Next,
+            TargetArg::Return => Target::Return,
+        }
+    }
+}
+
+/// Where the series comes from and what is predicted.
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// CSV file with a header line [default: the embedded S&P 500 daily
+    /// prices 1999–2018, 5,031 rows].
+    #[arg(long, value_name = "FILE.csv")]
+    pub data: Option<PathBuf>,
+    /// Column to read (by header name); required with --data. Other columns
+    /// (e.g. dates) are ignored [default for the embedded data: Close].
+    #[arg(long, value_name = "NAME")]
+    pub column: Option<String>,
+    /// What to predict: `next` = the value H steps ahead, x(t+H), in the
+    /// series' units; `return` = the log-return ln x(t+H) − ln x(t). Either
+    /// way the ESN reads the last one-step change (of x, or of ln x) and
+    /// learns the change over the next H steps.
+    #[arg(long, value_enum, default_value_t = TargetArg::Next)]
+    pub target: TargetArg,
+    /// Forecast horizon H in steps (rows).
+    #[arg(long, value_name = "H", default_value_t = 1, value_parser = crate::parse::at_least_one)]
+    pub horizon: usize,
+}
+
+impl DataArgs {
+    /// The series these options name.
+    ///
+    /// # Errors
+    /// As [`load_series`].
+    pub fn load(&self) -> anyhow::Result<Series> {
+        load_series(self.data.as_deref(), self.column.as_deref())
+    }
+}
+
+/// Reads `column` of `path`, or of the embedded S&P 500 table (default
+/// column `Close`) when `path` is `None`.
+///
+/// # Errors
+/// A file that cannot be read, a missing column (or no --column with --data),
+/// or a cell that is not a number.
+pub fn load_series(path: Option<&Path>, column: Option<&str>) -> anyhow::Result<Series> {
+    match (path, column) {
+        (None, c) => Ok(Series::embedded(c)?),
+        (Some(p), Some(c)) => Series::from_csv(p, c)
+            .with_context(|| format!("reading column {c:?} of {}", p.display())),
+        (Some(p), None) => {
+            let table =
+                CsvTable::from_path(p).with_context(|| format!("reading {}", p.display()))?;
+            bail!(
+                "--column is required with --data; the columns of {} are {:?}",
+                p.display(),
+                table.headers()
+            )
+        }
+    }
+}
+
+/// Hyper-parameters of the reservoir and readout.
+#[derive(Debug, Clone, Args)]
+pub struct ReservoirArgs {
+    /// Reservoir units N.
+    #[arg(long, value_name = "N", default_value_t = ForecastConfig::default().units, value_parser = crate::parse::count::<usize>)]
+    pub units: usize,
+    /// Spectral radius the recurrent matrix is rescaled to.
+    #[arg(long, value_name = "RHO", default_value_t = ForecastConfig::default().spectral_radius)]
+    pub spectral_radius: f64,
+    /// Leak rate a in (0, 1] (1 = no leak).
+    #[arg(long, value_name = "A", default_value_t = ForecastConfig::default().leak)]
+    pub leak: f64,
+    /// Scaling of the input weights (inputs are standardised first).
+    #[arg(long, value_name = "S", default_value_t = ForecastConfig::default().input_scaling)]
+    pub input_scaling: f64,
+    /// Ridge (Tikhonov) parameter of the readout (the default suits noisy
+    /// daily prices; smooth signals such as Mackey-Glass want ~1e-6).
+    #[arg(long, value_name = "LAMBDA", default_value_t = ForecastConfig::default().ridge)]
+    pub ridge: f64,
+    #[command(flatten)]
+    pub fixed: FixedArgs,
+    /// Seed of the reservoir's random weights.
+    #[arg(long, default_value_t = ForecastConfig::default().seed, value_parser = crate::parse::count::<u64>)]
+    pub seed: u64,
+    /// Initial training steps left out of the regression.
+    #[arg(long, value_name = "STEPS", default_value_t = ForecastConfig::default().washout, value_parser = crate::parse::count::<usize>)]
+    pub washout: usize,
+}
+
+impl ReservoirArgs {
+    /// The library's hyper-parameters.
+    pub fn config(&self) -> ForecastConfig {
+        ForecastConfig {
+            units: self.units,
+            spectral_radius: self.spectral_radius,
+            leak: self.leak,
+            input_scaling: self.input_scaling,
+            ridge: self.ridge,
+            ..self.fixed.config(self.seed, self.washout)
+        }
+    }
+}
+
+/// Reservoir options that `huashi esn search` keeps fixed (with the seed
+/// and the washout, which each command documents in its own words).
+#[derive(Debug, Clone, Args)]
+pub struct FixedArgs {
+    /// Fraction of non-zero recurrent weights, in (0, 1].
+    #[arg(long, value_name = "C", default_value_t = ForecastConfig::default().connectivity)]
+    pub connectivity: f64,
+    /// Fraction of units that receive the input, in (0, 1].
+    #[arg(long, value_name = "C", default_value_t = ForecastConfig::default().input_connectivity)]
+    pub input_connectivity: f64,
+    /// Scale of the (Bernoulli ±1) unit biases.
+    #[arg(long, value_name = "B", default_value_t = ForecastConfig::default().bias_scaling)]
+    pub bias_scaling: f64,
+}
+
+impl FixedArgs {
+    /// The library's default hyper-parameters with these options, `seed`
+    /// and `washout`.
+    pub fn config(&self, seed: u64, washout: usize) -> ForecastConfig {
+        ForecastConfig {
+            connectivity: self.connectivity,
+            input_connectivity: self.input_connectivity,
+            bias_scaling: self.bias_scaling,
+            seed,
+            washout,
+            ..ForecastConfig::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        reservoir: ReservoirArgs,
+    }
+
+    #[test]
+    fn clap_defaults_are_the_library_defaults() {
+        let parsed = Wrapper::parse_from(["x"]).reservoir.config();
+        assert_eq!(parsed, ForecastConfig::default());
+    }
+}

@@ -1,0 +1,39 @@
+//! Report lines that `huashi esn fit`, `forecast` and `search` share.
+
+use crate::report::table;
+use huashi_esn::forecast::{ForecastConfig, Score, Series, SCORE_HEADERS};
+
+/// One line describing where the data came from.
+pub fn data_line(s: &Series) -> String {
+    let n = table::thousands(s.values.len() as u64);
+    if s.embedded {
+        format!(
+            "data: {}, column {} ({n} rows) — no --data given, so the embedded series is used",
+            s.source, s.column
+        )
+    } else {
+        format!("data: {}, column {} ({n} rows)", s.source, s.column)
+    }
+}
+
+/// One line with the hyper-parameters of the ESN.
+pub fn config_line(r: &ForecastConfig) -> String {
+    format!(
+        "ESN: {} units, spectral radius {}, leak {}, input scaling {}, ridge {:e}, \
+         connectivity {}, washout {}, seed {}",
+        r.units,
+        r.spectral_radius,
+        r.leak,
+        r.input_scaling,
+        r.ridge,
+        r.connectivity,
+        r.washout,
+        r.seed
+    )
+}
+
+/// The scores as a text table.
+pub fn score_table(scores: &[Score]) -> String {
+    let rows: Vec<Vec<String>> = scores.iter().map(Score::cells).collect();
+    table::text(&SCORE_HEADERS, &rows)
+}
