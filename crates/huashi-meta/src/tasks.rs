@@ -129,9 +129,9 @@ fn omniglot_sources(
     let split = omniglot.split(&SplitConfig::default())?;
     let make = |pool: &ClassPool, stream: u64| -> Result<Box<dyn TaskSampler>> {
         let sampler = FewShotSampler {
-            ways: ways,
-            shots: shots,
-            queries: queries,
+            ways,
+            shots,
+            queries,
             seed: stream_seed(seed, stream),
         };
         let pool = pool.with_rotations();
