@@ -24,18 +24,7 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 use common::TestRng as Rng;
 
-fn values(t: &Tensor) -> Vec<f64> {
-    t.flatten_all()
-        .unwrap()
-        .to_dtype(DType::F64)
-        .unwrap()
-        .to_vec1()
-        .unwrap()
-}
-
-fn dims4(t: &Tensor) -> [usize; 4] {
-    t.dims().try_into().expect("rank 4")
-}
+use common::{dims4, flat as values};
 
 fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len(), "lengths differ");

@@ -32,18 +32,7 @@ fn spread(shape: &[usize], seed: u64) -> Tensor {
     Tensor::from_vec(v, shape, &Device::Cpu).unwrap()
 }
 
-fn values(t: &Tensor) -> Vec<f64> {
-    t.flatten_all()
-        .unwrap()
-        .to_dtype(DType::F64)
-        .unwrap()
-        .to_vec1()
-        .unwrap()
-}
-
-fn dims4(t: &Tensor) -> [usize; 4] {
-    t.dims().try_into().expect("rank 4")
-}
+use common::{dims4, flat as values};
 
 /// Element-wise comparison in which NaN equals NaN.
 fn assert_close(got: &[f64], want: &[f64], tol: f64, what: &str) {

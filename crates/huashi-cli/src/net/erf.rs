@@ -13,10 +13,8 @@ use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct ErfArgs {
-    /// A zoo model (vgg16, mobilenet_v1, maml_omniglot, …) or the path of a
-    /// TOML/JSON description file.
-    #[arg(long, value_name = "NAME|FILE")]
-    pub model: String,
+    #[command(flatten)]
+    pub net: super::ModelArgs,
     /// The end point (node name, e.g. conv3_3, block4, Conv2d_5_pointwise).
     #[arg(long, value_name = "END_POINT")]
     pub layer: String,
@@ -35,10 +33,6 @@ pub struct ErfArgs {
     /// initialisations, i.e. the untrained ERF].
     #[arg(long, value_name = "FILE.safetensors")]
     pub weights: Option<PathBuf>,
-    /// Input height and width `H,W` (or `C,H,W`) [default: the model's
-    /// native input size; smaller is faster].
-    #[arg(long, value_name = "H,W", value_parser = super::parse_input)]
-    pub input: Option<super::InputSize>,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -63,7 +57,7 @@ struct Report<'a> {
 
 fn report<'a>(args: &'a ErfArgs, shape: [usize; 3], erf: &Erf) -> Report<'a> {
     Report {
-        model: &args.model,
+        model: &args.net.model,
         layer: &args.layer,
         input_shape: shape,
         samples: args.samples,
@@ -106,8 +100,8 @@ fn text(r: &Report, erf: &Erf) -> String {
 
 pub fn run(args: &ErfArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.samples >= 1, "--samples must be at least 1");
-    let (net, shape, a) = super::analyse(&args.model, args.input.as_ref())?;
-    find(&a, &args.layer, &args.model)?;
+    let (net, shape, a) = super::analyse(&args.net.model, args.net.input.as_ref())?;
+    find(&a, &args.layer, &args.net.model)?;
     let config = ErfConfig {
         samples: args.samples,
         seed: args.seed,
@@ -124,7 +118,7 @@ pub fn run(args: &ErfArgs) -> anyhow::Result<()> {
         .with_context(|| format!("effective receptive field of {}", args.layer))?;
     let title = format!(
         "ERF of {} / {} (mean |∂y/∂x| / peak)",
-        args.model, args.layer
+        args.net.model, args.layer
     );
     let peak = erf.map.iter().flatten().fold(0f64, |m, &v| m.max(v));
     let scaled: Vec<Vec<f64>> = erf
@@ -154,13 +148,15 @@ mod tests {
         plot::register_fonts().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let args = ErfArgs {
-            model: "maml_omniglot".into(),
+            net: crate::net::ModelArgs {
+                model: "maml_omniglot".into(),
+                input: None,
+            },
             layer: "blocks.1".into(),
             out: dir.path().join("erf.png"),
             samples: 3,
             seed: 1,
             weights: None,
-            input: None,
             json: false,
         };
         run(&args).unwrap();

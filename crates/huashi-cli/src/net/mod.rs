@@ -6,7 +6,23 @@ pub mod erf;
 pub mod rf;
 pub mod summary;
 
+/// The network a command reads and its input size.
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    /// A zoo model (vgg16, mobilenet_v1, resnet50, xception, maml_omniglot,
+    /// …; a wrong name lists them all) or the path of a TOML/JSON
+    /// description file.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub model: String,
+    /// Input height and width `H,W` (or `C,H,W`) [default: the model's
+    /// native input size; TensorFlow 'SAME' padding depends on it, and a
+    /// smaller input makes `erf` faster].
+    #[arg(long, value_name = "H,W", value_parser = parse_input)]
+    pub input: Option<InputSize>,
+}
+
 use anyhow::{bail, Context};
+use clap::Args;
 use huashi_net::{zoo, Analysis, Field, Network, NodeReport};
 use std::path::Path;
 

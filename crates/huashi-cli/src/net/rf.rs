@@ -11,17 +11,11 @@ use serde::Serialize;
 
 #[derive(Debug, Args)]
 pub struct RfArgs {
-    /// A zoo model (vgg16, mobilenet_v1, resnet50, xception, …; a wrong
-    /// name lists them all) or the path of a TOML/JSON description file.
-    #[arg(long, value_name = "NAME|FILE")]
-    pub model: String,
+    #[command(flatten)]
+    pub net: super::ModelArgs,
     /// The end point (node name, e.g. conv5_3, Mixed_7c) [default: every node].
     #[arg(long, value_name = "END_POINT")]
     pub layer: Option<String>,
-    /// Input height and width `H,W` (or `C,H,W`) [default: the model's
-    /// native input size]. TensorFlow 'SAME' padding depends on it.
-    #[arg(long, value_name = "H,W", value_parser = super::parse_input)]
-    pub input: Option<super::InputSize>,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -119,21 +113,21 @@ fn one_text(n: &NodeReport) -> String {
 }
 
 pub fn run(args: &RfArgs) -> anyhow::Result<()> {
-    let (_, shape, a) = super::analyse(&args.model, args.input.as_ref())?;
+    let (_, shape, a) = super::analyse(&args.net.model, args.net.input.as_ref())?;
     let selected: Vec<&NodeReport> = match &args.layer {
-        Some(name) => vec![find(&a, name, &args.model)?],
+        Some(name) => vec![find(&a, name, &args.net.model)?],
         None => a.nodes.iter().collect(),
     };
     if args.json {
         let fields: Vec<NodeField> = selected.iter().map(|n| node_field(n)).collect();
         let value =
-            serde_json::json!({ "model": args.model, "input_shape": shape, "nodes": fields });
+            serde_json::json!({ "model": args.net.model, "input_shape": shape, "nodes": fields });
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
     println!(
         "{}: input {shape:?}; sizes in input pixels, h×w where the axes differ\n",
-        args.model
+        args.net.model
     );
     match selected.as_slice() {
         [one] if args.layer.is_some() => print!("{}", one_text(one)),

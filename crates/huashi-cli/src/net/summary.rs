@@ -10,14 +10,8 @@ use serde::Serialize;
 
 #[derive(Debug, Args)]
 pub struct SummaryArgs {
-    /// A zoo model (vgg16, mobilenet_v1, resnet50, xception, …; a wrong
-    /// name lists them all) or the path of a TOML/JSON description file.
-    #[arg(long, value_name = "NAME|FILE")]
-    pub model: String,
-    /// Input height and width `H,W` (or `C,H,W`) [default: the model's
-    /// native input size].
-    #[arg(long, value_name = "H,W", value_parser = super::parse_input)]
-    pub input: Option<super::InputSize>,
+    #[command(flatten)]
+    pub net: super::ModelArgs,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -94,11 +88,11 @@ fn totals_text(a: &Analysis) -> String {
 }
 
 pub fn run(args: &SummaryArgs) -> anyhow::Result<()> {
-    let (net, shape, analysis) = super::analyse(&args.model, args.input.as_ref())?;
+    let (net, shape, analysis) = super::analyse(&args.net.model, args.net.input.as_ref())?;
     if args.json {
         let t = &analysis.totals;
         let report = SummaryJson {
-            model: &args.model,
+            model: &args.net.model,
             name: net.name.as_deref(),
             input_shape: shape,
             note: NOTE,
@@ -113,7 +107,7 @@ pub fn run(args: &SummaryArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
     }
-    let name = net.name.as_deref().unwrap_or(&args.model);
+    let name = net.name.as_deref().unwrap_or(&args.net.model);
     let [c, h, w] = shape;
     println!(
         "{name}: input ({c}, {h}, {w}), {} nodes\n",

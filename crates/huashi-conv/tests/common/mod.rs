@@ -72,6 +72,17 @@ pub fn tensor(values: &[f64], shape: [usize; 4], dtype: DType) -> TestResult<Ten
     Ok(t.to_dtype(dtype)?)
 }
 
+/// All values of a tensor as f64, row-major (panics on a candle error).
+pub fn flat(t: &Tensor) -> Vec<f64> {
+    let t = t.flatten_all().and_then(|t| t.to_dtype(DType::F64));
+    t.and_then(|t| t.to_vec1()).expect("a readable tensor")
+}
+
+/// The dimensions of a rank-4 tensor.
+pub fn dims4(t: &Tensor) -> [usize; 4] {
+    t.dims().try_into().expect("rank 4")
+}
+
 /// All values of a tensor, as f64, in row-major order.
 pub fn values(t: &Tensor) -> TestResult<Vec<f64>> {
     Ok(t.to_dtype(DType::F64)?.flatten_all()?.to_vec1::<f64>()?)
