@@ -1,6 +1,7 @@
 //! `huashi` — the command-line face of the huashi toolkit.
 //!
-//! One folder per command family; a command parses its options into a
+//! The command tree is here (`Cli` and one enum per family); each family
+//! has a folder with a file per command. A command parses its options into a
 //! library type, calls the library and reports. Commands never import each
 //! other's files.
 //!
@@ -60,14 +61,14 @@ enum Command {
     Tour(tour::TourArgs),
     /// Convolution tools: compare variants, factorise trained kernels.
     #[command(subcommand)]
-    Conv(conv::ConvCommand),
+    Conv(ConvCommand),
     /// Benchmarks against candle's built-in ops and hardware floors.
     #[command(subcommand)]
-    Bench(bench::BenchCommand),
+    Bench(BenchCommand),
     /// Echo state networks (reservoir computing) for time series: fit,
     /// forecast, hyper-parameter search and benchmarks.
     #[command(subcommand)]
-    Esn(esn::EsnCommand),
+    Esn(EsnCommand),
     /// A torchinfo/Keras-like summary of a network (a zoo model or a TOML/JSON
     /// description file): per layer the output shape, parameters, MACs and
     /// receptive field (size, effective stride, effective padding), with
@@ -86,10 +87,70 @@ enum Command {
     /// Meta-learning: train MAML, first-order MAML, Reptile, ANIL, Meta-SGD or
     /// Prototypical Networks on sinusoids or few-shot Omniglot, and evaluate.
     #[command(subcommand)]
-    Meta(meta::MetaCommand),
+    Meta(MetaCommand),
     /// Data sets: download those too large to embed (`data fetch omniglot`).
     #[command(subcommand)]
     Data(data::DataCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ConvCommand {
+    /// Compare standard, grouped, depthwise-separable, spatially separable and
+    /// 1×1 convolutions with the same input and output channels: parameters,
+    /// MACs, FLOPs (= 2·MACs), output shape, and measured forward and
+    /// forward+backward median times on this machine.
+    Compare(conv::compare::CompareArgs),
+    /// Factorise a trained k×k convolution kernel into a rank-R bank of
+    /// spatially separable filters (k×1 then 1×k, summed) by SVD, report the
+    /// relative error per rank and the cost of the bank, and save it.
+    Factorize(conv::factorize::FactorizeArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Benchmark huashi's convolution kernels (forward and forward+backward)
+    /// on three standard cases beside candle's built-in conv2d and the
+    /// machine's floors (the FMA peak of all threads, the fastest GEMM
+    /// orientation of the same FLOP count and, for depthwise, a memory-copy
+    /// floor), and check the targets of the project.
+    Conv(bench::conv::BenchArgs),
+    /// Meta-training throughput (meta-iterations/s and tasks/s): sinusoid MAML
+    /// and 5-way 1-shot Omniglot MAML (second order), first-order MAML and
+    /// Prototypical Networks, with the papers' settings.
+    Meta(bench::meta::BenchMetaArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum EsnCommand {
+    /// Train an ESN on one column of a CSV file (default: the embedded S&P 500
+    /// daily closes, 1999–2018), print NRMSE and R² on the test split beside
+    /// the naive baselines, plot forecast vs truth and save the model.
+    Fit(esn::fit::FitArgs),
+    /// Load a saved ESN, predict a CSV column with it (scored against the
+    /// naive baselines) and optionally free-run it beyond the data.
+    Forecast(esn::forecast::ForecastArgs),
+    /// Random hyper-parameter search (units, spectral radius, leak rate, input
+    /// scaling, ridge) in parallel, scored on a validation split; prints the
+    /// best parameters and the top trials.
+    Search(esn::search::SearchArgs),
+    /// Standard ESN benchmarks with timings: Mackey-Glass one-step and
+    /// 100-step closed loop, NARMA-10 and the memory capacity of a 100-unit
+    /// reservoir.
+    Bench(esn::bench::EsnBenchArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum MetaCommand {
+    /// Meta-train a model (MAML, first-order MAML, Reptile, ANIL, Meta-SGD,
+    /// Prototypical Networks, or the pretrained baseline) on sinusoid
+    /// regression or N-way K-shot Omniglot, with validation, checkpoints
+    /// (`--resume` continues exactly) and a final test on ≥ 600 held-out
+    /// tasks with 95 % confidence intervals.
+    Train(meta::train::TrainArgs),
+    /// Evaluate a checkpoint on held-out tasks (mean ± 95 % CI), or on the 20
+    /// official one-shot runs of Lake et al. 2015 (`--benchmark lake-runs`);
+    /// for sinusoids, also plot the adapted curves after 0, 1 and 10 steps.
+    Eval(meta::eval::EvalArgs),
 }
 
 fn main() -> ExitCode {
@@ -127,7 +188,7 @@ fn run() -> anyhow::Result<()> {
     huashi_io::interrupt::remove_on_interrupt()?;
     if matches!(
         cli.command,
-        Command::Meta(_) | Command::Bench(bench::BenchCommand::Meta(_))
+        Command::Meta(_) | Command::Bench(BenchCommand::Meta(_))
     ) && std::env::var_os("CANDLE_NUM_THREADS").is_none()
     {
         // Meta-learning runs many small element-wise ops; candle's spinning
@@ -138,13 +199,19 @@ fn run() -> anyhow::Result<()> {
     }
     match cli.command {
         Command::Tour(args) => tour::run(&args),
-        Command::Conv(command) => conv::run(&command),
-        Command::Bench(command) => bench::run(&command),
-        Command::Esn(command) => esn::run(&command),
+        Command::Conv(ConvCommand::Compare(args)) => conv::compare::run(&args),
+        Command::Conv(ConvCommand::Factorize(args)) => conv::factorize::run(&args),
+        Command::Bench(BenchCommand::Conv(args)) => bench::conv::run(&args),
+        Command::Bench(BenchCommand::Meta(args)) => bench::meta::run(&args),
+        Command::Esn(EsnCommand::Fit(args)) => esn::fit::run(&args),
+        Command::Esn(EsnCommand::Forecast(args)) => esn::forecast::run(&args),
+        Command::Esn(EsnCommand::Search(args)) => esn::search::run(&args),
+        Command::Esn(EsnCommand::Bench(args)) => esn::bench::run(&args),
         Command::Summary(args) => net::summary::run(&args),
         Command::Rf(args) => net::rf::run(&args),
         Command::Erf(args) => net::erf::run(&args),
-        Command::Meta(command) => meta::run(&command),
+        Command::Meta(MetaCommand::Train(args)) => meta::train::run(&args),
+        Command::Meta(MetaCommand::Eval(args)) => meta::eval::run(&args),
         Command::Data(command) => data::run(&command),
     }
 }

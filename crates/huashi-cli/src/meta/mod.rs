@@ -5,31 +5,10 @@
 pub mod eval;
 pub mod train;
 
-use clap::{Args, Subcommand};
+use clap::Args;
 use huashi_meta::protocol::{RunOptions, TaskFamily};
 use huashi_meta::Algorithm;
 use std::path::PathBuf;
-
-#[derive(Debug, Subcommand)]
-pub enum MetaCommand {
-    /// Meta-train a model (MAML, first-order MAML, Reptile, ANIL, Meta-SGD,
-    /// Prototypical Networks, or the pretrained baseline) on sinusoid
-    /// regression or N-way K-shot Omniglot, with validation, checkpoints
-    /// (`--resume` continues exactly) and a final test on ≥ 600 held-out
-    /// tasks with 95 % confidence intervals.
-    Train(train::TrainArgs),
-    /// Evaluate a checkpoint on held-out tasks (mean ± 95 % CI), or on the 20
-    /// official one-shot runs of Lake et al. 2015 (`--benchmark lake-runs`);
-    /// for sinusoids, also plot the adapted curves after 0, 1 and 10 steps.
-    Eval(eval::EvalArgs),
-}
-
-pub fn run(command: &MetaCommand) -> anyhow::Result<()> {
-    match command {
-        MetaCommand::Train(args) => train::run(args),
-        MetaCommand::Eval(args) => eval::run(args),
-    }
-}
 
 /// Options that define a training run (defaults: the papers' protocols).
 #[derive(Debug, Clone, Args)]
