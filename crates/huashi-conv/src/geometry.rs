@@ -92,6 +92,11 @@ impl Padding {
     /// let p = Padding::SameTensorFlow.resolve([224, 224], [3, 3], [2, 2], [1, 1]).unwrap();
     /// assert_eq!(p, [0, 1, 0, 1]);
     /// ```
+    ///
+    /// # Errors
+    /// [`Error::ZeroKernel`], [`Error::ZeroStride`], [`Error::ZeroDilation`] or
+    /// [`Error::SizeOverflow`] (see [`check_kernel_stride_dilation`]);
+    /// [`Error::SameNeedsStrideOne`] for [`Padding::SamePyTorch`] with a stride ≠ 1.
     pub fn resolve(
         &self,
         input: [usize; 2],
@@ -205,6 +210,10 @@ impl ConvGeometry {
     /// let g = ConvGeometry::new().with_stride([2, 2]).with_padding([1, 1, 1, 1]);
     /// assert_eq!(g.output_size([56, 56], [3, 3]).unwrap(), [28, 28]);
     /// ```
+    ///
+    /// # Errors
+    /// The errors of [`check_kernel_stride_dilation`], [`Error::SizeOverflow`], and
+    /// [`Error::KernelLargerThanInput`] when the dilated kernel exceeds the padded input.
     pub fn output_size(&self, input: [usize; 2], kernel: [usize; 2]) -> Result<[usize; 2]> {
         check_kernel_stride_dilation(kernel, self.stride, self.dilation)?;
         let extent = self.kernel_extent(kernel);
@@ -237,6 +246,11 @@ impl ConvGeometry {
     /// let g = ConvGeometry::new().with_stride([2, 2]).with_padding([1, 1, 1, 1]);
     /// assert_eq!(g.transposed_output_size([28, 28], [3, 3], [1, 1]).unwrap(), [56, 56]);
     /// ```
+    ///
+    /// # Errors
+    /// The errors of [`check_kernel_stride_dilation`] and
+    /// [`Self::check_output_padding`]; [`Error::SizeOverflow`]; [`Error::InvalidArgument`]
+    /// for an empty input or padding that removes the whole output.
     pub fn transposed_output_size(
         &self,
         input: [usize; 2],
@@ -287,6 +301,9 @@ impl ConvGeometry {
     }
 
     /// Checks `output_padding < max(stride, dilation)` on both axes.
+    ///
+    /// # Errors
+    /// [`Error::OutputPaddingTooLarge`] naming the first offending axis.
     pub fn check_output_padding(&self, output_padding: [usize; 2]) -> Result<()> {
         for (a, axis) in [Axis::Height, Axis::Width].into_iter().enumerate() {
             if output_padding[a] >= self.stride[a].max(self.dilation[a]) {
@@ -302,6 +319,9 @@ impl ConvGeometry {
     }
 
     /// Checks channel counts against `groups`.
+    ///
+    /// # Errors
+    /// [`Error::ZeroGroups`], [`Error::ZeroChannels`], or [`Error::ChannelsNotDivisible`].
     pub fn check_channels(&self, in_channels: usize, out_channels: usize) -> Result<()> {
         if self.groups == 0 {
             return Err(Error::ZeroGroups);
@@ -357,6 +377,9 @@ pub fn check_kernel_stride_dilation(
 
 /// Output size of a pooling window (same arithmetic as a convolution, with
 /// symmetric padding limited to half the window, as PyTorch requires).
+///
+/// # Errors
+/// [`Error::PoolPaddingTooLarge`], or the errors of [`ConvGeometry::output_size`].
 pub fn pool_output_size(
     input: [usize; 2],
     kernel: [usize; 2],

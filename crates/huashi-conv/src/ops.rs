@@ -201,6 +201,15 @@ fn weight_dims(w: &Tensor, in_channels: usize, geometry: &ConvGeometry) -> Resul
 /// let y = conv2d(&x, &w, &g).unwrap();
 /// assert_eq!(y.dims(), &[1, 4, 5, 5]);
 /// ```
+///
+/// # Shapes
+/// `x (N, C_in, H, W)`, `w (C_out, C_in/groups, kh, kw)` → `(N, C_out, Ho, Wo)`,
+/// `Ho, Wo` as [`ConvGeometry::output_size`].
+///
+/// # Errors
+/// [`Error::DType`] unless both are f32 or both f64, [`Error::InvalidArgument`]
+/// off the CPU, [`Error::WrongRank`]/[`Error::ShapeMismatch`] for bad shapes, and
+/// the geometry errors of [`ConvGeometry::check_channels`] and [`ConvGeometry::output_size`].
 pub fn conv2d(x: &Tensor, w: &Tensor, geometry: &ConvGeometry) -> Result<Tensor> {
     check_dtypes(x, w, "conv2d")?;
     let [batch, in_channels, h, width] = dims4(x, "input")?;
@@ -221,6 +230,14 @@ pub fn conv2d(x: &Tensor, w: &Tensor, geometry: &ConvGeometry) -> Result<Tensor>
 /// The adjoint of [`conv2d`] in its input: the gradient with respect to an
 /// input of spatial size `input_size`, given the output gradient `dy` and the
 /// conv weight `w (C_out, C_in/groups, kh, kw)`.
+///
+/// # Shapes
+/// `dy (N, C_out, Ho, Wo)`, `w (C_out, C_in/groups, kh, kw)` → `(N, C_in, H, W)`
+/// with `[H, W] = input_size`.
+///
+/// # Errors
+/// As [`conv2d`]; [`Error::ShapeMismatch`] when `dy`'s spatial size is not the
+/// output size of `input_size`.
 pub fn conv_input_grad(
     dy: &Tensor,
     w: &Tensor,
@@ -278,6 +295,13 @@ fn input_grad_unchecked(
 /// (allowed when the dilation exceeds the stride, as in PyTorch): the extra
 /// rows/columns are then beyond every kernel tap and come out zero (plus the
 /// layer's bias).
+///
+/// # Shapes
+/// `x (N, C_in, H, W)`, `w (C_in, C_out/groups, kh, kw)` → `(N, C_out, Ho, Wo)`.
+///
+/// # Errors
+/// As [`conv2d`], plus those of [`ConvGeometry::transposed_output_size`]
+/// (e.g. [`Error::OutputPaddingTooLarge`]).
 pub fn conv_transpose2d(
     x: &Tensor,
     w: &Tensor,
@@ -293,6 +317,14 @@ pub fn conv_transpose2d(
 
 /// The adjoint of [`conv2d`] in its weight: the gradient with respect to a
 /// `kernel`-sized weight, given the input `x` and output gradient `dy`.
+///
+/// # Shapes
+/// `x (N, C_in, H, W)`, `dy (N, C_out, Ho, Wo)` → `(C_out, C_in/groups, kh, kw)`
+/// with `[kh, kw] = kernel`.
+///
+/// # Errors
+/// As [`conv2d`]; [`Error::ShapeMismatch`] when `dy` is not the output shape of
+/// `x` under `geometry` and `kernel`.
 pub fn conv_weight_grad(
     x: &Tensor,
     dy: &Tensor,
@@ -344,6 +376,9 @@ pub fn second_order_enabled() -> bool {
 }
 
 /// Returns [`Error::SecondOrderDisabled`] unless second-order gradients work.
+///
+/// # Errors
+/// [`Error::SecondOrderDisabled`] when [`second_order_enabled`] is false.
 pub fn ensure_second_order() -> Result<()> {
     if second_order_enabled() {
         Ok(())

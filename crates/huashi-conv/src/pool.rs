@@ -61,6 +61,10 @@ impl PoolConfig {
     }
 
     /// Resolves the geometry for an input of spatial size `input` and checks it.
+    ///
+    /// # Errors
+    /// The errors of [`Padding::resolve`], and [`Error::PoolPaddingTooLarge`] when a
+    /// side's padding exceeds half the dilated window.
     pub fn geometry(&self, input: [usize; 2]) -> Result<ConvGeometry> {
         let padding = self
             .padding
@@ -84,6 +88,9 @@ impl PoolConfig {
     }
 
     /// Output spatial size for an input of spatial size `input`.
+    ///
+    /// # Errors
+    /// As [`PoolConfig::geometry`] and [`ConvGeometry::output_size`].
     pub fn output_size(&self, input: [usize; 2]) -> Result<[usize; 2]> {
         self.geometry(input)?.output_size(input, self.kernel)
     }
@@ -135,6 +142,14 @@ fn check_windows_touch_input(dims: &ConvDims) -> Result<()> {
 }
 
 /// Max pooling of NCHW `x` (f32 or f64).
+///
+/// # Shapes
+/// `x (N, C, H, W)` → `(N, C, Ho, Wo)`.
+///
+/// # Errors
+/// [`Error::WrongRank`] unless `x` is 4-D, the errors of [`PoolConfig::output_size`],
+/// and [`Error::InvalidArgument`] when a window covers only padding or `x` has
+/// more than `u32::MAX` elements.
 pub fn max_pool2d(x: &Tensor, config: &PoolConfig) -> Result<Tensor> {
     let dims = config.dims(x)?;
     if dims.input_len() > u32::MAX as usize {
@@ -213,6 +228,14 @@ fn argmax_indices(dims: &ConvDims, x: &[f64]) -> Vec<u32> {
 
 /// Average pooling of NCHW `x`; `count_include_pad` divides by the full
 /// window (PyTorch default), otherwise by the real pixels in it (Keras).
+///
+/// # Shapes
+/// `x (N, C, H, W)` → `(N, C, Ho, Wo)`.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for a dilation other than 1 or a window over only
+/// padding, [`Error::WrongRank`] unless `x` is 4-D, and the errors of
+/// [`PoolConfig::output_size`] and [`conv2d`] (f32/f64 on the CPU only).
 pub fn avg_pool2d(x: &Tensor, config: &PoolConfig, count_include_pad: bool) -> Result<Tensor> {
     if config.dilation != [1, 1] {
         return Err(Error::InvalidArgument {
@@ -238,6 +261,12 @@ pub fn avg_pool2d(x: &Tensor, config: &PoolConfig, count_include_pad: bool) -> R
 }
 
 /// Global average pooling: `(N, C, H, W) → (N, C, 1, 1)`.
+///
+/// # Shapes
+/// `x (N, C, H, W)` → `(N, C, 1, 1)`.
+///
+/// # Errors
+/// [`Error::WrongRank`] unless `x` is 4-D.
 pub fn global_avg_pool(x: &Tensor) -> Result<Tensor> {
     if x.rank() != 4 {
         return Err(Error::WrongRank {

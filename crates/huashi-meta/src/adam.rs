@@ -27,6 +27,9 @@ pub struct Adam {
 
 impl Adam {
     /// A fresh optimiser for parameters shaped like `params`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when `lr` is not finite and positive.
     pub fn new(lr: f64, params: &ParamSet) -> Result<Adam> {
         if !lr.is_finite() || lr <= 0.0 {
             return Err(Error::InvalidConfig {
@@ -55,6 +58,10 @@ impl Adam {
     }
 
     /// Restores moments saved by a checkpoint taken after `step` steps.
+    ///
+    /// # Errors
+    /// [`Error::Net`] when `moments` lacks one of the optimiser's tensors,
+    /// [`Error::InvalidConfig`] when one has another shape.
     pub fn restore(&mut self, moments: ParamSet, step: u64) -> Result<()> {
         for (name, t) in self.moments.iter() {
             let saved = moments.require(name)?;
@@ -72,6 +79,10 @@ impl Adam {
 
     /// One step: the new parameter values (detached) from `params` and
     /// their gradients `grads` (same names, same order).
+    ///
+    /// # Errors
+    /// [`Error::Net`] when `grads` or the moments lack a parameter of `params`;
+    /// candle's for mismatched shapes.
     pub fn update(&mut self, params: &ParamSet, grads: &ParamSet) -> Result<ParamSet> {
         self.step += 1;
         let t = self.step as i32;

@@ -57,6 +57,9 @@ impl Algorithm {
     }
 
     /// Parses a CLI name.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] listing the known names.
     pub fn parse(name: &str) -> Result<Algorithm> {
         Self::ALL
             .into_iter()
@@ -116,6 +119,10 @@ impl LossKind {
 
 impl Hyper {
     /// Checks ranges.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a zero meta-batch, a rate that is not finite and
+    /// positive, Reptile without inner steps, or Prototypical Networks on regression.
     pub fn check(&self) -> Result<()> {
         let bad = |what: &'static str, value: String| Err(Error::InvalidConfig { what, value });
         if self.meta_batch == 0 {
@@ -201,6 +208,9 @@ impl Hyper {
     }
 
     /// The initial parameter set: the model's, plus Meta-SGD's rates.
+    ///
+    /// # Errors
+    /// For Meta-SGD, the errors of [`crate::with_learning_rates`].
     pub fn initial_params(&self, model_params: ParamSet) -> Result<ParamSet> {
         match self.algorithm {
             Algorithm::Metasgd => {

@@ -56,7 +56,13 @@ fn io_error(path: &Path, cause: std::io::Error) -> Error {
     }
 }
 
-/// Writes `state` of the run `spec` into `dir` (created if needed).
+/// Writes `state` of the run `spec` into the existing folder `dir` (see
+/// [`RunFolder::create`]).
+///
+/// # Errors
+/// [`Error::Net`] when a tensor file cannot be written, [`Error::File`] when
+/// `state.json` cannot, [`Error::Checkpoint`] when a replaced tensor file
+/// cannot be removed.
 pub fn save(dir: &Path, spec: &RunSpec, state: &TrainState) -> Result<()> {
     let previous = read_state(dir).ok();
     let params_file = format!("params-{:08}.safetensors", state.iteration);
@@ -110,6 +116,10 @@ fn is_tensor_file_name(name: &str) -> bool {
 }
 
 /// Reads `dir/state.json`; a missing, malformed or foreign file is an error.
+///
+/// # Errors
+/// [`Error::Checkpoint`] naming the file when it cannot be read, is not JSON, has
+/// another format or version, names foreign tensor files, or has invalid settings.
 pub fn read_state(dir: &Path) -> Result<CheckpointState> {
     let path = dir.join("state.json");
     let text = std::fs::read_to_string(&path).map_err(|e| io_error(&path, e))?;
@@ -186,7 +196,7 @@ impl RunFolder {
     ///
     /// # Errors
     /// [`Error::File`] when another process holds the folder;
-    /// [`Error::Checkpoint`] when it holds a run or other files.
+    /// [`Error::RunFolder`] when it holds a run or other files.
     pub fn create(dir: &Path, allow_other_files: bool) -> Result<Self> {
         let lock = huashi_io::FolderLock::acquire(dir)?;
         lock.remove_stale_temporaries()?;
@@ -248,6 +258,10 @@ fn other_files(dir: &Path) -> Result<Vec<String>> {
 
 /// The parameters of a checkpoint, checked against `reference` (the fresh
 /// parameters of the model the caller built).
+///
+/// # Errors
+/// [`Error::Net`] when the tensor file is missing or unreadable,
+/// [`Error::CheckpointMismatch`] when it does not fit `reference`.
 pub fn load_params(dir: &Path, state: &CheckpointState, reference: &ParamSet) -> Result<ParamSet> {
     let names: Vec<&str> = reference.names().collect();
     let params = ParamSet::load(dir.join(&state.params_file), &names, &Device::Cpu)?;
@@ -256,6 +270,10 @@ pub fn load_params(dir: &Path, state: &CheckpointState, reference: &ParamSet) ->
 }
 
 /// The whole training state of a checkpoint, checked against `reference`.
+///
+/// # Errors
+/// As [`load_params`]; also for the optimiser file, and [`Error::InvalidConfig`]
+/// for optimiser moments of another shape.
 pub fn load(dir: &Path, state: &CheckpointState, reference: &ParamSet) -> Result<TrainState> {
     let params = load_params(dir, state, reference)?;
     let mut adam = Adam::new(state.spec.hyper.meta_lr, &params)?;
@@ -278,6 +296,9 @@ pub fn state_path(dir: &Path) -> PathBuf {
 
 /// The save function of a [`CheckpointPolicy`](crate::train::CheckpointPolicy):
 /// [`save`] into `dir`.
+///
+/// # Errors
+/// The returned function fails as [`save`].
 pub fn saver<'a>(dir: &'a Path, spec: &'a RunSpec) -> impl Fn(&TrainState) -> Result<()> + 'a {
     move |state| save(dir, spec, state)
 }

@@ -68,6 +68,10 @@ pub struct ConvNet {
 
 impl ConvNet {
     /// The network and its initial parameters drawn from `seed`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when a size is zero; candle's for a `dtype` it cannot
+    /// convert to.
     pub fn new(
         config: ConvNetConfig,
         seed: u64,

@@ -51,6 +51,14 @@ pub struct EvalReport {
 
 /// Query losses (and predictions) of `params` on `batch` after `steps`
 /// detached inner steps (no adaptation for Prototypical Networks).
+///
+/// # Shapes
+/// `batch.support.x (T, S, …)`, `batch.query.x (T, Q, …)` → `loss ()`,
+/// `per_task (T)`, `prediction (T, Q, …)`.
+///
+/// # Errors
+/// The errors of the adaptation ([`crate::Maml::adapt`]) or of
+/// [`crate::ProtoNet::loss`].
 pub fn adapted_query<M: Functional>(
     hyper: &Hyper,
     model: &M,
@@ -119,6 +127,10 @@ pub fn evaluate<M: Functional>(
 
 /// Per-task query losses and (for classification) accuracies on `tasks`,
 /// run as one task batch, after `steps` inner steps.
+///
+/// # Errors
+/// As [`adapted_query`], and [`crate::Error::EmptyMetaBatch`] or
+/// [`crate::Error::InvalidConfig`] from [`TaskBatch::stack`].
 pub fn score_tasks<M: Functional>(
     hyper: &Hyper,
     model: &M,

@@ -40,6 +40,9 @@ pub fn model_params(params: &ParamSet) -> ParamSet {
 /// Each parameter repeated along a new leading task dimension of size
 /// `tasks` (a broadcast: the graph back to `params` is kept, and the
 /// gradient of the copies sums over tasks).
+///
+/// # Errors
+/// Only candle's (as [`crate::Error::Net`]); none for ordinary tensors.
 pub fn tile_tasks(params: &ParamSet, tasks: usize) -> Result<ParamSet> {
     Ok(params.map(|_, t| {
         let mut dims = vec![tasks];
@@ -49,6 +52,10 @@ pub fn tile_tasks(params: &ParamSet, tasks: usize) -> Result<ParamSet> {
 }
 
 /// Task `index` of task-batched parameters, without the task dimension.
+///
+/// # Errors
+/// Candle's (as [`crate::Error::Net`]) when `index` is not below a tensor's
+/// leading dimension.
 pub fn task_slice(params: &ParamSet, index: usize) -> Result<ParamSet> {
     Ok(params.map(|_, t| t.get(index))?)
 }

@@ -124,6 +124,12 @@ impl Learner {
 
     /// The model's output on the task-batched input `x` with these
     /// parameters.
+    ///
+    /// # Shapes
+    /// `x (T, B, …)` → the model's output `(T, B, …)`.
+    ///
+    /// # Errors
+    /// The model's errors.
     pub fn forward<M: Functional>(&self, model: &M, x: &Tensor) -> Result<Tensor> {
         model.forward(&self.shifted, x)
     }

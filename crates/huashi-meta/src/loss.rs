@@ -30,6 +30,13 @@ pub enum Loss {
 
 impl Loss {
     /// The `T` task losses of a task-batched `prediction` against `target`.
+    ///
+    /// # Shapes
+    /// `prediction (T, B, …)` and, for MSE, `target` of the same shape; for
+    /// cross-entropy `prediction (T, B, N)` and `u32` labels `target (T, B)` → `(T)`.
+    ///
+    /// # Errors
+    /// Candle's for mismatched shapes; [`Error::InvalidConfig`] for a label outside `0..N`.
     pub fn per_task(&self, prediction: &Tensor, target: &Tensor) -> Result<Tensor> {
         match self {
             Loss::Mse => {
@@ -47,17 +54,32 @@ impl Loss {
 
     /// The sum of the task losses (whose gradient is each task's gradient
     /// in its own slice of task-batched parameters).
+    ///
+    /// # Shapes
+    /// As [`Self::per_task`] → a scalar.
+    ///
+    /// # Errors
+    /// As [`Self::per_task`].
     pub fn summed(&self, prediction: &Tensor, target: &Tensor) -> Result<Tensor> {
         Ok(self.per_task(prediction, target)?.sum_all()?)
     }
 
     /// The mean of the task losses (the meta-loss over a meta-batch).
+    ///
+    /// # Shapes
+    /// As [`Self::per_task`] → a scalar.
+    ///
+    /// # Errors
+    /// As [`Self::per_task`].
     pub fn mean(&self, prediction: &Tensor, target: &Tensor) -> Result<Tensor> {
         Ok(self.per_task(prediction, target)?.mean_all()?)
     }
 }
 
 /// `log softmax` over the last dimension, with the maximum detached.
+///
+/// # Errors
+/// Only candle's, e.g. for a rank-0 `logits`.
 pub fn log_softmax(logits: &Tensor) -> Result<Tensor> {
     let max = logits.max_keepdim(D::Minus1)?.detach();
     let shifted = logits.broadcast_sub(&max)?;
@@ -67,6 +89,10 @@ pub fn log_softmax(logits: &Tensor) -> Result<Tensor> {
 
 /// A one-hot mask `(…, classes)` of `labels` (`u32`, any shape) in `dtype`.
 /// A label outside `0..classes` is an error naming it.
+///
+/// # Errors
+/// [`Error::InvalidConfig`] for a label outside `0..classes`; candle's when
+/// `labels` is not `u32`.
 pub fn one_hot(labels: &Tensor, classes: usize, dtype: DType) -> Result<Tensor> {
     let flat = labels.flatten_all()?.to_vec1::<u32>()?;
     let mut mask = vec![0f32; flat.len() * classes];
@@ -86,6 +112,10 @@ pub fn one_hot(labels: &Tensor, classes: usize, dtype: DType) -> Result<Tensor> 
 
 /// The fraction of correct argmax predictions per task: `(T,)` from logits
 /// `(T, B, N)` and labels `(T, B)`.
+///
+/// # Errors
+/// Candle's when `labels` is not `u32` or its shape is not `logits`' without the
+/// last dimension.
 pub fn accuracy_per_task(logits: &Tensor, labels: &Tensor) -> Result<Vec<f64>> {
     let predicted = logits.argmax(D::Minus1)?.to_dtype(DType::U32)?;
     let correct = predicted

@@ -162,6 +162,11 @@ impl Maml {
     /// learn2learn's `maml.clone()`: a [`Learner`] for `tasks` tasks whose
     /// steps keep the graph back to `params` (second order unless
     /// [`Maml::first_order`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] from [`Self::check`], or for an adapted parameter or a
+    /// Meta-SGD rate missing from `params`; [`Error::SecondOrderDisabled`] when the
+    /// meta-gradient is second order and candle detaches gradients.
     pub fn clone_learner(&self, params: &ParamSet, tasks: usize) -> Result<Learner> {
         let mode = self.mode()?;
         self.learner(params, tasks, mode)
@@ -186,6 +191,13 @@ impl Maml {
 
     /// One task: the parameters after `inner_steps` steps on `support`
     /// (without a task dimension), keeping the graph back to `params`.
+    ///
+    /// # Shapes
+    /// `support.x (B, …)`, `support.y` its targets → the model's parameters (no
+    /// `lr.*`), shaped as in `params`.
+    ///
+    /// # Errors
+    /// As [`Self::clone_learner`]; the model's and the loss's errors.
     pub fn adapt<M: Functional>(
         &self,
         model: &M,
@@ -199,6 +211,13 @@ impl Maml {
 
     /// Evaluation-time adaptation of one task: the same steps, but no graph
     /// is kept, so memory does not grow with the number of test tasks.
+    ///
+    /// # Shapes
+    /// `support.x (B, …)`, `support.y` its targets → the model's parameters (no
+    /// `lr.*`), shaped as in `params`.
+    ///
+    /// # Errors
+    /// As [`Self::adapt`], except that second order is never needed.
     pub fn adapt_detached<M: Functional>(
         &self,
         model: &M,
@@ -211,6 +230,12 @@ impl Maml {
     }
 
     /// The loss of `model` with one task's `params` on `batch`.
+    ///
+    /// # Shapes
+    /// `batch.x (B, …)`, `batch.y` its targets → a scalar.
+    ///
+    /// # Errors
+    /// The model's errors on `batch.x`, and the loss's (e.g. a target of another shape).
     pub fn task_loss<M: Functional>(
         &self,
         model: &M,
@@ -226,6 +251,13 @@ impl Maml {
     /// `.backward()` on it gives the meta-gradient at the tensors of
     /// `params` (make them [`candle_core::Var`]s, e.g. with
     /// [`crate::to_vars`]).
+    ///
+    /// # Shapes
+    /// Every task's `support` and `query` alike, `x (B, …)` → a scalar.
+    ///
+    /// # Errors
+    /// As [`Self::meta_loss_batch`], and those of [`TaskBatch::stack`]
+    /// ([`Error::EmptyMetaBatch`], tasks of unequal shapes).
     pub fn meta_loss<M: Functional>(
         &self,
         model: &M,
@@ -238,6 +270,13 @@ impl Maml {
 
     /// The meta-loss of a stacked task batch, with the per-task losses and
     /// the query predictions.
+    ///
+    /// # Shapes
+    /// `batch.support.x (T, B, …)`, `batch.query.x (T, Q, …)` → `loss ()`,
+    /// `per_task (T)`, `prediction (T, Q, …)`.
+    ///
+    /// # Errors
+    /// As [`Self::clone_learner`]; the model's and the loss's errors.
     pub fn meta_loss_batch<M: Functional>(
         &self,
         model: &M,
@@ -250,6 +289,13 @@ impl Maml {
     }
 
     /// The query losses of task-batched `adapted` parameters.
+    ///
+    /// # Shapes
+    /// `adapted` tensors `(T, …)`, `query.x (T, Q, …)` → `loss ()`, `per_task (T)`,
+    /// `prediction (T, Q, …)`.
+    ///
+    /// # Errors
+    /// The model's errors, and the loss's (e.g. targets of another shape).
     pub fn query_loss<M: Functional>(
         &self,
         model: &M,

@@ -12,6 +12,10 @@ use huashi_net::ParamSet;
 
 /// `params` followed by a rate `lr.<name>` for each parameter, every element
 /// set to `initial` (learn2learn's `MetaSGD(lr=…)` initialisation).
+///
+/// # Errors
+/// [`Error::InvalidConfig`] when `initial` is not finite and positive, or when
+/// `params` already holds an `lr.*` entry.
 pub fn with_learning_rates(params: &ParamSet, initial: f64) -> Result<ParamSet> {
     if !initial.is_finite() || initial <= 0.0 {
         return Err(Error::InvalidConfig {

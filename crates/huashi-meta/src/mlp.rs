@@ -24,11 +24,18 @@ pub struct Mlp {
 impl Mlp {
     /// An f32 MLP on the CPU with layer sizes `sizes` (input first, output
     /// last) and its initial parameters drawn from `seed`.
+    ///
+    /// # Errors
+    /// As [`Mlp::new_with`].
     pub fn new(sizes: &[usize], seed: u64) -> Result<(Mlp, ParamSet)> {
         Self::new_with(sizes, seed, DType::F32, &Device::Cpu)
     }
 
     /// As [`Mlp::new`] with a chosen dtype (f32 or f64) and device.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for fewer than two sizes, a zero size, or a dtype
+    /// other than f32/f64.
     pub fn new_with(
         sizes: &[usize],
         seed: u64,
@@ -95,6 +102,11 @@ impl Mlp {
     ///
     /// # Shapes
     /// `x (T, B, sizes[0])` → `(T, B, sizes.last())`.
+    ///
+    /// # Errors
+    /// [`Error::Net`] when a `layers.i.*` parameter is missing,
+    /// [`Error::ShapeMismatch`] for a bias of the wrong size, and candle's for other
+    /// shape mismatches.
     pub fn forward(&self, params: &ParamSet, x: &Tensor) -> Result<Tensor> {
         let layers = self.sizes.len() - 1;
         let mut h = x.transpose(1, 2)?;

@@ -65,6 +65,10 @@ impl ModelSpec {
 
     /// Checks that `params` (e.g. from a checkpoint) fit this model: the
     /// same names and shapes as `reference` (its fresh parameters).
+    ///
+    /// # Errors
+    /// [`Error::CheckpointMismatch`] naming the first parameter that is missing,
+    /// has another shape, or is not the model's.
     pub fn check_params(reference: &ParamSet, params: &ParamSet) -> Result<()> {
         for (name, t) in reference.iter() {
             let found = params.get(name).ok_or_else(|| Error::CheckpointMismatch {

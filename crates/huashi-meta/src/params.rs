@@ -8,6 +8,9 @@ use huashi_net::ParamSet;
 
 /// Trainable copies of `params`: the [`Var`]s (for an optimiser) in the
 /// set's order, and a set holding their tensors (for forward passes).
+///
+/// # Errors
+/// Only candle's, when a [`Var`] cannot be made.
 pub fn to_vars(params: &ParamSet) -> Result<(Vec<Var>, ParamSet)> {
     let mut vars = Vec::with_capacity(params.len());
     let mut set = ParamSet::new();
@@ -21,6 +24,9 @@ pub fn to_vars(params: &ParamSet) -> Result<(Vec<Var>, ParamSet)> {
 
 /// The gradients of `params` in `grads` as a set with the same names and
 /// order; a parameter the loss does not depend on gets zeros.
+///
+/// # Errors
+/// Only candle's, as [`Error::Net`].
 pub fn gradients(params: &ParamSet, grads: &GradStore) -> Result<ParamSet> {
     Ok(params.map(|_, t| match grads.get(t) {
         Some(g) => Ok(g.clone()),
@@ -43,6 +49,10 @@ fn check_names(reference: &ParamSet, other: &ParamSet) -> Result<()> {
 /// `θ ← θ + ε · (1/n · Σᵢ θ̃ᵢ − θ)`, where `θ̃ᵢ` are the parameters after
 /// adapting to task `i` with plain SGD and `ε` is the outer step size
 /// (annealed linearly to 0 in the paper). The result carries no graph.
+///
+/// # Errors
+/// [`Error::EmptyMetaBatch`] without adapted sets, [`Error::InvalidConfig`] for a
+/// non-finite `epsilon`, [`Error::ParamMismatch`] when a set's names differ.
 pub fn reptile_update(params: &ParamSet, adapted: &[ParamSet], epsilon: f64) -> Result<ParamSet> {
     if adapted.is_empty() {
         return Err(Error::EmptyMetaBatch);

@@ -28,6 +28,14 @@ pub struct ProtoNet {
 impl ProtoNet {
     /// The query logits `(T, Q, ways)` of a task batch, with `params` shared
     /// by all tasks (no adaptation).
+    ///
+    /// # Shapes
+    /// `batch.support.x (T, S, …)`, `batch.support.y (T, S)` (`u32`),
+    /// `batch.query.x (T, Q, …)` → `(T, Q, ways)`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for an embedding that is not `(T, B, features)`, a
+    /// label outside `0..ways`, or a class without support points; the model's errors.
     pub fn logits<M: Functional>(
         &self,
         model: &M,
@@ -75,6 +83,13 @@ impl ProtoNet {
 
     /// The mean cross-entropy of the query points over the task batch, with
     /// per-task losses and logits.
+    ///
+    /// # Shapes
+    /// As [`Self::logits`], with `batch.query.y (T, Q)` → `loss ()`, `per_task (T)`,
+    /// `prediction (T, Q, ways)`.
+    ///
+    /// # Errors
+    /// As [`Self::logits`]; [`Error::InvalidConfig`] for a query label outside `0..ways`.
     pub fn loss<M: Functional>(
         &self,
         model: &M,

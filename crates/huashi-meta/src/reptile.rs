@@ -50,6 +50,10 @@ impl Reptile {
     /// One meta-iteration: the new parameters after adapting to every task
     /// of `batch` and moving `θ` towards their mean with step size
     /// `epsilon`, and the task-batched adapted parameters.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for zero inner steps or a non-finite `epsilon`; the
+    /// errors of the adaptation (as [`Maml::adapt_detached`]).
     pub fn update<M: Functional>(
         &self,
         model: &M,

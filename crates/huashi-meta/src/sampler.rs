@@ -34,6 +34,10 @@ impl TaskSampler for SinusoidSampler {
 
 /// Tasks `first .. first + count` of `sampler`, drawn in parallel and
 /// stacked along the task dimension.
+///
+/// # Errors
+/// The first error of [`TaskSampler::task`], and [`crate::Error::EmptyMetaBatch`]
+/// or [`crate::Error::InvalidConfig`] from [`TaskBatch::stack`] (no tasks, unequal shapes).
 pub fn task_batch(sampler: &dyn TaskSampler, first: u64, count: usize) -> Result<TaskBatch> {
     use rayon::prelude::*;
     let tasks = (first..first + count as u64)

@@ -54,6 +54,10 @@ impl Sinusoid {
     /// Task `index` with `support` support points and `query` query points
     /// (all drawn independently from the input range), in `dtype` on
     /// `device`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when `support` or `query` is 0; candle's for a
+    /// `dtype` it cannot convert to.
     pub fn task(
         &self,
         index: u64,
@@ -89,6 +93,9 @@ impl Sinusoid {
     }
 
     /// The meta-batch of tasks `first .. first + count`.
+    ///
+    /// # Errors
+    /// As [`Self::task`].
     pub fn meta_batch(
         &self,
         first: u64,

@@ -39,6 +39,10 @@ pub struct TaskBatch {
 
 impl TaskBatch {
     /// Stacks `tasks`, which must all have the same shapes.
+    ///
+    /// # Errors
+    /// [`Error::EmptyMetaBatch`] for no tasks, [`Error::InvalidConfig`] naming the
+    /// first task whose shapes differ from the first task's.
     pub fn stack(tasks: &[Task]) -> Result<TaskBatch> {
         let first = tasks.first().ok_or(Error::EmptyMetaBatch)?;
         for (i, task) in tasks.iter().enumerate() {

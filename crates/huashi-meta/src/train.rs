@@ -92,6 +92,10 @@ impl<'a> Trainer<'a, crate::model::MetaModel> {
 
 impl<M: Functional> Trainer<'_, M> {
     /// The state before the first iteration.
+    ///
+    /// # Errors
+    /// The errors of [`Hyper::check`], [`Hyper::initial_params`] and [`Adam::new`]
+    /// ([`Error::InvalidConfig`] for out-of-range settings).
     pub fn start(&self, model_params: ParamSet) -> Result<TrainState> {
         self.hyper.check()?;
         let params = self.hyper.initial_params(model_params)?;
@@ -104,6 +108,11 @@ impl<M: Functional> Trainer<'_, M> {
     }
 
     /// Runs iteration `state.iteration` and advances the state.
+    ///
+    /// # Errors
+    /// Task sampling and model errors; [`Error::NonFinite`] when the meta-loss or the
+    /// meta-gradient is NaN or Inf (the parameters and iteration are then not
+    /// advanced).
     pub fn step(&self, state: &mut TrainState) -> Result<StepReport> {
         let iteration = state.iteration;
         let hyper = &self.hyper;
@@ -169,6 +178,9 @@ impl<M: Functional> Trainer<'_, M> {
     }
 
     /// Evaluates `params` on the validation tasks (always the same ones).
+    ///
+    /// # Errors
+    /// As [`evaluate`].
     pub fn validate(&self, params: &ParamSet) -> Result<EvalReport> {
         evaluate(
             &self.hyper,
@@ -231,6 +243,10 @@ impl<M: Functional> Trainer<'_, M> {
     /// Runs from `state.iteration` to the configured number of iterations,
     /// validating every `spec.validate_every` iterations and checkpointing
     /// per `checkpoint`; `on_step` sees every iteration and every new record.
+    ///
+    /// # Errors
+    /// The first error of [`Self::step`], [`Self::validate`] or the checkpoint's
+    /// `save`; the iterations done before it stay in `state`.
     pub fn run(
         &self,
         spec: &RunSpec,

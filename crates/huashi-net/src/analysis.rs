@@ -68,6 +68,11 @@ impl Network {
     /// assert_eq!(a.totals.params, 8 * 3 * 9 + 8);
     /// assert_eq!(a.receptive_field("conv").unwrap()[0].size, 3);
     /// ```
+    ///
+    /// # Errors
+    /// The errors of [`Graph::build`]; [`Error::InvalidField`] for a zero in
+    /// `input`; the per-node shape and cost errors (e.g. [`Error::MergeShapeMismatch`],
+    /// [`Error::WrongInputKind`], [`Error::Layer`], [`Error::Overflow`]) naming the node.
     pub fn analyse(&self, input: [usize; 3]) -> Result<Analysis> {
         let graph = Graph::build(self)?;
         if input.contains(&0) {
@@ -94,6 +99,10 @@ impl Network {
     }
 
     /// Analyses the network for its `input_shape`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidField`] when the description has no `input_shape`; otherwise
+    /// as [`Network::analyse`].
     pub fn analyse_default(&self) -> Result<Analysis> {
         let shape = self.input_shape.ok_or_else(|| Error::InvalidField {
             node: self.input.clone(),
@@ -106,6 +115,9 @@ impl Network {
 
 impl Analysis {
     /// The report of the node (or input) called `name`.
+    ///
+    /// # Errors
+    /// [`Error::UnknownNode`] when no node or input is called `name`.
     pub fn node(&self, name: &str) -> Result<&NodeReport> {
         self.nodes
             .iter()
@@ -118,6 +130,9 @@ impl Analysis {
     /// The receptive field `[height, width]` of node `name`, or
     /// [`Error::Misaligned`] when a merge on its paths is misaligned, or
     /// [`Error::UndefinedField`] when a layer on them has no field.
+    ///
+    /// # Errors
+    /// [`Error::UnknownNode`], [`Error::Misaligned`] or [`Error::UndefinedField`].
     pub fn receptive_field(&self, name: &str) -> Result<[AxisField; 2]> {
         match &self.node(name)?.field {
             Field::Defined(f) => Ok(*f),

@@ -67,8 +67,15 @@ fn centre_unit(shape: Shape) -> [usize; 2] {
     }
 }
 
-/// `|∂y/∂x|` for the centre unit `unit` of `end_point` (summed over its
-/// channels and over the batch), summed over input channels: an `(H, W)` map.
+/// `|∂y/∂x|` for the unit `unit` (row, column) of `end_point` (summed over
+/// its channels and over the batch; the whole output for a vector), summed
+/// over input channels: an `(H, W)` map.
+/// [`effective_receptive_field_with`] asks for the centre unit.
+///
+/// # Errors
+/// The errors of [`Model::forward_to`] (e.g. [`Error::UnknownNode`],
+/// [`Error::InputShape`], a missing parameter); tensor errors, e.g. a `unit`
+/// outside `end_point`'s map.
 pub fn input_gradient(
     model: &Model,
     params: &ParamSet,
@@ -92,6 +99,9 @@ pub fn input_gradient(
 
 /// The effective receptive field of `end_point` of `network` for inputs
 /// `[C, H, W]` (f32, CPU), averaged over `config.samples` samples.
+///
+/// # Errors
+/// As [`effective_receptive_field_with`].
 pub fn effective_receptive_field(
     network: &Network,
     input: [usize; 3],

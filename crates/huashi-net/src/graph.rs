@@ -21,6 +21,10 @@ pub struct Graph {
 
 impl Graph {
     /// Resolves and checks `network`.
+    ///
+    /// # Errors
+    /// [`Error::Empty`], [`Error::InvalidField`], [`Error::DuplicateNode`],
+    /// [`Error::DanglingInput`], [`Error::InputCount`] or [`Error::Cycle`], naming the node.
     pub fn build(network: &Network) -> Result<Self> {
         if network.nodes.is_empty() {
             return Err(Error::Empty);
@@ -59,6 +63,9 @@ impl Graph {
     }
 
     /// The slot of the node (or input) called `name`.
+    ///
+    /// # Errors
+    /// [`Error::UnknownNode`] when no node or input is called `name`.
     pub fn slot(&self, name: &str) -> Result<usize> {
         self.names
             .iter()

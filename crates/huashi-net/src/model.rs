@@ -72,6 +72,9 @@ pub struct Model {
 impl Model {
     /// Compiles `network` for inputs `[C, H, W]` and initialises its
     /// parameters from `seed` (f32, CPU).
+    ///
+    /// # Errors
+    /// As [`Model::compile`] and [`Model::init`].
     pub fn new(network: &Network, input: [usize; 3], seed: u64) -> Result<(Model, ParamSet)> {
         let model = Self::compile(network, input)?;
         let params = model.init(seed, &Device::Cpu)?;
@@ -79,6 +82,10 @@ impl Model {
     }
 
     /// Compiles `network` for inputs `[C, H, W]` without parameters.
+    ///
+    /// # Errors
+    /// The errors of [`Network::analyse`] and [`Graph::build`] (an invalid graph,
+    /// shapes that do not fit `input`).
     pub fn compile(network: &Network, input: [usize; 3]) -> Result<Model> {
         let analysis = network.analyse(input)?;
         let graph = Graph::build(network)?;
@@ -155,6 +162,9 @@ impl Model {
 
     /// Checks that `params` holds exactly the model's tensors with the right
     /// shapes; the error names the first offending tensor.
+    ///
+    /// # Errors
+    /// [`Error::MissingParam`], [`Error::ParamShape`] or [`Error::UnexpectedParam`].
     pub fn check(&self, params: &ParamSet) -> Result<()> {
         for spec in &self.specs {
             let t = params.get(&spec.name).ok_or_else(|| Error::MissingParam {
@@ -181,6 +191,9 @@ impl Model {
     }
 
     /// Reads parameters from a safetensors file and [checks](Self::check) them.
+    ///
+    /// # Errors
+    /// The errors of [`ParamSet::load`] and [`Model::check`].
     pub fn load(&self, path: impl AsRef<Path>, device: &Device) -> Result<ParamSet> {
         let names: Vec<&str> = self.specs.iter().map(|s| s.name.as_str()).collect();
         let params = ParamSet::load(path, &names, device)?;
@@ -190,12 +203,28 @@ impl Model {
 
     /// The output of the network (its last node in evaluation order) for a
     /// batch `x` of shape `(N, C, H, W)`.
+    ///
+    /// # Shapes
+    /// `x (N, C, H, W)` with `[C, H, W]` = [`Self::input_shape`] → the last node's
+    /// output: `(N, C', H', W')` for a map, `(N, F)` for a vector.
+    ///
+    /// # Errors
+    /// [`Error::InputShape`] for another input shape, [`Error::MissingParam`] when
+    /// `params` lacks a tensor, and the ops' errors ([`Error::Op`], [`Error::Tensor`]).
     pub fn forward(&self, params: &ParamSet, x: &Tensor) -> Result<Tensor> {
         let last = *self.order.last().ok_or(Error::Empty)?;
         self.run(params, x, last)
     }
 
     /// The output of node `end_point`, computing only the nodes it depends on.
+    ///
+    /// # Shapes
+    /// `x (N, C, H, W)` with `[C, H, W]` = [`Self::input_shape`] → `end_point`'s
+    /// output: `(N, C', H', W')` for a map, `(N, F)` for a vector.
+    ///
+    /// # Errors
+    /// [`Error::UnknownNode`] when no node is called `end_point`; otherwise as
+    /// [`Self::forward`].
     pub fn forward_to(&self, params: &ParamSet, x: &Tensor, end_point: &str) -> Result<Tensor> {
         let target = self
             .nodes

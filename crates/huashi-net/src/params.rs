@@ -47,6 +47,9 @@ impl ParamSet {
     }
 
     /// The tensor called `name`, or [`Error::MissingParam`].
+    ///
+    /// # Errors
+    /// [`Error::MissingParam`] (with an empty expected shape) when it is absent.
     pub fn require(&self, name: &str) -> Result<&Tensor> {
         self.get(name).ok_or_else(|| Error::MissingParam {
             name: name.to_string(),
@@ -80,6 +83,9 @@ impl ParamSet {
     }
 
     /// A new set with `f` applied to every tensor (same names, same order).
+    ///
+    /// # Errors
+    /// The first error of `f`, as [`Error::Tensor`].
     pub fn map(
         &self,
         mut f: impl FnMut(&str, &Tensor) -> candle_core::Result<Tensor>,

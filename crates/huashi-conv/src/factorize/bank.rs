@@ -71,9 +71,11 @@ impl SeparableBank {
     /// Factors `weight (C_out, C_in, kh, kw)` at `rank` (`1 ≤ rank ≤ min(kh, kw)`),
     /// keeping `bias (C_out)` and the dtype/device of `weight`.
     ///
-    /// Errors: `geometry.groups ≠ 1`, a weight that is not rank 4, a bias of
-    /// the wrong shape, NaN/Inf weights, an out-of-range rank, zero
-    /// stride/dilation.
+    /// # Errors
+    /// [`Error::InvalidArgument`] for `geometry.groups ≠ 1`, NaN/Inf weights or
+    /// an out-of-range rank; [`Error::WrongRank`] for a weight that is not 4-D;
+    /// [`Error::ShapeMismatch`] for a bias that is not `(C_out)`; the errors of
+    /// [`check_kernel_stride_dilation`] (e.g. zero stride/dilation).
     pub fn from_conv_weight(
         weight: &Tensor,
         bias: Option<&Tensor>,
@@ -116,6 +118,13 @@ impl SeparableBank {
 
     /// Runs the three stages on `x (N, C_in, H, W)`; equals
     /// `conv2d(x, self.low_rank_weight()) + bias` up to round-off.
+    ///
+    /// # Shapes
+    /// `x (N, C_in, H, W)` → `(N, C_out, Ho, Wo)`.
+    ///
+    /// # Errors
+    /// [`Error::WrongRank`] unless `x` is 4-D, [`Error::ShapeMismatch`] when its
+    /// channels are not `C_in`, and the errors of [`conv2d`].
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let [c_in, c_out] = self.channels;
         let dims = check_rank4("input", x)?;
@@ -162,6 +171,10 @@ impl SeparableBank {
 
     /// The rank-`R` weight `W_R[o, c] = Σ_{r<R} v_{o,c,r} h_{o,c,r}ᵀ`, shape
     /// `(C_out, C_in, kh, kw)`, that the bank applies exactly.
+    ///
+    /// # Errors
+    /// Only candle's (as [`Error::Candle`]); none for a bank built by
+    /// [`Self::from_conv_weight`].
     pub fn low_rank_weight(&self) -> Result<Tensor> {
         let ([c_in, c_out], [kh, kw], rank) = (self.channels, self.kernel, self.rank);
         let v = self.vertical.reshape((c_in, c_out, rank, kh, 1))?;
@@ -227,6 +240,10 @@ impl SeparableBank {
     }
 
     /// Per-sample cost of the bank and the original conv for an `[H, W]` input.
+    ///
+    /// # Errors
+    /// The errors of [`ConvGeometry::output_size`] for `input_hw`, and
+    /// [`Error::CostOverflow`] when a count does not fit 64 bits.
     pub fn macs(&self, input_hw: [usize; 2]) -> Result<SeparableCost> {
         let ([c_in, c_out], [kh, kw], rank) = (self.channels, self.kernel, self.rank);
         let [ho, wo] = self.geometry.output_size(input_hw, self.kernel)?;

@@ -57,6 +57,11 @@ impl KernelSvd {
     ///
     /// Each pair's sign is fixed so that the largest-magnitude entry of `v_r`
     /// is positive, making the factors deterministic.
+    ///
+    /// # Errors
+    /// [`Error::ZeroKernel`] for an empty shape, [`Error::ShapeMismatch`] when
+    /// `kernel.len() ≠ kh·kw`, [`Error::InvalidArgument`] for a non-finite entry or an
+    /// SVD that does not converge.
     pub fn new(kernel: &[f64], shape: [usize; 2]) -> Result<Self> {
         let [kh, kw] = shape;
         check_kernel_stride_dilation(shape, [1, 1], [1, 1])?;
@@ -160,6 +165,9 @@ impl KernelSvd {
     }
 
     /// The rank-`rank` reconstruction `K_R = Σ_{r<rank} v_r h_rᵀ`, row-major.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when `rank > full_rank()`.
     pub fn reconstruct(&self, rank: usize) -> Result<Vec<f64>> {
         check_rank(rank, self.full_rank(), true)?;
         let [kh, kw] = self.shape;
@@ -178,6 +186,11 @@ impl KernelSvd {
 
 /// Factors every 2-D kernel `W[o, c]` of a conv weight `(C_out, C_in, kh, kw)`;
 /// the result is indexed `o·C_in + c`. Any float dtype is accepted (computed in `f64`).
+///
+/// # Errors
+/// [`Error::WrongRank`] unless `weight` is 4-D, [`Error::ZeroKernel`] for an empty
+/// kernel, [`Error::InvalidArgument`] for non-finite weights, and the errors of
+/// [`KernelSvd::new`].
 pub fn factor_conv_weight(weight: &Tensor) -> Result<Vec<KernelSvd>> {
     let dims = check_rank4("conv weight", weight)?;
     let shape = [dims[2], dims[3]];

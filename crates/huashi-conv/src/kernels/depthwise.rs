@@ -173,6 +173,10 @@ impl Plan {
 }
 
 /// Depthwise forward convolution.
+///
+/// # Shapes
+/// `x` NCHW row-major (`dims.input_len()`), `w (C_out, C_in/g, kh, kw)`
+/// row-major (`dims.weight_len()`) → `y (N, C_out, Ho, Wo)` (`dims.output_len()`).
 pub fn forward<T: Real>(dims: &ConvDims, x: &[T], w: &[T]) -> Vec<T> {
     let plan = Plan::new(dims);
     let [kh, kw] = dims.kernel;

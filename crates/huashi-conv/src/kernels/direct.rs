@@ -275,7 +275,12 @@ pub(super) fn forward_correlation(dims: &ConvDims) -> Correlation {
     }
 }
 
-/// Forward convolution (stride 1, not depthwise).
+/// Forward convolution (not depthwise; any stride, through the phase planes;
+/// see [`supports`]).
+///
+/// # Shapes
+/// `x` NCHW row-major (`dims.input_len()`), `w (C_out, C_in/g, kh, kw)`
+/// row-major (`dims.weight_len()`) → `y (N, C_out, Ho, Wo)` (`dims.output_len()`).
 pub fn forward<T: Real>(dims: &ConvDims, x: &[T], w: &[T]) -> Vec<T> {
     let (cout_g, k) = (dims.out_per_group(), dims.patch_len());
     forward_correlation(dims).run(x, |g, r, tap| w[(g * cout_g + r) * k + tap])

@@ -154,6 +154,10 @@ pub(super) fn product<T: Real>(a: &PackedRows<T>, src: &[T], p: usize, out: &mut
 }
 
 /// Forward convolution.
+///
+/// # Shapes
+/// `x` NCHW row-major (`dims.input_len()`), `w (C_out, C_in/g, kh, kw)`
+/// row-major (`dims.weight_len()`) → `y (N, C_out, Ho, Wo)` (`dims.output_len()`).
 pub fn forward<T: Real>(dims: &ConvDims, x: &[T], w: &[T]) -> Vec<T> {
     let (cin_g, cout_g) = (dims.in_per_group(), dims.out_per_group());
     let (p, hw) = (dims.out_plane(), dims.in_plane());

@@ -166,6 +166,10 @@ pub fn valid_range(offset: isize, stride: usize, in_len: usize, out_len: usize) 
 }
 
 /// `y = conv(x, w)`.
+///
+/// # Shapes
+/// `x` NCHW row-major (`dims.input_len()`), `w (C_out, C_in/g, kh, kw)`
+/// row-major (`dims.weight_len()`) → `y (N, C_out, Ho, Wo)` (`dims.output_len()`).
 pub fn forward<T: Real>(dims: &ConvDims, x: &[T], w: &[T]) -> Vec<T> {
     if dims.is_depthwise() && !stacked::takes_depthwise(dims) {
         depthwise::forward(dims, x, w)

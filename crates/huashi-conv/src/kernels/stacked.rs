@@ -91,6 +91,10 @@ fn unstack<T: Real>(per_group: &[Vec<T>], batch: usize, rows: usize, plane: usiz
 
 /// Forward convolution: per group, one product over every sample's phase
 /// planes side by side ([`direct`]'s correlation, interleaved).
+///
+/// # Shapes
+/// `x` NCHW row-major (`dims.input_len()`), `w (C_out, C_in/g, kh, kw)`
+/// row-major (`dims.weight_len()`) → `y (N, C_out, Ho, Wo)` (`dims.output_len()`).
 pub fn forward<T: Real>(dims: &ConvDims, x: &[T], w: &[T]) -> Vec<T> {
     let (cout_g, width) = (dims.out_per_group(), dims.batch * dims.out_plane());
     let correlation = interleaved(dims);

@@ -147,6 +147,10 @@ pub struct PointwiseConv2d {
 
 impl PointwiseConv2d {
     /// Creates the layer (`weight (C_out, C_in, 1, 1)`, optional `bias`).
+    ///
+    /// # Errors
+    /// The errors of [`ConvLayer::pointwise`]; candle's when `vb` holds a tensor of
+    /// another shape.
     pub fn new(
         in_channels: usize,
         out_channels: usize,
@@ -162,6 +166,12 @@ impl PointwiseConv2d {
         &self.inner
     }
     /// The forward pass with typed errors.
+    ///
+    /// # Shapes
+    /// `x (N, C_in, H, W)` → `(N, C_out, H, W)`.
+    ///
+    /// # Errors
+    /// As [`Conv2d::try_forward`].
     pub fn try_forward(&self, x: &Tensor) -> Result<Tensor> {
         self.inner.try_forward(x)
     }

@@ -18,6 +18,10 @@ pub struct DepthwiseConv2d {
 
 impl DepthwiseConv2d {
     /// Creates the layer; `config.groups` is ignored (it is `in_channels`).
+    ///
+    /// # Errors
+    /// The errors of [`ConvLayer::depthwise`]; candle's when `vb` holds a tensor of
+    /// another shape.
     pub fn new(
         in_channels: usize,
         depth_multiplier: usize,
@@ -38,6 +42,12 @@ impl DepthwiseConv2d {
         &self.inner
     }
     /// The forward pass with typed errors.
+    ///
+    /// # Shapes
+    /// `x (N, C_in, H, W)` → `(N, C_in·m, Ho, Wo)`.
+    ///
+    /// # Errors
+    /// As [`Conv2d::try_forward`].
     pub fn try_forward(&self, x: &Tensor) -> Result<Tensor> {
         self.inner.try_forward(x)
     }
@@ -65,6 +75,10 @@ pub struct SeparableConv2d {
 impl SeparableConv2d {
     /// Creates the layer; `config` applies to the depthwise stage, its `bias`
     /// to the pointwise stage.
+    ///
+    /// # Errors
+    /// The errors of [`ConvLayer::separable`]; candle's when `vb` holds a tensor of
+    /// another shape.
     pub fn new(
         in_channels: usize,
         out_channels: usize,
@@ -91,6 +105,12 @@ impl SeparableConv2d {
         &self.pointwise
     }
     /// The forward pass with typed errors.
+    ///
+    /// # Shapes
+    /// `x (N, C_in, H, W)` → `(N, C_out, Ho, Wo)`.
+    ///
+    /// # Errors
+    /// As [`Conv2d::try_forward`] for either stage.
     pub fn try_forward(&self, x: &Tensor) -> Result<Tensor> {
         self.pointwise.try_forward(&self.depthwise.try_forward(x)?)
     }

@@ -55,6 +55,10 @@ impl Default for Conv2dConfig {
 impl Conv2dConfig {
     /// Checks what can be checked before an input is seen: stride, dilation,
     /// kernel, groups against channels, and the PyTorch 'same' stride rule.
+    ///
+    /// # Errors
+    /// The errors of [`ConvGeometry::check_channels`] and
+    /// [`crate::geometry::check_kernel_stride_dilation`]; [`Error::SameNeedsStrideOne`].
     pub fn check(&self, in_channels: usize, out_channels: usize, kernel: [usize; 2]) -> Result<()> {
         ConvGeometry::new()
             .with_groups(self.groups)
@@ -69,6 +73,9 @@ impl Conv2dConfig {
     }
 
     /// Resolves the padding rule for an input of spatial size `input`.
+    ///
+    /// # Errors
+    /// The errors of [`Padding::resolve`].
     pub fn geometry(&self, input: [usize; 2], kernel: [usize; 2]) -> Result<ConvGeometry> {
         let padding = self
             .padding

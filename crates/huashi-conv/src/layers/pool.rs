@@ -14,6 +14,12 @@ pub struct MaxPool2d {
 
 impl MaxPool2d {
     /// The forward pass with typed errors.
+    ///
+    /// # Shapes
+    /// `x (N, C, H, W)` → `(N, C, Ho, Wo)`.
+    ///
+    /// # Errors
+    /// As [`max_pool2d`].
     pub fn try_forward(&self, x: &Tensor) -> Result<Tensor> {
         max_pool2d(x, &self.config)
     }
@@ -37,6 +43,12 @@ pub struct AvgPool2d {
 
 impl AvgPool2d {
     /// The forward pass with typed errors.
+    ///
+    /// # Shapes
+    /// `x (N, C, H, W)` → `(N, C, Ho, Wo)`.
+    ///
+    /// # Errors
+    /// As [`avg_pool2d`].
     pub fn try_forward(&self, x: &Tensor) -> Result<Tensor> {
         avg_pool2d(x, &self.config, self.count_include_pad)
     }
@@ -54,6 +66,12 @@ pub struct GlobalAvgPool;
 
 impl GlobalAvgPool {
     /// The forward pass with typed errors.
+    ///
+    /// # Shapes
+    /// `x (N, C, H, W)` → `(N, C, 1, 1)`.
+    ///
+    /// # Errors
+    /// As [`global_avg_pool`].
     pub fn try_forward(&self, x: &Tensor) -> Result<Tensor> {
         global_avg_pool(x)
     }

@@ -25,6 +25,10 @@ pub struct SpatiallySeparableConv2d {
 impl SpatiallySeparableConv2d {
     /// Creates the layer: `vertical.weight (C_mid, C_in/g, k, 1)`,
     /// `horizontal.weight (C_out, C_mid/g, 1, k)`, `horizontal.bias`.
+    ///
+    /// # Errors
+    /// The errors of [`ConvLayer::spatially_separable`]; candle's when `vb` holds a
+    /// tensor of another shape.
     pub fn new(
         in_channels: usize,
         mid_channels: usize,
@@ -55,6 +59,12 @@ impl SpatiallySeparableConv2d {
         &self.horizontal
     }
     /// The forward pass with typed errors.
+    ///
+    /// # Shapes
+    /// `x (N, C_in, H, W)` → `(N, C_out, Ho, Wo)`.
+    ///
+    /// # Errors
+    /// As [`Conv2d::try_forward`] for either stage.
     pub fn try_forward(&self, x: &Tensor) -> Result<Tensor> {
         self.horizontal.try_forward(&self.vertical.try_forward(x)?)
     }

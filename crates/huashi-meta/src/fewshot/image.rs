@@ -27,8 +27,9 @@ pub const ORIGINAL_SIDE: u32 = 105;
 /// Decodes one Omniglot PNG (`bytes`; `path` names it in errors) and returns
 /// its 28×28 resized pixels, ink = 1, background = 0, row-major.
 ///
-/// Fails with [`DataError::Image`] when the bytes are not a PNG and with
-/// [`DataError::ImageSize`] when the drawing is not 105×105.
+/// # Errors
+/// [`DataError::Image`] when the bytes are not a PNG (or exceed the decoder
+/// limits), [`DataError::ImageSize`] when the drawing is not 105×105.
 pub fn decode_drawing(bytes: &[u8], path: &str) -> Result<Vec<f32>, DataError> {
     let bad = |e: image::ImageError| DataError::Image {
         path: path.to_string(),

@@ -41,6 +41,10 @@ pub struct LakeRun {
 impl LakeRun {
     /// The run as a task: support `x` `(classes, 1, 28, 28)` with labels
     /// `0..classes`, query `x` `(items, 1, 28, 28)` with the true labels.
+    ///
+    /// # Errors
+    /// Candle's when the drawings are not [`PIXELS`] floats each or the labels do
+    /// not match them.
     pub fn task(&self, device: &Device) -> crate::Result<Task> {
         let support_labels = (0..self.training.len() as u32).collect();
         Ok(Task {
@@ -66,6 +70,9 @@ pub struct LakeRuns {
 
 impl LakeRuns {
     /// The 20 runs embedded in the crate.
+    ///
+    /// # Errors
+    /// [`crate::Error::Data`] when the embedded archive cannot be read (not expected).
     pub fn embedded() -> crate::Result<Self> {
         let name = "all_runs.zip (embedded)";
         Ok(Self::from_entries(
@@ -76,6 +83,10 @@ impl LakeRuns {
 
     /// Loads the runs from `all_runs.zip` or from the folder it was unpacked
     /// into (the folder holding `runNN/`, or one above it).
+    ///
+    /// # Errors
+    /// [`crate::Error::Data`]: [`DataError::Missing`] when `path` does not exist or
+    /// holds no run, or a read, unzip, label-file or image error naming the file.
     pub fn load(path: impl AsRef<Path>) -> crate::Result<Self> {
         let path = path.as_ref();
         let source = path.display().to_string();
@@ -123,6 +134,9 @@ impl LakeRuns {
     }
 
     /// Every run as a task (see [`LakeRun::task`]).
+    ///
+    /// # Errors
+    /// As [`LakeRun::task`].
     pub fn tasks(&self, device: &Device) -> crate::Result<Vec<Task>> {
         self.runs.iter().map(|run| run.task(device)).collect()
     }

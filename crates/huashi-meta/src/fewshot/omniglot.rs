@@ -131,6 +131,10 @@ impl Omniglot {
     /// The embedded small background subsets 1 and 2 together: Greek and
     /// Latin, present in both, are kept once, giving 242 characters × 20
     /// drawings.
+    ///
+    /// # Errors
+    /// [`crate::Error::Data`] when an embedded archive or drawing cannot be decoded
+    /// (not expected for the embedded data).
     pub fn embedded() -> crate::Result<Self> {
         let mut entries = zip_entries(SMALL1, "images_background_small1.zip (embedded)", is_png)?;
         entries.extend(zip_entries(
@@ -146,6 +150,11 @@ impl Omniglot {
     /// (`images_background.zip`, …) directly in `dir`; a folder wins over a
     /// zip of the same name. Characters present in several sets (the small
     /// subsets) are merged by file name.
+    ///
+    /// # Errors
+    /// [`crate::Error::Data`]: [`DataError::Missing`] when `dir` is not a folder,
+    /// [`DataError::NoData`] when it holds none of the sets, or a read, unzip
+    /// or image error naming the file.
     pub fn load(dir: impl AsRef<Path>) -> crate::Result<Self> {
         let dir = dir.as_ref();
         if !dir.is_dir() {
@@ -234,6 +243,10 @@ impl Omniglot {
     }
 
     /// All characters as one pool (class `i` = character `i`).
+    ///
+    /// # Errors
+    /// [`crate::Error::Data`] with [`DataError::PixelCount`] (not expected for
+    /// decoded characters).
     pub fn pool(&self) -> crate::Result<ClassPool> {
         self.pool_of(&(0..self.len()).collect::<Vec<_>>())
     }
@@ -246,8 +259,11 @@ impl Omniglot {
     }
 
     /// Splits the characters into train, validation and test pools (see the
-    /// module docs). Fails with [`DataError::InvalidSetting`] when no
-    /// character would be left for training.
+    /// module docs).
+    ///
+    /// # Errors
+    /// [`crate::Error::Data`] with [`DataError::InvalidSetting`] when no character
+    /// would be left for training.
     pub fn split(&self, config: &SplitConfig) -> crate::Result<Split> {
         let (test, rest): (Vec<usize>, Vec<usize>) = if self.has_evaluation() {
             (0..self.len()).partition(|&i| self.characters[i].set == OmniglotSet::Evaluation)

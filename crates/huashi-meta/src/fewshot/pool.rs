@@ -20,9 +20,12 @@ pub struct ClassPool {
 
 impl ClassPool {
     /// A pool from class names and, per class, its drawings concatenated
-    /// (a multiple of [`PIXELS`] floats). Fails with
-    /// [`DataError::PixelCount`] otherwise, or with
-    /// [`DataError::InvalidSetting`] when the two lists differ in length.
+    /// (a multiple of [`PIXELS`] floats).
+    ///
+    /// # Errors
+    /// [`DataError::PixelCount`] for a class whose floats are not a multiple
+    /// of [`PIXELS`], [`DataError::InvalidSetting`] when the two lists differ
+    /// in length.
     pub fn new(names: Vec<String>, images: Vec<Vec<f32>>) -> Result<Self, DataError> {
         if names.len() != images.len() {
             return Err(DataError::InvalidSetting {

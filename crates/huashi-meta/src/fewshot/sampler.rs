@@ -40,6 +40,10 @@ impl FewShotSampler {
     /// Checks the settings against `pool`: `ways` and `shots` must be
     /// positive, the pool must hold `ways` classes and every class
     /// `shots + queries` drawings.
+    ///
+    /// # Errors
+    /// [`DataError::InvalidSetting`] for zero `ways` or `shots` (or an overflowing
+    /// `shots + queries`), [`DataError::TooFewClasses`], [`DataError::TooFewDrawings`].
     pub fn check(&self, pool: &ClassPool) -> Result<(), DataError> {
         for (what, value) in [("ways", self.ways), ("shots", self.shots)] {
             if value == 0 {
@@ -75,6 +79,9 @@ impl FewShotSampler {
     }
 
     /// The classes and drawings of task `i` (label `l` is element `l`).
+    ///
+    /// # Errors
+    /// As [`Self::check`].
     pub fn draw(&self, pool: &ClassPool, i: u64) -> Result<Vec<DrawnClass>, DataError> {
         self.check(pool)?;
         let mut rng = Rng::indexed(self.seed, "few-shot task", i);
@@ -91,6 +98,9 @@ impl FewShotSampler {
     /// Task `i`: support `x` of shape `(ways·shots, 1, 28, 28)` (`f32`) and
     /// `y` of shape `(ways·shots,)` (`u32`), query likewise with `queries`,
     /// on `device`.
+    ///
+    /// # Errors
+    /// As [`Self::check`] (as [`crate::Error::Data`]); candle's from the tensors.
     pub fn task(&self, pool: &ClassPool, i: u64, device: &Device) -> crate::Result<Task> {
         let drawn = self.draw(pool, i)?;
         let support = batch(pool, &drawn, 0..self.shots, device)?;
@@ -99,6 +109,9 @@ impl FewShotSampler {
     }
 
     /// Tasks `first .. first + count`.
+    ///
+    /// # Errors
+    /// As [`Self::task`].
     pub fn meta_batch(
         &self,
         pool: &ClassPool,

@@ -92,6 +92,9 @@ pub fn zip_bomb(name: &str, bytes: usize) -> Vec<u8> {
 }
 
 /// Writes `files` under `root` (creating folders).
+///
+/// # Errors
+/// The first I/O error creating a folder or writing a file.
 pub fn write_files(root: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
     for (path, data) in files {
         let target = root.join(path);
@@ -121,6 +124,9 @@ pub struct LoopbackServer {
 impl LoopbackServer {
     /// Starts a server on a free port of 127.0.0.1 serving `files`
     /// (`(name, bytes)`, served at `/name`).
+    ///
+    /// # Errors
+    /// The I/O error when no port of 127.0.0.1 can be bound.
     pub fn start(files: Vec<(String, Vec<u8>)>) -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let address = listener.local_addr()?;
@@ -135,6 +141,9 @@ impl LoopbackServer {
     /// Starts a server on 127.0.0.1 that accepts connections and never
     /// answers (it holds them open until the process ends): a fetch from it
     /// must time out.
+    ///
+    /// # Errors
+    /// The I/O error when no port of 127.0.0.1 can be bound.
     pub fn silent() -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let address = listener.local_addr()?;
@@ -151,6 +160,9 @@ impl LoopbackServer {
     /// without a length that goes on until the client hangs up (bounded at
     /// [`ENDLESS_LIMIT`] bytes per connection): a fetch from it must stop at
     /// its size cap.
+    ///
+    /// # Errors
+    /// The I/O error when no port of 127.0.0.1 can be bound.
     pub fn endless() -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let address = listener.local_addr()?;

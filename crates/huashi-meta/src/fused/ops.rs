@@ -35,6 +35,14 @@ struct Masked(Spec);
 struct Moments(Dims);
 
 /// Applies an op of the table; `y` is the mask source.
+///
+/// # Shapes
+/// `Affine`/`AffineRelu`: `a (B, C, L)`, `b = st (rows, C)` → `(B, C, L)`;
+/// `DotSum`: `a, b (B, C, L)` → `(rows, C)`; the mask source `y (B, C, L)`.
+///
+/// # Errors
+/// Candle's when an operand does not have the shape `dims` and `rows` give, or
+/// the operands are not all f32 or all f64.
 pub fn apply(
     kind: Kind,
     dims: Dims,
@@ -52,6 +60,12 @@ pub fn apply(
 }
 
 /// Applies `M`.
+///
+/// # Shapes
+/// `x (B, C, L)` → `(2, C)`, rows `[μ ; σ²]`.
+///
+/// # Errors
+/// Candle's when `x` is not of shape `dims`, or not f32/f64.
 pub fn moments(dims: Dims, x: &Tensor) -> candle_core::Result<Tensor> {
     x.contiguous()?.apply_op1(Moments(dims))
 }

@@ -60,6 +60,9 @@ pub fn names() -> Vec<&'static str> {
 
 /// The zoo model called `name` (see [`names`]), with its native input shape
 /// as `input_shape`.
+///
+/// # Errors
+/// [`Error::UnknownModel`] listing the known names.
 pub fn by_name(name: &str) -> Result<Network> {
     MODELS
         .iter()
