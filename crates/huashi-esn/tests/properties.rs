@@ -95,7 +95,11 @@ proptest! {
         let cfg = ReservoirConfig { units, spectral_radius: rho, connectivity, weights, ..ReservoirConfig::default() };
         let r = Reservoir::new(&cfg, 2, seed).unwrap();
         let actual = spectral_radius_dense(r.w().to_dense().as_ref()).unwrap();
-        prop_assert!((actual - rho).abs() <= 1e-9 * rho, "asked {rho}, got {actual}");
+        // Measuring it again is exact to ~ε for a diagonalisable matrix, but
+        // a tiny sparse Bernoulli matrix can be defective (a repeated
+        // eigenvalue with a Jordan block), whose computed eigenvalues are
+        // only good to ~√ε: 5 units at ρ ≈ 1.97 came back 5e-9 off.
+        prop_assert!((actual - rho).abs() <= 1e-7 * rho, "asked {rho}, got {actual}");
     }
 }
 

@@ -78,7 +78,7 @@ impl Adam {
     }
 
     /// One step: the new parameter values (detached) from `params` and
-    /// their gradients `grads` (same names, same order).
+    /// their gradients `grads` (looked up by name).
     ///
     /// # Errors
     /// [`Error::Net`] when `grads` or the moments lack a parameter of `params`;
