@@ -48,7 +48,6 @@
 use crate::cost::{check_channels, checked, product, Cost, LayerCost};
 use crate::error::{Error, Result};
 use crate::geometry::{check_kernel_stride_dilation, ConvGeometry};
-use crate::layers::{Conv2dConfig, ConvTranspose2dConfig};
 use crate::ops::{conv2d, conv_transpose2d};
 use candle_core::Tensor;
 
@@ -339,6 +338,8 @@ fn input_size(x: &Tensor, channels: usize, what: &'static str) -> Result<[usize;
     }
 }
 
+mod config;
 mod layer;
 pub mod variants;
+pub use config::{Conv2dConfig, ConvTranspose2dConfig};
 pub use layer::ConvLayer;

@@ -11,7 +11,6 @@
 
 use crate::config::ReservoirConfig;
 use crate::error::Result;
-use crate::esn::EsnConfig;
 use huashi_io::{check_memory, checked_product, checked_sum};
 
 /// Bytes per non-zero of a sparse matrix while it is built and kept.
@@ -49,11 +48,24 @@ pub fn check_reservoir(config: &ReservoirConfig, inputs: usize, feedback: usize)
     Ok(check_memory(&what, bytes)?)
 }
 
+/// What the memory of training depends on: the reservoir layers, whether
+/// the outputs feed back and whether the inputs reach the readout directly
+/// (the fields of an [`crate::EsnConfig`]).
+#[derive(Debug, Clone, Copy)]
+pub struct TrainingShape<'a> {
+    /// The reservoir layers.
+    pub layers: &'a [ReservoirConfig],
+    /// Output feedback into the first layer.
+    pub feedback: bool,
+    /// Inputs fed directly to the readout.
+    pub input_to_readout: bool,
+}
+
 /// Features `F` of the readout of `config` with `inputs` inputs, checked.
 ///
 /// # Errors
 /// [`crate::Error::File`] with an overflow when the sum does not fit.
-pub fn readout_features(config: &EsnConfig, inputs: usize) -> Result<u64> {
+pub fn readout_features(config: TrainingShape, inputs: usize) -> Result<u64> {
     let what = "the readout's features";
     let direct = if config.input_to_readout { inputs } else { 0 } as u64;
     let states = config
@@ -69,16 +81,12 @@ pub fn readout_features(config: &EsnConfig, inputs: usize) -> Result<u64> {
 ///
 /// # Errors
 /// [`crate::Error::File`] with an overflow when a size does not fit.
-pub fn training_bytes(config: &EsnConfig, inputs: usize, outputs: usize) -> Result<u64> {
+pub fn training_bytes(config: TrainingShape, inputs: usize, outputs: usize) -> Result<u64> {
     let what = "the ESN's training memory";
-    let fb = if config.feedback.is_some() {
-        outputs
-    } else {
-        0
-    };
+    let fb = if config.feedback { outputs } else { 0 };
     let mut total = 0u64;
     let (mut layer_inputs, mut layer_fb) = (inputs, fb);
-    for layer in &config.layers {
+    for layer in config.layers {
         total = checked_sum(
             what,
             &[total, reservoir_bytes(layer, layer_inputs, layer_fb)?],
@@ -96,7 +104,7 @@ pub fn training_bytes(config: &EsnConfig, inputs: usize, outputs: usize) -> Resu
 /// # Errors
 /// [`crate::Error::File`] naming the ESN, the estimate and the limit (or
 /// an overflow).
-pub fn check_training(config: &EsnConfig, inputs: usize, outputs: usize) -> Result<()> {
+pub fn check_training(config: TrainingShape, inputs: usize, outputs: usize) -> Result<()> {
     let bytes = training_bytes(config, inputs, outputs)?;
     let units: Vec<usize> = config.layers.iter().map(|l| l.units).collect();
     let what = format!("an ESN with {units:?} units (reservoir and XᵀX)");

@@ -81,7 +81,12 @@ impl EsnTrainer {
         if outputs == 0 {
             return Err(crate::error::invalid("outputs", 0.0, "must be at least 1"));
         }
-        crate::budget::check_training(config, inputs, outputs)?;
+        let shape = crate::budget::TrainingShape {
+            layers: &config.layers,
+            feedback: config.feedback.is_some(),
+            input_to_readout: config.input_to_readout,
+        };
+        crate::budget::check_training(shape, inputs, outputs)?;
         let fb = config.feedback.as_ref().map(|f| (f, outputs));
         let stack = ReservoirStack::new(&config.layers, inputs, fb, config.seed)?;
         let layout = config.layout(inputs);

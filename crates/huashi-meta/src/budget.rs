@@ -12,8 +12,8 @@
 use crate::checkpoint::RunSpec;
 use crate::error::{Error, Result};
 use crate::model::ModelSpec;
+use crate::task::PIXELS;
 use crate::tasks::TaskSpec;
-use crate::tasks::PIXELS;
 use huashi_io::{check_memory, checked_product, checked_sum};
 
 /// Floats a CNN keeps per filter and input pixel (all blocks, forward and

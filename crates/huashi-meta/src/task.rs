@@ -81,3 +81,8 @@ impl TaskBatch {
         self.support.x.dims()[0]
     }
 }
+
+/// The side of a resized few-shot drawing (Omniglot), in pixels.
+pub const SIDE: usize = 28;
+/// Floats per resized drawing (`SIDE × SIDE`).
+pub const PIXELS: usize = SIDE * SIDE;

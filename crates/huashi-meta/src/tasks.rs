@@ -50,11 +50,6 @@ pub struct TaskSources {
     pub test: Box<dyn TaskSampler>,
 }
 
-/// The side of a resized drawing, in pixels.
-pub const SIDE: usize = 28;
-/// Floats per resized drawing (`SIDE × SIDE`).
-pub const PIXELS: usize = SIDE * SIDE;
-
 impl TaskSpec {
     /// The loss of the family.
     pub fn loss(&self) -> LossKind {

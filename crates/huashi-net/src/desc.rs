@@ -309,7 +309,7 @@ impl Network {
     /// # Errors
     /// [`Error::Parse`] for syntax, unknown or mistyped fields;
     /// [`Error::InvalidField`] for over-long names and dropout rates
-    /// outside `[0, 1]` (see [`crate::graph::check_fields`]).
+    /// outside `[0, 1]` (see [`check_fields`]).
     pub fn from_toml(text: &str) -> Result<Self> {
         let network: Network = toml::from_str(text).map_err(|e| {
             let (line, column) = e
@@ -322,7 +322,7 @@ impl Network {
                 message: e.message().to_string(),
             }
         })?;
-        crate::graph::check_fields(&network)?;
+        check_fields(&network)?;
         Ok(network)
     }
 
@@ -337,7 +337,7 @@ impl Network {
             column: e.column(),
             message: e.to_string(),
         })?;
-        crate::graph::check_fields(&network)?;
+        check_fields(&network)?;
         Ok(network)
     }
 
@@ -372,4 +372,40 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
         .rposition(|&b| b == b'\n')
         .map_or(0, |i| i + 1);
     (line, before.len() - line_start + 1)
+}
+
+/// The longest node (or input) name accepted, in characters.
+pub const MAX_NAME_CHARS: usize = 1024;
+
+/// Checks what the format cannot: name lengths (at most
+/// [`MAX_NAME_CHARS`]) and dropout rates (finite, in `[0, 1]`).
+///
+/// # Errors
+/// [`Error::InvalidField`] naming the node (a long name by its position and
+/// first characters).
+pub fn check_fields(network: &Network) -> Result<()> {
+    let names = std::iter::once(&network.input).chain(network.nodes.iter().map(|n| &n.name));
+    for (slot, name) in names.enumerate() {
+        let chars = name.chars().count();
+        if chars > MAX_NAME_CHARS {
+            let start: String = name.chars().take(32).collect();
+            return Err(Error::InvalidField {
+                node: format!("#{slot} ({start}…)"),
+                field: "name",
+                detail: format!("{chars} characters, more than the limit of {MAX_NAME_CHARS}"),
+            });
+        }
+    }
+    for node in &network.nodes {
+        if let Layer::Dropout { rate } = node.layer {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(Error::InvalidField {
+                    node: node.name.clone(),
+                    field: "rate",
+                    detail: format!("a dropout rate is a probability in [0, 1], got {rate}"),
+                });
+            }
+        }
+    }
+    Ok(())
 }

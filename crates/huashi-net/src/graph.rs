@@ -4,7 +4,7 @@
 //!
 //! Slot 0 is the network input; node `i` of the description is slot `i + 1`.
 
-use crate::desc::{Layer, Network};
+use crate::desc::{check_fields, Layer, Network};
 use crate::error::{Error, Result};
 use std::collections::{HashMap, VecDeque};
 
@@ -74,42 +74,6 @@ impl Graph {
                 name: name.to_string(),
             })
     }
-}
-
-/// The longest node (or input) name accepted, in characters.
-pub const MAX_NAME_CHARS: usize = 1024;
-
-/// Checks what the format cannot: name lengths (at most
-/// [`MAX_NAME_CHARS`]) and dropout rates (finite, in `[0, 1]`).
-///
-/// # Errors
-/// [`Error::InvalidField`] naming the node (a long name by its position and
-/// first characters).
-pub fn check_fields(network: &Network) -> Result<()> {
-    let names = std::iter::once(&network.input).chain(network.nodes.iter().map(|n| &n.name));
-    for (slot, name) in names.enumerate() {
-        let chars = name.chars().count();
-        if chars > MAX_NAME_CHARS {
-            let start: String = name.chars().take(32).collect();
-            return Err(Error::InvalidField {
-                node: format!("#{slot} ({start}…)"),
-                field: "name",
-                detail: format!("{chars} characters, more than the limit of {MAX_NAME_CHARS}"),
-            });
-        }
-    }
-    for node in &network.nodes {
-        if let Layer::Dropout { rate } = node.layer {
-            if !(0.0..=1.0).contains(&rate) {
-                return Err(Error::InvalidField {
-                    node: node.name.clone(),
-                    field: "rate",
-                    detail: format!("a dropout rate is a probability in [0, 1], got {rate}"),
-                });
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Maps names to slots, rejecting duplicates and empty names.

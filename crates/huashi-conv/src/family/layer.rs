@@ -1,9 +1,9 @@
 //! [`ConvLayer`]: a variant of the family as a chain of named stages.
 
+use super::{Conv2dConfig, ConvTranspose2dConfig};
 use super::{ConvStage, ParamSpec, Stage, TransposeStage};
 use crate::cost::{Cost, LayerCost};
 use crate::error::{Error, Result};
-use crate::layers::{Conv2dConfig, ConvTranspose2dConfig};
 use candle_core::Tensor;
 
 /// A convolution layer of any variant: its stages in order, each with the

@@ -6,11 +6,11 @@
 //! `params = C_out·(C_in/g)·kh·kw`, `MACs = params·Ho·Wo`, `FLOPs = 2·MACs`;
 //! a variant's cost is the sum over its stages.
 
+use super::Conv2dConfig;
 use super::{ConvLayer, Stage};
 use crate::cost::{Cost, LayerCost};
 use crate::error::{Error, Result};
 use crate::geometry::Padding;
-use crate::layers::Conv2dConfig;
 use serde::Serialize;
 
 /// What to compare: channels, kernel, input size and the knobs of the variants.

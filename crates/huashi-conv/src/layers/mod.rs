@@ -8,86 +8,23 @@
 //! the typed [`Error`]; `Module::forward` wraps it.
 
 mod conv;
+mod cost;
 mod depthwise;
 mod pool;
 mod spatial;
 mod transpose;
 
+pub use crate::family::{Conv2dConfig, ConvTranspose2dConfig};
 pub use conv::{Conv2d, PointwiseConv2d};
 pub use depthwise::{DepthwiseConv2d, SeparableConv2d};
 pub use pool::{AvgPool2d, GlobalAvgPool, MaxPool2d};
 pub use spatial::SpatiallySeparableConv2d;
-pub use transpose::{ConvTranspose2d, ConvTranspose2dConfig};
+pub use transpose::ConvTranspose2d;
 
 use crate::error::{Error, Result};
 use crate::family::{ConvLayer, Stage};
-use crate::geometry::{ConvGeometry, Padding};
 use candle_core::Tensor;
 use candle_nn::{Init, VarBuilder};
-
-/// Stride, dilation, padding rule, groups and bias of a convolution layer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct Conv2dConfig {
-    /// Stride `[sh, sw]`.
-    pub stride: [usize; 2],
-    /// Dilation `[dh, dw]`.
-    pub dilation: [usize; 2],
-    /// Padding rule.
-    pub padding: Padding,
-    /// Number of groups.
-    pub groups: usize,
-    /// Whether the layer adds a bias.
-    pub bias: bool,
-}
-
-impl Default for Conv2dConfig {
-    fn default() -> Self {
-        Conv2dConfig {
-            stride: [1, 1],
-            dilation: [1, 1],
-            padding: Padding::Valid,
-            groups: 1,
-            bias: true,
-        }
-    }
-}
-
-impl Conv2dConfig {
-    /// Checks what can be checked before an input is seen: stride, dilation,
-    /// kernel, groups against channels, and the PyTorch 'same' stride rule.
-    ///
-    /// # Errors
-    /// The errors of [`ConvGeometry::check_channels`] and
-    /// [`crate::geometry::check_kernel_stride_dilation`]; [`Error::SameNeedsStrideOne`].
-    pub fn check(&self, in_channels: usize, out_channels: usize, kernel: [usize; 2]) -> Result<()> {
-        ConvGeometry::new()
-            .with_groups(self.groups)
-            .check_channels(in_channels, out_channels)?;
-        crate::geometry::check_kernel_stride_dilation(kernel, self.stride, self.dilation)?;
-        if self.padding == Padding::SamePyTorch && self.stride != [1, 1] {
-            return Err(Error::SameNeedsStrideOne {
-                stride: self.stride,
-            });
-        }
-        Ok(())
-    }
-
-    /// Resolves the padding rule for an input of spatial size `input`.
-    ///
-    /// # Errors
-    /// The errors of [`Padding::resolve`].
-    pub fn geometry(&self, input: [usize; 2], kernel: [usize; 2]) -> Result<ConvGeometry> {
-        let padding = self
-            .padding
-            .resolve(input, kernel, self.stride, self.dilation)?;
-        Ok(ConvGeometry {
-            stride: self.stride,
-            dilation: self.dilation,
-            padding,
-            groups: self.groups,
-        })
-    }
-}
 
 /// Creates (or loads) the parameters of `stage` under `vb`, initialised as
 /// [`Stage::params`] says: `(weight, bias)`.

@@ -5,52 +5,9 @@
 
 use super::{make_params, to_candle};
 use crate::error::Result;
-use crate::family::{Stage, TransposeStage};
-use crate::geometry::ConvGeometry;
+use crate::family::{ConvTranspose2dConfig, Stage, TransposeStage};
 use candle_core::{Module, Tensor};
 use candle_nn::VarBuilder;
-
-/// Configuration of a [`ConvTranspose2d`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct ConvTranspose2dConfig {
-    /// Stride `[sh, sw]`.
-    pub stride: [usize; 2],
-    /// Dilation `[dh, dw]`.
-    pub dilation: [usize; 2],
-    /// Padding `[top, bottom, left, right]` removed from the full output.
-    pub padding: [usize; 4],
-    /// Extra rows/columns at the bottom/right, `< max(stride, dilation)`.
-    pub output_padding: [usize; 2],
-    /// Number of groups.
-    pub groups: usize,
-    /// Whether the layer adds a bias.
-    pub bias: bool,
-}
-
-impl Default for ConvTranspose2dConfig {
-    fn default() -> Self {
-        ConvTranspose2dConfig {
-            stride: [1, 1],
-            dilation: [1, 1],
-            padding: [0; 4],
-            output_padding: [0, 0],
-            groups: 1,
-            bias: true,
-        }
-    }
-}
-
-impl ConvTranspose2dConfig {
-    /// The shared convolution geometry (without `output_padding`).
-    pub fn geometry(&self) -> ConvGeometry {
-        ConvGeometry {
-            stride: self.stride,
-            dilation: self.dilation,
-            padding: self.padding,
-            groups: self.groups,
-        }
-    }
-}
 
 /// A transposed convolution layer; weight `(C_in, C_out/groups, kh, kw)` as
 /// in PyTorch: the [`TransposeStage`] of [`crate::family`] with its tensors.

@@ -15,7 +15,7 @@
 //! `convert("L")`), gives anti-aliased strokes instead.
 
 use super::error::DataError;
-pub use crate::tasks::{PIXELS, SIDE};
+pub use crate::task::{PIXELS, SIDE};
 use image::imageops::{resize, FilterType};
 use image::io::{Limits, Reader as ImageReader};
 use image::ImageFormat;
