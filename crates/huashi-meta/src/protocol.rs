@@ -15,6 +15,20 @@
 //! Omniglot's network is [`crate::ConvNet`] with 64 filters, 5-way. The
 //! final test reports mean ± 95 % CI over held-out tasks (≥ 600 in the
 //! literature) for each support size and number of inner steps.
+//!
+//! ```
+//! use huashi_meta::protocol::{RunOptions, TaskFamily};
+//! use huashi_meta::Algorithm;
+//!
+//! let spec = RunOptions::new(Algorithm::Reptile, TaskFamily::Omniglot).spec()?;
+//! assert_eq!((spec.hyper.inner_lr, spec.hyper.inner_steps, spec.hyper.meta_lr), (0.1, 5, 1.0));
+//! let short = RunOptions { iterations: Some(100), ..RunOptions::new(Algorithm::Maml, TaskFamily::Sinusoid) };
+//! assert_eq!((short.spec()?.hyper.inner_lr, short.spec()?.hyper.iterations), (0.01, 100));
+//! // An Omniglot option given for sinusoids is an error, not ignored.
+//! let wrong = RunOptions { ways: Some(20), ..RunOptions::new(Algorithm::Maml, TaskFamily::Sinusoid) };
+//! assert!(wrong.spec().is_err());
+//! # Ok::<(), huashi_meta::Error>(())
+//! ```
 
 use crate::algorithm::{Algorithm, Hyper};
 use crate::checkpoint::{self, RunSpec};

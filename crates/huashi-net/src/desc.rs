@@ -306,6 +306,22 @@ impl Layer {
 impl Network {
     /// Parses a TOML description; errors name the line and column.
     ///
+    /// ```
+    /// let net = huashi_net::Network::from_toml(r#"
+    ///     input_shape = [3, 32, 32]
+    ///     [[nodes]]
+    ///     name = "sep"
+    ///     op = "spatially_separable"
+    ///     out_channels = 16
+    ///     kernel = 3
+    ///     padding = 1
+    /// "#)?;
+    /// let sep = net.analyse_default()?.node("sep")?.clone();
+    /// // k×1 3→3 (mid defaults to C_in), then 1×k 3→16 with a bias.
+    /// assert_eq!(sep.params, 3 * 3 * 3 + 16 * 3 * 3 + 16);
+    /// # Ok::<(), huashi_net::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::Parse`] for syntax, unknown or mistyped fields;
     /// [`Error::InvalidField`] for over-long names and dropout rates

@@ -10,6 +10,19 @@
 //! is filled by SplitMix64 (Steele, Lea & Flood 2014). The generators are
 //! implemented here so that numbers never change with a dependency upgrade.
 
+//!
+//! ```
+//! use huashi_rng::Rng;
+//!
+//! // The same (seed, name) gives the same numbers; another name, others.
+//! let a = Rng::stream(7, "layer0/w").uniform_vec(3, -1.0, 1.0);
+//! assert_eq!(a, Rng::stream(7, "layer0/w").uniform_vec(3, -1.0, 1.0));
+//! assert_ne!(a, Rng::stream(7, "layer0/b").uniform_vec(3, -1.0, 1.0));
+//! // Task i of a sampler depends only on (seed, name, i).
+//! let task_3 = Rng::indexed(7, "task", 3).below(10);
+//! assert_eq!(task_3, Rng::indexed(7, "task", 3).below(10));
+//! ```
+
 #![warn(missing_docs)]
 
 /// One step of SplitMix64: a bijective 64-bit mixer.
