@@ -269,26 +269,35 @@ impl Stage {
 
     /// The stage's parameters, named under `prefix` (`""` for none).
     pub fn params(&self, prefix: &str) -> Vec<ParamSpec> {
+        let bias = self.bias_spec(prefix);
+        std::iter::once(self.weight_spec(prefix))
+            .chain(bias)
+            .collect()
+    }
+
+    /// The weight, named under `prefix`.
+    pub fn weight_spec(&self, prefix: &str) -> ParamSpec {
         let shape = self.weight_shape();
-        let fan_in = shape[1] * shape[2] * shape[3];
-        let bound = 1.0 / (fan_in.max(1) as f64).sqrt();
-        let name = |n: &str| match prefix {
-            "" => n.to_string(),
-            p => format!("{p}.{n}"),
-        };
-        let mut params = vec![ParamSpec {
-            name: name("weight"),
+        ParamSpec {
+            name: param_name(prefix, "weight"),
             shape: shape.to_vec(),
-            bound,
-        }];
-        if self.has_bias() {
-            params.push(ParamSpec {
-                name: name("bias"),
-                shape: vec![self.out_channels()],
-                bound,
-            });
+            bound: self.init_bound(),
         }
-        params
+    }
+
+    /// The bias `(C_out)`, named under `prefix`, if the stage has one.
+    pub fn bias_spec(&self, prefix: &str) -> Option<ParamSpec> {
+        self.has_bias().then(|| ParamSpec {
+            name: param_name(prefix, "bias"),
+            shape: vec![self.out_channels()],
+            bound: self.init_bound(),
+        })
+    }
+
+    /// PyTorch's `1/√fan_in` with `fan_in = weight.size(1)·kh·kw`.
+    fn init_bound(&self) -> f64 {
+        let [_, per_group, kh, kw] = self.weight_shape();
+        1.0 / ((per_group * kh * kw).max(1) as f64).sqrt()
     }
 
     /// # Shapes
@@ -310,6 +319,14 @@ impl Cost for Stage {
             Stage::Conv(s) => s.cost(input),
             Stage::Transpose(s) => s.cost(input),
         }
+    }
+}
+
+/// The name of parameter `name` (`weight`, `bias`) under `prefix`.
+pub(crate) fn param_name(prefix: &str, name: &str) -> String {
+    match prefix {
+        "" => name.to_string(),
+        p => format!("{p}.{name}"),
     }
 }
 

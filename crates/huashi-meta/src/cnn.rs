@@ -64,6 +64,8 @@ impl ConvNetConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConvNet {
     config: ConvNetConfig,
+    /// The convolution of each block (names, shapes, geometry).
+    convs: Vec<ConvStage>,
 }
 
 impl ConvNet {
@@ -95,14 +97,14 @@ impl ConvNet {
             let values: Vec<f64> = (0..n).map(|_| rng.uniform_in(-bound, bound)).collect();
             Ok(Tensor::from_vec(values, dims, device)?.to_dtype(dtype)?)
         };
+        let mut convs = Vec::with_capacity(c.blocks);
         for block in 0..c.blocks {
             let cin = if block == 0 { c.in_channels } else { c.hidden };
-            let conv = Stage::Conv(block_conv(cin, c.hidden)?);
-            let [weight] = &conv.params(&format!("blocks.{block}.conv"))[..] else {
-                unreachable!("a convolution without bias has one parameter")
-            };
+            let conv = block_conv(cin, c.hidden)?;
+            let weight = Stage::Conv(conv).weight_spec(&format!("blocks.{block}.conv"));
             let w = xavier(&weight.shape, cin * 9, c.hidden * 9)?;
-            params.insert(weight.name.clone(), w);
+            params.insert(weight.name, w);
+            convs.push(conv);
             let zeros = Tensor::zeros(c.hidden, dtype, device)?;
             params.insert(format!("blocks.{block}.bn.weight"), zeros.ones_like()?);
             params.insert(format!("blocks.{block}.bn.bias"), zeros);
@@ -111,7 +113,7 @@ impl ConvNet {
             params.insert("head.weight", xavier(&[ways, c.hidden], c.hidden, ways)?);
             params.insert("head.bias", Tensor::zeros(ways, dtype, device)?);
         }
-        Ok((ConvNet { config }, params))
+        Ok((ConvNet { config, convs }, params))
     }
 
     /// The network's shape.
@@ -128,7 +130,7 @@ impl ConvNet {
         let (_, cout, cin, kh, kw) = w.dims5()?;
         let w = w.reshape((tasks * cout, cin, kh, kw))?;
         let (_, _, height, width) = h.dims4()?;
-        let geometry = block_conv(cin, cout)?.geometry([height, width])?;
+        let geometry = self.convs[block].geometry([height, width])?;
         let y = conv2d(h, &w, &geometry.with_groups(tasks))?;
         let (batch, channels, height, width) = y.dims4()?;
         let flat = y.reshape((batch, channels, height * width))?;

@@ -1,7 +1,7 @@
 //! [`ConvLayer`]: a variant of the family as a chain of named stages.
 
+use super::{param_name, ConvStage, ParamSpec, Stage, TransposeStage};
 use super::{Conv2dConfig, ConvTranspose2dConfig};
-use super::{ConvStage, ParamSpec, Stage, TransposeStage};
 use crate::cost::{Cost, LayerCost};
 use crate::error::{Error, Result};
 use candle_core::Tensor;
@@ -181,20 +181,16 @@ impl ConvLayer {
         param: impl Fn(&str) -> Option<&'a Tensor>,
     ) -> Result<Tensor> {
         let mut y = x.clone();
-        for (name, stage) in &self.stages {
-            let specs = stage.params(name);
-            let get = |i: usize| {
-                param(&specs[i].name).ok_or_else(|| Error::InvalidArgument {
+        for (prefix, stage) in &self.stages {
+            let get = |which: &str| {
+                let name = param_name(prefix, which);
+                param(&name).ok_or_else(|| Error::InvalidArgument {
                     what: "convolution parameters",
-                    detail: format!("no tensor named {}", specs[i].name),
+                    detail: format!("no tensor named {name}"),
                 })
             };
-            let bias = if stage.has_bias() {
-                Some(get(1)?)
-            } else {
-                None
-            };
-            y = stage.forward(&y, get(0)?, bias)?;
+            let bias = stage.has_bias().then(|| get("bias")).transpose()?;
+            y = stage.forward(&y, get("weight")?, bias)?;
         }
         Ok(y)
     }

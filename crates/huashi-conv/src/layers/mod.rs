@@ -22,22 +22,30 @@ pub use spatial::SpatiallySeparableConv2d;
 pub use transpose::ConvTranspose2d;
 
 use crate::error::{Error, Result};
-use crate::family::{ConvLayer, Stage};
+use crate::family::{ConvLayer, ParamSpec, Stage};
 use candle_core::Tensor;
 use candle_nn::{Init, VarBuilder};
 
 /// Creates (or loads) the parameters of `stage` under `vb`, initialised as
 /// [`Stage::params`] says: `(weight, bias)`.
 fn make_params(vb: &VarBuilder, stage: &Stage) -> Result<(Tensor, Option<Tensor>)> {
-    let mut tensors = stage.params("").into_iter().map(|p| {
+    let make = |p: ParamSpec| {
         let init = Init::Uniform {
             lo: -p.bound,
             up: p.bound,
         };
         vb.get_with_hints(p.shape, &p.name, init)
-    });
-    let weight = tensors.next().expect("every stage has a weight")?;
-    Ok((weight, tensors.next().transpose()?))
+    };
+    let bias = stage.bias_spec("").map(make).transpose()?;
+    Ok((make(stage.weight_spec(""))?, bias))
+}
+
+/// The error for a layer built from the wrong kind or number of stages.
+fn no_such(what: &str) -> Error {
+    Error::InvalidArgument {
+        what: "convolution layer",
+        detail: format!("the layer has no {what} where the candle layer needs one"),
+    }
 }
 
 /// One [`Conv2d`] per stage of `layer`, each stage's parameters under
@@ -46,7 +54,7 @@ fn conv_stages<const N: usize>(layer: &ConvLayer, vb: &VarBuilder) -> Result<[Co
     let mut convs = Vec::with_capacity(N);
     for (name, stage) in layer.stages() {
         let Stage::Conv(stage) = stage else {
-            unreachable!("only convolution layers are built here")
+            return Err(no_such("plain convolution stage"));
         };
         let vb = if name.is_empty() {
             vb.clone()
@@ -55,9 +63,9 @@ fn conv_stages<const N: usize>(layer: &ConvLayer, vb: &VarBuilder) -> Result<[Co
         };
         convs.push(Conv2d::from_stage(*stage, vb)?);
     }
-    Ok(convs
+    convs
         .try_into()
-        .unwrap_or_else(|_| unreachable!("the layer has {N} stages")))
+        .map_err(|_| no_such(&format!("{N} stages")))
 }
 
 /// Converts a typed error into candle's, for [`candle_core::Module`].
