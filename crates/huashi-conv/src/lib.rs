@@ -15,6 +15,7 @@
 pub mod cost;
 pub mod error;
 pub mod factorize;
+pub mod fused;
 pub mod family;
 pub mod geometry;
 pub mod kernels;

@@ -3,22 +3,17 @@
 //! the memory a meta-batch needs is estimated and compared with the limit
 //! ([`huashi_io::check_memory`]).
 //!
-//! The estimate of one task is `examples × (input + activations × (steps +
-//! 1))` f32 values: the inputs, and the activations the graph keeps for
-//! every inner step (second-order MAML differentiates through all of them).
-//! A CNN block keeps about [`CONV_FLOATS_PER_FILTER_PIXEL`] floats per
-//! filter and input pixel; an MLP twice its layer sizes.
+//! The memory estimate is [`crate::cost::IterationCost`]'s, from the
+//! network description and the algorithm.
 
 use crate::checkpoint::RunSpec;
 use crate::error::{Error, Result};
-use crate::model::ModelSpec;
-use crate::task::PIXELS;
+use crate::algorithm::Algorithm;
+use crate::cost::IterationCost;
+use crate::model::{ModelSpec, NetworkSpec};
 use crate::tasks::TaskSpec;
 use huashi_io::{check_memory, checked_product, checked_sum};
 
-/// Floats a CNN keeps per filter and input pixel (all blocks, forward and
-/// backward).
-pub const CONV_FLOATS_PER_FILTER_PIXEL: u64 = 6;
 
 fn invalid(what: &'static str, value: impl ToString) -> Error {
     Error::InvalidConfig {
@@ -92,87 +87,59 @@ impl TaskSpec {
             } => format!("{ways} ways × ({shots} shots + {queries} queries)"),
         }
     }
-
-    /// Input floats of one example.
-    fn input_floats(&self) -> u64 {
-        match self {
-            TaskSpec::Sinusoid { .. } => 1,
-            TaskSpec::Omniglot { .. } => PIXELS as u64,
-        }
-    }
 }
 
 impl ModelSpec {
-    /// Checks the sizes: every layer, filter count, block and output at
-    /// least 1.
+    /// Checks the sizes of the papers' networks: every layer, filter count,
+    /// block and output at least 1 (a description is checked by its
+    /// analysis).
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] naming the size and the value.
     pub fn check(&self) -> Result<()> {
-        match self {
-            ModelSpec::Mlp { sizes } if sizes.len() < 2 || sizes.contains(&0) => Err(invalid(
+        match &self.network {
+            NetworkSpec::Mlp { sizes } if sizes.len() < 2 || sizes.contains(&0) => Err(invalid(
                 "MLP layer sizes (at least 2, each ≥ 1)",
                 format!("{sizes:?}"),
             )),
-            ModelSpec::ConvNet { in_channels: 0, .. } => Err(invalid("input channels", 0)),
-            ModelSpec::ConvNet { hidden: 0, .. } => {
+            NetworkSpec::ConvNet { in_channels: 0, .. } => Err(invalid("input channels", 0)),
+            NetworkSpec::ConvNet { hidden: 0, .. } => {
                 Err(invalid("hidden filters (must be at least 1)", 0))
             }
-            ModelSpec::ConvNet { blocks: 0, .. } => {
+            NetworkSpec::ConvNet { blocks: 0, .. } => {
                 Err(invalid("CNN blocks (must be at least 1)", 0))
             }
-            ModelSpec::ConvNet {
+            NetworkSpec::ConvNet {
                 outputs: Some(0), ..
             } => Err(invalid("ways (must be at least 1)", 0)),
+            _ if self.input.contains(&0) => Err(invalid(
+                "input shape (every size at least 1)",
+                format!("{:?}", self.input),
+            )),
             _ => Ok(()),
         }
     }
-
-    /// Activation floats one example of `input` floats keeps per pass.
-    fn activation_floats(&self, input: u64) -> Result<u64> {
-        let what = "the activations of one example";
-        match self {
-            ModelSpec::Mlp { sizes } => {
-                let sizes: Vec<u64> = sizes.iter().map(|&s| s as u64).collect();
-                let units = checked_sum(what, &sizes)?;
-                Ok(checked_product(what, &[2, units])?)
-            }
-            ModelSpec::ConvNet { hidden, .. } => Ok(checked_product(
-                what,
-                &[*hidden as u64, input, CONV_FLOATS_PER_FILTER_PIXEL],
-            )?),
-        }
-    }
-}
-
-/// Bytes `tasks` tasks of `task` need at once on `model` with `steps`
-/// inner steps.
-///
-/// # Errors
-/// An overflow error when a product does not fit 64 bits.
-pub fn batch_bytes(task: &TaskSpec, model: &ModelSpec, tasks: usize, steps: usize) -> Result<u64> {
-    let what = "the memory of a meta-batch";
-    let input = task.input_floats();
-    let kept = checked_product(what, &[model.activation_floats(input)?, steps as u64 + 1])?;
-    let per_example = checked_sum(what, &[input, kept])?;
-    Ok(checked_product(
-        what,
-        &[tasks as u64, task.examples()?, per_example, 4],
-    )?)
 }
 
 /// Checks the sizes of `task` and `model` and that `tasks` tasks at once
-/// with `steps` inner steps fit the memory limit.
+/// with `steps` inner steps of `algorithm` fit the memory limit
+/// ([`IterationCost::estimate`]).
 ///
 /// # Errors
 /// [`Error::InvalidConfig`] for a size out of range; [`Error::File`] for an
-/// overflow or an estimate above the limit.
-pub fn check_batch(task: &TaskSpec, model: &ModelSpec, tasks: usize, steps: usize) -> Result<()> {
+/// overflow or an estimate above the limit; the network's analysis errors.
+pub fn check_batch(
+    task: &TaskSpec,
+    model: &ModelSpec,
+    algorithm: Algorithm,
+    tasks: usize,
+    steps: usize,
+) -> Result<()> {
     task.check()?;
     model.check()?;
-    let bytes = batch_bytes(task, model, tasks, steps)?;
+    let cost = IterationCost::estimate(model, task, algorithm, tasks, steps)?;
     let what = format!("{tasks} tasks of {}", task.describe());
-    Ok(check_memory(&what, bytes)?)
+    Ok(check_memory(&what, cost.peak_bytes)?)
 }
 
 /// Checks a whole run (from options or from `state.json`): the
@@ -188,8 +155,7 @@ pub fn check_run(spec: &RunSpec) -> Result<()> {
     if spec.validate_every > 0 && spec.validation_tasks == 0 {
         return Err(invalid("validation tasks (must be at least 1)", 0));
     }
-    let batch = spec.hyper.meta_batch;
-    let train_steps = spec.hyper.train_steps();
-    // Evaluation frees each inner step's graph: one step's worth at a time.
-    check_batch(&spec.task, &spec.model, batch, train_steps.max(1))
+    let hyper = &spec.hyper;
+    let (batch, steps) = (hyper.meta_batch, hyper.train_steps());
+    check_batch(&spec.task, &spec.model, hyper.algorithm, batch, steps)
 }

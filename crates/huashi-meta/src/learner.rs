@@ -10,10 +10,10 @@
 //!
 //! ```
 //! use candle_core::{DType, Device};
-//! use huashi_meta::{Functional, Maml, Mlp, Sinusoid, TaskBatch};
+//! use huashi_meta::{Functional, Maml, ModelSpec, Sinusoid, TaskBatch};
 //!
 //! std::env::set_var("CANDLE_GRAD_DO_NOT_DETACH", "1"); // before any backward
-//! let (mlp, params) = Mlp::new_with(&[1, 40, 40, 1], 0, DType::F32, &Device::Cpu)?;
+//! let (mlp, params) = ModelSpec::mlp(&[1, 40, 40, 1]).build(0)?;
 //! let tasks = Sinusoid::new(0).meta_batch(0, 4, 10, 10, DType::F32, &Device::Cpu)?;
 //! let batch = TaskBatch::stack(&tasks)?;
 //! let maml = Maml::default();
@@ -30,8 +30,8 @@
 //!
 //! ```
 //! # use candle_core::{DType, Device, Tensor};
-//! # use huashi_meta::{Maml, Mlp};
-//! # let (_, params) = Mlp::new_with(&[1, 4, 1], 0, DType::F32, &Device::Cpu)?;
+//! # use huashi_meta::{Maml, ModelSpec};
+//! # let (_, params) = ModelSpec::mlp(&[1, 4, 1]).build(0)?;
 //! let maml = Maml { first_order: true, ..Maml::default() };
 //! let mut learner = maml.clone_learner(&params, 4)?;
 //! let mean = Tensor::new(1f32, &Device::Cpu)?;

@@ -2,10 +2,11 @@
 //! parameters explicitly (`forward(&ParamSet, &Tensor)`, with a leading task
 //! dimension so a meta-batch runs as one computation; see [`Functional`]).
 //!
-//! - Models: [`Mlp`] and [`ConvNet`], the 4-block few-shot CNN (batch
-//!   normalisation with the current batch's statistics, as the MAML
-//!   reference code). Their batch norm, biases and ReLUs run on [`fused`]
-//!   per-channel ops, exact to any order of differentiation.
+//! - Models: any huashi-net network as a [`MetaModel`] built from a
+//!   [`ModelSpec`]; the papers' networks are the zoo's MLP and 4-block
+//!   few-shot CNN. Batch norm uses the current batch's statistics per task,
+//!   as the MAML reference code; batch norm, biases and ReLUs run on
+//!   [`fused`] per-channel ops, exact to any order of differentiation.
 //! - Algorithms: [`Maml`] — MAML (Finn, Abbeel & Levine, ICML 2017) with true
 //!   second-order meta-gradients through any number of inner steps, first
 //!   order per call, ANIL ([`Maml::adapt_only`]), Meta-SGD
@@ -27,10 +28,10 @@
 //!
 //! ```
 //! use candle_core::{DType, Device};
-//! use huashi_meta::{gradients, to_vars, Maml, Mlp, Sinusoid};
+//! use huashi_meta::{gradients, to_vars, Maml, ModelSpec, Sinusoid};
 //!
 //! std::env::set_var("CANDLE_GRAD_DO_NOT_DETACH", "1"); // before any backward
-//! let (mlp, params) = Mlp::new_with(&[1, 40, 40, 1], 0, DType::F32, &Device::Cpu)?;
+//! let (mlp, params) = ModelSpec::mlp(&[1, 40, 40, 1]).build(0)?;
 //! let (_vars, params) = to_vars(&params)?; // trainable
 //! let tasks = Sinusoid::new(0).meta_batch(0, 25, 10, 10, DType::F32, &Device::Cpu)?;
 //! let maml = Maml::default(); // α = 0.01, one inner step, second order
@@ -45,18 +46,17 @@ mod adam;
 mod algorithm;
 pub mod budget;
 pub mod checkpoint;
-mod cnn;
+pub mod cost;
 mod error;
 pub mod eval;
 #[cfg(feature = "fewshot")]
 pub mod fewshot;
 mod functional;
-pub mod fused;
+pub use huashi_conv::fused;
 mod learner;
 mod loss;
 mod maml;
 mod meta_sgd;
-mod mlp;
 mod model;
 mod params;
 pub mod protocol;
@@ -70,7 +70,6 @@ mod train;
 
 pub use adam::Adam;
 pub use algorithm::{Algorithm, Hyper, LossKind};
-pub use cnn::{ConvNet, ConvNetConfig};
 pub use error::{Error, Result};
 pub use eval::{evaluate, Estimate, EvalReport};
 #[cfg(feature = "fewshot")]
@@ -81,8 +80,7 @@ pub use learner::Learner;
 pub use loss::Loss;
 pub use maml::{Maml, MetaLoss};
 pub use meta_sgd::with_learning_rates;
-pub use mlp::Mlp;
-pub use model::{MetaModel, ModelSpec};
+pub use model::{MetaModel, ModelSpec, NetworkSpec};
 pub use params::{gradients, reptile_update, to_vars};
 pub use protonet::ProtoNet;
 pub use reptile::Reptile;

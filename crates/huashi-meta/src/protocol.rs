@@ -280,7 +280,13 @@ impl TrainedRun {
         let spec = &self.spec;
         for &k in shots {
             let task = self.test_task(k);
-            crate::budget::check_batch(&task, &spec.model, spec.hyper.meta_batch, 1)?;
+            // Evaluation keeps no meta-gradient graph: first order's cost.
+            let algorithm = match spec.hyper.algorithm {
+                Algorithm::Protonet => Algorithm::Protonet,
+                _ => Algorithm::Fomaml,
+            };
+            let batch = spec.hyper.meta_batch;
+            crate::budget::check_batch(&task, &spec.model, algorithm, batch, 1)?;
             let sources = task.sources(spec.seed)?;
             for &s in steps {
                 let test = sources.test.as_ref();

@@ -63,15 +63,11 @@ impl TaskSpec {
     /// CNN with `hidden` filters for Omniglot (no head for an embedding).
     pub fn model(&self, hidden: usize, embedding: bool) -> ModelSpec {
         match self {
-            TaskSpec::Sinusoid { .. } => ModelSpec::Mlp {
-                sizes: vec![1, 40, 40, 1],
-            },
-            TaskSpec::Omniglot { ways, .. } => ModelSpec::ConvNet {
-                in_channels: 1,
-                hidden,
-                blocks: 4,
-                outputs: (!embedding).then_some(*ways),
-            },
+            TaskSpec::Sinusoid { .. } => ModelSpec::mlp(&[1, 40, 40, 1]),
+            TaskSpec::Omniglot { ways, .. } => {
+                let input = [1, crate::task::SIDE, crate::task::SIDE];
+                ModelSpec::conv_net(input, hidden, 4, (!embedding).then_some(*ways))
+            }
         }
     }
 

@@ -4,16 +4,16 @@
 
 use candle_core::{DType, Device, Tensor};
 use huashi_meta::{
-    gradients, to_vars, ConvNet, ConvNetConfig, Functional, Loss, Maml, Mlp, ParamSet, Sinusoid,
-    Task,
+    gradients, to_vars, Functional, Loss, Maml, MetaModel, ModelSpec, ParamSet, Sinusoid, Task,
 };
 
 fn enable_second_order() {
     std::env::set_var("CANDLE_GRAD_DO_NOT_DETACH", "1");
 }
 
-fn setup(tasks: usize) -> (Mlp, ParamSet, Vec<Task>) {
-    let (mlp, params) = Mlp::new_with(&[1, 6, 5, 1], 11, DType::F64, &Device::Cpu).unwrap();
+fn setup(tasks: usize) -> (MetaModel, ParamSet, Vec<Task>) {
+    let spec = ModelSpec::mlp(&[1, 6, 5, 1]);
+    let (mlp, params) = spec.build_with(11, DType::F64).unwrap();
     let tasks = Sinusoid::new(5)
         .meta_batch(0, tasks, 5, 8, DType::F64, &Device::Cpu)
         .unwrap();
@@ -183,14 +183,9 @@ fn flat_one(t: &Tensor) -> Vec<f64> {
 }
 
 /// Two 2-way 2-shot tasks of random 8×8 images for a small f64 CNN.
-fn cnn_setup(ways: usize) -> (ConvNet, ParamSet, Vec<Task>) {
-    let config = ConvNetConfig {
-        in_channels: 1,
-        hidden: 3,
-        blocks: 2,
-        outputs: Some(ways),
-    };
-    let (net, params) = ConvNet::new(config, 4, DType::F64, &Device::Cpu).unwrap();
+fn cnn_setup(ways: usize) -> (MetaModel, ParamSet, Vec<Task>) {
+    let spec = ModelSpec::conv_net([1, 8, 8], 3, 2, Some(ways));
+    let (net, params) = spec.build_with(4, DType::F64).unwrap();
     let labels = |per_class: usize| -> Tensor {
         let y: Vec<u32> = (0..ways as u32)
             .flat_map(|c| std::iter::repeat_n(c, per_class))

@@ -3,7 +3,7 @@
 //! process and never sets the variable.
 
 use candle_core::{DType, Device};
-use huashi_meta::{Error, Maml, Mlp, Sinusoid};
+use huashi_meta::{Error, Maml, ModelSpec, Sinusoid};
 
 #[test]
 fn second_order_without_the_variable_is_an_error() {
@@ -11,7 +11,7 @@ fn second_order_without_the_variable_is_an_error() {
     // thread at the first backward, so clear it before spawning a fresh one.
     std::env::remove_var("CANDLE_GRAD_DO_NOT_DETACH");
     std::thread::spawn(|| {
-        let (mlp, params) = Mlp::new_with(&[1, 4, 1], 0, DType::F64, &Device::Cpu).unwrap();
+        let (mlp, params) = ModelSpec::mlp(&[1, 4, 1]).build_with(0, DType::F64).unwrap();
         let tasks = Sinusoid::new(0)
             .meta_batch(0, 2, 5, 5, DType::F64, &Device::Cpu)
             .unwrap();

@@ -3,9 +3,9 @@
 //! paper's protocol (that is a benchmark run, not a test).
 
 use candle_core::{DType, Device};
-use huashi_meta::{gradients, to_vars, Maml, Mlp, ParamSet, Sinusoid, Task};
+use huashi_meta::{gradients, to_vars, Maml, MetaModel, ModelSpec, ParamSet, Sinusoid, Task};
 
-fn held_out_mse(maml: &Maml, mlp: &Mlp, params: &ParamSet, tasks: &[Task]) -> f64 {
+fn held_out_mse(maml: &Maml, mlp: &MetaModel, params: &ParamSet, tasks: &[Task]) -> f64 {
     let mut total = 0.0;
     for task in tasks {
         let adapted = maml.adapt_detached(mlp, params, &task.support).unwrap();
@@ -23,7 +23,7 @@ fn held_out_mse(maml: &Maml, mlp: &Mlp, params: &ParamSet, tasks: &[Task]) -> f6
 fn meta_training_lowers_the_adapted_error() {
     std::env::set_var("CANDLE_GRAD_DO_NOT_DETACH", "1");
     let device = Device::Cpu;
-    let (mlp, params) = Mlp::new_with(&[1, 40, 40, 1], 1, DType::F32, &device).unwrap();
+    let (mlp, params) = ModelSpec::mlp(&[1, 40, 40, 1]).build_with(1, DType::F32).unwrap();
     let maml = Maml {
         inner_lr: 0.01,
         inner_steps: 1,

@@ -159,9 +159,7 @@ fn checkpoint_of_another_model_is_an_error() {
     )
     .unwrap();
     let saved = checkpoint::read_state(dir.path()).unwrap();
-    let other = huashi_meta::ModelSpec::Mlp {
-        sizes: vec![1, 20, 1],
-    };
+    let other = huashi_meta::ModelSpec::mlp(&[1, 20, 1]);
     let (_, fresh) = other.build(0).unwrap();
     let err = checkpoint::load(dir.path(), &saved, &fresh);
     assert!(

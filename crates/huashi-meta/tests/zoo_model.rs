@@ -1,17 +1,19 @@
 //! The zoo's `maml_omniglot` (huashi-net) is the network `meta train` trains
-//! (huashi-meta's `ConvNet`): the same parameter names and shapes, and the
-//! same function once the zoo model's batch-norm running statistics are the
-//! batch statistics `ConvNet` uses.
+//! (huashi-meta's papers' CNN): the same description, the same parameter
+//! names and shapes, and the same function once the zoo model's batch-norm
+//! running statistics (ordinary inference) are the batch statistics the
+//! task-batched meta-learning pass uses.
 
 use candle_core::{DType, Device, Tensor, D};
-use huashi_meta::{ConvNet, ConvNetConfig, Functional};
+use huashi_meta::{Functional, ModelSpec};
 use huashi_net::{zoo, Model, ParamSet};
 
 #[test]
 fn meta_convnet_parameters_load_into_the_zoo_model_and_agree() {
     let device = Device::Cpu;
-    let (net, meta_params) =
-        ConvNet::new(ConvNetConfig::omniglot(5), 3, DType::F32, &device).unwrap();
+    let spec = ModelSpec::conv_net([1, 28, 28], 64, 4, Some(5));
+    assert_eq!(spec.network(), zoo::by_name("maml_omniglot").unwrap());
+    let (net, meta_params) = spec.build(3).unwrap();
     let (model, zoo_params) =
         Model::new(&zoo::by_name("maml_omniglot").unwrap(), [1, 28, 28], 0).unwrap();
     // Every ConvNet tensor has its name and shape in the zoo model; the zoo

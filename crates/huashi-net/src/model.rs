@@ -28,25 +28,22 @@ use crate::desc::{Layer, Network};
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::params::ParamSet;
-use crate::run::Op;
+use crate::run::{Norm, Op, TaskRun, Value};
+use crate::spec::Activation;
 use crate::shape::Shape;
 use candle_core::{Device, Tensor};
-use huashi_rng::Rng;
 use std::path::Path;
 
-/// How one parameter tensor is initialised.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Init {
-    /// Uniform in `±bound`.
-    Uniform(f32),
-    /// All `value`.
-    Constant(f32),
-}
+mod init;
+use init::Init;
+pub use init::InitScheme;
 
 /// One parameter tensor the model needs.
 #[derive(Debug, Clone)]
 struct ParamSpec {
     name: String,
+    /// The node it belongs to.
+    node: String,
     shape: Vec<usize>,
     init: Init,
 }
@@ -67,6 +64,9 @@ pub struct Model {
     order: Vec<usize>,
     specs: Vec<ParamSpec>,
     analysis: Analysis,
+    /// Per slot: a batch norm or linear layer whose only reader is a ReLU
+    /// (the task-batched pass applies the ReLU in the same op).
+    relu_fused: Vec<bool>,
 }
 
 impl Model {
@@ -108,39 +108,15 @@ impl Model {
                 op,
             });
         }
+        let relu_fused = relu_fusable(&nodes);
         Ok(Model {
             input,
             nodes,
             order: graph.order,
             specs,
             analysis,
+            relu_fused,
         })
-    }
-
-    /// Fresh parameters from `seed` on `device`.
-    ///
-    /// # Errors
-    /// [`Error::File`] with [`huashi_io::Error::TooMuchMemory`] when the
-    /// f32 parameters (and their moving statistics) would need more than
-    /// the memory limit ([`huashi_io::check_memory`]), checked before any
-    /// is allocated; tensor errors.
-    pub fn init(&self, seed: u64, device: &Device) -> Result<ParamSet> {
-        let t = &self.analysis.totals;
-        let values = t.params.saturating_add(t.moving_stats);
-        huashi_io::check_memory("the model's parameters", values.saturating_mul(4))?;
-        let mut params = ParamSet::new();
-        for (i, spec) in self.specs.iter().enumerate() {
-            let n: usize = spec.shape.iter().product();
-            let values = match spec.init {
-                Init::Uniform(b) => uniform_f32(Rng::indexed(seed, "init", i as u64), n, b),
-                Init::Constant(v) => vec![v; n],
-            };
-            params.insert(
-                &spec.name,
-                Tensor::from_vec(values, spec.shape.as_slice(), device)?,
-            );
-        }
-        Ok(params)
     }
 
     /// The input shape `[C, H, W]` the model was built for.
@@ -158,6 +134,21 @@ impl Model {
         self.specs
             .iter()
             .map(|s| (s.name.as_str(), s.shape.as_slice()))
+    }
+
+    /// The names of node `node`'s parameters (statistics included).
+    ///
+    /// # Errors
+    /// [`Error::UnknownNode`] when no node is called `node`.
+    pub fn node_params(&self, node: &str) -> Result<Vec<&str>> {
+        self.slot(node)?;
+        let own = self.specs.iter().filter(|s| s.node == node);
+        Ok(own.map(|s| s.name.as_str()).collect())
+    }
+
+    /// The last node (in description order) that has parameters.
+    pub fn last_node_with_params(&self) -> Option<&str> {
+        self.specs.last().map(|s| s.node.as_str())
     }
 
     /// Checks that `params` holds exactly the model's tensors with the right
@@ -226,42 +217,112 @@ impl Model {
     /// [`Error::UnknownNode`] when no node is called `end_point`; otherwise as
     /// [`Self::forward`].
     pub fn forward_to(&self, params: &ParamSet, x: &Tensor, end_point: &str) -> Result<Tensor> {
-        let target = self
-            .nodes
+        self.run(params, x, self.slot(end_point)?)
+    }
+
+    /// The network's output for `T` tasks at once, each with its own
+    /// parameters (a meta-batch; see the task-batched layouts in
+    /// `run/tasks.rs`): every tensor of `params` carries a leading task
+    /// dimension `T` (`params.map(|_, t| t.unsqueeze(0)…)` or adapted
+    /// copies). Batch norm uses `norm`.
+    ///
+    /// # Shapes
+    /// `x (T, B, C, H, W)` with `[C, H, W]` = [`Self::input_shape`] → the last
+    /// node's output per task: `(T, B, C', H', W')` for a map, `(T, B, F)`
+    /// for a vector.
+    ///
+    /// # Errors
+    /// As [`Self::forward`]; [`Error::ParamShape`] when a parameter's leading
+    /// dimension is not `T`.
+    pub fn forward_tasks(&self, params: &ParamSet, x: &Tensor, norm: Norm) -> Result<Tensor> {
+        let last = *self.order.last().ok_or(Error::Empty)?;
+        self.run_tasks(params, x, last, norm)
+    }
+
+    /// As [`Self::forward_tasks`], the output of node `end_point`.
+    ///
+    /// # Shapes
+    /// `x (T, B, C, H, W)` → `end_point`'s output per task.
+    ///
+    /// # Errors
+    /// [`Error::UnknownNode`]; otherwise as [`Self::forward_tasks`].
+    pub fn forward_tasks_to(
+        &self,
+        params: &ParamSet,
+        x: &Tensor,
+        end_point: &str,
+        norm: Norm,
+    ) -> Result<Tensor> {
+        self.run_tasks(params, x, self.slot(end_point)?, norm)
+    }
+
+    fn run_tasks(&self, params: &ParamSet, x: &Tensor, target: usize, norm: Norm) -> Result<Tensor> {
+        self.check_input(x.dims(), 2)?;
+        let tasks = x.dim(0)?;
+        let fused = |slot: usize| self.relu_fused[slot] && slot != target;
+        let value = self.evaluate(Value::from_tasks(x)?, target, |slot, node, inputs| {
+            if node.inputs.first().is_some_and(|&i| fused(i)) {
+                return Ok(inputs[0].clone()); // the ReLU ran with its input
+            }
+            let run = TaskRun {
+                tasks,
+                norm,
+                relu: fused(slot),
+            };
+            node.op.apply_tasks(&node.name, params, inputs, run)
+        })?;
+        value.into_tasks(tasks)
+    }
+
+    /// The slot of node `name`.
+    fn slot(&self, name: &str) -> Result<usize> {
+        self.nodes
             .iter()
-            .position(|n| n.name == end_point)
+            .position(|n| n.name == name)
             .ok_or_else(|| Error::UnknownNode {
-                name: end_point.to_string(),
-            })?;
-        self.run(params, x, target)
+                name: name.to_string(),
+            })
     }
 
     fn run(&self, params: &ParamSet, x: &Tensor, target: usize) -> Result<Tensor> {
-        match *x.dims() {
-            [_, c, h, w] if [c, h, w] == self.input => {}
-            _ => {
-                return Err(Error::InputShape {
-                    expected: self.input,
-                    got: x.dims().to_vec(),
-                })
-            }
+        self.check_input(x.dims(), 1)?;
+        self.evaluate(x.clone(), target, |_, node, inputs| {
+            node.op.apply(&node.name, params, inputs)
+        })
+    }
+
+    /// Checks that `dims` ends with the model's `[C, H, W]` after `lead` dims.
+    fn check_input(&self, dims: &[usize], lead: usize) -> Result<()> {
+        match dims.split_at(dims.len().saturating_sub(3)) {
+            (head, chw) if head.len() == lead && chw == self.input => Ok(()),
+            _ => Err(Error::InputShape {
+                expected: self.input,
+                got: dims.to_vec(),
+            }),
         }
+    }
+
+    /// Evaluates the nodes `target` depends on, in order, with `apply`
+    /// (slot, node, its inputs' values), starting from the input value `x`.
+    fn evaluate<V: Clone>(
+        &self,
+        x: V,
+        target: usize,
+        apply: impl Fn(usize, &Compiled, &[&V]) -> Result<V>,
+    ) -> Result<V> {
         let needed = self.ancestors(target);
-        let mut values: Vec<Option<Tensor>> = vec![None; self.nodes.len()];
-        values[0] = Some(x.clone());
-        for &slot in self.order.iter().filter(|&&s| needed[s]) {
+        let mut values: Vec<Option<V>> = vec![None; self.nodes.len()];
+        values[0] = Some(x);
+        for &slot in self.order.iter().filter(|&&s| needed[s] && s != 0) {
             let node = &self.nodes[slot];
-            let inputs: Vec<&Tensor> = node
+            let inputs = node
                 .inputs
                 .iter()
-                .map(|&s| values[s].as_ref().expect("inputs come first"))
-                .collect();
-            values[slot] = Some(node.op.apply(&node.name, params, &inputs)?);
-            if slot == target {
-                break;
-            }
+                .map(|&s| values[s].as_ref().ok_or(Error::Empty))
+                .collect::<Result<Vec<&V>>>()?;
+            values[slot] = Some(apply(slot, node, &inputs)?);
         }
-        Ok(values[target].take().expect("the target is computed"))
+        values[target].take().ok_or(Error::Empty)
     }
 
     /// Which slots `target` depends on (itself included).
@@ -285,6 +346,7 @@ fn compile_layer(name: &str, layer: &Layer, shape: Shape) -> Result<(Op, Vec<Par
         .into_iter()
         .map(|(suffix, shape, init)| ParamSpec {
             name: format!("{name}.{suffix}"),
+            node: name.to_string(),
             init: match init {
                 Some(bound) => Init::Uniform(bound),
                 None if suffix.ends_with("running_var") || suffix == "weight" => {
@@ -297,10 +359,23 @@ fn compile_layer(name: &str, layer: &Layer, shape: Shape) -> Result<(Op, Vec<Par
         .collect();
     Ok((op, specs))
 }
-/// `n` values uniform in `[−bound, bound)` as f32.
-fn uniform_f32(mut rng: Rng, n: usize, bound: f32) -> Vec<f32> {
-    let bound = f64::from(bound);
-    (0..n)
-        .map(|_| rng.uniform_in(-bound, bound) as f32)
+
+/// Per slot, whether it is a batch norm or linear layer read only by one
+/// ReLU node.
+fn relu_fusable(nodes: &[Compiled]) -> Vec<bool> {
+    let mut readers = vec![Vec::new(); nodes.len()];
+    for (slot, node) in nodes.iter().enumerate() {
+        for &i in &node.inputs {
+            readers[i].push(slot);
+        }
+    }
+    let relu = |slot: usize| matches!(nodes[slot].op, Op::Activation(Activation::Relu));
+    nodes
+        .iter()
+        .zip(&readers)
+        .map(|(node, r)| {
+            matches!(node.op, Op::BatchNorm { .. } | Op::Linear { .. })
+                && matches!(r.as_slice(), [only] if relu(*only) && nodes[*only].inputs.len() == 1)
+        })
         .collect()
 }

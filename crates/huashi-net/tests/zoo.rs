@@ -25,6 +25,15 @@ fn totals(name: &str) -> (u64, u64) {
     (t.params, t.moving_stats)
 }
 
+/// The sinusoid MLP of Finn et al. (2017), §5.1: 1-40-40-1, so
+/// `(1·40 + 40) + (40·40 + 40) + (40·1 + 1) = 80 + 1640 + 41 = 1761`
+/// parameters, `40 + 1600 + 40 = 1680` MACs.
+#[test]
+fn the_sinusoid_mlp_counts() {
+    let a = zoo::by_name("maml_sinusoid").unwrap().analyse_default().unwrap();
+    assert_eq!((a.totals.params, a.totals.macs), (1761, 1680));
+}
+
 #[test]
 fn every_model_analyses_at_its_native_size_quickly() {
     for name in zoo::names() {
@@ -36,7 +45,11 @@ fn every_model_analyses_at_its_native_size_quickly() {
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         // Generous even for a debug build; it takes well under a millisecond.
         assert!(start.elapsed() < Duration::from_millis(500), "{name}");
-        let logits = if name.starts_with("maml") { 5 } else { 1000 };
+        let logits = match name {
+            "maml_sinusoid" => 1,
+            _ if name.starts_with("maml") => 5,
+            _ => 1000,
+        };
         assert_eq!(
             a.output().output.to_string(),
             format!("({logits})"),

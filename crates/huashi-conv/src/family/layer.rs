@@ -144,6 +144,46 @@ impl ConvLayer {
         Ok(Self::one(Stage::Transpose(stage)))
     }
 
+    /// The layer for `tasks` tasks side by side (MAML's meta-batch): every
+    /// stage's channels and groups multiplied by `tasks`, so an input
+    /// `(N, T·C_in, H, W)` holding each task's channels as one block runs
+    /// every task with its own weights in one grouped convolution. A
+    /// parameter `(T, d₀, d₁, …)` of the tasks, reshaped to `(T·d₀, d₁, …)`,
+    /// is this layer's parameter of the same name.
+    ///
+    /// # Errors
+    /// `tasks = 0`, or channel counts over `usize`.
+    pub fn with_tasks(&self, tasks: usize) -> Result<Self> {
+        let times = |what: &'static str, n: usize| {
+            n.checked_mul(tasks)
+                .filter(|&v| v > 0)
+                .ok_or_else(|| Error::InvalidArgument {
+                    what,
+                    detail: format!("{n} × {tasks} tasks is zero or overflows"),
+                })
+        };
+        let stages = self.stages.iter().map(|&(name, stage)| {
+            let stage = match stage {
+                Stage::Conv(mut s) => {
+                    s.in_channels = times("input channels", s.in_channels)?;
+                    s.out_channels = times("output channels", s.out_channels)?;
+                    s.config.groups = times("groups", s.config.groups)?;
+                    Stage::Conv(s)
+                }
+                Stage::Transpose(mut s) => {
+                    s.in_channels = times("input channels", s.in_channels)?;
+                    s.out_channels = times("output channels", s.out_channels)?;
+                    s.config.groups = times("groups", s.config.groups)?;
+                    Stage::Transpose(s)
+                }
+            };
+            Ok((name, stage))
+        });
+        Ok(ConvLayer {
+            stages: stages.collect::<Result<_>>()?,
+        })
+    }
+
     fn one(stage: Stage) -> Self {
         ConvLayer {
             stages: vec![("", stage)],

@@ -10,8 +10,11 @@ use candle_core::Tensor;
 use huashi_conv::{ConvLayer, Padding, PoolConfig};
 
 mod compile;
+mod tasks;
 use crate::steps::{conv_layer, At};
 use compile::{op_error, pool};
+pub use tasks::Norm;
+pub(crate) use tasks::{TaskRun, Value};
 
 /// Batch-norm ε (PyTorch's default).
 const BN_EPS: f64 = 1e-5;
@@ -201,11 +204,7 @@ fn activation(x: &Tensor, f: Activation) -> Result<Tensor> {
         Activation::Silu => x.silu()?,
         Activation::Gelu => x.gelu_erf()?,
         Activation::Elu => x.elu(1.0)?,
-        Activation::Softmax => {
-            let shifted = x.broadcast_sub(&x.max_keepdim(1)?.detach())?;
-            let e = shifted.exp()?;
-            e.broadcast_div(&e.sum_keepdim(1)?)?
-        }
+        Activation::Softmax => tasks::softmax(x, 1)?,
         Activation::Identity => x.clone(),
     })
 }

@@ -42,8 +42,21 @@ pub fn few_shot_cnn(
     input: [usize; 3],
     ways: usize,
 ) -> Network {
+    few_shot_cnn_with(variant, filters, 4, input, Some(ways))
+}
+
+/// [`few_shot_cnn`] with `blocks` blocks and, when `ways` is `None`, no
+/// head: the flattened features are the output (the embedding of
+/// Prototypical Networks, Snell et al. 2017).
+pub fn few_shot_cnn_with(
+    variant: FewShotVariant,
+    filters: usize,
+    blocks: usize,
+    input: [usize; 3],
+    ways: Option<usize>,
+) -> Network {
     let mut b = Builder::new();
-    for block in 0..4 {
+    for block in 0..blocks {
         let name = format!("blocks.{block}");
         let stride = match variant {
             FewShotVariant::StridedConv => 2,
@@ -66,10 +79,31 @@ pub fn few_shot_cnn(
         b.then("mean", Layer::GlobalAvgPool);
     }
     b.then("flatten", Layer::Flatten);
-    b.then("head", linear(ways));
+    if let Some(ways) = ways {
+        b.then("head", linear(ways));
+    }
     let name = match variant {
         FewShotVariant::StridedConv => "maml_omniglot",
         FewShotVariant::MaxPool => "maml_miniimagenet",
     };
     b.finish(name, input)
+}
+
+/// The ReLU MLP of Finn, Abbeel & Levine (2017), §5.1 (sinusoid regression,
+/// `sizes = [1, 40, 40, 1]`): the input `(sizes[0], 1, 1)` is flattened,
+/// then linear layers `layers.i` (`sizes[i] → sizes[i+1]`, PyTorch's
+/// `nn.Linear` layout), each but the last followed by a ReLU `layers.i.relu`.
+/// Parameters: `layers.i.weight`, `layers.i.bias`.
+pub fn mlp(sizes: &[usize]) -> Network {
+    let mut b = Builder::new();
+    b.then("flatten", Layer::Flatten);
+    let layers = sizes.len().saturating_sub(1);
+    for (i, &out) in sizes.iter().skip(1).enumerate() {
+        let name = format!("layers.{i}");
+        b.then(&name, linear(out));
+        if i + 1 < layers {
+            b.then(format!("{name}.relu"), relu());
+        }
+    }
+    b.finish("maml_sinusoid", [sizes.first().copied().unwrap_or(1), 1, 1])
 }

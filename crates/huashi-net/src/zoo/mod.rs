@@ -21,7 +21,7 @@ mod vgg;
 mod xception;
 
 pub use alexnet::alexnet_v2;
-pub use few_shot::{few_shot_cnn, FewShotVariant};
+pub use few_shot::{few_shot_cnn, few_shot_cnn_with, mlp, FewShotVariant};
 pub use inception::inception_v3;
 pub use mobilenet::{mobilenet_v1, mobilenet_v2};
 pub use resnet::{resnet50_torchvision, resnet_v1_50_slim};
@@ -39,6 +39,7 @@ const MODELS: &[Entry] = &[
     ("maml_omniglot", || {
         few_shot_cnn(FewShotVariant::StridedConv, 64, [1, 28, 28], 5)
     }),
+    ("maml_sinusoid", || mlp(&[1, 40, 40, 1])),
     ("maml_miniimagenet", || {
         few_shot_cnn(FewShotVariant::MaxPool, 64, [3, 84, 84], 5)
     }),

@@ -1,7 +1,7 @@
 //! Fused per-channel ops for batch normalisation and ReLU on `(B, C, L)`
 //! tensors, as candle custom ops whose backward passes are written with
 //! each other, so gradients of every order are exact (as the convolution ops
-//! of `huashi_conv::ops`).
+//! of [`crate::ops`]).
 //!
 //! Coefficients are packed as `st (k, C)`: row 0 the scales `s`, row 1 (when
 //! `k = 2`) the shifts `t` (zero when `k = 1`). With `m = 1[y > 0]` a ReLU
@@ -40,9 +40,9 @@ use ops::Kind;
 /// The `(B, C, L)` sizes of `x`, checked to be f32/f64 on the CPU.
 fn dims3(x: &Tensor, what: &'static str) -> Result<kernels::Dims> {
     if !matches!(x.dtype(), DType::F32 | DType::F64) || !x.device().is_cpu() {
-        return Err(Error::InvalidConfig {
+        return Err(Error::InvalidArgument {
             what: "fused op operand (f32 or f64 on the CPU)",
-            value: format!("{what}: {:?} on {:?}", x.dtype(), x.device()),
+            detail: format!("{what}: {:?} on {:?}", x.dtype(), x.device()),
         });
     }
     match *x.dims() {
@@ -51,9 +51,9 @@ fn dims3(x: &Tensor, what: &'static str) -> Result<kernels::Dims> {
             channels,
             len,
         }),
-        _ => Err(Error::ShapeMismatch {
+        _ => Err(Error::WrongRank {
             what,
-            expected: "(B, C, L)".into(),
+            expected: 3,
             got: x.dims().to_vec(),
         }),
     }
@@ -64,7 +64,7 @@ fn check_like(t: &Tensor, x: &Tensor, expected: &[usize], what: &'static str) ->
     if t.dims() != expected || t.dtype() != x.dtype() || !t.device().same_device(x.device()) {
         return Err(Error::ShapeMismatch {
             what,
-            expected: format!("{expected:?} {:?}", x.dtype()),
+            expected: expected.to_vec(),
             got: t.dims().to_vec(),
         });
     }
@@ -86,7 +86,7 @@ fn coefficients(x: &Tensor, scale: &Tensor, shift: &Tensor) -> Result<(kernels::
 ///
 /// # Errors
 /// [`Error::ShapeMismatch`] for other shapes or mixed dtypes,
-/// [`Error::InvalidConfig`] for dtypes other than f32/f64 or a non-CPU device.
+/// [`Error::InvalidArgument`] for dtypes other than f32/f64 or a non-CPU device.
 pub fn affine_relu(x: &Tensor, scale: &Tensor, shift: &Tensor) -> Result<Tensor> {
     let (dims, st) = coefficients(x, scale, shift)?;
     Ok(ops::apply(Kind::AffineRelu, dims, 2, x, &st, None)?)
@@ -148,10 +148,9 @@ pub fn channel_dot_sum(a: &Tensor, x: &Tensor, mask: Option<&Tensor>) -> Result<
 pub fn channel_moments(x: &Tensor) -> Result<(Tensor, Tensor)> {
     let dims = dims3(x, "channel_moments input")?;
     if dims.batch * dims.len == 0 {
-        return Err(Error::ShapeMismatch {
-            what: "channel_moments input (needs B·L > 0)",
-            expected: "(B, C, L)".into(),
-            got: x.dims().to_vec(),
+        return Err(Error::InvalidArgument {
+            what: "channel_moments input",
+            detail: format!("needs B·L > 0, got shape {:?}", x.dims()),
         });
     }
     let both = ops::moments(dims, x)?;
@@ -168,7 +167,12 @@ mod tests {
         let x = Tensor::ones((2, 3, 4), DType::F64, &Device::Cpu)?;
         let c3 = Tensor::ones(3, DType::F64, &Device::Cpu)?;
         let c2 = Tensor::ones(2, DType::F64, &Device::Cpu)?;
-        let shape_error = |r: Result<Tensor>| matches!(r, Err(Error::ShapeMismatch { .. }));
+        let shape_error = |r: Result<Tensor>| {
+            matches!(
+                r,
+                Err(Error::ShapeMismatch { .. } | Error::WrongRank { .. } | Error::InvalidArgument { .. })
+            )
+        };
         assert!(shape_error(affine_relu(&x, &c2, &c3)));
         assert!(shape_error(affine(&x.flatten_all()?, &c3, &c3)));
         assert!(shape_error(affine_relu(&x, &c3, &c3.to_dtype(DType::F32)?)));
@@ -179,7 +183,7 @@ mod tests {
         assert!(shape_error(channel_moments(&empty).map(|p| p.0)));
         let bytes = Tensor::zeros((2, 3, 4), DType::U8, &Device::Cpu)?;
         let err = channel_moments(&bytes).unwrap_err();
-        assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
+        assert!(matches!(err, Error::InvalidArgument { .. }), "{err}");
         Ok(())
     }
 }

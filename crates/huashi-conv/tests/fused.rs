@@ -1,4 +1,4 @@
-//! The fused batch-norm/ReLU ops (`huashi_meta::fused`) against five-point
+//! The fused batch-norm/ReLU ops (`huashi_conv::fused`) against five-point
 //! central finite differences (f64): first-order gradients of every operand,
 //! and second order through a gradient probe `⟨∇_a f, v⟩`, at points at
 //! least [`MARGIN`] away from every ReLU kink (so the functions are smooth
@@ -13,7 +13,7 @@
 //! [`enable_second_order`] first.
 
 use candle_core::{Device, Tensor, Var};
-use huashi_meta::fused::{affine, affine_relu, channel_dot_sum, channel_moments, masked_affine};
+use huashi_conv::fused::{affine, affine_relu, channel_dot_sum, channel_moments, masked_affine};
 use std::rc::Rc;
 
 type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
@@ -335,57 +335,4 @@ fn compare_close(what: &str, a: &[f64], b: &[f64]) -> TestResult {
         }
     }
     Ok(())
-}
-
-/// The MLP forward as it was before the fused bias + ReLU (plain candle).
-fn mlp_plain(params: &huashi_meta::ParamSet, x: &Tensor, layers: usize) -> TestResult<Tensor> {
-    let mut h = x.clone();
-    for i in 0..layers {
-        let w = params.require(&format!("layers.{i}.weight"))?;
-        let b = params.require(&format!("layers.{i}.bias"))?;
-        h = h
-            .matmul(&w.transpose(1, 2)?)?
-            .broadcast_add(&b.unsqueeze(1)?)?;
-        if i + 1 < layers {
-            h = h.relu()?;
-        }
-    }
-    Ok(h)
-}
-
-#[test]
-fn mlp_equals_the_plain_formula_with_its_second_derivatives() -> TestResult {
-    enable_second_order();
-    let (mlp, params) =
-        huashi_meta::Mlp::new_with(&[2, 5, 4, 3], 3, candle_core::DType::F64, &Device::Cpu)?;
-    let (vars, params) = huashi_meta::to_vars(&huashi_meta::tile_tasks(&params, 2)?)?;
-    let x = Point::random(&[2, 6, 2], 40).tensor()?;
-    let run = |fused: bool| -> TestResult<Vec<f64>> {
-        let y = if fused {
-            mlp.forward(&params, &x)?
-        } else {
-            mlp_plain(&params, &x, 3)?
-        };
-        // First order with its graph, then the gradient of ⟨∇L, v⟩.
-        let grads = loss(&y, 41)?.backward()?;
-        let mut probe = values(&y)?;
-        let mut total = Tensor::new(0f64, &Device::Cpu)?;
-        for (k, v) in vars.iter().enumerate() {
-            let g = grads.get(v.as_tensor()).ok_or("no gradient")?;
-            let dir = Point::random(g.dims(), 50 + k as u64).tensor()?;
-            total = (total + (g * dir)?.sum_all()?)?;
-        }
-        let second = total.backward()?;
-        for v in &vars {
-            probe.extend(values(
-                second.get(v.as_tensor()).ok_or("no second gradient")?,
-            )?);
-        }
-        Ok(probe)
-    };
-    compare_close(
-        "MLP values and second derivatives",
-        &run(true)?,
-        &run(false)?,
-    )
 }

@@ -1,0 +1,126 @@
+//! What one meta-iteration costs, estimated from the network description
+//! before anything is built: parameters, multiply-accumulates and the peak
+//! memory of activations.
+//!
+//! With `M` the forward MACs and `A` the activation floats of one example
+//! (every node's output and the input, from huashi-net's analysis), `P` the
+//! learned parameters, `T` tasks per meta-batch, `k` inner steps, `n_s`
+//! support and `n_q` query examples per task, and counting a backward pass
+//! as two forward passes (input and weight gradients):
+//!
+//! | algorithm | MACs per meta-iteration | activation floats kept at the peak |
+//! |---|---|---|
+//! | MAML (2nd order), Meta-SGD | `T·M·(9·k·n_s + 3·n_q)` | `T·(2·k·n_s + n_q)·A·2` |
+//! | first-order MAML, ANIL, Reptile, pretrain | `T·M·3·(k·n_s + n_q)` | `T·max(n_s, n_q)·A·2` |
+//! | Prototypical Networks | `T·M·3·(n_s + n_q)` | `T·(n_s + n_q)·A·2` |
+//!
+//! Second order keeps every inner step's forward and backward graph (`2·k·n_s`
+//! examples' worth) until the meta-gradient, whose backward through them
+//! costs twice their six passes; the final `·2` is the gradient of each kept
+//! value. Parameters add `P·T·(k + 1)·2` floats (each step's adapted copy
+//! and its gradient) for the MAML family, `P·4` otherwise (the parameters,
+//! their gradient and Adam's two moments). Bytes are f32 (4 per float).
+//! ANIL here counts as first order through the body: its inner steps touch
+//! the head only.
+
+use crate::algorithm::{Algorithm, Hyper};
+use crate::error::Result;
+use crate::model::ModelSpec;
+use crate::tasks::TaskSpec;
+use huashi_io::{checked_product, checked_sum};
+use serde::Serialize;
+
+/// The estimated cost of one meta-iteration (module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct IterationCost {
+    /// Learned parameters `P`.
+    pub params: u64,
+    /// Forward MACs of one example `M`.
+    pub macs_per_example: u64,
+    /// MACs of one meta-iteration.
+    pub macs: u64,
+    /// Activation floats of one example `A`.
+    pub activations_per_example: u64,
+    /// Estimated peak bytes of activations and parameter copies.
+    pub peak_bytes: u64,
+}
+
+impl IterationCost {
+    /// The estimate for `tasks` tasks of `task` on `model` with `steps`
+    /// inner steps of `algorithm`.
+    ///
+    /// # Errors
+    /// The network's analysis errors; an overflow error when a count does
+    /// not fit 64 bits.
+    pub fn estimate(
+        model: &ModelSpec,
+        task: &TaskSpec,
+        algorithm: Algorithm,
+        tasks: usize,
+        steps: usize,
+    ) -> Result<IterationCost> {
+        let analysis = model.network().analyse(model.input)?;
+        let params = analysis.totals.params;
+        let macs_per_example = analysis.totals.macs;
+        let outputs: Vec<u64> = (analysis.nodes.iter())
+            .map(|n| n.output.numel().map_or(u64::MAX, |v| v as u64))
+            .collect();
+        let activations = checked_sum("the activations of one example", &outputs)?;
+        let (support, query) = task.support_query();
+        let [t, k] = [tasks as u64, steps as u64];
+        let what = "the cost of a meta-iteration";
+        let mul = |v: &[u64]| checked_product(what, v);
+        let (passes, kept, param_floats) = match algorithm {
+            Algorithm::Maml | Algorithm::Metasgd => (
+                checked_sum(what, &[mul(&[9, k, support])?, mul(&[3, query])?])?,
+                checked_sum(what, &[mul(&[2, k, support])?, query])?,
+                mul(&[params, t, k + 1, 2])?,
+            ),
+            Algorithm::Protonet => {
+                let all = checked_sum(what, &[support, query])?;
+                (mul(&[3, all])?, all, mul(&[params, 4])?)
+            }
+            _ => (
+                mul(&[3, checked_sum(what, &[mul(&[k, support])?, query])?])?,
+                support.max(query),
+                mul(&[params, 4])?,
+            ),
+        };
+        let activation_floats = mul(&[t, kept, activations, 2])?;
+        let floats = checked_sum(what, &[activation_floats, param_floats])?;
+        Ok(IterationCost {
+            params,
+            macs_per_example,
+            macs: mul(&[t, macs_per_example, passes])?,
+            activations_per_example: activations,
+            peak_bytes: mul(&[floats, 4])?,
+        })
+    }
+
+    /// The estimate for a training meta-iteration of `hyper`.
+    ///
+    /// # Errors
+    /// As [`IterationCost::estimate`].
+    pub fn of_training(model: &ModelSpec, task: &TaskSpec, hyper: &Hyper) -> Result<Self> {
+        let steps = hyper.train_steps();
+        Self::estimate(model, task, hyper.algorithm, hyper.meta_batch, steps)
+    }
+}
+
+impl TaskSpec {
+    /// Support and query examples of one task.
+    pub fn support_query(&self) -> (u64, u64) {
+        match *self {
+            TaskSpec::Sinusoid { shots, queries } => (shots as u64, queries as u64),
+            TaskSpec::Omniglot {
+                ways,
+                shots,
+                queries,
+                ..
+            } => (
+                (ways as u64).saturating_mul(shots as u64),
+                (ways as u64).saturating_mul(queries as u64),
+            ),
+        }
+    }
+}
