@@ -15,8 +15,8 @@
 pub mod cost;
 pub mod error;
 pub mod factorize;
-pub mod fused;
 pub mod family;
+pub mod fused;
 pub mod geometry;
 pub mod kernels;
 pub mod layers;

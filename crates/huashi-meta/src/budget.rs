@@ -6,14 +6,13 @@
 //! The memory estimate is [`crate::cost::IterationCost`]'s, from the
 //! network description and the algorithm.
 
-use crate::checkpoint::RunSpec;
-use crate::error::{Error, Result};
 use crate::algorithm::Algorithm;
+use crate::checkpoint::RunSpec;
 use crate::cost::IterationCost;
+use crate::error::{Error, Result};
 use crate::model::{ModelSpec, NetworkSpec};
 use crate::tasks::TaskSpec;
 use huashi_io::{check_memory, checked_product, checked_sum};
-
 
 fn invalid(what: &'static str, value: impl ToString) -> Error {
     Error::InvalidConfig {

@@ -85,7 +85,12 @@ impl ModelSpec {
 
     /// The few-shot CNN on `input` with `hidden` filters and `blocks` blocks,
     /// a head of `outputs` ways (`None`: the embedding), Xavier-uniform.
-    pub fn conv_net(input: [usize; 3], hidden: usize, blocks: usize, outputs: Option<usize>) -> Self {
+    pub fn conv_net(
+        input: [usize; 3],
+        hidden: usize,
+        blocks: usize,
+        outputs: Option<usize>,
+    ) -> Self {
         ModelSpec {
             input,
             network: NetworkSpec::ConvNet {

@@ -11,7 +11,9 @@ fn second_order_without_the_variable_is_an_error() {
     // thread at the first backward, so clear it before spawning a fresh one.
     std::env::remove_var("CANDLE_GRAD_DO_NOT_DETACH");
     std::thread::spawn(|| {
-        let (mlp, params) = ModelSpec::mlp(&[1, 4, 1]).build_with(0, DType::F64).unwrap();
+        let (mlp, params) = ModelSpec::mlp(&[1, 4, 1])
+            .build_with(0, DType::F64)
+            .unwrap();
         let tasks = Sinusoid::new(0)
             .meta_batch(0, 2, 5, 5, DType::F64, &Device::Cpu)
             .unwrap();

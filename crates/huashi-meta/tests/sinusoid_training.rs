@@ -23,7 +23,9 @@ fn held_out_mse(maml: &Maml, mlp: &MetaModel, params: &ParamSet, tasks: &[Task])
 fn meta_training_lowers_the_adapted_error() {
     std::env::set_var("CANDLE_GRAD_DO_NOT_DETACH", "1");
     let device = Device::Cpu;
-    let (mlp, params) = ModelSpec::mlp(&[1, 40, 40, 1]).build_with(1, DType::F32).unwrap();
+    let (mlp, params) = ModelSpec::mlp(&[1, 40, 40, 1])
+        .build_with(1, DType::F32)
+        .unwrap();
     let maml = Maml {
         inner_lr: 0.01,
         inner_steps: 1,

@@ -65,7 +65,7 @@ pub use erf::{effective_receptive_field, effective_receptive_field_with, Erf, Er
 pub use error::{Error, Result};
 pub use field::{AxisField, AxisName, Field};
 pub use model::{InitScheme, Model};
-pub use run::Norm;
 pub use params::ParamSet;
+pub use run::Norm;
 pub use shape::{Shape, Step, Window};
 pub use spec::{Activation, PaddingSpec, Pair};

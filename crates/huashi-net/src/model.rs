@@ -29,8 +29,8 @@ use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::params::ParamSet;
 use crate::run::{Norm, Op, TaskRun, Value};
-use crate::spec::Activation;
 use crate::shape::Shape;
+use crate::spec::Activation;
 use candle_core::{Device, Tensor};
 use std::path::Path;
 
@@ -256,7 +256,13 @@ impl Model {
         self.run_tasks(params, x, self.slot(end_point)?, norm)
     }
 
-    fn run_tasks(&self, params: &ParamSet, x: &Tensor, target: usize, norm: Norm) -> Result<Tensor> {
+    fn run_tasks(
+        &self,
+        params: &ParamSet,
+        x: &Tensor,
+        target: usize,
+        norm: Norm,
+    ) -> Result<Tensor> {
         self.check_input(x.dims(), 2)?;
         let tasks = x.dim(0)?;
         let fused = |slot: usize| self.relu_fused[slot] && slot != target;

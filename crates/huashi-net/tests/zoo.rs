@@ -30,7 +30,10 @@ fn totals(name: &str) -> (u64, u64) {
 /// parameters, `40 + 1600 + 40 = 1680` MACs.
 #[test]
 fn the_sinusoid_mlp_counts() {
-    let a = zoo::by_name("maml_sinusoid").unwrap().analyse_default().unwrap();
+    let a = zoo::by_name("maml_sinusoid")
+        .unwrap()
+        .analyse_default()
+        .unwrap();
     assert_eq!((a.totals.params, a.totals.macs), (1761, 1680));
 }
 

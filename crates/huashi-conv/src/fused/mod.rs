@@ -170,7 +170,9 @@ mod tests {
         let shape_error = |r: Result<Tensor>| {
             matches!(
                 r,
-                Err(Error::ShapeMismatch { .. } | Error::WrongRank { .. } | Error::InvalidArgument { .. })
+                Err(Error::ShapeMismatch { .. }
+                    | Error::WrongRank { .. }
+                    | Error::InvalidArgument { .. })
             )
         };
         assert!(shape_error(affine_relu(&x, &c2, &c3)));

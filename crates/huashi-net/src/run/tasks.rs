@@ -99,7 +99,10 @@ fn layout_error(node: &str, expected: &str, got: &Tensor) -> Error {
         node: node.to_string(),
         cause: huashi_conv::Error::InvalidArgument {
             what: "task-batched input",
-            detail: format!("expected {expected}, got a tensor of shape {:?}", got.dims()),
+            detail: format!(
+                "expected {expected}, got a tensor of shape {:?}",
+                got.dims()
+            ),
         },
     }
 }
@@ -147,10 +150,12 @@ impl Op {
             Op::MaxPool(config) => {
                 Value::Map(huashi_conv::max_pool2d(x.map(node)?, config).map_err(err)?)
             }
-            Op::AvgPool(config, include) => Value::Map(
-                huashi_conv::avg_pool2d(x.map(node)?, config, *include).map_err(err)?,
-            ),
-            Op::GlobalAvgPool => Value::Map(huashi_conv::global_avg_pool(x.map(node)?).map_err(err)?),
+            Op::AvgPool(config, include) => {
+                Value::Map(huashi_conv::avg_pool2d(x.map(node)?, config, *include).map_err(err)?)
+            }
+            Op::GlobalAvgPool => {
+                Value::Map(huashi_conv::global_avg_pool(x.map(node)?).map_err(err)?)
+            }
             Op::BatchNorm { affine, .. } => batch_norm(node, params, x, *affine, run)?,
             Op::Activation(f) => activation(x, *f, tasks)?,
             Op::Identity => x.clone(),
