@@ -8,20 +8,26 @@
 //! support and `n_q` query examples per task, and counting a backward pass
 //! as two forward passes (input and weight gradients):
 //!
-//! | algorithm | MACs per meta-iteration | activation floats kept at the peak |
+//! | algorithm | MACs per meta-iteration | activation floats at the peak |
 //! |---|---|---|
-//! | MAML (2nd order), Meta-SGD | `T·M·(9·k·n_s + 3·n_q)` | `T·(2·k·n_s + n_q)·A·2` |
-//! | first-order MAML, ANIL, Reptile, pretrain | `T·M·3·(k·n_s + n_q)` | `T·max(n_s, n_q)·A·2` |
-//! | Prototypical Networks | `T·M·3·(n_s + n_q)` | `T·(n_s + n_q)·A·2` |
+//! | MAML (2nd order), Meta-SGD | `T·M·(9·k·n_s + 3·n_q)` | `T·A·(32·k·n_s + 8·n_q)` |
+//! | first-order MAML, ANIL, Reptile, pretrain | `T·M·3·(k·n_s + n_q)` | `T·A·(4·k·n_s + 6·n_q)` |
+//! | Prototypical Networks | `T·M·3·(n_s + n_q)` | `T·A·6·(n_s + n_q)` |
 //!
-//! Second order keeps every inner step's forward and backward graph (`2·k·n_s`
-//! examples' worth) until the meta-gradient, whose backward through them
-//! costs twice their six passes; the final `·2` is the gradient of each kept
-//! value. Parameters add `P·T·(k + 1)·2` floats (each step's adapted copy
-//! and its gradient) for the MAML family, `P·4` otherwise (the parameters,
-//! their gradient and Adam's two moments). Bytes are f32 (4 per float).
-//! ANIL here counts as first order through the body: its inner steps touch
-//! the head only.
+//! MACs: an inner step is a forward and a backward pass (3 passes); second
+//! order differentiates through it again (6 more). Memory: second order
+//! keeps every inner step's forward and backward graph until the
+//! meta-gradient. The memory constants are measured, not derived: the peak
+//! resident memory of `huashi bench meta` above the task data, divided by
+//! `T·A`, on the papers' Omniglot CNN (`A` = 51,797 floats) with 1 and 2 inner
+//! steps, 1 and 5 shots (PERF.md, "Memory of a meta-iteration"). They
+//! include what the kernels keep besides each node's output (im2col
+//! buffers, gradients, candle's gradient accumulation). The estimate came
+//! within 0.8–1.6× of the measured peak there; a network with other kernels
+//! can differ more. Parameters add `P·T·(k + 1)·2` floats (each step's
+//! adapted copy and its gradient) for the MAML family, `P·4` otherwise (the
+//! parameters, their gradient and Adam's two moments). Bytes are f32.
+//! ANIL counts as first order: its inner steps differentiate the head only.
 
 use crate::algorithm::{Algorithm, Hyper};
 use crate::error::Result;
@@ -73,20 +79,20 @@ impl IterationCost {
         let (passes, kept, param_floats) = match algorithm {
             Algorithm::Maml | Algorithm::Metasgd => (
                 checked_sum(what, &[mul(&[9, k, support])?, mul(&[3, query])?])?,
-                checked_sum(what, &[mul(&[2, k, support])?, query])?,
+                checked_sum(what, &[mul(&[32, k, support])?, mul(&[8, query])?])?,
                 mul(&[params, t, k + 1, 2])?,
             ),
             Algorithm::Protonet => {
                 let all = checked_sum(what, &[support, query])?;
-                (mul(&[3, all])?, all, mul(&[params, 4])?)
+                (mul(&[3, all])?, mul(&[6, all])?, mul(&[params, 4])?)
             }
             _ => (
                 mul(&[3, checked_sum(what, &[mul(&[k, support])?, query])?])?,
-                support.max(query),
+                checked_sum(what, &[mul(&[4, k, support])?, mul(&[6, query])?])?,
                 mul(&[params, 4])?,
             ),
         };
-        let activation_floats = mul(&[t, kept, activations, 2])?;
+        let activation_floats = mul(&[t, kept, activations])?;
         let floats = checked_sum(what, &[activation_floats, param_floats])?;
         Ok(IterationCost {
             params,

@@ -25,6 +25,18 @@ pub enum Error {
         /// The shape given.
         got: Vec<usize>,
     },
+    /// The model's output node does not fit the tasks.
+    #[error("the model's output node `{node}` gives {found}, but {needed}; {hint}")]
+    OutputShape {
+        /// The node.
+        node: String,
+        /// Its output shape.
+        found: String,
+        /// What the tasks need.
+        needed: String,
+        /// How to fix it.
+        hint: &'static str,
+    },
     /// A meta-batch without tasks.
     #[error("the meta-batch is empty")]
     EmptyMetaBatch,

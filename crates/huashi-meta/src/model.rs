@@ -120,6 +120,15 @@ impl ModelSpec {
         }
     }
 
+    /// The network's name for reports: its zoo name or file.
+    pub fn name(&self) -> &str {
+        match &self.network {
+            NetworkSpec::Mlp { .. } => "maml_sinusoid",
+            NetworkSpec::ConvNet { .. } => "maml_omniglot",
+            NetworkSpec::Description { source, .. } => source,
+        }
+    }
+
     /// The network description.
     pub fn network(&self) -> Network {
         match &self.network {
@@ -257,7 +266,7 @@ fn head_params(model: &Model, nodes: &[String]) -> Result<Vec<String>> {
             .collect();
         if learned.is_empty() {
             return Err(Error::InvalidConfig {
-                what: "an ANIL node (--adapt-only) without learned parameters",
+                what: "ANIL node (--adapt-only names a node without learned parameters)",
                 value: node.clone(),
             });
         }

@@ -38,9 +38,12 @@ use crate::eval::{evaluate, EvalReport};
 use crate::fewshot::LakeRuns;
 use crate::model::MetaModel;
 use crate::tasks::TaskSpec;
-use huashi_net::ParamSet;
+use huashi_net::{InitScheme, ParamSet};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+
+mod network;
+pub use network::ADDED_HEAD;
 
 /// The task families with a protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +84,18 @@ pub struct RunOptions {
     pub hidden: Option<usize>,
     /// Folder with the official Omniglot files (Omniglot only).
     pub data_dir: Option<PathBuf>,
+    /// The network: a zoo name or a TOML/JSON description file (`None`:
+    /// the papers' network for the family).
+    pub model: Option<String>,
+    /// Prototypical Networks' embedding end point (`None`: the output).
+    pub embedding: Option<String>,
+    /// The nodes ANIL adapts (empty: the last node with parameters).
+    pub adapt_only: Vec<String>,
+    /// Add a linear head of the tasks' width to `model`'s last node.
+    pub head: bool,
+    /// Weight initialisation (`None`: Xavier-uniform for the papers' CNN,
+    /// as learn2learn; PyTorch's defaults for the MLP and for a `model`).
+    pub init: Option<InitScheme>,
     /// Seed of initialisation and task sampling.
     pub seed: u64,
     /// Validate every this many iterations (0: never).
@@ -107,6 +122,11 @@ impl RunOptions {
             iterations: None,
             hidden: None,
             data_dir: None,
+            model: None,
+            embedding: None,
+            adapt_only: Vec::new(),
+            head: false,
+            init: None,
             seed: 0,
             validate_every: 500,
             validation_tasks: 100,
@@ -134,9 +154,8 @@ impl RunOptions {
             }
         }
         let task = self.task();
-        let protonet = self.algorithm == Algorithm::Protonet;
         Ok(RunSpec {
-            model: task.model(self.hidden.unwrap_or(64), protonet),
+            model: self.model_spec(&task)?,
             hyper: self.hyper(&task),
             task,
             seed: self.seed,

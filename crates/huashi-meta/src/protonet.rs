@@ -4,8 +4,8 @@
 //! query is classified by a softmax over negative squared Euclidean
 //! distances, `logit_c = −‖f(q) − p_c‖²`.
 //!
-//! The embedding is any [`Functional`] model (the [`crate::ConvNet`]
-//! without a head). Support and query pass through the network together, so
+//! The embedding is any [`Functional`] model's output (an end point of a
+//! network, e.g. the papers' CNN without a head). Support and query pass through the network together, so
 //! batch normalisation sees one batch per task. Prototypes are computed for
 //! the whole meta-batch at once with a one-hot matmul
 //! (`(T, N, S) × (T, S, D)`), which does not depend on the support order.

@@ -59,14 +59,22 @@ impl TaskSpec {
         }
     }
 
+    /// The input `[C, H, W]` of one example (`[1, 1, 1]` for sinusoids).
+    pub fn input_shape(&self) -> [usize; 3] {
+        match self {
+            TaskSpec::Sinusoid { .. } => [1, 1, 1],
+            TaskSpec::Omniglot { .. } => [1, crate::task::SIDE, crate::task::SIDE],
+        }
+    }
+
     /// The papers' model: the 1-40-40-1 ReLU MLP for sinusoids, the 4-block
     /// CNN with `hidden` filters for Omniglot (no head for an embedding).
     pub fn model(&self, hidden: usize, embedding: bool) -> ModelSpec {
         match self {
             TaskSpec::Sinusoid { .. } => ModelSpec::mlp(&[1, 40, 40, 1]),
             TaskSpec::Omniglot { ways, .. } => {
-                let input = [1, crate::task::SIDE, crate::task::SIDE];
-                ModelSpec::conv_net(input, hidden, 4, (!embedding).then_some(*ways))
+                let outputs = (!embedding).then_some(*ways);
+                ModelSpec::conv_net(self.input_shape(), hidden, 4, outputs)
             }
         }
     }

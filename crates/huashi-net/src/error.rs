@@ -149,6 +149,18 @@ pub enum Error {
         /// The known names, comma-separated.
         known: String,
     },
+    /// A model given by name or path is neither a zoo model nor a file.
+    #[error(
+        "`{spec}` is neither a zoo model nor a description file ({reason}); zoo models: {known}"
+    )]
+    NoSuchModel {
+        /// The name or path given.
+        spec: String,
+        /// Why the path does not work ("no such file", "a folder").
+        reason: &'static str,
+        /// The known zoo names, comma-separated.
+        known: String,
+    },
     /// Writing, reading or locking a file failed (the error names it).
     #[error(transparent)]
     File(#[from] huashi_io::Error),

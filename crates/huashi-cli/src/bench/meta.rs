@@ -3,12 +3,15 @@
 //! (1-40-40-1 MLP, meta-batch 25, K = 10, one inner step) and 5-way 1-shot
 //! Omniglot MAML (4-block CNN with 64 filters, meta-batch 32, one query per
 //! class, one inner step), both second order, plus first-order MAML and
-//! Prototypical Networks on the Omniglot case.
+//! Prototypical Networks on the Omniglot case. Beside each, the estimate of
+//! `huashi_meta::cost` (MACs, peak memory) and the peak resident memory of
+//! the process while the case ran (`VmHWM`, reset before each case).
 
 use crate::report::table;
 use crate::report::timing::{self, Timing};
 use clap::Args;
 use huashi_meta::checkpoint::RunSpec;
+use huashi_meta::cost::IterationCost;
 use huashi_meta::protocol::{RunOptions, TaskFamily};
 use huashi_meta::Algorithm;
 use huashi_meta::Trainer;
@@ -33,6 +36,12 @@ struct Row {
     timing: Timing,
     iterations_per_second: f64,
     tasks_per_second: f64,
+    /// The description's estimate of a meta-iteration ([`IterationCost`]).
+    estimate: IterationCost,
+    /// Peak resident memory of the process while the case's meta-iterations
+    /// ran, above the resident memory before them (model, parameters and
+    /// task data), in bytes.
+    peak_resident_bytes: Option<u64>,
 }
 
 /// The run specification of a case: the papers' protocol for `algo` on `family`.
@@ -41,10 +50,12 @@ fn spec(algo: Algorithm, family: TaskFamily) -> anyhow::Result<RunSpec> {
 }
 
 fn measure(name: &str, spec: &RunSpec, runs: usize) -> anyhow::Result<Row> {
+    let estimate = IterationCost::of_training(&spec.model, &spec.task, &spec.hyper)?;
     let (model, params) = spec.model.build(spec.seed)?;
     let sources = spec.task.sources(spec.seed)?;
     let trainer = Trainer::for_run(spec, &model, &sources);
     let state = RefCell::new(trainer.start(params)?);
+    let base = crate::alloc::reset_peak_resident();
     let timing = timing::measure(runs, Duration::from_secs(30), || {
         trainer.step(&mut state.borrow_mut())?;
         Ok(())
@@ -56,6 +67,10 @@ fn measure(name: &str, spec: &RunSpec, runs: usize) -> anyhow::Result<Row> {
         timing,
         iterations_per_second: per_second,
         tasks_per_second: per_second * spec.hyper.meta_batch as f64,
+        estimate,
+        peak_resident_bytes: crate::alloc::peak_resident_bytes()
+            .zip(base)
+            .map(|(peak, base)| peak.saturating_sub(base)),
     })
 }
 
@@ -103,6 +118,10 @@ pub fn run(args: &BenchMetaArgs) -> anyhow::Result<()> {
                 format!("{:.2}", r.timing.median_ms),
                 format!("{:.2}", r.iterations_per_second),
                 format!("{:.0}", r.tasks_per_second),
+                format!("{:.2}", r.estimate.macs as f64 / 1e9),
+                format!("{:.0}", r.estimate.peak_bytes as f64 / 1e6),
+                r.peak_resident_bytes
+                    .map_or("?".into(), |b| format!("{:.0}", b as f64 / 1e6)),
             ]
         })
         .collect();
@@ -112,6 +131,9 @@ pub fn run(args: &BenchMetaArgs) -> anyhow::Result<()> {
         "ms / iteration (median)",
         "iterations/s",
         "tasks/s",
+        "GMAC / iteration",
+        "estimated peak MB",
+        "peak resident MB (above the data)",
     ];
     print!("{}", table::text(&headers, &body));
     Ok(())

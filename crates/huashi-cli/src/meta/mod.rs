@@ -8,6 +8,7 @@ pub mod train;
 use clap::Args;
 use huashi_meta::protocol::{RunOptions, TaskFamily};
 use huashi_meta::Algorithm;
+use huashi_net::InitScheme;
 use std::path::PathBuf;
 
 /// Options that define a training run (defaults: the papers' protocols).
@@ -62,6 +63,31 @@ pub struct SpecArgs {
     /// [default: the embedded small background subsets].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// The network to meta-learn: a zoo model (maml_omniglot,
+    /// maml_sinusoid, …) or a TOML/JSON description file; it runs on the
+    /// tasks' input shape, and its output must fit the tasks (the ways, or
+    /// 1 for sinusoids), which is checked before training [default: the
+    /// papers' networks: the 1-40-40-1 MLP, the 4-block CNN].
+    #[arg(long, value_name = "NAME|FILE")]
+    pub model: Option<String>,
+    /// Prototypical Networks only: the end point whose output is the
+    /// embedding (a feature vector) [default: the model's output].
+    #[arg(long, value_name = "END_POINT")]
+    pub embedding: Option<String>,
+    /// ANIL only: the nodes whose parameters the inner loop adapts
+    /// [default: the last node with parameters, the head].
+    #[arg(long, value_name = "NODE[,NODE…]", value_delimiter = ',')]
+    pub adapt_only: Vec<String>,
+    /// Add a linear layer `head` with as many outputs as --ways (1 for
+    /// sinusoids) after the --model's last node (flattening a feature map).
+    #[arg(long)]
+    pub head: bool,
+    /// Weight initialisation: pytorch (nn.Conv2d/nn.Linear defaults,
+    /// uniform ±1/√fan_in) or xavier (Xavier-uniform weights, zero biases:
+    /// learn2learn's maml_init_) [default: xavier for the papers' CNN,
+    /// pytorch for the MLP and for a --model].
+    #[arg(long, value_parser = parse_init)]
+    pub init: Option<InitScheme>,
     /// Validate every this many iterations (0: never).
     #[arg(long, default_value_t = 500, value_parser = crate::parse::count::<u64>)]
     pub validate_every: u64,
@@ -78,6 +104,16 @@ fn parse_family(name: &str) -> Result<TaskFamily, String> {
         "omniglot" => Ok(TaskFamily::Omniglot),
         other => Err(format!(
             "unknown task family {other:?} (sinusoid, omniglot)"
+        )),
+    }
+}
+
+fn parse_init(name: &str) -> Result<InitScheme, String> {
+    match name {
+        "pytorch" => Ok(InitScheme::PyTorch),
+        "xavier" => Ok(InitScheme::XavierUniform),
+        other => Err(format!(
+            "unknown initialisation {other:?} (pytorch, xavier)"
         )),
     }
 }
@@ -101,6 +137,11 @@ impl SpecArgs {
             iterations: self.iterations,
             hidden: self.hidden,
             data_dir: self.data_dir.clone(),
+            model: self.model.clone(),
+            embedding: self.embedding.clone(),
+            adapt_only: self.adapt_only.clone(),
+            head: self.head,
+            init: self.init,
             seed: self.seed,
             validate_every: self.validate_every,
             validation_tasks: self.validation_tasks,

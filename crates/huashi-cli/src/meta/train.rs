@@ -5,6 +5,7 @@
 use super::SpecArgs;
 use clap::Args;
 use huashi_meta::checkpoint::{self, RunFolder, RunSpec};
+use huashi_meta::cost::IterationCost;
 use huashi_meta::protocol::{TestRow, TrainedRun};
 use huashi_meta::CheckpointPolicy;
 use huashi_meta::{Record, StepReport, TaskSpec, TrainState, Trainer};
@@ -39,6 +40,11 @@ pub struct TrainArgs {
     /// Print the final report as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Check the run and print what one meta-iteration will cost (MACs,
+    /// parameters, estimated peak memory), then stop without training or
+    /// touching --out.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// What `report.json` holds.
@@ -105,10 +111,31 @@ fn record_line(record: &Record) -> String {
     )
 }
 
+/// Checks the run without touching --out and prints its cost.
+fn dry_run(args: &TrainArgs) -> anyhow::Result<()> {
+    let spec = match args.resume {
+        true => checkpoint::read_state(&args.out)?.spec,
+        false => args.spec.options().spec()?,
+    };
+    huashi_meta::budget::check_run(&spec)?;
+    spec.model.build(spec.seed)?;
+    let cost = IterationCost::of_training(&spec.model, &spec.task, &spec.hyper)?;
+    match args.json {
+        true => println!("{}", serde_json::to_string_pretty(&cost)?),
+        false => println!("{}", crate::report::meta::cost_line(&spec, &cost)),
+    }
+    Ok(())
+}
+
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
+    if args.dry_run {
+        return dry_run(args);
+    }
     let (folder, spec, saved) = starting_point(args)?;
     huashi_meta::budget::check_run(&spec)?;
     let (model, fresh) = spec.model.build(spec.seed)?;
+    let cost = IterationCost::of_training(&spec.model, &spec.task, &spec.hyper)?;
+    eprintln!("{}", crate::report::meta::cost_line(&spec, &cost));
     let sources = spec.task.sources(spec.seed)?;
     let trainer = Trainer::for_run(&spec, &model, &sources);
     let mut state: TrainState = match &saved {

@@ -24,24 +24,10 @@ pub struct ModelArgs {
 use anyhow::{bail, Context};
 use clap::Args;
 use huashi_net::{zoo, Analysis, Field, Network, NodeReport};
-use std::path::Path;
 
 /// The zoo model called `spec`, else the description file at path `spec`.
 pub fn load(spec: &str) -> anyhow::Result<Network> {
-    if zoo::names().contains(&spec) {
-        return Ok(zoo::by_name(spec)?);
-    }
-    let path = Path::new(spec);
-    if path.exists() && !path.is_file() {
-        bail!("`{spec}` is not a regular file (a folder or a device); pass a TOML/JSON description file or a zoo model");
-    }
-    if !path.is_file() {
-        bail!(
-            "`{spec}` is neither a zoo model nor a description file; zoo models: {}",
-            zoo::names().join(", ")
-        );
-    }
-    Network::from_path(path).with_context(|| format!("invalid network description {spec}"))
+    zoo::load(spec).with_context(|| format!("cannot load the model `{spec}`"))
 }
 
 /// The dimensions given to `--input`: `H, W` or `C, H, W`.

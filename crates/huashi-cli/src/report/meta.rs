@@ -5,6 +5,8 @@
 
 use crate::report::table;
 use candle_core::{DType, Device, Tensor};
+use huashi_meta::checkpoint::RunSpec;
+use huashi_meta::cost::IterationCost;
 use huashi_meta::eval::adapted_query;
 use huashi_meta::protocol::{TestRow, TrainedRun};
 use huashi_meta::stream_seed;
@@ -13,6 +15,25 @@ use plotters::prelude::*;
 use std::path::Path;
 
 const GRID: usize = 200;
+
+/// One line on what a training meta-iteration of `spec` costs: "model
+/// maml_omniglot: 112,005 parameters; one meta-iteration (maml, …): … GMAC,
+/// estimated peak … MB".
+pub fn cost_line(spec: &RunSpec, cost: &IterationCost) -> String {
+    let h = &spec.hyper;
+    let (support, query) = spec.task.support_query();
+    format!(
+        "model {}: {} parameters, {} MACs per example; one meta-iteration ({}, {} inner step(s), meta-batch {}, {support} support + {query} query examples per task): {:.3} GMAC, estimated peak memory {:.0} MB",
+        spec.model.name(),
+        table::thousands(cost.params),
+        table::thousands(cost.macs_per_example),
+        h.algorithm.name(),
+        h.train_steps(),
+        h.meta_batch,
+        cost.macs as f64 / 1e9,
+        cost.peak_bytes as f64 / 1e6,
+    )
+}
 
 /// Writes the figure for test task 0 of the run to `path`.
 pub fn sinusoid(loaded: &TrainedRun, path: &Path) -> anyhow::Result<()> {

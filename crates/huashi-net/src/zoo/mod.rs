@@ -54,6 +54,31 @@ const MODELS: &[Entry] = &[
     ("inception_v3_aux", || inception_v3(true)),
 ];
 
+/// The zoo model called `spec`, else the TOML/JSON description file at path
+/// `spec` (what `--model NAME|FILE` accepts).
+///
+/// # Errors
+/// [`Error::NoSuchModel`] when `spec` is no zoo name and no regular file
+/// (listing the zoo's names); the errors of [`Network::from_path`].
+pub fn load(spec: &str) -> Result<Network> {
+    if let Ok(network) = by_name(spec) {
+        return Ok(network);
+    }
+    let path = std::path::Path::new(spec);
+    if !path.is_file() {
+        return Err(Error::NoSuchModel {
+            spec: spec.to_string(),
+            reason: if path.exists() {
+                "not a regular file"
+            } else {
+                "no such file"
+            },
+            known: names().join(", "),
+        });
+    }
+    Network::from_path(path)
+}
+
 /// The names [`by_name`] accepts.
 pub fn names() -> Vec<&'static str> {
     MODELS.iter().map(|(name, _)| *name).collect()
