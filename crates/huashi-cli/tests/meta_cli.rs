@@ -188,7 +188,8 @@ fn bad_requests_are_clear_errors() {
         huashi(&args)
     };
     fails_with(&with(&["--ways", "100000"]), "100000");
-    fails_with(&with(&["--shots", "15", "--queries", "10"]), "drawings");
+    let too_many = ["--shots", "15", "--queries", "10", "--meta-batch", "2"];
+    fails_with(&with(&too_many), "drawings");
     fails_with(
         &with(&["--data-dir", "/nonexistent/omniglot"]),
         "/nonexistent/omniglot",

@@ -10,9 +10,9 @@
 //!
 //! | algorithm | MACs per meta-iteration | activation floats at the peak |
 //! |---|---|---|
-//! | MAML (2nd order), Meta-SGD | `T·M·(9·k·n_s + 3·n_q)` | `T·A·(32·k·n_s + 8·n_q)` |
-//! | first-order MAML, ANIL, Reptile, pretrain | `T·M·3·(k·n_s + n_q)` | `T·A·(4·k·n_s + 6·n_q)` |
-//! | Prototypical Networks | `T·M·3·(n_s + n_q)` | `T·A·6·(n_s + n_q)` |
+//! | MAML (2nd order), Meta-SGD | `T·M·(9·k·n_s + 3·n_q)` | `T·A·(64 + 30·k·n_s + 6·n_q)` |
+//! | first-order MAML, ANIL, Reptile, pretrain | `T·M·3·(k·n_s + n_q)` | `T·A·(32 + 3·k·n_s + 3·n_q)` |
+//! | Prototypical Networks | `T·M·3·(n_s + n_q)` | `T·A·(16 + 5·(n_s + n_q))` |
 //!
 //! MACs: an inner step is a forward and a backward pass (3 passes); second
 //! order differentiates through it again (6 more). Memory: second order
@@ -20,11 +20,11 @@
 //! meta-gradient. The memory constants are measured, not derived: the peak
 //! resident memory of `huashi bench meta` above the task data, divided by
 //! `T·A`, on the papers' Omniglot CNN (`A` = 51,797 floats) with 1 and 2 inner
-//! steps, 1 and 5 shots (PERF.md, "Memory of a meta-iteration"). They
-//! include what the kernels keep besides each node's output (im2col
-//! buffers, gradients, candle's gradient accumulation). The estimate came
-//! within 0.8–1.6× of the measured peak there; a network with other kernels
-//! can differ more. Parameters add `P·T·(k + 1)·2` floats (each step's
+//! steps, 1 and 5 shots, meta-batches 8 to 32 (PERF.md, "Memory of a
+//! meta-iteration"). They include what the kernels keep besides each node's
+//! output (im2col buffers, gradients, candle's gradient accumulation) and a
+//! per-task part. The estimate came within 0.9–1.3× of the measured peak
+//! there; a network with other kernels can differ more. Parameters add `P·T·(k + 1)·2` floats (each step's
 //! adapted copy and its gradient) for the MAML family, `P·4` otherwise (the
 //! parameters, their gradient and Adam's two moments). Bytes are f32.
 //! ANIL counts as first order: its inner steps differentiate the head only.
@@ -76,19 +76,24 @@ impl IterationCost {
         let [t, k] = [tasks as u64, steps as u64];
         let what = "the cost of a meta-iteration";
         let mul = |v: &[u64]| checked_product(what, v);
+        let sum = |v: &[u64]| checked_sum(what, v);
         let (passes, kept, param_floats) = match algorithm {
             Algorithm::Maml | Algorithm::Metasgd => (
-                checked_sum(what, &[mul(&[9, k, support])?, mul(&[3, query])?])?,
-                checked_sum(what, &[mul(&[32, k, support])?, mul(&[8, query])?])?,
+                sum(&[mul(&[9, k, support])?, mul(&[3, query])?])?,
+                sum(&[64, mul(&[30, k, support])?, mul(&[6, query])?])?,
                 mul(&[params, t, k + 1, 2])?,
             ),
             Algorithm::Protonet => {
-                let all = checked_sum(what, &[support, query])?;
-                (mul(&[3, all])?, mul(&[6, all])?, mul(&[params, 4])?)
+                let all = sum(&[support, query])?;
+                (
+                    mul(&[3, all])?,
+                    sum(&[16, mul(&[5, all])?])?,
+                    mul(&[params, 4])?,
+                )
             }
             _ => (
-                mul(&[3, checked_sum(what, &[mul(&[k, support])?, query])?])?,
-                checked_sum(what, &[mul(&[4, k, support])?, mul(&[6, query])?])?,
+                mul(&[3, sum(&[mul(&[k, support])?, query])?])?,
+                sum(&[32, mul(&[3, k, support])?, mul(&[3, query])?])?,
                 mul(&[params, 4])?,
             ),
         };

@@ -154,6 +154,7 @@ impl RunOptions {
             }
         }
         let task = self.task();
+        task.check()?;
         Ok(RunSpec {
             model: self.model_spec(&task)?,
             hyper: self.hyper(&task),

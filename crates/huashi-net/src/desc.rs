@@ -362,14 +362,19 @@ impl Network {
     ///
     /// # Errors
     /// [`Error::File`] naming the path when it cannot be read, is not UTF-8
-    /// or is above the size limit; the parse errors of [`Network::from_toml`].
+    /// or is above the size limit; [`Error::InFile`] naming it around the
+    /// parse errors of [`Network::from_toml`].
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let text = huashi_io::read_to_string_capped(path, "a network description")?;
-        match path.extension().and_then(|e| e.to_str()) {
+        let parsed = match path.extension().and_then(|e| e.to_str()) {
             Some("json") => Self::from_json(&text),
             _ => Self::from_toml(&text),
-        }
+        };
+        parsed.map_err(|e| Error::InFile {
+            path: path.display().to_string(),
+            source: Box::new(e),
+        })
     }
 
     /// The description as pretty JSON.

@@ -149,6 +149,14 @@ pub enum Error {
         /// The known names, comma-separated.
         known: String,
     },
+    /// A description file is malformed (the inner error says where).
+    #[error("{path}: {source}")]
+    InFile {
+        /// The file.
+        path: String,
+        /// What is wrong in it.
+        source: Box<Error>,
+    },
     /// A model given by name or path is neither a zoo model nor a file.
     #[error(
         "`{spec}` is neither a zoo model nor a description file ({reason}); zoo models: {known}"

@@ -51,6 +51,8 @@ pub struct TrainArgs {
 #[derive(Debug, Serialize)]
 struct Report<'a> {
     spec: &'a RunSpec,
+    /// The estimated cost of one meta-iteration.
+    cost: IterationCost,
     iterations: u64,
     wall_seconds: f64,
     iterations_per_second: f64,
@@ -135,7 +137,9 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     huashi_meta::budget::check_run(&spec)?;
     let (model, fresh) = spec.model.build(spec.seed)?;
     let cost = IterationCost::of_training(&spec.model, &spec.task, &spec.hyper)?;
-    eprintln!("{}", crate::report::meta::cost_line(&spec, &cost));
+    if !args.json {
+        println!("{}", crate::report::meta::cost_line(&spec, &cost));
+    }
     let sources = spec.task.sources(spec.seed)?;
     let trainer = Trainer::for_run(&spec, &model, &sources);
     let mut state: TrainState = match &saved {
@@ -180,6 +184,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     };
     let report = Report {
         spec: &spec,
+        cost,
         iterations: state.iteration,
         wall_seconds: wall,
         iterations_per_second: ran as f64 / wall.max(1e-9),

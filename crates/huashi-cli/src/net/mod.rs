@@ -25,11 +25,6 @@ use anyhow::{bail, Context};
 use clap::Args;
 use huashi_net::{zoo, Analysis, Field, Network, NodeReport};
 
-/// The zoo model called `spec`, else the description file at path `spec`.
-pub fn load(spec: &str) -> anyhow::Result<Network> {
-    zoo::load(spec).with_context(|| format!("cannot load the model `{spec}`"))
-}
-
 /// The dimensions given to `--input`: `H, W` or `C, H, W`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputSize(pub Vec<usize>);
@@ -72,7 +67,7 @@ pub fn analyse(
     spec: &str,
     input: Option<&InputSize>,
 ) -> anyhow::Result<(Network, [usize; 3], Analysis)> {
-    let net = load(spec)?;
+    let net = zoo::load(spec)?;
     let shape = input_shape(&net, input.map(|i| i.0.as_slice()))?;
     let analysis = net
         .analyse(shape)
@@ -173,7 +168,7 @@ mod tests {
 
     #[test]
     fn unknown_model_lists_the_zoo() {
-        let err = load("no_such_model").unwrap_err().to_string();
+        let err = zoo::load("no_such_model").unwrap_err().to_string();
         assert!(
             err.contains("vgg16") && err.contains("no_such_model"),
             "{err}"

@@ -37,6 +37,7 @@ impl RunOptions {
         spec.init = self.init.unwrap_or(spec.init);
         spec.output = self.embedding.clone();
         spec.adapt_only = self.adapt_only.clone();
+        spec.check()?;
         check_output(&spec, task, protonet)?;
         Ok(spec)
     }
