@@ -12,7 +12,6 @@
 use crate::checkpoint::RunSpec;
 use crate::error::{Error, Result};
 use crate::model::ModelSpec;
-use crate::task::PIXELS;
 use crate::tasks::TaskSpec;
 use huashi_io::{check_memory, checked_product, checked_sum};
 
@@ -28,16 +27,34 @@ fn invalid(what: &'static str, value: impl ToString) -> Error {
 }
 
 impl TaskSpec {
-    /// Checks the sizes: at least one way, shot and query point (Omniglot
-    /// may have 0 queries per class only if shots are left to score), and
-    /// `shots + queries` without overflow.
+    /// Checks the sizes: at least one way, shot and query point,
+    /// `shots + queries` without overflow, and the image settings
+    /// ([`crate::images::ImageSettings::check`]; Omniglot: 1 channel, no
+    /// normalisation).
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] naming the option and the value.
     pub fn check(&self) -> Result<()> {
+        if let TaskSpec::Omniglot { images, .. } = self {
+            if images.channels != 1 || images.normalize.is_some() || !images.resize {
+                return Err(invalid(
+                    "Omniglot image settings (1 channel, resized, ink = 1 without normalisation)",
+                    format!("{images:?}"),
+                ));
+            }
+        }
+        if let Some(images) = self.image_settings() {
+            images.check()?;
+        }
         let (shots, queries) = match self {
             TaskSpec::Sinusoid { shots, queries } => (*shots, *queries),
             TaskSpec::Omniglot {
+                ways,
+                shots,
+                queries,
+                ..
+            }
+            | TaskSpec::Images {
                 ways,
                 shots,
                 queries,
@@ -73,6 +90,12 @@ impl TaskSpec {
                 shots,
                 queries,
                 ..
+            }
+            | TaskSpec::Images {
+                ways,
+                shots,
+                queries,
+                ..
             } => {
                 let per_class = checked_sum(what, &[*shots as u64, *queries as u64])?;
                 Ok(checked_product(what, &[*ways as u64, per_class])?)
@@ -89,16 +112,23 @@ impl TaskSpec {
                 shots,
                 queries,
                 ..
+            }
+            | TaskSpec::Images {
+                ways,
+                shots,
+                queries,
+                ..
             } => format!("{ways} ways × ({shots} shots + {queries} queries)"),
         }
     }
 
-    /// Input floats of one example.
-    fn input_floats(&self) -> u64 {
-        match self {
-            TaskSpec::Sinusoid { .. } => 1,
-            TaskSpec::Omniglot { .. } => PIXELS as u64,
-        }
+    /// Input floats of one example: the product of [`TaskSpec::input_shape`].
+    ///
+    /// # Errors
+    /// An overflow error when it does not fit 64 bits.
+    fn input_floats(&self) -> Result<u64> {
+        let shape = self.input_shape().map(|s| s as u64);
+        Ok(checked_product("the input of one example", &shape)?)
     }
 }
 
@@ -152,7 +182,7 @@ impl ModelSpec {
 /// An overflow error when a product does not fit 64 bits.
 pub fn batch_bytes(task: &TaskSpec, model: &ModelSpec, tasks: usize, steps: usize) -> Result<u64> {
     let what = "the memory of a meta-batch";
-    let input = task.input_floats();
+    let input = task.input_floats()?;
     let kept = checked_product(what, &[model.activation_floats(input)?, steps as u64 + 1])?;
     let per_example = checked_sum(what, &[input, kept])?;
     Ok(checked_product(

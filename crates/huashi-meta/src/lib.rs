@@ -51,6 +51,8 @@ pub mod eval;
 #[cfg(feature = "fewshot")]
 pub mod fewshot;
 mod functional;
+pub mod image_options;
+pub mod images;
 pub mod fused;
 mod learner;
 mod loss;
@@ -77,6 +79,8 @@ pub use eval::{evaluate, Estimate, EvalReport};
 pub use fewshot::{ClassPool, DataError, FewShotSampler, LakeRuns, Omniglot, PoolSampler};
 pub use functional::{model_params, task_slice, tile_tasks, Functional, LR_PREFIX};
 pub use huashi_net::ParamSet;
+pub use image_options::ImageOptions;
+pub use images::{ImageData, ImageSettings, Normalization, ResizeFilter};
 pub use learner::Learner;
 pub use loss::Loss;
 pub use maml::{Maml, MetaLoss};

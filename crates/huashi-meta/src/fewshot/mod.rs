@@ -27,7 +27,7 @@
 //!
 //! let omniglot = Omniglot::embedded()?;
 //! let split = omniglot.split(&SplitConfig::default())?;
-//! let train = split.train.with_rotations();
+//! let train = split.train.with_rotations()?;
 //! let sampler = FewShotSampler { ways: 5, shots: 1, queries: 15, seed: 0 };
 //! let task = sampler.task(&train, 0, &Device::Cpu)?;
 //! assert_eq!(task.support.x.dims(), &[5, 1, 28, 28]);
@@ -36,9 +36,12 @@
 //! ```
 
 mod archive;
+pub mod decode;
 pub mod error;
 pub mod fetch;
 pub mod fetch_limits;
+pub mod folder;
+pub mod folder_pools;
 pub mod image;
 pub mod lake;
 pub mod omniglot;
@@ -55,6 +58,8 @@ pub use fetch::{
     OMNIGLOT_SETS,
 };
 pub use fetch_limits::FetchLimits;
+pub use folder::{ClassFiles, Layout};
+pub use folder_pools::{load_folder, probe, FolderSplits};
 pub use lake::{LakeRun, LakeRuns};
 pub use omniglot::{Character, Omniglot, OmniglotSet, Split, SplitConfig};
 pub use pool::ClassPool;
