@@ -74,10 +74,12 @@ impl ResizeFilter {
     /// [`Error::InvalidConfig`] naming the unknown name and the known ones.
     pub fn parse(name: &str) -> Result<Self> {
         let found = Self::NAMES.iter().position(|n| *n == name);
-        found.map(|i| Self::ALL[i]).ok_or_else(|| Error::InvalidConfig {
-            what: "resize filter (nearest, triangle, catmull-rom, gaussian, lanczos3)",
-            value: name.to_string(),
-        })
+        found
+            .map(|i| Self::ALL[i])
+            .ok_or_else(|| Error::InvalidConfig {
+                what: "resize filter (nearest, triangle, catmull-rom, gaussian, lanczos3)",
+                value: name.to_string(),
+            })
     }
 
     /// The filter's name.

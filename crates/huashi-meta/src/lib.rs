@@ -51,9 +51,9 @@ pub mod eval;
 #[cfg(feature = "fewshot")]
 pub mod fewshot;
 mod functional;
+pub mod fused;
 pub mod image_options;
 pub mod images;
-pub mod fused;
 mod learner;
 mod loss;
 mod maml;

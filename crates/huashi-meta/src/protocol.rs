@@ -38,10 +38,10 @@ use crate::algorithm::{Algorithm, Hyper};
 use crate::checkpoint::{self, RunSpec};
 use crate::error::{Error, Result};
 use crate::eval::{evaluate, EvalReport};
-use crate::image_options::ImageOptions;
-use crate::images::ImageSettings;
 #[cfg(feature = "fewshot")]
 use crate::fewshot::LakeRuns;
+use crate::image_options::ImageOptions;
+use crate::images::ImageSettings;
 use crate::model::MetaModel;
 use crate::tasks::TaskSpec;
 use huashi_net::ParamSet;
@@ -211,7 +211,9 @@ impl RunOptions {
                 ways,
                 shots,
                 queries,
-                data: self.images.folder(self.data_dir.clone().unwrap_or_default())?,
+                data: self
+                    .images
+                    .folder(self.data_dir.clone().unwrap_or_default())?,
             },
         })
     }

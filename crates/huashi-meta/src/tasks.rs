@@ -198,11 +198,20 @@ fn pool_sources(
     use crate::fewshot::{folder::SPLITS, ClassPool, DataError, FewShotSampler, PoolSampler};
 
     let make = |pool: ClassPool, stream: u64| -> Result<Box<dyn TaskSampler>> {
-        let pool = if rotations { pool.with_rotations()? } else { pool };
+        let pool = if rotations {
+            pool.with_rotations()?
+        } else {
+            pool
+        };
         if pool.len() < ways {
             let split = SPLITS[stream as usize].to_string();
             let classes = pool.len();
-            return Err(DataError::SplitTooSmall { split, ways, classes }.into());
+            return Err(DataError::SplitTooSmall {
+                split,
+                ways,
+                classes,
+            }
+            .into());
         }
         let sampler = FewShotSampler {
             ways,

@@ -85,12 +85,14 @@ pub fn decode_image(
     first: &str,
 ) -> Result<Vec<f32>, DataError> {
     let [height, width] = settings.size.map(|s| s as u32);
-    let (w, h) = reader(bytes, path)?
-        .into_dimensions()
-        .map_err(bad(path))?;
+    let (w, h) = reader(bytes, path)?.into_dimensions().map_err(bad(path))?;
     if !settings.resize && (w, h) != (width, height) {
+        let first = match first == path {
+            true => "the run's image size".to_string(),
+            false => first.to_string(),
+        };
         return Err(DataError::DifferentSizes {
-            first: first.to_string(),
+            first,
             first_size: [width, height],
             path: path.to_string(),
             size: [w, h],

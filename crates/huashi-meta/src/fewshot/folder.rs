@@ -199,7 +199,11 @@ fn csv_classes(csv: &Path, images: &Path) -> Result<Vec<ClassFiles>, DataError> 
             return Err(line_error(csv, n, format!("empty label in {line:?}")));
         }
         let path = below(images, file).ok_or_else(|| {
-            line_error(csv, n, format!("file name {file:?} leaves the images folder"))
+            line_error(
+                csv,
+                n,
+                format!("file name {file:?} leaves the images folder"),
+            )
         })?;
         if !path.is_file() {
             let message = format!("image {} not found", path.display());
@@ -221,7 +225,11 @@ fn listed_classes(list: &Path, data: &Path) -> Result<Vec<ClassFiles>, DataError
             continue;
         }
         let folder = below(data, &name).ok_or_else(|| {
-            line_error(list, n, format!("class name {name:?} leaves the data folder"))
+            line_error(
+                list,
+                n,
+                format!("class name {name:?} leaves the data folder"),
+            )
         })?;
         if !folder.is_dir() {
             let message = format!("class folder {} not found", folder.display());

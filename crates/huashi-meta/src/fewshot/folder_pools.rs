@@ -72,7 +72,10 @@ pub fn load_folder(root: &Path, settings: &ImageSettings) -> Result<FolderSplits
         .collect::<Result<Vec<_>, _>>()?;
     check_memory(&lists, settings)?;
     let first = lists[0].iter().find_map(|c| c.files.first());
-    let first = first.map_or_else(|| "the run's image size".into(), |p| p.display().to_string());
+    let first = first.map_or_else(
+        || "the run's image size".into(),
+        |p| p.display().to_string(),
+    );
     let mut pools = lists
         .iter()
         .map(|classes| load_pool(classes, settings, &first))
@@ -107,7 +110,8 @@ fn load_pool(
     let images = classes
         .par_iter()
         .map(|class| {
-            let mut data = Vec::with_capacity(class.files.len() * settings.shape().iter().product::<usize>());
+            let mut data =
+                Vec::with_capacity(class.files.len() * settings.shape().iter().product::<usize>());
             for file in &class.files {
                 let bytes = huashi_io::read_capped(file, "an image")?;
                 let path = file.display().to_string();

@@ -41,6 +41,9 @@ pub mod error;
 pub mod fetch;
 pub mod fetch_limits;
 pub mod folder;
+/// Image-folder fixtures in each layout: only with the `testing` feature.
+#[cfg(any(test, feature = "testing"))]
+pub mod folder_fixtures;
 pub mod folder_pools;
 pub mod image;
 pub mod lake;

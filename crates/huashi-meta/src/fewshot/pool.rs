@@ -196,7 +196,10 @@ mod tests {
         let err = ClassPool::new(vec!["x".into()], vec![]).unwrap_err();
         assert!(matches!(err, DataError::InvalidSetting { .. }), "{err}");
         let err = ClassPool::with_shape([2, 4, 4], vec![], vec![]).unwrap_err();
-        assert!(matches!(err, DataError::Channels { channels: 2, .. }), "{err}");
+        assert!(
+            matches!(err, DataError::Channels { channels: 2, .. }),
+            "{err}"
+        );
     }
 
     #[test]
@@ -207,9 +210,21 @@ mod tests {
         let pool = ClassPool::with_shape([3, 2, 2], vec!["c".into()], vec![image.to_vec()]);
         let rotated = pool.unwrap().with_rotations().unwrap();
         assert_eq!(rotated.shape(), [3, 2, 2]);
-        assert_eq!(&rotated.image(1, 0)[..8], &[2.0, 4.0, 1.0, 3.0, 6.0, 8.0, 5.0, 7.0]);
+        assert_eq!(
+            &rotated.image(1, 0)[..8],
+            &[2.0, 4.0, 1.0, 3.0, 6.0, 8.0, 5.0, 7.0]
+        );
         let wide = ClassPool::with_shape([1, 2, 3], vec!["w".into()], vec![vec![0.0; 6]]);
         let err = wide.unwrap().with_rotations().unwrap_err();
-        assert!(matches!(err, DataError::NotSquare { height: 2, width: 3 }), "{err}");
+        assert!(
+            matches!(
+                err,
+                DataError::NotSquare {
+                    height: 2,
+                    width: 3
+                }
+            ),
+            "{err}"
+        );
     }
 }
