@@ -39,7 +39,12 @@ impl TaskSpec {
             if images.channels != 1 || images.normalize.is_some() || !images.resize {
                 return Err(invalid(
                     "Omniglot image settings (1 channel, resized, ink = 1 without normalisation)",
-                    format!("{images:?}"),
+                    format!(
+                        "{} channels, resize {}, normalisation {}",
+                        images.channels,
+                        images.resize,
+                        images.normalize.is_some()
+                    ),
                 ));
             }
         }

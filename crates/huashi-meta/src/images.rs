@@ -199,7 +199,10 @@ impl ImageSettings {
             if !fits(&n.mean) || !fits(&n.std) || !finite || n.std.iter().any(|s| *s <= 0.0) {
                 return invalid(
                     "normalisation (one value or one per channel, finite, std > 0)",
-                    format!("{n:?} for {} channels", self.channels),
+                    format!(
+                        "mean {:?}, std {:?} for {} channels",
+                        n.mean, n.std, self.channels
+                    ),
                 );
             }
         }
