@@ -35,22 +35,7 @@ impl TaskSpec {
     /// # Errors
     /// [`Error::InvalidConfig`] naming the option and the value.
     pub fn check(&self) -> Result<()> {
-        if let TaskSpec::Omniglot { images, .. } = self {
-            if images.channels != 1 || images.normalize.is_some() || !images.resize {
-                return Err(invalid(
-                    "Omniglot image settings (1 channel, resized, ink = 1 without normalisation)",
-                    format!(
-                        "{} channels, resize {}, normalisation {}",
-                        images.channels,
-                        images.resize,
-                        images.normalize.is_some()
-                    ),
-                ));
-            }
-        }
-        if let Some(images) = self.image_settings() {
-            images.check()?;
-        }
+        self.check_images()?;
         let (shots, queries) = match self {
             TaskSpec::Sinusoid { shots, queries } => (*shots, *queries),
             TaskSpec::Omniglot {
@@ -78,6 +63,26 @@ impl TaskSpec {
             return Err(invalid("queries (must be at least 1)", queries));
         }
         self.examples().map(|_| ())
+    }
+
+    /// Checks the image settings ([`crate::images::ImageSettings::check`];
+    /// Omniglot: 1 channel, resized, no normalisation).
+    fn check_images(&self) -> Result<()> {
+        if let TaskSpec::Omniglot { images, .. } = self {
+            if images.channels != 1 || images.normalize.is_some() || !images.resize {
+                return Err(invalid(
+                    "Omniglot image settings (1 channel, resized, ink = 1 without normalisation)",
+                    format!(
+                        "{} channels, resize {}, normalisation {}",
+                        images.channels,
+                        images.resize,
+                        images.normalize.is_some()
+                    ),
+                ));
+            }
+        }
+        self.image_settings()
+            .map_or(Ok(()), |images| images.check())
     }
 
     /// Examples (support and query) of one task.

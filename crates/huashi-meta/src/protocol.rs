@@ -380,23 +380,14 @@ impl TrainedRun {
         let tasks = runs.tasks(&candle_core::Device::Cpu)?;
         let first = tasks.first().map(|t| t.support.y.dim(0)).transpose()?;
         let ways = first.unwrap_or(0);
-        let TaskSpec::Omniglot {
-            ways: trained,
-            ref images,
-            ..
-        } = self.spec.task
-        else {
-            return Err(Error::InvalidConfig {
-                what: "checkpoint for the one-shot runs (needs Omniglot, not sinusoid regression or an image folder)",
-                value: format!("{:?}", self.spec.task.input_shape()),
-            });
+        let lake_size = ImageSettings::omniglot().size;
+        let trained = match &self.spec.task {
+            TaskSpec::Omniglot { ways, images, .. } if images.size == lake_size => *ways,
+            other => return Err(Error::InvalidConfig {
+                what: "checkpoint for the one-shot runs (needs Omniglot with 28×28 drawings, not sinusoid regression or an image folder)",
+                value: format!("input shape {:?}", other.input_shape()),
+            }),
         };
-        if images.size != ImageSettings::omniglot().size {
-            return Err(Error::InvalidConfig {
-                what: "drawing size for the one-shot runs (they are 28×28)",
-                value: format!("{}×{}", images.size[0], images.size[1]),
-            });
-        }
         if self.spec.hyper.algorithm != Algorithm::Protonet && trained != ways {
             return Err(Error::InvalidConfig {
                 what: "ways of the head (the one-shot runs are 20-way: train with ways = 20, or use Prototypical Networks)",
