@@ -159,7 +159,7 @@ impl RunOptions {
         image.extend(self.images.given(false));
         let (what, ignored) = match self.family {
             TaskFamily::Sinusoid => (
-                "an image option given for sinusoids (the model is the 1-40-40-1 MLP)",
+                "an image-folder or Omniglot option given for sinusoids (the model is the 1-40-40-1 MLP)",
                 image,
             ),
             TaskFamily::Omniglot => (
