@@ -41,7 +41,6 @@ use crate::eval::{evaluate, EvalReport};
 #[cfg(feature = "fewshot")]
 use crate::fewshot::LakeRuns;
 use crate::image_options::ImageOptions;
-use crate::images::ImageSettings;
 use crate::model::MetaModel;
 use crate::tasks::TaskSpec;
 use huashi_net::ParamSet;
@@ -380,7 +379,7 @@ impl TrainedRun {
         let tasks = runs.tasks(&candle_core::Device::Cpu)?;
         let first = tasks.first().map(|t| t.support.y.dim(0)).transpose()?;
         let ways = first.unwrap_or(0);
-        let lake_size = ImageSettings::omniglot().size;
+        let lake_size = crate::images::ImageSettings::omniglot().size;
         let trained = match &self.spec.task {
             TaskSpec::Omniglot { ways, images, .. } if images.size == lake_size => *ways,
             other => return Err(Error::InvalidConfig {

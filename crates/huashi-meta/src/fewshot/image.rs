@@ -17,7 +17,10 @@
 
 use super::error::DataError;
 use crate::images::{ResizeFilter, MAX_SIDE};
-pub use crate::task::{PIXELS, SIDE};
+pub use crate::task::SIDE;
+
+/// Floats per default-sized drawing (`SIDE × SIDE`).
+pub const PIXELS: usize = SIDE * SIDE;
 use image::imageops::{resize, FilterType};
 use image::io::{Limits, Reader as ImageReader};
 use image::ImageFormat;
