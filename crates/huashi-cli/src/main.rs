@@ -143,10 +143,10 @@ enum EsnCommand {
 enum MetaCommand {
     /// Meta-train a model (MAML, first-order MAML, Reptile, ANIL, Meta-SGD,
     /// Prototypical Networks, or the pretrained baseline) on sinusoid
-    /// regression or N-way K-shot Omniglot, with validation, checkpoints
-    /// (`--resume` continues exactly) and a final test on ≥ 600 held-out
-    /// tasks with 95 % confidence intervals.
-    Train(meta::train::TrainArgs),
+    /// regression or N-way K-shot Omniglot or an image folder, with
+    /// validation, checkpoints (`--resume` continues exactly) and a final
+    /// test on ≥ 600 held-out tasks with 95 % confidence intervals.
+    Train(Box<meta::train::TrainArgs>),
     /// Evaluate a checkpoint on held-out tasks (mean ± 95 % CI), or on the 20
     /// official one-shot runs of Lake et al. 2015 (`--benchmark lake-runs`);
     /// for sinusoids, also plot the adapted curves after 0, 1 and 10 steps.

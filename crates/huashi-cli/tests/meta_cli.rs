@@ -302,3 +302,92 @@ fn checkpoints_are_checked_like_the_options_that_made_them() {
     });
     refused(&eval, "would need");
 }
+
+#[test]
+fn an_rgb_image_folder_trains_end_to_end() {
+    use huashi_meta::fewshot::folder::Layout;
+    use huashi_meta::fewshot::folder_fixtures::{write_folder, FolderFixture};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    write_folder(&data, Layout::Csv, &FolderFixture::default());
+    let out = dir.path().join("run");
+    let args = [
+        "meta",
+        "train",
+        "--task",
+        "images",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--image-size",
+        "12",
+        "--resize-filter",
+        "triangle",
+        "--normalize",
+        "0.5,0.5,0.5/0.25",
+        "--rotations",
+        "on",
+        "--hidden",
+        "4",
+        "--iterations",
+        "2",
+        "--meta-batch",
+        "2",
+        "--validate-every",
+        "0",
+        "--test-tasks",
+        "0",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    ok(&huashi(&args));
+    assert_eq!(iteration(&out), 2);
+    let state = std::fs::read_to_string(out.join("state.json")).unwrap();
+    let state: serde_json::Value = serde_json::from_str(&state).unwrap();
+    let task = &state["spec"]["task"];
+    assert_eq!(task["kind"], "images", "{task}");
+    assert_eq!(task["data"]["images"]["channels"], 3, "{task}");
+    assert_eq!(task["data"]["images"]["size"], serde_json::json!([12, 12]));
+}
+
+#[test]
+fn image_options_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().to_str().unwrap();
+    let train = |args: &[&str], needle: &str| {
+        let mut all = vec!["meta", "train", "--iterations", "1", "--out", empty];
+        all.extend_from_slice(args);
+        refused(&all, needle);
+    };
+    train(&["--task", "images"], "data");
+    train(
+        &["--task", "images", "--data-dir", empty],
+        "no image-folder layout",
+    );
+    train(&["--task", "sinusoid", "--image-size", "14"], "image_size");
+    train(
+        &["--task", "omniglot", "--normalize", "0.5/0.5"],
+        "normalize",
+    );
+    train(&["--task", "images", "--channels", "2"], "channels");
+    train(
+        &["--task", "images", "--normalize", "0.5/0"],
+        "normalisation",
+    );
+    train(
+        &["--task", "images", "--resize-filter", "bicubic"],
+        "lanczos3",
+    );
+    train(&["--task", "images", "--image-size", "0"], "image size");
+    train(&["--task", "images", "--rotations", "maybe"], "on or off");
+    train(
+        &[
+            "--task",
+            "omniglot",
+            "--image-size",
+            "28,20",
+            "--rotations",
+            "on",
+        ],
+        "28×20",
+    );
+}

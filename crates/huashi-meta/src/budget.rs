@@ -22,16 +22,24 @@ fn invalid(what: &'static str, value: impl ToString) -> Error {
 }
 
 impl TaskSpec {
-    /// Checks the sizes: at least one way, shot and query point (Omniglot
-    /// may have 0 queries per class only if shots are left to score), and
-    /// `shots + queries` without overflow.
+    /// Checks the sizes: at least one way, shot and query point,
+    /// `shots + queries` without overflow, and the image settings
+    /// ([`crate::images::ImageSettings::check`]; Omniglot: 1 channel, no
+    /// normalisation).
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] naming the option and the value.
     pub fn check(&self) -> Result<()> {
+        self.check_images()?;
         let (shots, queries) = match self {
             TaskSpec::Sinusoid { shots, queries } => (*shots, *queries),
             TaskSpec::Omniglot {
+                ways,
+                shots,
+                queries,
+                ..
+            }
+            | TaskSpec::Images {
                 ways,
                 shots,
                 queries,
@@ -52,6 +60,26 @@ impl TaskSpec {
         self.examples().map(|_| ())
     }
 
+    /// Checks the image settings ([`crate::images::ImageSettings::check`];
+    /// Omniglot: 1 channel, resized, no normalisation).
+    fn check_images(&self) -> Result<()> {
+        if let TaskSpec::Omniglot { images, .. } = self {
+            if images.channels != 1 || images.normalize.is_some() || !images.resize {
+                return Err(invalid(
+                    "Omniglot image settings (1 channel, resized, ink = 1 without normalisation)",
+                    format!(
+                        "{} channels, resize {}, normalisation {}",
+                        images.channels,
+                        images.resize,
+                        images.normalize.is_some()
+                    ),
+                ));
+            }
+        }
+        self.image_settings()
+            .map_or(Ok(()), |images| images.check())
+    }
+
     /// Examples (support and query) of one task.
     ///
     /// # Errors
@@ -63,6 +91,12 @@ impl TaskSpec {
                 Ok(checked_sum(what, &[*shots as u64, *queries as u64])?)
             }
             TaskSpec::Omniglot {
+                ways,
+                shots,
+                queries,
+                ..
+            }
+            | TaskSpec::Images {
                 ways,
                 shots,
                 queries,
@@ -79,6 +113,12 @@ impl TaskSpec {
         match self {
             TaskSpec::Sinusoid { shots, queries } => format!("{shots} shots + {queries} queries"),
             TaskSpec::Omniglot {
+                ways,
+                shots,
+                queries,
+                ..
+            }
+            | TaskSpec::Images {
                 ways,
                 shots,
                 queries,

@@ -128,6 +128,12 @@ impl TaskSpec {
                 shots,
                 queries,
                 ..
+            }
+            | TaskSpec::Images {
+                ways,
+                shots,
+                queries,
+                ..
             } => (
                 (ways as u64).saturating_mul(shots as u64),
                 (ways as u64).saturating_mul(queries as u64),

@@ -12,6 +12,10 @@
 //! | meta-batch | 25 | 32 | as the family |
 //! | iterations | 70 000 | 60 000 | as the family |
 //!
+//! An image folder (`images`) takes Omniglot's protocol, its images as they
+//! are (or resized, `image_size`) without rotations; Omniglot's drawings are
+//! 28×28 with rotations unless told otherwise (see [`crate::images`]).
+//!
 //! Omniglot's network is [`crate::ConvNet`] with 64 filters, 5-way. The
 //! final test reports mean ± 95 % CI over held-out tasks (≥ 600 in the
 //! literature) for each support size and number of inner steps.
@@ -36,6 +40,7 @@ use crate::error::{Error, Result};
 use crate::eval::{evaluate, EvalReport};
 #[cfg(feature = "fewshot")]
 use crate::fewshot::LakeRuns;
+use crate::image_options::ImageOptions;
 use crate::model::MetaModel;
 use crate::tasks::TaskSpec;
 use huashi_net::{InitScheme, ParamSet};
@@ -52,6 +57,8 @@ pub enum TaskFamily {
     Sinusoid,
     /// N-way K-shot Omniglot.
     Omniglot,
+    /// N-way K-shot classification of an image folder (`data_dir`).
+    Images,
 }
 
 /// A training run as a user describes it: every `None` takes the paper's
@@ -82,7 +89,8 @@ pub struct RunOptions {
     pub iterations: Option<u64>,
     /// Filters per block of the Omniglot CNN (Omniglot only).
     pub hidden: Option<usize>,
-    /// Folder with the official Omniglot files (Omniglot only).
+    /// Folder with the official Omniglot files, or the image folder (not
+    /// for sinusoids; needed for image folders).
     pub data_dir: Option<PathBuf>,
     /// The network: a zoo name or a TOML/JSON description file (`None`:
     /// the papers' network for the family).
@@ -96,6 +104,9 @@ pub struct RunOptions {
     /// Weight initialisation (`None`: Xavier-uniform for the papers' CNN,
     /// as learn2learn; PyTorch's defaults for the MLP and for a `model`).
     pub init: Option<InitScheme>,
+    /// Image size, filter, channels, normalisation and rotations (not for
+    /// sinusoids; channels and normalisation for image folders only).
+    pub images: ImageOptions,
     /// Seed of initialisation and task sampling.
     pub seed: u64,
     /// Validate every this many iterations (0: never).
@@ -127,6 +138,7 @@ impl RunOptions {
             adapt_only: Vec::new(),
             head: false,
             init: None,
+            images: ImageOptions::default(),
             seed: 0,
             validate_every: 500,
             validation_tasks: 100,
@@ -136,24 +148,15 @@ impl RunOptions {
     /// The run specification with the defaults filled in.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] when an Omniglot option (`ways`, `hidden`,
-    /// `data_dir`) is given for sinusoids, where it would be ignored.
+    /// [`Error::InvalidConfig`] when an image option (`ways`, `hidden`,
+    /// `data_dir`, the image settings) is given for sinusoids, or an image
+    /// folder's option (`channels`, `normalize`) for Omniglot, where it
+    /// would be ignored, or no `data_dir` for image folders; for image
+    /// folders without `image_size` or `channels`, the errors of reading
+    /// the first image ([`crate::fewshot::probe`]).
     pub fn spec(&self) -> Result<RunSpec> {
-        let sinusoid = self.family == TaskFamily::Sinusoid;
-        if sinusoid {
-            let given = [
-                ("ways", self.ways.is_some()),
-                ("hidden", self.hidden.is_some()),
-                ("data_dir", self.data_dir.is_some()),
-            ];
-            if let Some((name, _)) = given.iter().find(|(_, given)| *given) {
-                return Err(Error::InvalidConfig {
-                    what: "an Omniglot option given for sinusoids (the model is the 1-40-40-1 MLP)",
-                    value: (*name).to_string(),
-                });
-            }
-        }
-        let task = self.task();
+        self.check_given()?;
+        let task = self.task()?;
         task.check()?;
         Ok(RunSpec {
             model: self.model_spec(&task)?,
@@ -165,28 +168,73 @@ impl RunOptions {
         })
     }
 
-    /// `sinusoid` or `omniglot`, whichever is this family's.
+    /// Fails on an option the family would ignore.
+    fn check_given(&self) -> Result<()> {
+        let mut image = vec![
+            ("ways", self.ways.is_some()),
+            ("hidden", self.hidden.is_some()),
+            ("data_dir", self.data_dir.is_some()),
+        ];
+        image.extend(self.images.given(false));
+        let (what, ignored) = match self.family {
+            TaskFamily::Sinusoid => (
+                "an image-folder or Omniglot option given for sinusoids (the model is the 1-40-40-1 MLP)",
+                image,
+            ),
+            TaskFamily::Omniglot => (
+                "an image-folder option given for Omniglot (1 channel, ink = 1)",
+                self.images.given(true),
+            ),
+            TaskFamily::Images if self.data_dir.is_none() => {
+                return Err(Error::InvalidConfig {
+                    what: "image-folder task without a data folder (give data_dir, --data-dir)",
+                    value: "images".into(),
+                })
+            }
+            TaskFamily::Images => return Ok(()),
+        };
+        match ignored.iter().find(|(_, given)| *given) {
+            Some((name, _)) => Err(Error::InvalidConfig {
+                what,
+                value: (*name).to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// `sinusoid` or `omniglot`, whichever is this family's (image folders
+    /// take Omniglot's).
     fn pick<T>(&self, given: Option<T>, sinusoid: T, omniglot: T) -> T {
         given.unwrap_or(match self.family {
             TaskFamily::Sinusoid => sinusoid,
-            TaskFamily::Omniglot => omniglot,
+            TaskFamily::Omniglot | TaskFamily::Images => omniglot,
         })
     }
 
-    fn task(&self) -> TaskSpec {
+    fn task(&self) -> Result<TaskSpec> {
         let shots = self.pick(self.shots, 10, 1);
-        match self.family {
+        let (ways, queries) = (self.ways.unwrap_or(5), self.queries.unwrap_or(shots));
+        Ok(match self.family {
             TaskFamily::Sinusoid => TaskSpec::Sinusoid {
                 shots,
                 queries: self.queries.unwrap_or(10),
             },
             TaskFamily::Omniglot => TaskSpec::Omniglot {
-                ways: self.ways.unwrap_or(5),
+                ways,
                 shots,
-                queries: self.queries.unwrap_or(shots),
+                queries,
                 data_dir: self.data_dir.clone(),
+                images: self.images.omniglot(),
             },
-        }
+            TaskFamily::Images => TaskSpec::Images {
+                ways,
+                shots,
+                queries,
+                data: self
+                    .images
+                    .folder(self.data_dir.clone().unwrap_or_default())?,
+            },
+        })
     }
 
     fn hyper(&self, task: &TaskSpec) -> Hyper {
@@ -255,14 +303,18 @@ impl TrainedRun {
     pub fn test_defaults(&self) -> (Vec<usize>, Vec<usize>) {
         let spec = &self.spec;
         let shots = match spec.task {
-            TaskSpec::Omniglot { shots, .. } | TaskSpec::Sinusoid { shots, .. } => shots,
+            TaskSpec::Omniglot { shots, .. }
+            | TaskSpec::Images { shots, .. }
+            | TaskSpec::Sinusoid { shots, .. } => shots,
         };
         if spec.hyper.algorithm == Algorithm::Protonet {
             return (vec![shots], vec![0]);
         }
         match spec.task {
             TaskSpec::Sinusoid { .. } => (vec![5, 10], vec![1, 10]),
-            TaskSpec::Omniglot { .. } => (vec![shots], vec![spec.hyper.eval_inner_steps]),
+            TaskSpec::Omniglot { .. } | TaskSpec::Images { .. } => {
+                (vec![shots], vec![spec.hyper.eval_inner_steps])
+            }
         }
     }
 
@@ -278,12 +330,25 @@ impl TrainedRun {
                 ways,
                 queries,
                 data_dir,
+                images,
                 ..
             } => TaskSpec::Omniglot {
                 ways: *ways,
                 shots,
                 queries: *queries,
                 data_dir: data_dir.clone(),
+                images: images.clone(),
+            },
+            TaskSpec::Images {
+                ways,
+                queries,
+                data,
+                ..
+            } => TaskSpec::Images {
+                ways: *ways,
+                shots,
+                queries: *queries,
+                data: data.clone(),
             },
         }
     }
@@ -340,11 +405,13 @@ impl TrainedRun {
         let tasks = runs.tasks(&candle_core::Device::Cpu)?;
         let first = tasks.first().map(|t| t.support.y.dim(0)).transpose()?;
         let ways = first.unwrap_or(0);
-        let TaskSpec::Omniglot { ways: trained, .. } = self.spec.task else {
-            return Err(Error::InvalidConfig {
-                what: "checkpoint for the one-shot runs (needs Omniglot, not sinusoid regression)",
-                value: "sinusoid".into(),
-            });
+        let lake_size = crate::images::ImageSettings::omniglot().size;
+        let trained = match &self.spec.task {
+            TaskSpec::Omniglot { ways, images, .. } if images.size == lake_size => *ways,
+            other => return Err(Error::InvalidConfig {
+                what: "checkpoint for the one-shot runs (needs Omniglot with 28×28 drawings, not sinusoid regression or an image folder)",
+                value: format!("input shape {:?}", other.input_shape()),
+            }),
         };
         if self.spec.hyper.algorithm != Algorithm::Protonet && trained != ways {
             return Err(Error::InvalidConfig {

@@ -82,7 +82,6 @@ impl TaskBatch {
     }
 }
 
-/// The side of a resized few-shot drawing (Omniglot), in pixels.
+/// The side of a resized Omniglot drawing by default, in pixels (other
+/// data sets and sizes: [`crate::images::ImageSettings`]).
 pub const SIDE: usize = 28;
-/// Floats per resized drawing (`SIDE × SIDE`).
-pub const PIXELS: usize = SIDE * SIDE;

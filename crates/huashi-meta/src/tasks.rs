@@ -4,11 +4,14 @@
 //! Seeds: the training sampler uses the run's seed, validation and test use
 //! independent streams of it, so the three never share a task. Omniglot's
 //! validation and test tasks come from held-out characters (see
-//! [`crate::fewshot::Omniglot::split`]); every pool is augmented with
-//! rotations by multiples of 90° as new classes.
+//! [`crate::fewshot::Omniglot::split`]); an image folder's from its `val`
+//! and `test` classes (`crate::fewshot::folder`, loaded once here). With
+//! rotations (Omniglot's default, off for image folders) every pool is
+//! augmented with rotations by multiples of 90° as new classes.
 
 use crate::algorithm::LossKind;
 use crate::error::Result;
+use crate::images::{ImageData, ImageSettings};
 use crate::model::ModelSpec;
 use crate::sampler::{SinusoidSampler, TaskSampler};
 use crate::sinusoid::Sinusoid;
@@ -37,6 +40,21 @@ pub enum TaskSpec {
         queries: usize,
         /// A folder with the official files; `None`: the embedded subsets.
         data_dir: Option<PathBuf>,
+        /// Size, filter and rotations of the drawings (1 channel, ink = 1;
+        /// absent from older checkpoints: 28×28, Lanczos3, rotations).
+        #[serde(default = "ImageSettings::omniglot")]
+        images: ImageSettings,
+    },
+    /// N-way K-shot classification of an image folder.
+    Images {
+        /// Classes per task.
+        ways: usize,
+        /// Support images per class.
+        shots: usize,
+        /// Query images per class.
+        queries: usize,
+        /// The folder and how its images become examples.
+        data: ImageData,
     },
 }
 
@@ -55,24 +73,39 @@ impl TaskSpec {
     pub fn loss(&self) -> LossKind {
         match self {
             TaskSpec::Sinusoid { .. } => LossKind::Mse,
-            TaskSpec::Omniglot { ways, .. } => LossKind::CrossEntropy { ways: *ways },
+            TaskSpec::Omniglot { ways, .. } | TaskSpec::Images { ways, .. } => {
+                LossKind::CrossEntropy { ways: *ways }
+            }
         }
     }
 
-    /// The input `[C, H, W]` of one example (`[1, 1, 1]` for sinusoids).
+    /// The shape `[C, H, W]` of one example's input: `[1, 1, 1]` for
+    /// sinusoids, `[1, 28, 28]` for Omniglot by default, the settings'
+    /// channels and size for an image folder.
     pub fn input_shape(&self) -> [usize; 3] {
         match self {
             TaskSpec::Sinusoid { .. } => [1, 1, 1],
-            TaskSpec::Omniglot { .. } => [1, crate::task::SIDE, crate::task::SIDE],
+            TaskSpec::Omniglot { images, .. } => [1, images.size[0], images.size[1]],
+            TaskSpec::Images { data, .. } => data.images.shape(),
+        }
+    }
+
+    /// The image settings of an image family (`None` for sinusoids).
+    pub fn image_settings(&self) -> Option<&ImageSettings> {
+        match self {
+            TaskSpec::Sinusoid { .. } => None,
+            TaskSpec::Omniglot { images, .. } => Some(images),
+            TaskSpec::Images { data, .. } => Some(&data.images),
         }
     }
 
     /// The papers' model: the 1-40-40-1 ReLU MLP for sinusoids, the 4-block
-    /// CNN with `hidden` filters for Omniglot (no head for an embedding).
+    /// CNN with `hidden` filters for Omniglot and image folders, taking the
+    /// input's channels (no head for an embedding).
     pub fn model(&self, hidden: usize, embedding: bool) -> ModelSpec {
         match self {
             TaskSpec::Sinusoid { .. } => ModelSpec::mlp(&[1, 40, 40, 1]),
-            TaskSpec::Omniglot { ways, .. } => {
+            TaskSpec::Omniglot { ways, .. } | TaskSpec::Images { ways, .. } => {
                 let outputs = (!embedding).then_some(*ways);
                 ModelSpec::conv_net(self.input_shape(), hidden, 4, outputs)
             }
@@ -106,41 +139,90 @@ impl TaskSpec {
                 shots,
                 queries,
                 data_dir,
-            } => omniglot_sources(seed, [*ways, *shots, *queries], data_dir.as_deref()),
+                images,
+            } => {
+                let sizes = [*ways, *shots, *queries];
+                omniglot_sources(seed, sizes, data_dir.as_deref(), images)
+            }
+            TaskSpec::Images {
+                ways,
+                shots,
+                queries,
+                data,
+            } => folder_sources(seed, [*ways, *shots, *queries], data),
         }
     }
 }
 
 /// The Omniglot samplers of a run: the background split into training,
-/// validation and test classes, each pool augmented with rotations.
+/// validation and test classes.
 #[cfg(feature = "fewshot")]
 fn omniglot_sources(
     seed: u64,
-    [ways, shots, queries]: [usize; 3],
+    sizes: [usize; 3],
     data_dir: Option<&std::path::Path>,
+    images: &ImageSettings,
 ) -> Result<TaskSources> {
-    use crate::fewshot::{ClassPool, FewShotSampler, Omniglot, PoolSampler, SplitConfig};
+    use crate::fewshot::{Omniglot, SplitConfig};
 
     let omniglot = match data_dir {
-        Some(dir) => Omniglot::load(dir)?,
-        None => Omniglot::embedded()?,
+        Some(dir) => Omniglot::load_with(dir, images)?,
+        None => Omniglot::embedded_with(images)?,
     };
     let split = omniglot.split(&SplitConfig::default())?;
-    let make = |pool: &ClassPool, stream: u64| -> Result<Box<dyn TaskSampler>> {
+    let pools = [split.train, split.validation, split.test];
+    pool_sources(seed, sizes, pools, images.rotations)
+}
+
+/// The samplers of an image folder: its `train`, `val` and `test` classes.
+#[cfg(feature = "fewshot")]
+fn folder_sources(seed: u64, sizes: [usize; 3], data: &ImageData) -> Result<TaskSources> {
+    let splits = crate::fewshot::load_folder(&data.root, &data.images)?;
+    let pools = [splits.train, splits.validation, splits.test];
+    pool_sources(seed, sizes, pools, data.images.rotations)
+}
+
+/// Samplers of the train, validation and test pools (rotated if asked),
+/// each checked to hold enough classes and images (naming the split).
+#[cfg(feature = "fewshot")]
+fn pool_sources(
+    seed: u64,
+    [ways, shots, queries]: [usize; 3],
+    pools: [crate::fewshot::ClassPool; 3],
+    rotations: bool,
+) -> Result<TaskSources> {
+    use crate::fewshot::{folder::SPLITS, ClassPool, DataError, FewShotSampler, PoolSampler};
+
+    let make = |pool: ClassPool, stream: u64| -> Result<Box<dyn TaskSampler>> {
+        let pool = if rotations {
+            pool.with_rotations()?
+        } else {
+            pool
+        };
+        if pool.len() < ways {
+            let split = SPLITS[stream as usize].to_string();
+            let classes = pool.len();
+            return Err(DataError::SplitTooSmall {
+                split,
+                ways,
+                classes,
+            }
+            .into());
+        }
         let sampler = FewShotSampler {
             ways,
             shots,
             queries,
             seed: stream_seed(seed, stream),
         };
-        let pool = pool.with_rotations();
         sampler.check(&pool)?;
         Ok(Box::new(PoolSampler { sampler, pool }))
     };
+    let [train, validation, test] = pools;
     Ok(TaskSources {
-        train: make(&split.train, 0)?,
-        validation: make(&split.validation, 1)?,
-        test: make(&split.test, 2)?,
+        train: make(train, 0)?,
+        validation: make(validation, 1)?,
+        test: make(test, 2)?,
     })
 }
 
@@ -150,10 +232,20 @@ fn omniglot_sources(
     _seed: u64,
     _sizes: [usize; 3],
     _data_dir: Option<&std::path::Path>,
+    _images: &ImageSettings,
 ) -> Result<TaskSources> {
     Err(crate::error::Error::InvalidConfig {
         what: "task family (Omniglot needs huashi-meta's `fewshot` feature)",
         value: "omniglot".into(),
+    })
+}
+
+/// Without the `fewshot` feature there are no image-folder tasks.
+#[cfg(not(feature = "fewshot"))]
+fn folder_sources(_seed: u64, _sizes: [usize; 3], data: &ImageData) -> Result<TaskSources> {
+    Err(crate::error::Error::InvalidConfig {
+        what: "task family (image folders need huashi-meta's `fewshot` feature)",
+        value: data.root.display().to_string(),
     })
 }
 

@@ -159,7 +159,10 @@ fn embedded_split_holds_out_characters_with_default_sizes() {
 fn rotations_after_the_split_keep_held_out_characters_out() {
     let omniglot = Omniglot::embedded().unwrap();
     let split = omniglot.split(&SplitConfig::default()).unwrap();
-    let (train, test) = (split.train.with_rotations(), split.test.with_rotations());
+    let (train, test) = (
+        split.train.with_rotations().unwrap(),
+        split.test.with_rotations().unwrap(),
+    );
     assert_eq!((train.len(), test.len()), (4 * 172, 4 * 50));
     let base = |name: &String| name.rsplit_once('/').unwrap().0.to_string();
     let train_chars: HashSet<String> = train.names().iter().map(base).collect();

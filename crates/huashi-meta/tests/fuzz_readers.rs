@@ -1,13 +1,19 @@
 //! Property-based fuzzing of the few-shot readers: the Omniglot zip and
-//! folder readers, the PNG decoder and the Lake runs reader get arbitrary
+//! folder readers, the PNG decoder, the image-folder decoder (PNG, JPEG) and
+//! split files (CSV, class lists) and the Lake runs reader get arbitrary
 //! bytes and mutations of valid files; they must return a value or an error,
 //! never panic. Cases per target: `HUASHI_FUZZ_CASES` (default 256); each
 //! target stops generating work after [`BUDGET`].
 
 use huashi_io::testing::fuzz_cases;
+use huashi_meta::fewshot::decode::decode_image;
+use huashi_meta::fewshot::folder::Layout;
+use huashi_meta::fewshot::folder_fixtures::{encode, pixels, write_folder, FolderFixture};
 use huashi_meta::fewshot::image::decode_drawing;
+use huashi_meta::fewshot::load_folder;
 use huashi_meta::fewshot::testing::{drawing_png, omniglot_files, write_files, zip_bytes};
 use huashi_meta::fewshot::{LakeRuns, Omniglot};
+use huashi_meta::images::{ImageSettings, ResizeFilter};
 use proptest::prelude::*;
 use std::time::{Duration, Instant};
 
@@ -71,8 +77,69 @@ fn load_lake_zip(bytes: &[u8]) {
     let _ = LakeRuns::load(&path);
 }
 
+fn rgb_settings(resize: bool) -> ImageSettings {
+    ImageSettings {
+        channels: 3,
+        size: [6, 6],
+        resize,
+        filter: ResizeFilter::Triangle,
+        normalize: None,
+        rotations: false,
+    }
+}
+
+/// A small CSV data set whose `train.csv` is `text` (after the header
+/// when `header`).
+fn load_csv_text(text: &str, header: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let f = FolderFixture {
+        images: 2,
+        classes: [2, 2, 2],
+        width: 6,
+        height: 6,
+        ..FolderFixture::default()
+    };
+    write_folder(dir.path(), Layout::Csv, &f);
+    let text = if header {
+        format!("filename,label\n{text}")
+    } else {
+        text.to_string()
+    };
+    std::fs::write(dir.path().join("train.csv"), text).unwrap();
+    let _ = load_folder(dir.path(), &rgb_settings(false));
+}
+
 proptest! {
     #![proptest_config(config())]
+
+    #[test]
+    fn image_decoder_takes_mutated_pngs_and_jpegs(e in edits(), jpeg in any::<bool>(), resize in any::<bool>()) {
+        if expired() {
+            return Ok(());
+        }
+        let valid = encode(&pixels(3, 6, 6, 3), 6, 6, 3, jpeg);
+        let _ = decode_image(&mutate(&valid, &e), "fuzz.img", &rgb_settings(resize), "first.png");
+    }
+
+    #[test]
+    fn csv_split_files_take_any_text(text in "[ -~\n]{0,200}", header in any::<bool>()) {
+        if expired() {
+            return Ok(());
+        }
+        load_csv_text(&text, header);
+    }
+
+    #[test]
+    fn class_lists_take_any_text(text in "[ -~\n]{0,120}") {
+        if expired() {
+            return Ok(());
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let f = FolderFixture { images: 2, classes: [2, 2, 2], width: 6, height: 6, ..FolderFixture::default() };
+        write_folder(dir.path(), Layout::CifarFs, &f);
+        std::fs::write(dir.path().join("splits/bertinetto/val.txt"), text).unwrap();
+        let _ = load_folder(dir.path(), &rgb_settings(true));
+    }
 
     #[test]
     fn png_decoder_takes_any_bytes(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
@@ -162,5 +229,7 @@ fn the_valid_fixtures_load() {
     write_files(dir.path(), &lake_files()).unwrap();
     let runs = LakeRuns::load(dir.path()).unwrap();
     assert_eq!(runs.len(), 1);
+    let csv = "train00_0.png,train00\ntrain00_1.png,train00\n";
+    load_csv_text(csv, true);
     assert!(started.elapsed() < BUDGET);
 }

@@ -189,6 +189,7 @@ fn every_algorithm_runs_on_omniglot() {
         shots: 1,
         queries: 2,
         data_dir: None,
+        images: huashi_meta::ImageSettings::omniglot(),
     };
     for algorithm in Algorithm::ALL {
         let dir = tempfile::tempdir().unwrap();

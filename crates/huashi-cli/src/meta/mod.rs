@@ -6,8 +6,9 @@ pub mod eval;
 pub mod train;
 
 use clap::Args;
+use huashi_meta::images::{parse_on_off, parse_size, Normalization, ResizeFilter};
 use huashi_meta::protocol::{RunOptions, TaskFamily};
-use huashi_meta::Algorithm;
+use huashi_meta::{Algorithm, ImageOptions};
 use huashi_net::InitScheme;
 use std::path::PathBuf;
 
@@ -21,10 +22,11 @@ pub struct SpecArgs {
     /// adaptation, fine-tuned at test time).
     #[arg(long, default_value = "maml", value_parser = parse_algorithm)]
     pub algo: Algorithm,
-    /// The task family.
+    /// The task family: sinusoid (regression), omniglot (the embedded
+    /// subsets, or --data-dir) or images (an image folder: --data-dir).
     #[arg(long, default_value = "sinusoid", value_parser = parse_family)]
     pub task: TaskFamily,
-    /// Classes per task (Omniglot only) [default: 5].
+    /// Classes per task (Omniglot, images) [default: 5].
     #[arg(long, value_parser = crate::parse::count::<usize>)]
     pub ways: Option<usize>,
     /// Support examples per class (Omniglot) or support points (sinusoid: K) [default: 1 for Omniglot, 10 for sinusoids].
@@ -56,11 +58,14 @@ pub struct SpecArgs {
     /// Seed of initialisation and task sampling.
     #[arg(long, default_value_t = 0, value_parser = crate::parse::count::<u64>)]
     pub seed: u64,
-    /// Filters per block of the Omniglot CNN (Omniglot only) [default: 64].
+    /// Filters per block of the few-shot CNN (Omniglot, images) [default: 64].
     #[arg(long, value_parser = crate::parse::count::<usize>)]
     pub hidden: Option<usize>,
-    /// Folder with the official Omniglot files (folders or zips)
-    /// [default: the embedded small background subsets].
+    /// Folder with the official Omniglot files (folders or zips) [default:
+    /// the embedded small background subsets]; for --task images the image
+    /// folder, in one of three layouts: train/<class>/*.png|jpg, val/…,
+    /// test/…; images/ with train.csv, val.csv, test.csv (filename,label);
+    /// CIFAR-FS's data/<class>/ with splits/bertinetto/{train,val,test}.txt.
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// The network to meta-learn: a zoo model (maml_omniglot,
@@ -88,6 +93,28 @@ pub struct SpecArgs {
     /// pytorch for the MLP and for a --model].
     #[arg(long, value_parser = parse_init)]
     pub init: Option<InitScheme>,
+    /// Size of an example, H or H,W pixels (Omniglot, images) [default:
+    /// 28×28 for Omniglot; for images the images' own size, which must then
+    /// be the same for all].
+    #[arg(long, value_name = "H[,W]", value_parser = parse_image_size)]
+    pub image_size: Option<[usize; 2]>,
+    /// Resampling filter for --image-size: nearest, triangle, catmull-rom,
+    /// gaussian or lanczos3 (Omniglot, images) [default: lanczos3].
+    #[arg(long, value_name = "FILTER", value_parser = parse_filter)]
+    pub resize_filter: Option<ResizeFilter>,
+    /// Channels of an example, 1 (grey) or 3 (RGB) (images only) [default:
+    /// the first image's].
+    #[arg(long, value_parser = parse_channels)]
+    pub channels: Option<usize>,
+    /// Per-channel normalisation MEAN[,MEAN,MEAN]/STD[,STD,STD]: a pixel of
+    /// value v becomes (v/255 − mean)/std; one value applies to every
+    /// channel (images only) [default: v/255].
+    #[arg(long, value_name = "MEAN/STD", value_parser = parse_normalize)]
+    pub normalize: Option<Normalization>,
+    /// Rotations by 90°, 180° and 270° as new classes, on or off (square
+    /// images; Omniglot, images) [default: on for Omniglot, off for images].
+    #[arg(long, value_name = "on|off", value_parser = parse_rotations)]
+    pub rotations: Option<bool>,
     /// Validate every this many iterations (0: never).
     #[arg(long, default_value_t = 500, value_parser = crate::parse::count::<u64>)]
     pub validate_every: u64,
@@ -96,14 +123,15 @@ pub struct SpecArgs {
     pub validation_tasks: usize,
 }
 
-/// `sinusoid` (regression, Finn et al. 2017) or `omniglot` (N-way K-shot:
-/// the embedded subsets, or --data-dir).
+/// `sinusoid` (regression, Finn et al. 2017), `omniglot` (N-way K-shot:
+/// the embedded subsets, or --data-dir) or `images` (an image folder).
 fn parse_family(name: &str) -> Result<TaskFamily, String> {
     match name {
         "sinusoid" => Ok(TaskFamily::Sinusoid),
         "omniglot" => Ok(TaskFamily::Omniglot),
+        "images" => Ok(TaskFamily::Images),
         other => Err(format!(
-            "unknown task family {other:?} (sinusoid, omniglot)"
+            "unknown task family {other:?} (sinusoid, omniglot, images)"
         )),
     }
 }
@@ -116,6 +144,30 @@ fn parse_init(name: &str) -> Result<InitScheme, String> {
             "unknown initialisation {other:?} (pytorch, xavier)"
         )),
     }
+}
+
+fn parse_image_size(text: &str) -> Result<[usize; 2], String> {
+    parse_size(text).map_err(|e| e.to_string())
+}
+
+fn parse_filter(text: &str) -> Result<ResizeFilter, String> {
+    ResizeFilter::parse(text).map_err(|e| e.to_string())
+}
+
+fn parse_channels(text: &str) -> Result<usize, String> {
+    match text {
+        "1" => Ok(1),
+        "3" => Ok(3),
+        other => Err(format!("{other:?} channels: 1 (grey) or 3 (RGB)")),
+    }
+}
+
+fn parse_normalize(text: &str) -> Result<Normalization, String> {
+    Normalization::parse(text).map_err(|e| e.to_string())
+}
+
+fn parse_rotations(text: &str) -> Result<bool, String> {
+    parse_on_off(text).map_err(|e| e.to_string())
 }
 
 fn parse_algorithm(name: &str) -> Result<Algorithm, String> {
@@ -142,6 +194,13 @@ impl SpecArgs {
             adapt_only: self.adapt_only.clone(),
             head: self.head,
             init: self.init,
+            images: ImageOptions {
+                size: self.image_size,
+                filter: self.resize_filter,
+                channels: self.channels,
+                normalize: self.normalize.clone(),
+                rotations: self.rotations,
+            },
             seed: self.seed,
             validate_every: self.validate_every,
             validation_tasks: self.validation_tasks,

@@ -106,8 +106,61 @@ pub enum DataError {
         /// Drawings it has.
         available: usize,
     },
+    /// A folder in none of the image-folder layouts.
+    #[error("no image-folder layout in {path}: expected one of (1) split folders train/<class>/*.png|jpg, val/…, test/…; (2) images/ with train.csv, val.csv, test.csv (header filename,label); (3) CIFAR-FS: data/<class>/*.png with splits/bertinetto/train.txt, val.txt, test.txt")]
+    NoLayout {
+        /// The folder searched.
+        path: String,
+    },
+    /// A split without any class.
+    #[error("the {split} split of {path} has no class")]
+    EmptySplit {
+        /// The split (`train`, `val` or `test`).
+        split: String,
+        /// The folder or file that defines it.
+        path: String,
+    },
+    /// A split with fewer classes than a task's ways.
+    #[error("{ways}-way tasks need {ways} classes but the {split} split has {classes}")]
+    SplitTooSmall {
+        /// The split (`train`, `val` or `test`).
+        split: String,
+        /// Classes per task.
+        ways: usize,
+        /// Classes in the split.
+        classes: usize,
+    },
+    /// Images of different sizes and no size to resize them to.
+    #[error("images differ in size: {path} is {}×{} but {first} is {}×{}; give --image-size H[,W] to resize them all", size[0], size[1], first_size[0], first_size[1])]
+    DifferentSizes {
+        /// The first image (or the run's size).
+        first: String,
+        /// Its width and height.
+        first_size: [u32; 2],
+        /// The image that differs.
+        path: String,
+        /// Its width and height.
+        size: [u32; 2],
+    },
+    /// A channel count other than 1 (grey) or 3 (RGB).
+    #[error("{what} has {channels} channels; only 1 (grey) or 3 (RGB) are supported")]
+    Channels {
+        /// What has them (a pool, a setting).
+        what: String,
+        /// The channel count.
+        channels: usize,
+    },
+    /// Rotations asked of a pool of non-square images.
+    #[error("rotations as new classes need square images, these are {height}×{width} (turn rotations off or resize to a square)")]
+    NotSquare {
+        /// Image height.
+        height: usize,
+        /// Image width.
+        width: usize,
+    },
     /// A malformed or inconsistent line of a label file (Lake's
-    /// `class_labels.txt`), or a file it names that is missing.
+    /// `class_labels.txt`, a split's CSV or class list), or a file it names
+    /// that is missing.
     #[error("{path} line {line}: {message}")]
     LabelFile {
         /// The label file.

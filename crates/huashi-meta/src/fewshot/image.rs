@@ -7,7 +7,8 @@
 //! `resize((28, 28), LANCZOS)`; here the image is expanded to 8-bit
 //! greyscale and resized with the `image` crate's Lanczos3 filter. Pixels
 //! then become `1 − value/255` (MAML's loader), so ink ≈ 1 and background
-//! ≈ 0, stored row-major as [`PIXELS`] `f32`s.
+//! ≈ 0, stored row-major as [`PIXELS`] `f32`s. Another size and filter can
+//! be asked for ([`decode_drawing_sized`]).
 //!
 //! Caveat: Pillow silently replaces the filter by nearest-neighbour for
 //! 1-bit (mode `"1"`) images, so the files MAML's script writes are binary;
@@ -15,7 +16,11 @@
 //! `convert("L")`), gives anti-aliased strokes instead.
 
 use super::error::DataError;
-pub use crate::task::{PIXELS, SIDE};
+use crate::images::{ResizeFilter, MAX_SIDE};
+pub use crate::task::SIDE;
+
+/// Floats per default-sized drawing (`SIDE × SIDE`).
+pub const PIXELS: usize = SIDE * SIDE;
 use image::imageops::{resize, FilterType};
 use image::io::{Limits, Reader as ImageReader};
 use image::ImageFormat;
@@ -31,6 +36,27 @@ pub const ORIGINAL_SIDE: u32 = 105;
 /// [`DataError::Image`] when the bytes are not a PNG (or exceed the decoder
 /// limits), [`DataError::ImageSize`] when the drawing is not 105×105.
 pub fn decode_drawing(bytes: &[u8], path: &str) -> Result<Vec<f32>, DataError> {
+    decode_drawing_sized(bytes, path, [SIDE, SIDE], ResizeFilter::Lanczos3)
+}
+
+/// Decodes one Omniglot PNG as [`decode_drawing`] does, resized to `size`
+/// (height, width) with `filter`.
+///
+/// # Errors
+/// As [`decode_drawing`].
+pub fn decode_drawing_sized(
+    bytes: &[u8],
+    path: &str,
+    [rows, cols]: [usize; 2],
+    filter: ResizeFilter,
+) -> Result<Vec<f32>, DataError> {
+    if let Some(&side) = [rows, cols].iter().find(|s| !(1..=MAX_SIDE).contains(*s)) {
+        return Err(DataError::InvalidSetting {
+            what: "drawing side",
+            value: side,
+            reason: format!("must be 1 to {MAX_SIDE}"),
+        });
+    }
     let bad = |e: image::ImageError| DataError::Image {
         path: path.to_string(),
         message: e.to_string(),
@@ -49,12 +75,23 @@ pub fn decode_drawing(bytes: &[u8], path: &str) -> Result<Vec<f32>, DataError> {
     decoder.limits(drawing_limits());
     let image = decoder.decode().map_err(bad)?;
     let grey = image.to_luma8();
-    let small = resize(&grey, SIDE as u32, SIDE as u32, FilterType::Lanczos3);
+    let small = resize(&grey, cols as u32, rows as u32, filter_type(filter));
     Ok(small
         .into_raw()
         .into_iter()
         .map(|v| 1.0 - f32::from(v) / 255.0)
         .collect())
+}
+
+/// The `image` crate's filter for `filter`.
+pub fn filter_type(filter: ResizeFilter) -> FilterType {
+    match filter {
+        ResizeFilter::Nearest => FilterType::Nearest,
+        ResizeFilter::Triangle => FilterType::Triangle,
+        ResizeFilter::CatmullRom => FilterType::CatmullRom,
+        ResizeFilter::Gaussian => FilterType::Gaussian,
+        ResizeFilter::Lanczos3 => FilterType::Lanczos3,
+    }
 }
 
 /// Decoder limits of one drawing: its side, and a few bytes per pixel.

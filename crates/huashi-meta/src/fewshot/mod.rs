@@ -1,5 +1,6 @@
-//! Few-shot image classification data: Omniglot, N-way K-shot samplers and
-//! the one-shot runs of Lake et al. (2015).
+//! Few-shot image classification data: Omniglot, image folders of any
+//! `C × H × W`, N-way K-shot samplers and the one-shot runs of Lake et al.
+//! (2015).
 //!
 //! Protocol (Lake, Salakhutdinov & Tenenbaum, *Science* 2015; Vinyals et al.
 //! 2016; Santoro et al. 2016; Finn, Abbeel & Levine, ICML 2017):
@@ -13,8 +14,15 @@
 //!    classes rotated by 0°, 90°, 180° and 270°, after the split, so a
 //!    held-out character stays held out in every rotation.
 //! 4. [`FewShotSampler`] draws N-way K-shot tasks, reproducibly from
-//!    `(seed, task index)`.
+//!    `(seed, task index)`, as `(N·K, C, H, W)` tensors of the pool's shape.
 //! 5. [`LakeRuns`]: the 20 official 20-way one-shot runs of Lake et al.
+//!
+//! Image folders ([`folder`]: split folders, CSV files as mini-ImageNet's,
+//! CIFAR-FS's class lists) are decoded once by [`load_folder`] into train,
+//! validation and test pools whose classes are the splits' ([`decode`]:
+//! grey or RGB, resized with a named filter, `x = (v/255 − mean)/std` per
+//! channel; see [`crate::images`]). Rotations are optional there
+//! (`ImageSettings::rotations`), and need square images.
 //!
 //! The small official subsets (`images_background_small1/2`) and the 20 runs
 //! are embedded in the crate (MIT licence, brendenlake/omniglot commit
@@ -27,7 +35,7 @@
 //!
 //! let omniglot = Omniglot::embedded()?;
 //! let split = omniglot.split(&SplitConfig::default())?;
-//! let train = split.train.with_rotations();
+//! let train = split.train.with_rotations()?;
 //! let sampler = FewShotSampler { ways: 5, shots: 1, queries: 15, seed: 0 };
 //! let task = sampler.task(&train, 0, &Device::Cpu)?;
 //! assert_eq!(task.support.x.dims(), &[5, 1, 28, 28]);
@@ -36,9 +44,15 @@
 //! ```
 
 mod archive;
+pub mod decode;
 pub mod error;
 pub mod fetch;
 pub mod fetch_limits;
+pub mod folder;
+/// Image-folder fixtures in each layout: only with the `testing` feature.
+#[cfg(any(test, feature = "testing"))]
+pub mod folder_fixtures;
+pub mod folder_pools;
 pub mod image;
 pub mod lake;
 pub mod omniglot;
@@ -55,6 +69,8 @@ pub use fetch::{
     OMNIGLOT_SETS,
 };
 pub use fetch_limits::FetchLimits;
+pub use folder::{ClassFiles, Layout};
+pub use folder_pools::{load_folder, probe, FolderSplits};
 pub use lake::{LakeRun, LakeRuns};
 pub use omniglot::{Character, Omniglot, OmniglotSet, Split, SplitConfig};
 pub use pool::ClassPool;

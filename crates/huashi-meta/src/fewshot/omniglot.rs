@@ -7,7 +7,9 @@
 //!
 //! The crate embeds the two small official background subsets
 //! (`images_background_small1/2`, 242 distinct characters together);
-//! [`Omniglot::load`] reads the full sets from a folder.
+//! [`Omniglot::load`] reads the full sets from a folder. Drawings are
+//! 28×28 unless another size or filter is asked for
+//! ([`Omniglot::embedded_with`], [`Omniglot::load_with`]).
 //!
 //! Splits are over *characters*, never drawings ([`Omniglot::split`]): with
 //! the evaluation set present, test = the evaluation characters (Lake's
@@ -19,8 +21,9 @@
 
 use super::archive::{folder_entries, is_png, zip_entries, zip_file_entries, Entry};
 use super::error::DataError;
-use super::image::{decode_drawing, PIXELS};
+use super::image::decode_drawing_sized;
 use super::pool::ClassPool;
+use crate::images::{ImageSettings, ResizeFilter, OMNIGLOT_SIDE};
 use huashi_rng::Rng;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -66,20 +69,28 @@ pub struct Character {
     pub name: String,
     /// The official set it comes from.
     pub set: OmniglotSet,
-    /// The drawings, 28×28 each ([`PIXELS`] floats, ink = 1), concatenated
-    /// in file-name order.
+    /// The drawings, `size` each (`H·W` floats, ink = 1), concatenated in
+    /// file-name order.
     pub drawings: Vec<f32>,
+    /// Height and width of a drawing (28×28 by default).
+    pub size: [usize; 2],
 }
 
 impl Character {
     /// The number of drawings.
     pub fn count(&self) -> usize {
-        self.drawings.len() / PIXELS
+        self.drawings.len() / self.pixels()
     }
 
-    /// Drawing `i` ([`PIXELS`] floats, row-major).
+    /// Floats per drawing, `H·W`.
+    pub fn pixels(&self) -> usize {
+        self.size[0] * self.size[1]
+    }
+
+    /// Drawing `i` (`H·W` floats, row-major).
     pub fn drawing(&self, i: usize) -> &[f32] {
-        &self.drawings[i * PIXELS..(i + 1) * PIXELS]
+        let pixels = self.pixels();
+        &self.drawings[i * pixels..(i + 1) * pixels]
     }
 
     /// `alphabet/name`, the class name used in pools.
@@ -125,7 +136,12 @@ pub struct Split {
 #[derive(Debug, Clone)]
 pub struct Omniglot {
     characters: Vec<Character>,
+    size: [usize; 2],
 }
+
+/// Omniglot's default drawing size and filter: 28×28, Lanczos3.
+const DEFAULT_SIZE: ([usize; 2], ResizeFilter) =
+    ([OMNIGLOT_SIDE, OMNIGLOT_SIDE], ResizeFilter::Lanczos3);
 
 impl Omniglot {
     /// The embedded small background subsets 1 and 2 together: Greek and
@@ -136,13 +152,26 @@ impl Omniglot {
     /// [`crate::Error::Data`] when an embedded archive or drawing cannot be decoded
     /// (not expected for the embedded data).
     pub fn embedded() -> crate::Result<Self> {
+        Self::embedded_sized(DEFAULT_SIZE)
+    }
+
+    /// The embedded subsets with the size and filter of `images` (its
+    /// channels, normalisation and rotations are not used here).
+    ///
+    /// # Errors
+    /// As [`Self::embedded`].
+    pub fn embedded_with(images: &ImageSettings) -> crate::Result<Self> {
+        Self::embedded_sized((images.size, images.filter))
+    }
+
+    fn embedded_sized(size: ([usize; 2], ResizeFilter)) -> crate::Result<Self> {
         let mut entries = zip_entries(SMALL1, "images_background_small1.zip (embedded)", is_png)?;
         entries.extend(zip_entries(
             SMALL2,
             "images_background_small2.zip (embedded)",
             is_png,
         )?);
-        Ok(Self::from_entries(entries)?)
+        Ok(Self::from_entries(entries, size)?)
     }
 
     /// Loads every set found in `dir`: folders named as in [`SET_FOLDERS`]
@@ -156,7 +185,19 @@ impl Omniglot {
     /// [`DataError::NoData`] when it holds none of the sets, or a read, unzip
     /// or image error naming the file.
     pub fn load(dir: impl AsRef<Path>) -> crate::Result<Self> {
-        let dir = dir.as_ref();
+        Self::load_sized(dir.as_ref(), DEFAULT_SIZE)
+    }
+
+    /// Loads `dir` as [`Self::load`] does, with the size and filter of
+    /// `images`.
+    ///
+    /// # Errors
+    /// As [`Self::load`].
+    pub fn load_with(dir: impl AsRef<Path>, images: &ImageSettings) -> crate::Result<Self> {
+        Self::load_sized(dir.as_ref(), (images.size, images.filter))
+    }
+
+    fn load_sized(dir: &Path, size: ([usize; 2], ResizeFilter)) -> crate::Result<Self> {
         if !dir.is_dir() {
             return Err(DataError::Missing {
                 path: dir.display().to_string(),
@@ -182,12 +223,15 @@ impl Omniglot {
             }
             .into());
         }
-        Ok(Self::from_entries(entries)?)
+        Ok(Self::from_entries(entries, size)?)
     }
 
     /// Groups `(path, png)` entries by character, keeping the first of
     /// duplicate files, and decodes them in parallel.
-    fn from_entries(entries: Vec<Entry>) -> Result<Self, DataError> {
+    fn from_entries(
+        entries: Vec<Entry>,
+        (size, filter): ([usize; 2], ResizeFilter),
+    ) -> Result<Self, DataError> {
         type Key = (OmniglotSet, String, String);
         let mut groups: BTreeMap<Key, BTreeMap<String, Entry>> = BTreeMap::new();
         for (path, bytes) in entries {
@@ -205,19 +249,20 @@ impl Omniglot {
         let characters = groups
             .into_par_iter()
             .map(|((set, alphabet, name), files)| {
-                let mut drawings = Vec::with_capacity(files.len() * PIXELS);
+                let mut drawings = Vec::with_capacity(files.len() * size[0] * size[1]);
                 for (path, bytes) in files.values() {
-                    drawings.extend(decode_drawing(bytes, path)?);
+                    drawings.extend(decode_drawing_sized(bytes, path, size, filter)?);
                 }
                 Ok(Character {
                     alphabet,
                     name,
                     set,
                     drawings,
+                    size,
                 })
             })
             .collect::<Result<Vec<_>, DataError>>()?;
-        Ok(Omniglot { characters })
+        Ok(Omniglot { characters, size })
     }
 
     /// The characters, sorted by (set, alphabet, character).
@@ -255,7 +300,8 @@ impl Omniglot {
         let chars = indices.iter().map(|&i| &self.characters[i]);
         let names = chars.clone().map(Character::class_name).collect();
         let images = chars.map(|c| c.drawings.clone()).collect();
-        Ok(ClassPool::new(names, images)?)
+        let [height, width] = self.size;
+        Ok(ClassPool::with_shape([1, height, width], names, images)?)
     }
 
     /// Splits the characters into train, validation and test pools (see the

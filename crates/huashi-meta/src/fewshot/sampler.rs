@@ -8,7 +8,6 @@
 //! class-major (all points of label 0, then label 1, …).
 
 use super::error::DataError;
-use super::image::SIDE;
 use super::pool::ClassPool;
 use crate::task::{Batch, Task};
 use candle_core::{Device, Tensor};
@@ -95,7 +94,8 @@ impl FewShotSampler {
             .collect())
     }
 
-    /// Task `i`: support `x` of shape `(ways·shots, 1, 28, 28)` (`f32`) and
+    /// Task `i`: support `x` of shape `(ways·shots, C, H, W)` (`f32`, the
+    /// pool's image shape; Omniglot's is `(ways·shots, 1, 28, 28)`) and
     /// `y` of shape `(ways·shots,)` (`u32`), query likewise with `queries`,
     /// on `device`.
     ///
@@ -133,7 +133,8 @@ fn batch(
     device: &Device,
 ) -> crate::Result<Batch> {
     let points = drawn.len() * range.len();
-    let mut x = Vec::with_capacity(points * SIDE * SIDE);
+    let [channels, height, width] = pool.shape();
+    let mut x = Vec::with_capacity(points * pool.pixels());
     let mut y = Vec::with_capacity(points);
     for (label, class) in drawn.iter().enumerate() {
         for &d in &class.drawings[range.clone()] {
@@ -142,7 +143,7 @@ fn batch(
         }
     }
     Ok(Batch {
-        x: Tensor::from_vec(x, (points, 1, SIDE, SIDE), device)?,
+        x: Tensor::from_vec(x, (points, channels, height, width), device)?,
         y: Tensor::from_vec(y, points, device)?,
     })
 }
