@@ -31,26 +31,10 @@ impl TaskSpec {
     /// [`Error::InvalidConfig`] naming the option and the value.
     pub fn check(&self) -> Result<()> {
         self.check_images()?;
-        let (shots, queries) = match self {
-            TaskSpec::Sinusoid { shots, queries } => (*shots, *queries),
-            TaskSpec::Omniglot {
-                ways,
-                shots,
-                queries,
-                ..
-            }
-            | TaskSpec::Images {
-                ways,
-                shots,
-                queries,
-                ..
-            } => {
-                if *ways == 0 {
-                    return Err(invalid("ways (must be at least 1)", ways));
-                }
-                (*shots, *queries)
-            }
-        };
+        let (ways, shots, queries) = self.sizes();
+        if ways == Some(0) {
+            return Err(invalid("ways (must be at least 1)", 0));
+        }
         if shots == 0 {
             return Err(invalid("shots (must be at least 1)", shots));
         }
@@ -85,45 +69,33 @@ impl TaskSpec {
     /// # Errors
     /// An overflow error when the count does not fit 64 bits.
     pub fn examples(&self) -> Result<u64> {
+        let (support, query) = self.support_query()?;
         let what = "the examples of one task (ways × (shots + queries))";
-        match self {
-            TaskSpec::Sinusoid { shots, queries } => {
-                Ok(checked_sum(what, &[*shots as u64, *queries as u64])?)
-            }
-            TaskSpec::Omniglot {
-                ways,
-                shots,
-                queries,
-                ..
-            }
-            | TaskSpec::Images {
-                ways,
-                shots,
-                queries,
-                ..
-            } => {
-                let per_class = checked_sum(what, &[*shots as u64, *queries as u64])?;
-                Ok(checked_product(what, &[*ways as u64, per_class])?)
-            }
-        }
+        Ok(checked_sum(what, &[support, query])?)
+    }
+
+    /// Support and query examples of one task (`ways × shots`,
+    /// `ways × queries`; shots and queries for regression).
+    ///
+    /// # Errors
+    /// An overflow error when a count does not fit 64 bits.
+    pub fn support_query(&self) -> Result<(u64, u64)> {
+        let (ways, shots, queries) = self.sizes();
+        let what = "the examples of one task (ways × (shots + queries))";
+        let ways = ways.unwrap_or(1) as u64;
+        Ok((
+            checked_product(what, &[ways, shots as u64])?,
+            checked_product(what, &[ways, queries as u64])?,
+        ))
     }
 
     /// "5 ways × (1 shots + 15 queries)" or "10 shots + 10 queries".
     fn describe(&self) -> String {
-        match self {
-            TaskSpec::Sinusoid { shots, queries } => format!("{shots} shots + {queries} queries"),
-            TaskSpec::Omniglot {
-                ways,
-                shots,
-                queries,
-                ..
+        match self.sizes() {
+            (Some(ways), shots, queries) => {
+                format!("{ways} ways × ({shots} shots + {queries} queries)")
             }
-            | TaskSpec::Images {
-                ways,
-                shots,
-                queries,
-                ..
-            } => format!("{ways} ways × ({shots} shots + {queries} queries)"),
+            (None, shots, queries) => format!("{shots} shots + {queries} queries"),
         }
     }
 }

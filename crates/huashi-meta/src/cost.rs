@@ -39,6 +39,10 @@ use serde::Serialize;
 /// The estimated cost of one meta-iteration (module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct IterationCost {
+    /// Support examples of one task `n_s`.
+    pub support_examples: u64,
+    /// Query examples of one task `n_q`.
+    pub query_examples: u64,
     /// Learned parameters `P`.
     pub params: u64,
     /// Forward MACs of one example `M`.
@@ -72,7 +76,7 @@ impl IterationCost {
             .map(|n| n.output.numel().map_or(u64::MAX, |v| v as u64))
             .collect();
         let activations = checked_sum("the activations of one example", &outputs)?;
-        let (support, query) = task.support_query();
+        let (support, query) = task.support_query()?;
         let [t, k] = [tasks as u64, steps as u64];
         let what = "the cost of a meta-iteration";
         let mul = |v: &[u64]| checked_product(what, v);
@@ -100,6 +104,8 @@ impl IterationCost {
         let activation_floats = mul(&[t, kept, activations])?;
         let floats = checked_sum(what, &[activation_floats, param_floats])?;
         Ok(IterationCost {
+            support_examples: support,
+            query_examples: query,
             params,
             macs_per_example,
             macs: mul(&[t, macs_per_example, passes])?,
@@ -115,29 +121,5 @@ impl IterationCost {
     pub fn of_training(model: &ModelSpec, task: &TaskSpec, hyper: &Hyper) -> Result<Self> {
         let steps = hyper.train_steps();
         Self::estimate(model, task, hyper.algorithm, hyper.meta_batch, steps)
-    }
-}
-
-impl TaskSpec {
-    /// Support and query examples of one task.
-    pub fn support_query(&self) -> (u64, u64) {
-        match *self {
-            TaskSpec::Sinusoid { shots, queries } => (shots as u64, queries as u64),
-            TaskSpec::Omniglot {
-                ways,
-                shots,
-                queries,
-                ..
-            }
-            | TaskSpec::Images {
-                ways,
-                shots,
-                queries,
-                ..
-            } => (
-                (ways as u64).saturating_mul(shots as u64),
-                (ways as u64).saturating_mul(queries as u64),
-            ),
-        }
     }
 }

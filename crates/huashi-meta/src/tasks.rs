@@ -79,6 +79,25 @@ impl TaskSpec {
         }
     }
 
+    /// Ways (`None` for regression), shots and queries of one task.
+    pub fn sizes(&self) -> (Option<usize>, usize, usize) {
+        match *self {
+            TaskSpec::Sinusoid { shots, queries } => (None, shots, queries),
+            TaskSpec::Omniglot {
+                ways,
+                shots,
+                queries,
+                ..
+            }
+            | TaskSpec::Images {
+                ways,
+                shots,
+                queries,
+                ..
+            } => (Some(ways), shots, queries),
+        }
+    }
+
     /// The shape `[C, H, W]` of one example's input: `[1, 1, 1]` for
     /// sinusoids, `[1, 28, 28]` for Omniglot by default, the settings'
     /// channels and size for an image folder.

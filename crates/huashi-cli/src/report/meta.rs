@@ -21,7 +21,7 @@ const GRID: usize = 200;
 /// estimated peak … MB".
 pub fn cost_line(spec: &RunSpec, cost: &IterationCost) -> String {
     let h = &spec.hyper;
-    let (support, query) = spec.task.support_query();
+    let (support, query) = (cost.support_examples, cost.query_examples);
     format!(
         "model {}: {} parameters, {} MACs per example; one meta-iteration ({}, {} inner step(s), meta-batch {}, {support} support + {query} query examples per task): {:.3} GMAC, estimated peak memory {:.0} MB",
         spec.model.name(),
