@@ -79,6 +79,9 @@ fn a_described_network_trains_checkpoints_and_evaluates() {
     let model = write_network(dir.path());
     for (algo, extra) in [
         ("maml", vec!["--head"]),
+        ("fomaml", vec!["--head"]),
+        ("metasgd", vec!["--head"]),
+        ("reptile", vec!["--head"]),
         ("anil", vec!["--head", "--adapt-only", "branch,head"]),
         ("protonet", vec!["--embedding", "features"]),
     ] {
