@@ -51,6 +51,7 @@ pub enum NetworkSpec {
 
 /// A model's architecture and how it is used.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "StoredModelSpec")]
 pub struct ModelSpec {
     /// The network.
     #[serde(flatten)]
@@ -67,6 +68,39 @@ pub struct ModelSpec {
     /// The nodes ANIL adapts; empty: the last node with parameters.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub adapt_only: Vec<String>,
+}
+
+/// [`ModelSpec`] as checkpoints store it: those written before networks
+/// of any input (huashi 0.1's `Mlp` and `ConvNet`) have no `input`; theirs
+/// was the MLP's width or a 28×28 Omniglot drawing.
+#[derive(Deserialize)]
+struct StoredModelSpec {
+    #[serde(flatten)]
+    network: NetworkSpec,
+    input: Option<[usize; 3]>,
+    #[serde(default)]
+    init: InitScheme,
+    #[serde(default)]
+    output: Option<String>,
+    #[serde(default)]
+    adapt_only: Vec<String>,
+}
+
+impl From<StoredModelSpec> for ModelSpec {
+    fn from(s: StoredModelSpec) -> Self {
+        let input = s.input.unwrap_or(match &s.network {
+            NetworkSpec::Mlp { sizes } => [sizes.first().copied().unwrap_or(0), 1, 1],
+            NetworkSpec::ConvNet { in_channels, .. } => [*in_channels, 28, 28],
+            NetworkSpec::Description { network, .. } => network.input_shape.unwrap_or([0; 3]),
+        });
+        ModelSpec {
+            network: s.network,
+            input,
+            init: s.init,
+            output: s.output,
+            adapt_only: s.adapt_only,
+        }
+    }
 }
 
 impl ModelSpec {
@@ -287,5 +321,31 @@ impl Functional for MetaModel {
             Some(node) => self.model.forward_tasks_to(params, &x, node, Norm::Batch)?,
             None => self.model.forward_tasks(params, &x, Norm::Batch)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checkpoints_of_the_specialised_models_still_read() {
+        let old = r#"{"kind":"conv_net","in_channels":1,"hidden":64,"blocks":4,"outputs":5}"#;
+        let spec: ModelSpec = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            spec,
+            ModelSpec {
+                init: InitScheme::PyTorch,
+                ..ModelSpec::conv_net([1, 28, 28], 64, 4, Some(5))
+            }
+        );
+        let old = r#"{"kind":"mlp","sizes":[1,40,40,1]}"#;
+        let spec: ModelSpec = serde_json::from_str(old).unwrap();
+        assert_eq!(spec, ModelSpec::mlp(&[1, 40, 40, 1]));
+        // And what is written now reads back the same.
+        let mut spec = ModelSpec::conv_net([3, 12, 10], 8, 2, None);
+        spec.output = Some("flatten".into());
+        let text = serde_json::to_string(&spec).unwrap();
+        assert_eq!(serde_json::from_str::<ModelSpec>(&text).unwrap(), spec);
     }
 }

@@ -277,3 +277,29 @@ pub fn stream_seed(seed: u64, stream: u64) -> u64 {
         mix(seed ^ mix(stream))
     }
 }
+
+/// "sinusoids, 10 shots + 10 queries", "Omniglot 5-way 1-shot, 1 query per
+/// class, 1×28×28", "images in DIR 5-way 1-shot, …".
+impl std::fmt::Display for TaskSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let [c, h, w] = self.input_shape();
+        match (self, self.sizes()) {
+            (TaskSpec::Sinusoid { .. }, (_, shots, queries)) => {
+                write!(f, "sinusoids, {shots} shots + {queries} queries")
+            }
+            (_, (ways, shots, queries)) => {
+                let ways = ways.unwrap_or(0);
+                match self {
+                    TaskSpec::Images { data, .. } => {
+                        write!(f, "images in {}", data.root.display())?
+                    }
+                    _ => write!(f, "Omniglot")?,
+                }
+                write!(
+                    f,
+                    " {ways}-way {shots}-shot, {queries} queries per class, {c}×{h}×{w}"
+                )
+            }
+        }
+    }
+}

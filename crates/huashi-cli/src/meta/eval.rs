@@ -94,8 +94,9 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else {
         println!(
-            "{} on {:?}: {} held-out tasks",
+            "{} of {} on {}: {} held-out tasks",
             loaded.spec.hyper.algorithm.name(),
+            loaded.spec.model.name(),
             loaded.spec.task,
             args.tasks
         );
