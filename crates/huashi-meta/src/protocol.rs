@@ -16,7 +16,8 @@
 //! are (or resized, `image_size`) without rotations; Omniglot's drawings are
 //! 28×28 with rotations unless told otherwise (see [`crate::images`]).
 //!
-//! Omniglot's network is [`crate::ConvNet`] with 64 filters, 5-way. The
+//! Omniglot's network is the zoo's `maml_omniglot` ([`crate::NetworkSpec::ConvNet`])
+//! with 64 filters, 5-way; any other is given by `RunOptions::model`. The
 //! final test reports mean ± 95 % CI over held-out tasks (≥ 600 in the
 //! literature) for each support size and number of inner steps.
 //!

@@ -63,9 +63,10 @@ pub struct SpecArgs {
     pub hidden: Option<usize>,
     /// Folder with the official Omniglot files (folders or zips) [default:
     /// the embedded small background subsets]; for --task images the image
-    /// folder, in one of three layouts: train/<class>/*.png|jpg, val/…,
+    /// folder, in one of three layouts: train/CLASS/*.png|jpg, val/…,
     /// test/…; images/ with train.csv, val.csv, test.csv (filename,label);
-    /// CIFAR-FS's data/<class>/ with splits/bertinetto/{train,val,test}.txt.
+    /// CIFAR-FS's data/CLASS/ with splits/bertinetto/ train.txt, val.txt,
+    /// test.txt.
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// The network to meta-learn: a zoo model (maml_omniglot,
@@ -106,9 +107,10 @@ pub struct SpecArgs {
     /// the first image's].
     #[arg(long, value_parser = parse_channels)]
     pub channels: Option<usize>,
-    /// Per-channel normalisation MEAN[,MEAN,MEAN]/STD[,STD,STD]: a pixel of
-    /// value v becomes (v/255 − mean)/std; one value applies to every
-    /// channel (images only) [default: v/255].
+    /// Per-channel normalisation MEAN/STD, each one number or three
+    /// comma-separated (one per channel), e.g. 0.5/0.25 or
+    /// 0.485,0.456,0.406/0.229,0.224,0.225: a pixel of value v becomes
+    /// (v/255 − mean)/std (images only) [default: v/255].
     #[arg(long, value_name = "MEAN/STD", value_parser = parse_normalize)]
     pub normalize: Option<Normalization>,
     /// Rotations by 90°, 180° and 270° as new classes, on or off (square
