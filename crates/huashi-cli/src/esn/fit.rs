@@ -1,8 +1,10 @@
 //! `huashi esn fit`: train on the first part of a series, score the rest
 //! beside the naive baselines ([`huashi_esn::forecast::evaluate`]), plot,
-//! save the model ([`SavedModel::save`]).
+//! save the model ([`SavedModel::save`]). With `--ridge auto` the ridge
+//! parameter is chosen first ([`huashi_esn::forecast::ridge_curve`]) and its
+//! curve plotted.
 
-use super::options::{DataArgs, ReservoirArgs};
+use super::options::{DataArgs, ReservoirArgs, RidgeArg};
 use super::print;
 use crate::report::plot::{self, Series};
 use anyhow::Context;
@@ -10,6 +12,8 @@ use clap::Args;
 use huashi_esn::forecast::{
     self, Evaluation, ForecastConfig, Prepared, SavedModel, Score, Target, SCORE_NOTE,
 };
+use huashi_esn::metrics::Normalisation;
+use huashi_esn::readout::select::{log_grid, Criterion, RidgeCurve};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -26,9 +30,72 @@ pub struct FitArgs {
     /// (`forecast.png`); created if missing.
     #[arg(long, value_name = "DIR", default_value = "esn-out")]
     pub out: PathBuf,
+    /// How `--ridge auto` scores each ridge parameter: `loo` = exact
+    /// leave-one-out error, `gcv` = generalised cross-validation.
+    #[arg(long, value_enum, default_value_t = CriterionArg::Loo)]
+    pub ridge_criterion: CriterionArg,
+    /// What NRMSE is normalised by: std (standard deviation, the usual one),
+    /// range (max − min, ReservoirPy's default), var, mean, or q1q3
+    /// (interquartile range).
+    #[arg(long, value_name = "NORM", default_value_t = Normalisation::Std, value_parser = parse_norm)]
+    pub nrmse: Normalisation,
     /// Print JSON instead of tables.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `--ridge-criterion`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CriterionArg {
+    /// Exact leave-one-out mean squared error.
+    Loo,
+    /// Generalised cross-validation.
+    Gcv,
+}
+
+fn parse_norm(s: &str) -> Result<Normalisation, String> {
+    s.parse().map_err(|e: huashi_esn::Error| e.to_string())
+}
+
+/// The grid `--ridge auto` searches: 1e-10 to 1e2, 25 points.
+const RIDGE_GRID: (f64, f64, usize) = (1e-10, 1e2, 25);
+
+/// Chooses the ridge parameter and plots the criterion over the grid.
+fn choose_ridge(
+    args: &FitArgs,
+    config: &huashi_esn::EsnConfig,
+    prep: &Prepared,
+    png: &Path,
+) -> anyhow::Result<RidgeCurve> {
+    let criterion = match args.ridge_criterion {
+        CriterionArg::Loo => Criterion::Loo,
+        CriterionArg::Gcv => Criterion::Gcv,
+    };
+    let grid = log_grid(RIDGE_GRID.0, RIDGE_GRID.1, RIDGE_GRID.2)?;
+    let curve =
+        forecast::ridge_curve(config, prep, grid, criterion).context("choosing the ridge")?;
+    let name = format!("{criterion:?}").to_uppercase();
+    let points = curve
+        .lambdas
+        .iter()
+        .zip(&curve.values)
+        .map(|(l, v)| (l.log10(), v.log10()))
+        .collect();
+    let series = [Series {
+        name: name.clone(),
+        points,
+    }];
+    let title = format!(
+        "{name} of the readout (standardised units); best λ = {:e}",
+        curve.best
+    );
+    plot::series_chart(
+        png,
+        &title,
+        ("log10 λ", &format!("log10 {name} MSE")),
+        &series,
+    )?;
+    Ok(curve)
 }
 
 /// Forecast vs truth on the test split; x is the row of the target.
@@ -77,6 +144,8 @@ struct FitReport<'a> {
     scores: &'a [Score],
     model: PathBuf,
     plot: PathBuf,
+    ridge_selection: Option<RidgeCurve>,
+    ridge_plot: Option<PathBuf>,
     note: &'static str,
 }
 
@@ -86,21 +155,26 @@ struct FitReport<'a> {
 /// Bad data or options, a failed fit, or a file that cannot be written.
 pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let d = &args.data;
-    let (model, png) = (
-        args.out.join("model.safetensors"),
-        args.out.join("forecast.png"),
-    );
+    let [model, png, ridge_png] =
+        ["model.safetensors", "forecast.png", "ridge.png"].map(|f| args.out.join(f));
     if let Some(data) = &d.data {
-        huashi_io::ensure_not_input(&model, &[data])?;
-        huashi_io::ensure_not_input(&png, &[data])?;
+        for out in [&model, &png, &ridge_png] {
+            huashi_io::ensure_not_input(out, &[data])?;
+        }
     }
     let target = Target::from(d.target);
     let prep = Prepared::new(d.load()?, target, d.horizon, args.train_fraction)?;
-    let hyper = args.reservoir.config();
-    let config = hyper.esn();
-    let eval = forecast::evaluate(&config, &prep).context("training the ESN")?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
+    let mut hyper = args.reservoir.config();
+    let selection = match args.reservoir.ridge {
+        RidgeArg::Fixed(_) => None,
+        RidgeArg::Auto => Some(choose_ridge(args, &hyper.esn(), &prep, &ridge_png)?),
+    };
+    hyper.ridge = selection.as_ref().map_or(hyper.ridge, |c| c.best);
+    let config = hyper.esn();
+    let mut eval = forecast::evaluate(&config, &prep).context("training the ESN")?;
+    eval.scores = forecast::scores_by(&prep.pairs, &eval.prediction, prep.train, args.nrmse)?;
     SavedModel::save(&model, &eval.esn, &prep)
         .with_context(|| format!("saving the model to {}", model.display()))?;
     plot_test(&png, &prep, &eval)?;
@@ -117,12 +191,13 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         scores: &eval.scores,
         model,
         plot: png,
+        ridge_plot: selection.is_some().then_some(ridge_png),
+        ridge_selection: selection,
         note: SCORE_NOTE,
     };
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print_report(&report, &hyper);
+    match args.json {
+        true => println!("{}", serde_json::to_string_pretty(&report)?),
+        false => print_report(&report, &hyper),
     }
     Ok(())
 }
@@ -135,6 +210,16 @@ fn print_report(r: &FitReport<'_>, hyper: &ForecastConfig) {
         r.train_pairs,
         r.test_pairs
     );
+    if let Some(c) = &r.ridge_selection {
+        println!(
+            "ridge chosen by {:?} over {} values in [{:e}, {:e}]: λ = {:e}",
+            c.criterion,
+            c.lambdas.len(),
+            RIDGE_GRID.0,
+            RIDGE_GRID.1,
+            c.best
+        );
+    }
     println!("{}", print::config_line(hyper));
     println!(
         "fit {:.1} ms, predict (test split) {:.1} ms\n",
@@ -142,5 +227,18 @@ fn print_report(r: &FitReport<'_>, hyper: &ForecastConfig) {
     );
     print!("{}", print::score_table(r.scores));
     println!("\nNote: {SCORE_NOTE}.");
+    if let Some(s) = r
+        .scores
+        .first()
+        .filter(|s| s.normalisation != Normalisation::Std)
+    {
+        println!(
+            "NRMSE here is normalised by the targets' {} (--nrmse).",
+            s.normalisation
+        );
+    }
     println!("wrote {} and {}", r.model.display(), r.plot.display());
+    if let Some(p) = &r.ridge_plot {
+        println!("wrote {}", p.display());
+    }
 }

@@ -27,6 +27,9 @@
 //! computed in the reporting units (series units for `next`, log-returns for
 //! `return`).
 //!
+//! [`ridge_curve`] chooses the ridge parameter on the training pairs by
+//! leave-one-out error or GCV ([`crate::readout::select`]).
+//!
 //! [`SavedModel`] stores a trained network with its transform and predicts
 //! past the data. [`ForecastConfig`] holds the hyper-parameters of the one-input,
 //! one-output ESN used here, with the defaults the CLI shows.
@@ -34,12 +37,15 @@
 mod model;
 mod pairs;
 mod score;
+mod select;
 
 pub use model::{beyond, Ahead, SavedModel, COLUMN_KEY, SOURCE_KEY};
 pub use pairs::{pairs, Pairs, Prepared, Series, Transform, EMBEDDED};
 pub use score::{
-    baseline_scores, evaluate, score, scores, Evaluation, Score, SCORE_HEADERS, SCORE_NOTE,
+    baseline_scores, evaluate, score, score_by, scores, scores_by, Evaluation, Score,
+    SCORE_HEADERS, SCORE_NOTE,
 };
+pub use select::ridge_curve;
 
 use serde::{Deserialize, Serialize};
 
