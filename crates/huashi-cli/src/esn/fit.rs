@@ -86,7 +86,7 @@ fn choose_ridge(
         points,
     }];
     let title = format!(
-        "{name} of the readout (standardised units); best λ = {:e}",
+        "{name} of the readout (standardised units); best λ = {:.3e}",
         curve.best
     );
     plot::series_chart(
@@ -212,7 +212,7 @@ fn print_report(r: &FitReport<'_>, hyper: &ForecastConfig) {
     );
     if let Some(c) = &r.ridge_selection {
         println!(
-            "ridge chosen by {:?} over {} values in [{:e}, {:e}]: λ = {:e}",
+            "ridge chosen by {:?} over {} values in [{:e}, {:e}]: λ = {:.3e}",
             c.criterion,
             c.lambdas.len(),
             RIDGE_GRID.0,

@@ -53,9 +53,9 @@ pub fn log_grid(lo: f64, hi: f64, count: usize) -> Result<Vec<f64>> {
         let reason = "needs low < high and at least 2 points";
         return Err(invalid("ridge grid points", count as f64, reason));
     }
-    let (a, b) = (lo.ln(), hi.ln());
+    let (a, b) = (lo.log10(), hi.log10());
     Ok((0..count)
-        .map(|i| (a + (b - a) * i as f64 / (count - 1) as f64).exp())
+        .map(|i| 10f64.powf(a + (b - a) * i as f64 / (count - 1) as f64))
         .collect())
 }
 
