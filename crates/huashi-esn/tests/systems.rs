@@ -98,4 +98,15 @@ fn hostile_names_and_settings_are_typed_errors() {
     let short = Mat::<f64>::zeros(9, 1);
     assert!(valid_prediction_time(short.as_ref(), t.as_ref(), 0.5, 1.0, None).is_err());
     assert!(SystemName::Mso(3).series(10).unwrap().len() == 10);
+    // Absurd lengths are refused before allocating.
+    for name in [
+        SystemName::MackeyGlass,
+        SystemName::Lorenz,
+        SystemName::Lorenz96,
+        SystemName::KuramotoSivashinsky,
+        SystemName::Henon,
+        SystemName::Mso(2),
+    ] {
+        assert!(name.generate(usize::MAX / 4).is_err(), "{name}");
+    }
 }

@@ -27,6 +27,8 @@
 //! computed in the reporting units (series units for `next`, log-returns for
 //! `return`).
 //!
+//! [`closed_loop_test`] runs a one-step model free over the test split and
+//! reports its valid prediction time.
 //! [`ridge_curve`] chooses the ridge parameter on the training pairs by
 //! leave-one-out error or GCV ([`crate::readout::select`]).
 //!
@@ -34,11 +36,13 @@
 //! past the data. [`ForecastConfig`] holds the hyper-parameters of the one-input,
 //! one-output ESN used here, with the defaults the CLI shows.
 
+mod closed;
 mod model;
 mod pairs;
 mod score;
 mod select;
 
+pub use closed::closed_loop_test;
 pub use model::{beyond, Ahead, SavedModel, COLUMN_KEY, SOURCE_KEY};
 pub use pairs::{pairs, Pairs, Prepared, Series, Transform, EMBEDDED};
 pub use score::{

@@ -26,11 +26,12 @@ pub const MSO_FREQUENCIES: [f64; 12] = [
 /// `steps` samples of MSO-`n` (`1 ≤ n ≤ 12`).
 ///
 /// # Errors
-/// `n` outside `1..=12`.
+/// `n` outside `1..=12`, or more samples than memory holds.
 pub fn mso(n: usize, steps: usize) -> Result<Vec<f64>> {
     if !(1..=MSO_FREQUENCIES.len()).contains(&n) {
         return Err(invalid("MSO order", n as f64, "must lie in 1..=12"));
     }
+    crate::budget::check_matrix("the generated series", steps, 1)?;
     let freqs = &MSO_FREQUENCIES[..n];
     Ok((0..steps)
         .map(|t| freqs.iter().map(|a| (a * t as f64).sin()).sum())
@@ -41,8 +42,9 @@ pub fn mso(n: usize, steps: usize) -> Result<Vec<f64>> {
 /// drawn from `seed` (the same stream as [`crate::generators::narma10`]).
 ///
 /// # Errors
-/// `order` 0, or [`crate::Error::Diverged`].
+/// `order` 0, more samples than memory holds, or [`crate::Error::Diverged`].
 pub fn narma(order: usize, steps: usize, seed: u64) -> Result<Narma> {
+    crate::budget::check_matrix("the generated series", steps, 2)?;
     let mut rng = Rng::stream(seed, "narma10/input");
     let input: Vec<f64> = (0..steps).map(|_| rng.uniform_in(0.0, 0.5)).collect();
     narma_driven(order, input)

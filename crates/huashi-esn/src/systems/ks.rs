@@ -124,10 +124,12 @@ impl KuramotoSivashinsky {
     ///
     /// # Errors
     /// As [`KuramotoSivashinsky::solver`] and
-    /// [`KuramotoSivashinsky::initial`], or [`Error::Diverged`].
+    /// [`KuramotoSivashinsky::initial`], more samples than memory holds, or
+    /// [`Error::Diverged`].
     pub fn generate(&self, steps: usize) -> Result<Mat<f64>> {
         let solver = self.solver()?;
         let mut u = self.initial()?;
+        crate::budget::check_matrix("the generated series", steps, self.points)?;
         let mut out = Mat::zeros(steps, self.points);
         for t in 0..steps {
             u.iter().enumerate().for_each(|(j, v)| out[(t, j)] = *v);

@@ -55,12 +55,13 @@ pub trait Flow {
     /// `steps × dim` samples, the first being [`Flow::initial`].
     ///
     /// # Errors
-    /// A step that is not positive, an initial state of the wrong length, or
-    /// [`crate::Error::Diverged`].
+    /// A step that is not positive, an initial state of the wrong length,
+    /// more samples than memory holds, or [`crate::Error::Diverged`].
     fn generate(&self, steps: usize) -> Result<Mat<f64>> {
         let h = self.rk4_step()?;
         let mut s = self.initial();
         crate::util::mismatch("initial state length", self.dim(), s.len())?;
+        crate::budget::check_matrix("the generated series", steps, self.dim())?;
         let mut rk = Rk4::new(self.dim());
         let mut out = Mat::zeros(steps, self.dim());
         for t in 0..steps {
@@ -142,10 +143,12 @@ pub trait DiscreteMap {
     /// `steps × dim` iterates, the first being [`DiscreteMap::initial`].
     ///
     /// # Errors
-    /// An initial state of the wrong length, or [`crate::Error::Diverged`].
+    /// An initial state of the wrong length, more samples than memory
+    /// holds, or [`crate::Error::Diverged`].
     fn generate(&self, steps: usize) -> Result<Mat<f64>> {
         let mut s = self.initial();
         crate::util::mismatch("initial state length", self.dim(), s.len())?;
+        crate::budget::check_matrix("the generated series", steps, self.dim())?;
         let mut next = s.clone();
         let mut out = Mat::zeros(steps, self.dim());
         for t in 0..steps {

@@ -105,10 +105,12 @@ impl SystemName {
     /// data: its first `steps` values, at most 10,093).
     ///
     /// # Errors
-    /// [`Error::Diverged`] (not with the defaults), or more laser samples
-    /// than there are.
+    /// [`Error::Diverged`] (not with the defaults), more samples than memory
+    /// holds, or more laser samples than there are.
     pub fn generate(&self, steps: usize) -> Result<Mat<f64>> {
         use SystemName::*;
+        // Mackey-Glass and Lorenz-63 allocate before checking.
+        crate::budget::check_matrix("the generated series", steps, 3)?;
         match self {
             MackeyGlass => Ok(column(
                 &crate::generators::MackeyGlass::default().generate(steps)?,
@@ -126,10 +128,8 @@ impl SystemName {
             Laser => {
                 let v = crate::data::santafe_laser()?;
                 if steps > v.len() {
-                    return Err(Error::HorizonTooLong {
-                        horizon: steps,
-                        len: v.len(),
-                    });
+                    let reason = "the Santa Fe laser series has 10,093 samples";
+                    return Err(crate::error::invalid("steps", steps as f64, reason));
                 }
                 Ok(column(&v[..steps]))
             }
