@@ -76,7 +76,7 @@ fn choose_ridge(
         CriterionArg::Gcv => Criterion::Gcv,
     };
     let grid = log_grid(RIDGE_GRID.0, RIDGE_GRID.1, RIDGE_GRID.2)?;
-    Ok(forecast::ridge_curve(config, prep, grid, criterion).context("choosing the ridge")?)
+    forecast::ridge_curve(config, prep, grid, criterion).context("choosing the ridge")
 }
 
 /// The criterion over the grid, in decades.
