@@ -153,6 +153,8 @@ struct FitReport<'a> {
     effective_spectral_radius: Option<f64>,
     /// With --series (one-step `next` models): the test split in closed loop.
     closed_loop: Option<ClosedLoop>,
+    /// Why the closed-loop test failed (e.g. the free run diverged).
+    closed_loop_error: Option<String>,
     note: &'static str,
 }
 
@@ -225,7 +227,11 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let effective_spectral_radius = (hyper.units <= DENSE_EIG_LIMIT)
         .then(|| effective_spectral_radius(w, hyper.leak))
         .transpose()?;
-    let closed_loop = closed_loop(args, &eval, &prep).context("the closed-loop test")?;
+    // A closed loop that diverges is a result, reported as such.
+    let (closed_loop, closed_loop_error) = match closed_loop(args, &eval, &prep) {
+        Ok(c) => (c, None),
+        Err(e) => (None, Some(format!("{e:#}"))),
+    };
     let report = FitReport {
         series: &prep.series,
         rows: prep.series.values.len(),
@@ -243,6 +249,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         ridge_selection: selection,
         effective_spectral_radius,
         closed_loop,
+        closed_loop_error,
         note: SCORE_NOTE,
     };
     match args.json {
@@ -296,6 +303,9 @@ fn print_report(r: &FitReport<'_>, hyper: &ForecastConfig) {
     }
     if let Some(c) = &r.closed_loop {
         print_closed_loop(c);
+    }
+    if let Some(e) = &r.closed_loop_error {
+        println!("closed loop from the end of training: {e}");
     }
 }
 
