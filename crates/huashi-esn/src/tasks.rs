@@ -269,8 +269,8 @@ impl MemoryCapacityTask {
 /// every remaining step, continuing from the training state. Reservoir: 500
 /// tanh units, leak 0.9, spectral radius 0.9, connectivity 0.1, every unit
 /// receives the input (Bernoulli ±0.5), bias ±0.2; readout with direct
-/// input connections, ridge `1e-7`, washout 100 (tuned by hand on the
-/// training part).
+/// input connections, ridge `1e-7`, washout 100 (a first choice by hand,
+/// not tuned; one-step NRMSE 0.041 with seed 0).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LaserTask {
     /// Training inputs (the first `train` samples).
