@@ -175,6 +175,17 @@ pub enum Error {
         reason: String,
     },
 
+    /// A name (of a benchmark system, a normalisation, …) that is not known.
+    #[error("unknown {what} {name:?}; known: {known}")]
+    UnknownName {
+        /// What was being named.
+        what: &'static str,
+        /// The name given.
+        name: String,
+        /// The names accepted.
+        known: String,
+    },
+
     /// Writing or reading a file failed (the error names it).
     #[error(transparent)]
     File(#[from] huashi_io::Error),

@@ -175,7 +175,7 @@ impl Default for Lorenz {
 }
 
 impl Lorenz {
-    fn derivative(&self, s: [f64; 3]) -> [f64; 3] {
+    pub(crate) fn derivative(&self, s: [f64; 3]) -> [f64; 3] {
         let [x, y, z] = s;
         [
             self.sigma * (y - x),

@@ -22,7 +22,12 @@
 //!   [`Esn::generate`] (closed loop), [`Esn::forecast`] (multi-step).
 //! * [`metrics`]: RMSE, NRMSE (normalised by the target's standard
 //!   deviation), R², memory capacity.
-//! * [`generators`]: Mackey-Glass, NARMA-10, Lorenz-63.
+//! * [`generators`]: Mackey-Glass, NARMA-10, Lorenz-63; [`systems`]: Hénon,
+//!   logistic, Rössler, Lorenz-96, multiscroll, double scroll,
+//!   Rabinovich–Fabrikant, Kuramoto–Sivashinsky (ETDRK4), MSO-n, NARMA-n,
+//!   Lyapunov exponents (Benettin); [`diagnostics`]: effective spectral
+//!   radius, valid prediction time, closed-loop Lyapunov exponent;
+//!   [`readout::select`]: the ridge parameter by GCV or leave-one-out.
 //! * [`data`]: CSV by column name, log / log-returns / standardisation, the
 //!   embedded S&P 500 series.
 //! * [`forecast`]: one column of a table forecast H steps ahead (value or
@@ -51,6 +56,7 @@
 pub mod budget;
 pub mod config;
 pub mod data;
+pub mod diagnostics;
 mod error;
 mod esn;
 pub mod forecast;
@@ -70,6 +76,7 @@ pub mod search;
 pub mod sparse;
 pub mod spectral;
 mod stack;
+pub mod systems;
 pub mod tasks;
 mod train;
 mod util;

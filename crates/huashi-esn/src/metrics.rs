@@ -8,7 +8,10 @@
 //!   defaults to the target's range (max − min) instead; multiply by
 //!   `std(y) / (max(y) − min(y))` to compare;
 //! * `R² = 1 − Σ (ŷ_i − y_i)² / Σ (y_i − ȳ)²` (coefficient of determination,
-//!   as scikit-learn's `r2_score`; it is `1 − NRMSE²`).
+//!   as scikit-learn's `r2_score`; it is `1 − NRMSE²`);
+//! * MSE, MAE, NRMSE under a named normalisation (`std`, `range`, `var`,
+//!   `mean`, `q1q3`) and per-output scores of multi-output predictions:
+//!   [`normalised`] (re-exported here).
 //!
 //! The memory capacity (Jaeger 2001, "Short term memory in echo state
 //! networks", GMD Report 152) is `MC = Σ_{k=1}^{K} r²(u(t−k), ŷ_k(t))`: the
@@ -24,6 +27,9 @@ use crate::readout::Ridge;
 use crate::reservoir::Reservoir;
 use crate::rng::Rng;
 use crate::util::{column, column_values, mismatch};
+
+pub mod normalised;
+pub use normalised::{mae, mse, nrmse_by, per_output, Normalisation, PerOutput, NORMALISATIONS};
 
 fn check_pair(prediction: &[f64], target: &[f64]) -> Result<()> {
     check_series("target", target)?;

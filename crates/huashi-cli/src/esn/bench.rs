@@ -3,11 +3,11 @@
 //! measured in [`super::bench_cases`], and what the pipelined accumulation
 //! gains over the serial path.
 
-use super::bench_cases::{mackey_glass, memory, narma, CaseResult, PipelineGain};
+use super::bench_cases::{laser, mackey_glass, memory, narma, CaseResult, PipelineGain};
 use crate::report::table;
 use crate::report::timing::{self, Timing};
 use clap::Args;
-use huashi_esn::tasks::{MackeyGlassTask, NarmaTask};
+use huashi_esn::tasks::{LaserTask, MackeyGlassTask, NarmaTask};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -60,7 +60,7 @@ pub fn run(args: &EsnBenchArgs) -> anyhow::Result<()> {
         export(path, &task)?;
         eprintln!("wrote the Mackey-Glass series to {}", path.display());
     }
-    let bar = timing::progress(3, "esn bench");
+    let bar = timing::progress(4, "esn bench");
     bar.set_message("Mackey-Glass");
     let mg = mackey_glass(&task, args.runs)?;
     bar.inc(1);
@@ -71,11 +71,16 @@ pub fn run(args: &EsnBenchArgs) -> anyhow::Result<()> {
     bar.inc(1);
     bar.set_message("memory capacity");
     let mc = memory(args.seed, args.runs)?;
+    bar.inc(1);
+    bar.set_message("Santa Fe laser");
+    let mut laser_task = LaserTask::default();
+    laser_task.esn.seed = args.seed;
+    let laser = laser(&laser_task, args.runs)?;
     bar.finish_and_clear();
     let report = BenchReport {
         threads: rayon::current_num_threads(),
         runs: args.runs.max(1),
-        cases: vec![mg.one_step, mg.closed_loop, narma, mc],
+        cases: vec![mg.one_step, mg.closed_loop, narma, mc, laser],
         pipeline: mg.pipeline,
     };
     if args.json {

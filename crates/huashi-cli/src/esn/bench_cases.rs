@@ -9,7 +9,7 @@ use crate::report::table;
 use crate::report::timing::{self, Timing};
 use huashi_esn::data::MinMaxScaler;
 use huashi_esn::metrics;
-use huashi_esn::tasks::{MackeyGlassTask, MemoryCapacityTask, NarmaTask};
+use huashi_esn::tasks::{LaserTask, MackeyGlassTask, MemoryCapacityTask, NarmaTask};
 use huashi_esn::{column, column_values, generators, Accumulation, Esn, InputScaling, Sequence};
 use serde::Serialize;
 use std::time::{Duration, Instant};
@@ -295,6 +295,39 @@ pub fn memory(seed: u64, runs: usize) -> anyhow::Result<CaseResult> {
             "Σ_k r²(u(t−k), ŷ_k(t)), k = 1..{}; i.i.d. uniform input, spectral radius {}, \
              input scaling {scaling}, bias scaling {}; {} training and {} test steps",
             o.max_delay, r.spectral_radius, r.bias_scaling, o.train, o.test
+        ),
+    })
+}
+
+/// The Santa Fe laser one-step task ([`LaserTask::run`]), timed whole.
+///
+/// # Errors
+/// The task fails.
+pub fn laser(task: &LaserTask, runs: usize) -> anyhow::Result<CaseResult> {
+    let mut value = 0.0;
+    let total = timing::measure(runs, Duration::from_secs(5), || {
+        value = task.run()?.nrmse;
+        Ok(())
+    })?;
+    let r = &task.esn.layers[0];
+    Ok(CaseResult {
+        name: "Santa Fe laser one-step".into(),
+        metric: "NRMSE",
+        value,
+        target: None,
+        fit: None,
+        predict: None,
+        total,
+        detail: format!(
+            "10,093 samples scaled to [−1, 1]; {} units, leak {}, spectral radius {}, ridge {:e}, \
+             direct input to the readout; train {} steps (washout {}), test {}",
+            r.units,
+            r.leak_rate,
+            r.spectral_radius,
+            task.esn.ridge,
+            task.train,
+            task.esn.washout,
+            10_093 - task.train - 1
         ),
     })
 }

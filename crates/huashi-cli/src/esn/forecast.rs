@@ -10,6 +10,8 @@ use crate::report::table;
 use anyhow::{ensure, Context};
 use clap::Args;
 use huashi_esn::forecast::{self, Ahead, Prepared, SavedModel, Score, Target, SCORE_NOTE};
+use huashi_esn::metrics::Normalisation;
+use huashi_esn::systems::SystemName;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -29,6 +31,16 @@ pub struct ForecastArgs {
     /// output is fed back as the next input; needs a model with horizon 1).
     #[arg(long, value_name = "H")]
     pub generate: Option<usize>,
+    /// A benchmark series instead of a CSV file (as `esn fit --series`).
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["data", "column"], value_parser = parse_series)]
+    pub series: Option<SystemName>,
+    /// Samples of the --series to generate.
+    #[arg(long, value_name = "N", default_value_t = 5000, value_parser = crate::parse::at_least_one)]
+    pub steps: usize,
+    /// What NRMSE is normalised by: std (the default), range, var, mean or
+    /// q1q3.
+    #[arg(long, value_name = "NORM", default_value_t = Normalisation::Std, value_parser = parse_norm)]
+    pub nrmse: Normalisation,
     /// Write a PNG of the predictions vs truth (and the free run) to FILE.
     #[arg(long, value_name = "FILE.png")]
     pub plot: Option<PathBuf>,
@@ -53,11 +65,22 @@ struct ForecastReport<'a> {
     note: &'static str,
 }
 
+fn parse_series(s: &str) -> Result<SystemName, String> {
+    s.parse().map_err(|e: huashi_esn::Error| e.to_string())
+}
+
+fn parse_norm(s: &str) -> Result<Normalisation, String> {
+    s.parse().map_err(|e: huashi_esn::Error| e.to_string())
+}
+
 /// The series `args` names (by default the model's column), standardised
 /// with the model's transform and long enough for its washout.
 fn prepare(args: &ForecastArgs, saved: &SavedModel) -> anyhow::Result<Prepared> {
     let column = args.column.as_deref().or(saved.column.as_deref());
-    let series = load_series(args.data.as_deref(), column)?;
+    let series = match args.series {
+        Some(name) => forecast::Series::generated(name, args.steps)?,
+        None => load_series(args.data.as_deref(), column)?,
+    };
     let t = saved.transform;
     let pairs = forecast::pairs(&series.values, t.target, t.horizon)?;
     let prep = Prepared::with_transform(series, pairs, t, 0);
@@ -102,7 +125,7 @@ pub fn run(args: &ForecastArgs) -> anyhow::Result<()> {
         horizon: saved.transform.horizon,
         washout,
         scored_pairs: prep.len() - washout,
-        scores: forecast::scores(&prep.pairs, &prediction[washout..], washout)?,
+        scores: forecast::scores_by(&prep.pairs, &prediction[washout..], washout, args.nrmse)?,
         beyond: forecast::beyond(&prep, &prediction),
         generated,
         note: SCORE_NOTE,
@@ -190,6 +213,16 @@ fn print_report(r: &ForecastReport<'_>, saved: &SavedModel, plot: Option<&Path>)
     );
     print!("{}", print::score_table(&r.scores));
     println!("\nNote: {}.", r.note);
+    if let Some(s) = r
+        .scores
+        .first()
+        .filter(|s| s.normalisation != Normalisation::Std)
+    {
+        println!(
+            "NRMSE here is normalised by the targets' {} (--nrmse).",
+            s.normalisation
+        );
+    }
     print_ahead(
         "Forecast past the data (open loop, from the last inputs):",
         &r.beyond,

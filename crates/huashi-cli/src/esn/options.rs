@@ -6,6 +6,7 @@ use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use huashi_esn::data::CsvTable;
 use huashi_esn::forecast::{ForecastConfig, Series, Target};
+use huashi_esn::systems::SystemName;
 use std::path::{Path, PathBuf};
 
 /// What the ESN predicts (`huashi_esn::forecast::Target`).
@@ -46,6 +47,19 @@ pub struct DataArgs {
     /// Forecast horizon H in steps (rows).
     #[arg(long, value_name = "H", default_value_t = 1, value_parser = crate::parse::at_least_one)]
     pub horizon: usize,
+    /// A benchmark series instead of a CSV file (its first component, default
+    /// parameters): mackey-glass, lorenz, henon, logistic, rossler, lorenz96,
+    /// multiscroll, doublescroll, rabinovich-fabrikant, ks, mso1..mso12, or
+    /// laser (the embedded Santa Fe laser data).
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["data", "column"], value_parser = parse_series)]
+    pub series: Option<SystemName>,
+    /// Samples of the --series to generate (at most 10,093 for laser).
+    #[arg(long, value_name = "N", default_value_t = 5000, value_parser = crate::parse::at_least_one)]
+    pub steps: usize,
+}
+
+fn parse_series(s: &str) -> Result<SystemName, String> {
+    s.parse().map_err(|e: huashi_esn::Error| e.to_string())
 }
 
 impl DataArgs {
@@ -54,6 +68,9 @@ impl DataArgs {
     /// # Errors
     /// As [`load_series`].
     pub fn load(&self) -> anyhow::Result<Series> {
+        if let Some(name) = self.series {
+            return Ok(Series::generated(name, self.steps)?);
+        }
         load_series(self.data.as_deref(), self.column.as_deref())
     }
 }
@@ -97,9 +114,11 @@ pub struct ReservoirArgs {
     #[arg(long, value_name = "S", default_value_t = ForecastConfig::default().input_scaling)]
     pub input_scaling: f64,
     /// Ridge (Tikhonov) parameter of the readout (the default suits noisy
-    /// daily prices; smooth signals such as Mackey-Glass want ~1e-6).
-    #[arg(long, value_name = "LAMBDA", default_value_t = ForecastConfig::default().ridge)]
-    pub ridge: f64,
+    /// daily prices; smooth signals such as Mackey-Glass want ~1e-6), or
+    /// `auto`: chosen on the training pairs by leave-one-out error or GCV
+    /// (see --ridge-criterion).
+    #[arg(long, value_name = "LAMBDA|auto", default_value_t = RidgeArg::Fixed(ForecastConfig::default().ridge), value_parser = parse_ridge)]
+    pub ridge: RidgeArg,
     #[command(flatten)]
     pub fixed: FixedArgs,
     /// Seed of the reservoir's random weights.
@@ -118,9 +137,40 @@ impl ReservoirArgs {
             spectral_radius: self.spectral_radius,
             leak: self.leak,
             input_scaling: self.input_scaling,
-            ridge: self.ridge,
+            ridge: match self.ridge {
+                RidgeArg::Fixed(r) => r,
+                RidgeArg::Auto => ForecastConfig::default().ridge,
+            },
             ..self.fixed.config(self.seed, self.washout)
         }
+    }
+}
+
+/// `--ridge`: a value, or chosen automatically.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RidgeArg {
+    /// This ridge parameter.
+    Fixed(f64),
+    /// Chosen on the training pairs.
+    Auto,
+}
+
+impl std::fmt::Display for RidgeArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RidgeArg::Fixed(r) => write!(f, "{r}"),
+            RidgeArg::Auto => write!(f, "auto"),
+        }
+    }
+}
+
+fn parse_ridge(s: &str) -> Result<RidgeArg, String> {
+    if s.eq_ignore_ascii_case("auto") {
+        return Ok(RidgeArg::Auto);
+    }
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && r >= 0.0 => Ok(RidgeArg::Fixed(r)),
+        _ => Err(format!("{s:?} is neither `auto` nor a finite number >= 0")),
     }
 }
 

@@ -5,7 +5,9 @@
 //! daily open/high/low/close/adjusted close/volume from 1999-01-04 to
 //! 2018-12-31 (5,031 trading days, dates month/day/year), taken unchanged from
 //! `arch/data/sp500/sp500.csv.gz` in the `arch` package on PyPI (version
-//! 8.0.0); see `data/README.md`.
+//! 8.0.0); see `data/README.md`. The Santa Fe laser series (data set A,
+//! Weigend & Gershenfeld 1993) is embedded from
+//! `data/santafe_laser/santafe_laser.csv` (provenance in its README).
 
 mod csv;
 mod transform;
@@ -35,6 +37,19 @@ pub fn sp500() -> Result<CsvTable> {
 /// Only if the embedded file were corrupt.
 pub fn sp500_close() -> Result<Vec<f64>> {
     sp500()?.column_f64("Close")
+}
+
+/// The embedded Santa Fe laser CSV (header `t,intensity`, 10,093 rows; see
+/// `data/santafe_laser/README.md` for its provenance).
+pub const SANTAFE_LASER_CSV: &str = include_str!("../../data/santafe_laser/santafe_laser.csv");
+
+/// The Santa Fe laser intensities (data set A of the Santa Fe competition,
+/// Weigend & Gershenfeld 1993): 10,093 values in `0..=255`.
+///
+/// # Errors
+/// Only if the embedded file were corrupt.
+pub fn santafe_laser() -> Result<Vec<f64>> {
+    CsvTable::parse(SANTAFE_LASER_CSV)?.column_f64("intensity")
 }
 
 /// Input/target pairs for predicting a series `horizon` steps ahead.

@@ -27,19 +27,29 @@
 //! computed in the reporting units (series units for `next`, log-returns for
 //! `return`).
 //!
+//! [`closed_loop_test`] runs a one-step model free over the test split and
+//! reports its valid prediction time.
+//! [`ridge_curve`] chooses the ridge parameter on the training pairs by
+//! leave-one-out error or GCV ([`crate::readout::select`]).
+//!
 //! [`SavedModel`] stores a trained network with its transform and predicts
 //! past the data. [`ForecastConfig`] holds the hyper-parameters of the one-input,
 //! one-output ESN used here, with the defaults the CLI shows.
 
+mod closed;
 mod model;
 mod pairs;
 mod score;
+mod select;
 
+pub use closed::closed_loop_test;
 pub use model::{beyond, Ahead, SavedModel, COLUMN_KEY, SOURCE_KEY};
 pub use pairs::{pairs, Pairs, Prepared, Series, Transform, EMBEDDED};
 pub use score::{
-    baseline_scores, evaluate, score, scores, Evaluation, Score, SCORE_HEADERS, SCORE_NOTE,
+    baseline_scores, evaluate, score, score_by, scores, scores_by, Evaluation, Score,
+    SCORE_HEADERS, SCORE_NOTE,
 };
+pub use select::ridge_curve;
 
 use serde::{Deserialize, Serialize};
 

@@ -42,6 +42,19 @@ impl Series {
         })
     }
 
+    /// `steps` samples of a benchmark series (its first component).
+    ///
+    /// # Errors
+    /// As [`SystemName::generate`](crate::systems::SystemName::generate).
+    pub fn generated(name: crate::systems::SystemName, steps: usize) -> Result<Self> {
+        Ok(Self {
+            source: format!("generated {name} series ({steps} samples, default parameters)"),
+            column: "x".to_string(),
+            embedded: false,
+            values: name.series(steps)?,
+        })
+    }
+
     /// Reads `column` (default `Close`) of the embedded S&P 500 table.
     ///
     /// # Errors

@@ -2,7 +2,8 @@
 //! evaluation on a test split.
 //!
 //! `NRMSE = RMSE / σ(truth)` and `R² = 1 − NRMSE²` over the scored targets
-//! (see [`crate::metrics`]), in reporting units.
+//! (see [`crate::metrics`]), in reporting units; [`scores_by`] normalises
+//! NRMSE another way ([`Normalisation`]).
 
 use std::time::Instant;
 
@@ -11,7 +12,7 @@ use serde::Serialize;
 use super::{Pairs, Prepared};
 use crate::error::Result;
 use crate::esn::{Esn, EsnConfig};
-use crate::metrics;
+use crate::metrics::{self, Normalisation};
 use crate::train::Sequence;
 use crate::util::{column, column_values};
 
@@ -20,8 +21,11 @@ use crate::util::{column, column_values};
 pub struct Score {
     /// The model's name ("ESN", or a baseline's).
     pub model: String,
-    /// RMSE / standard deviation of the scored targets.
+    /// RMSE / the scored targets' scale (by default their standard
+    /// deviation).
     pub nrmse: f64,
+    /// What NRMSE is normalised by.
+    pub normalisation: Normalisation,
     /// Coefficient of determination.
     pub r2: f64,
     /// Root mean square error.
@@ -54,9 +58,23 @@ impl Score {
 /// # Errors
 /// The lengths differ, are below 2, or the truth is constant.
 pub fn score(model: &str, prediction: &[f64], truth: &[f64]) -> Result<Score> {
+    score_by(model, prediction, truth, Normalisation::Std)
+}
+
+/// [`score`] with NRMSE normalised by `norm`.
+///
+/// # Errors
+/// As [`score`], and a truth whose scale under `norm` is 0.
+pub fn score_by(
+    model: &str,
+    prediction: &[f64],
+    truth: &[f64],
+    norm: Normalisation,
+) -> Result<Score> {
     Ok(Score {
         model: model.to_string(),
-        nrmse: metrics::nrmse(prediction, truth)?,
+        nrmse: metrics::nrmse_by(prediction, truth, norm)?,
+        normalisation: norm,
         r2: metrics::r2(prediction, truth)?,
         rmse: metrics::rmse(prediction, truth)?,
     })
@@ -67,14 +85,20 @@ pub fn score(model: &str, prediction: &[f64], truth: &[f64]) -> Result<Score> {
 /// # Errors
 /// As [`score`], when fewer than 2 targets follow `from`.
 pub fn baseline_scores(p: &Pairs, from: usize) -> Result<Vec<Score>> {
+    baseline_scores_by(p, from, Normalisation::Std)
+}
+
+fn baseline_scores_by(p: &Pairs, from: usize, norm: Normalisation) -> Result<Vec<Score>> {
     let truth = &p.truth[from..];
-    let mut out = vec![score(
-        "persistence (same as last)",
-        &p.persistence[from..],
-        truth,
-    )?];
+    let persistence = "persistence (same as last)";
+    let mut out = vec![score_by(persistence, &p.persistence[from..], truth, norm)?];
     if p.zero_baseline {
-        out.push(score("zero return", &vec![0.0; truth.len()], truth)?);
+        out.push(score_by(
+            "zero return",
+            &vec![0.0; truth.len()],
+            truth,
+            norm,
+        )?);
     }
     Ok(out)
 }
@@ -86,9 +110,22 @@ pub fn baseline_scores(p: &Pairs, from: usize) -> Result<Vec<Score>> {
 /// # Errors
 /// As [`score`].
 pub fn scores(p: &Pairs, prediction: &[f64], from: usize) -> Result<Vec<Score>> {
+    scores_by(p, prediction, from, Normalisation::Std)
+}
+
+/// [`scores`] with NRMSE normalised by `norm`.
+///
+/// # Errors
+/// As [`score_by`].
+pub fn scores_by(
+    p: &Pairs,
+    prediction: &[f64],
+    from: usize,
+    norm: Normalisation,
+) -> Result<Vec<Score>> {
     let truth = &p.truth[from..];
-    let mut out = vec![score("ESN", &prediction[..truth.len()], truth)?];
-    out.extend(baseline_scores(p, from)?);
+    let mut out = vec![score_by("ESN", &prediction[..truth.len()], truth, norm)?];
+    out.extend(baseline_scores_by(p, from, norm)?);
     Ok(out)
 }
 

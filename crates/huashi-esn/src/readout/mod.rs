@@ -7,9 +7,13 @@
 //!   `ΦᵀY` over any number of sequences and solving once by Cholesky;
 //! * [`Rls`]: online recursive least squares, the learning rule of FORCE
 //!   (Sussillo & Abbott 2009).
+//!
+//! [`select`] chooses the ridge parameter by GCV or exact leave-one-out error
+//! from the accumulated sums.
 
 mod ridge;
 mod rls;
+pub mod select;
 mod syrk;
 
 pub use ridge::Ridge;
