@@ -175,6 +175,10 @@ pub enum Error {
         reason: String,
     },
 
+    /// A file of labelled sequences was malformed (the error names it).
+    #[error(transparent)]
+    Data(#[from] crate::classify::DataError),
+
     /// Writing or reading a file failed (the error names it).
     #[error(transparent)]
     File(#[from] huashi_io::Error),
