@@ -6,12 +6,16 @@ use huashi_esn::nvar::{Monomials, Nvar, NvarConfig, NvarTarget};
 
 /// Gauthier, Bollt, Griffith & Barbosa (2021), "Next generation reservoir
 /// computing", *Nat. Commun.* 12:5564, Results, "Forecasting a dynamical
-/// system" (Fig. 2) and Methods: the NG-RC's closed-loop NRMSE over one
-/// Lyapunov time on Lorenz-63 is 4.51 ± 0.85 × 10⁻³ (mean ± standard error
-/// over 10 trials; dt = 0.025, k = 2, s = 1, warm-up 5, training 10,
-/// quadratic monomials, ridge 2.5e-6, error normalised by the pooled
-/// variance of the solution). The mean here must lie within that error
-/// bar.
+/// system" (Fig. 2) with the Methods' protocol: dt = 0.025, k = 2, s = 1,
+/// warm-up 5, training 10, test one Lyapunov time, quadratic monomials,
+/// ridge 2.5e-6, error normalised by the pooled variance of the solution,
+/// 10 trials 10 time units apart, series from SciPy's RK23 at its default
+/// tolerances. The paper gives an NRMSE over one Lyapunov time of
+/// 4.51 ± 0.85 × 10⁻³ (mean ± standard error); the authors' script
+/// (`ng-rc-paper-code`, the NRMSE run) under SciPy 1.x gives
+/// 2.06 ± 0.44 × 10⁻³ on the same protocol. Asserted: no worse than the
+/// paper's upper error bar, and within the combined standard errors of the
+/// script's value.
 #[test]
 fn lorenz_forecast_matches_the_paper() {
     let protocol = LorenzProtocol::default();
@@ -23,7 +27,10 @@ fn lorenz_forecast_matches_the_paper() {
         println!("warm-up {:>4}: train {:.3e} test {:.3e}", t.warmup, t.train_nrmse, t.test_nrmse);
     }
     println!("mean {:.3e} ± {:.3e}", report.mean, report.std_error);
-    assert!((report.mean - 4.51e-3).abs() <= 0.85e-3, "{} ± {}", report.mean, report.std_error);
+    assert!(report.mean <= 4.51e-3 + 0.85e-3, "{} ± {}", report.mean, report.std_error);
+    let combined = (0.44e-3f64.powi(2) + report.std_error.powi(2)).sqrt();
+    assert!((report.mean - 2.06e-3).abs() <= combined, "{} ± {}", report.mean, report.std_error);
+    assert!(report.trials.iter().all(|t| t.train_nrmse < 1e-3));
 }
 
 #[test]

@@ -11,7 +11,8 @@
 //! O_total(t)  = [1; O_lin(t); O_nonlin(t)]
 //! x(t+1) = x(t) + W_outᵀ O_total(t)      (difference target, the paper's eq. 5)
 //! x(t+1) =        W_outᵀ O_total(t)      (next-value target)
-//! W_out  = (OᵀO + λ I)⁻¹ OᵀY                                       (every entry penalised, as the paper's code)
+//! W_out  = argmin ‖O W − Y‖² + λ ‖W‖²  = (OᵀO + λ I)⁻¹ OᵀY     (every entry penalised, as the paper's code;
+//!                                        solved by QR of [O; √λ I], not the normal equations)
 //! ```
 //!
 //! [`Nvar::fit`] trains on a stretch of a series; [`Nvar::one_step`]
@@ -20,13 +21,14 @@
 //! paper's Lorenz-63 forecasting protocol and a generic train/test run.
 
 pub mod protocol;
+mod rk23;
 
+use faer::prelude::SolveLstsq;
 use faer::{Mat, MatRef};
 use serde::{Deserialize, Serialize};
 
 use crate::config::non_negative;
 use crate::error::{invalid, Error, Result};
-use crate::readout::Ridge;
 use crate::util::check_matrix;
 
 /// Which monomials of the linear features make up the nonlinear part.
@@ -159,21 +161,29 @@ impl Nvar {
         config.check()?;
         check_range(config, series, from, to)?;
         check_matrix("series", series.subrows(from - config.span(), to + 1 - from + config.span()))?;
-        let d = series.ncols();
-        let mut ridge = Ridge::new(config.features(d), d);
+        let (d, f, n) = (series.ncols(), config.features(series.ncols()), to - from);
+        // [Φ; √λ I] W = [Y; 0] by column-pivoted QR: the normal equations
+        // of the paper's λ = 2.5e-6 are too ill-conditioned for Cholesky.
+        let mut a = Mat::zeros(n + f, f);
         let mut phi = Vec::new();
-        let mut features = Mat::zeros(to - from, config.features(d));
         for (r, t) in (from..to).enumerate() {
             config.fill(series, t, &mut phi);
-            phi.iter().enumerate().for_each(|(f, &v)| features[(r, f)] = v);
+            phi.iter().enumerate().for_each(|(k, &v)| a[(r, k)] = v);
         }
+        (0..f).for_each(|k| a[(n + k, k)] = config.ridge.sqrt());
         let base = |t: usize, j: usize| match config.target {
             NvarTarget::Difference => series[(t, j)],
             NvarTarget::Next => 0.0,
         };
-        let targets = Mat::from_fn(to - from, d, |r, j| series[(from + r + 1, j)] - base(from + r, j));
-        ridge.add(features.as_ref(), targets.as_ref())?;
-        let weights = ridge.solve(config.ridge, None)?;
+        let b = Mat::from_fn(n + f, d, |r, j| {
+            if r < n {
+                series[(from + r + 1, j)] - base(from + r, j)
+            } else {
+                0.0
+            }
+        });
+        let weights = a.col_piv_qr().solve_lstsq(&b);
+        check_matrix("NVAR readout weights", weights.as_ref())?;
         Ok(Self { config: *config, weights })
     }
 
