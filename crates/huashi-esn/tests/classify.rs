@@ -2,7 +2,7 @@
 //! synthetic task, and the Japanese Vowels accuracy.
 
 use huashi_esn::classify::{
-    evaluate, japanese_vowels, over_seeds, ClassifyConfig, Classifier, DataError, Dataset, Pooling,
+    evaluate, japanese_vowels, over_seeds, Classifier, ClassifyConfig, DataError, Dataset, Pooling,
 };
 use huashi_esn::Error;
 
@@ -40,16 +40,37 @@ fn ts_ragged_channels_name_the_line_and_channel() {
     let e = ts("1,2:3,4:a\n1,2,3:4,5:b\n").unwrap_err();
     assert_eq!(
         e,
-        DataError::Ragged { file: "toy.ts".into(), line: 7, channel: 2, expected: 3, found: 2 }
+        DataError::Ragged {
+            file: "toy.ts".into(),
+            line: 7,
+            channel: 2,
+            expected: 3,
+            found: 2
+        }
     );
     let e = ts("1,2:3,4:5,6:a\n").unwrap_err();
-    assert!(matches!(e, DataError::Channels { line: 6, expected: 2, found: 3, .. }));
+    assert!(matches!(
+        e,
+        DataError::Channels {
+            line: 6,
+            expected: 2,
+            found: 3,
+            ..
+        }
+    ));
 }
 
 #[test]
 fn ts_non_numeric_value_names_it() {
     let e = ts("1,2:3,x4:a\n").unwrap_err();
-    assert_eq!(e, DataError::NotNumber { file: "toy.ts".into(), line: 6, value: "x4".into() });
+    assert_eq!(
+        e,
+        DataError::NotNumber {
+            file: "toy.ts".into(),
+            line: 6,
+            value: "x4".into()
+        }
+    );
     let e = ts("1,NaN:3,4:a\n").unwrap_err();
     assert!(matches!(e, DataError::NotNumber { .. }));
 }
@@ -61,17 +82,36 @@ fn undeclared_and_unknown_labels_are_refused() {
     let train = toy(&[("a", 0.5), ("b", -0.5)], 4);
     let test = Dataset::parse_csv("sequence_id,label,x\n1,z,0.1\n1,z,0.2\n", "t.csv").unwrap();
     let e = evaluate(&small(Pooling::Mean), &train, &test).unwrap_err();
-    let Error::Data(DataError::UnknownLabel { file, line, label, .. }) = e else { panic!("{e}") };
+    let Error::Data(DataError::UnknownLabel {
+        file, line, label, ..
+    }) = e
+    else {
+        panic!("{e}")
+    };
     assert_eq!((file.as_str(), line, label.as_str()), ("t.csv", 2, "z"));
 }
 
 #[test]
 fn empty_files_are_refused() {
-    assert!(matches!(Dataset::parse_ts("", "e.ts"), Err(DataError::Empty { .. })));
-    assert!(matches!(Dataset::parse_ts(HEADER, "e.ts"), Err(DataError::Empty { .. })));
-    assert!(matches!(Dataset::parse_csv("", "e.csv"), Err(DataError::Empty { .. })));
+    assert!(matches!(
+        Dataset::parse_ts("", "e.ts"),
+        Err(DataError::Empty { .. })
+    ));
+    assert!(matches!(
+        Dataset::parse_ts(HEADER, "e.ts"),
+        Err(DataError::Empty { .. })
+    ));
+    assert!(matches!(
+        Dataset::parse_csv("", "e.csv"),
+        Err(DataError::Empty { .. })
+    ));
     let header_only = Dataset::parse_csv("sequence_id,label,x\n", "e.csv");
-    assert_eq!(header_only.unwrap_err(), DataError::Empty { file: "e.csv".into() });
+    assert_eq!(
+        header_only.unwrap_err(),
+        DataError::Empty {
+            file: "e.csv".into()
+        }
+    );
 }
 
 #[test]
@@ -87,17 +127,27 @@ fn sequences_shorter_than_the_washout_are_refused() {
     let mut config = small(Pooling::Mean);
     config.reservoir.washout = 5;
     let e = Classifier::fit(&config, &train).unwrap_err();
-    let Error::Data(DataError::TooShort { len, washout, line, .. }) = e else { panic!("{e}") };
+    let Error::Data(DataError::TooShort {
+        len, washout, line, ..
+    }) = e
+    else {
+        panic!("{e}")
+    };
     assert_eq!((len, washout, line), (5, 5, 2));
 }
 
 #[test]
 fn csv_groups_rows_and_checks_them() {
-    let d = Dataset::parse_csv("sequence_id,label,x,y\ns1,a,1,2\ns1,a,3,4\ns2,b,5,6\n", "c.csv").unwrap();
+    let d = Dataset::parse_csv(
+        "sequence_id,label,x,y\ns1,a,1,2\ns1,a,3,4\ns2,b,5,6\n",
+        "c.csv",
+    )
+    .unwrap();
     assert_eq!((d.len(), d.channels(), d.sequences[0].nrows()), (2, 2, 2));
     let changes = Dataset::parse_csv("sequence_id,label,x\n1,a,1\n1,b,2\n", "c.csv").unwrap_err();
     assert!(matches!(changes, DataError::Malformed { line: 3, .. }));
-    let back = Dataset::parse_csv("sequence_id,label,x\n1,a,1\n2,b,2\n1,a,3\n", "c.csv").unwrap_err();
+    let back =
+        Dataset::parse_csv("sequence_id,label,x\n1,a,1\n2,b,2\n1,a,3\n", "c.csv").unwrap_err();
     assert!(matches!(back, DataError::Malformed { line: 4, .. }));
     let text = Dataset::parse_csv("sequence_id,label,x\n1,a,one\n", "c.csv").unwrap_err();
     assert!(matches!(text, DataError::NotNumber { line: 2, .. }));
@@ -121,8 +171,13 @@ fn toy(classes: &[(&str, f64)], n: usize) -> Dataset {
 }
 
 fn small(pooling: Pooling) -> ClassifyConfig {
-    let mut c = ClassifyConfig { pooling, ..ClassifyConfig::default() };
+    let mut c = ClassifyConfig {
+        pooling,
+        ..ClassifyConfig::default()
+    };
     c.reservoir.units = 50;
+    c.reservoir.input_scaling = 0.5;
+    c.reservoir.ridge = 1e-2;
     c
 }
 
@@ -146,11 +201,18 @@ fn every_pooling_separates_three_frequencies() {
 fn japanese_vowels_default_setting() {
     let (train, test) = japanese_vowels().unwrap();
     assert_eq!((train.len(), test.len(), train.channels()), (270, 370, 12));
-    let lengths = train.sequences.iter().chain(&test.sequences).map(|s| s.nrows());
+    let lengths = train
+        .sequences
+        .iter()
+        .chain(&test.sequences)
+        .map(|s| s.nrows());
     assert_eq!((lengths.clone().min(), lengths.max()), (Some(7), Some(29)));
     assert_eq!(train.classes().len(), 9);
     let summary = over_seeds(&ClassifyConfig::default(), &train, &test, 10).unwrap();
     let errors: Vec<usize> = summary.runs.iter().map(|r| r.total - r.correct).collect();
-    println!("accuracy {:.4} ± {:.4}, errors per seed {errors:?}", summary.mean, summary.ci95);
+    println!(
+        "accuracy {:.4} ± {:.4}, errors per seed {errors:?}",
+        summary.mean, summary.ci95
+    );
     assert!(summary.mean >= 0.985, "{} ± {}", summary.mean, summary.ci95);
 }

@@ -24,12 +24,25 @@ fn lorenz_forecast_matches_the_paper() {
     assert_eq!(protocol.steps(protocol.warmup), (200, 400, 44));
     let report = protocol.report(&config).unwrap();
     for t in &report.trials {
-        println!("warm-up {:>4}: train {:.3e} test {:.3e}", t.warmup, t.train_nrmse, t.test_nrmse);
+        println!(
+            "warm-up {:>4}: train {:.3e} test {:.3e}",
+            t.warmup, t.train_nrmse, t.test_nrmse
+        );
     }
     println!("mean {:.3e} ± {:.3e}", report.mean, report.std_error);
-    assert!(report.mean <= 4.51e-3 + 0.85e-3, "{} ± {}", report.mean, report.std_error);
+    assert!(
+        report.mean <= 4.51e-3 + 0.85e-3,
+        "{} ± {}",
+        report.mean,
+        report.std_error
+    );
     let combined = (0.44e-3f64.powi(2) + report.std_error.powi(2)).sqrt();
-    assert!((report.mean - 2.06e-3).abs() <= combined, "{} ± {}", report.mean, report.std_error);
+    assert!(
+        (report.mean - 2.06e-3).abs() <= combined,
+        "{} ± {}",
+        report.mean,
+        report.std_error
+    );
     assert!(report.trials.iter().all(|t| t.train_nrmse < 1e-3));
 }
 
@@ -38,9 +51,15 @@ fn feature_counts_follow_the_paper() {
     let c = NvarConfig::default();
     // d = 3, k = 2: 1 + 6 + 21 = 28 (the paper's Lorenz feature vector).
     assert_eq!(c.features(3), 28);
-    let cubic = NvarConfig { monomials: Monomials::Cubic, ..c };
+    let cubic = NvarConfig {
+        monomials: Monomials::Cubic,
+        ..c
+    };
     assert_eq!(cubic.features(3), 1 + 6 + 56);
-    let both = NvarConfig { monomials: Monomials::Both, ..c };
+    let both = NvarConfig {
+        monomials: Monomials::Both,
+        ..c
+    };
     assert_eq!(both.features(3), 1 + 6 + 21 + 56);
 }
 
@@ -48,13 +67,22 @@ fn feature_counts_follow_the_paper() {
 /// closed loop continues it.
 #[test]
 fn linear_map_is_recovered() {
-    let series = Mat::from_fn(60, 1, |t, _| 0.9f64.powi(t as i32) + 0.5 * (-0.5f64).powi(t as i32));
+    let series = Mat::from_fn(60, 1, |t, _| {
+        0.9f64.powi(t as i32) + 0.5 * (-0.5f64).powi(t as i32)
+    });
     for target in [NvarTarget::Difference, NvarTarget::Next] {
-        let config = NvarConfig { ridge: 1e-12, target, ..NvarConfig::default() };
+        let config = NvarConfig {
+            ridge: 1e-12,
+            target,
+            ..NvarConfig::default()
+        };
         let nvar = Nvar::fit(&config, series.as_ref(), 1, 40).unwrap();
         let ahead = nvar.forecast(series.as_ref(), 40, 10).unwrap();
         for r in 0..10 {
-            assert!((ahead[(r, 0)] - series[(41 + r, 0)]).abs() < 1e-6, "{target:?} {r}");
+            assert!(
+                (ahead[(r, 0)] - series[(41 + r, 0)]).abs() < 1e-6,
+                "{target:?} {r}"
+            );
         }
     }
 }
@@ -63,8 +91,14 @@ fn linear_map_is_recovered() {
 fn bad_ranges_and_parameters_are_errors() {
     let series = Mat::from_fn(20, 2, |t, j| (t + j) as f64);
     let c = NvarConfig::default();
-    assert!(Nvar::fit(&c, series.as_ref(), 0, 10).is_err(), "no history for the delay");
-    assert!(Nvar::fit(&c, series.as_ref(), 1, 20).is_err(), "no next row");
+    assert!(
+        Nvar::fit(&c, series.as_ref(), 0, 10).is_err(),
+        "no history for the delay"
+    );
+    assert!(
+        Nvar::fit(&c, series.as_ref(), 1, 20).is_err(),
+        "no next row"
+    );
     assert!(Nvar::fit(&NvarConfig { delays: 0, ..c }, series.as_ref(), 1, 10).is_err());
     assert!(Nvar::fit(&NvarConfig { ridge: -1.0, ..c }, series.as_ref(), 1, 10).is_err());
     assert!(run(&c, series.as_ref(), 5, 10, 10).is_err(), "too short");

@@ -55,7 +55,7 @@ pub struct ClassifyArgs {
     /// How the states reach the readout: `last` state, `mean` state,
     /// `concat` (states at 1/3, 2/3 and the end), or `vote` (a readout at
     /// every step, majority vote).
-    #[arg(long, value_enum, default_value_t = ReadoutArg::Mean)]
+    #[arg(long, value_enum, default_value_t = ReadoutArg::Last)]
     pub readout: ReadoutArg,
     /// Reservoir units N.
     #[arg(long, value_name = "N", default_value_t = defaults().units, value_parser = crate::parse::count::<usize>)]
@@ -102,11 +102,15 @@ impl ClassifyArgs {
             ridge: self.ridge,
             ..self.fixed.config(self.seed, self.washout)
         };
-        ClassifyConfig { reservoir, pooling: self.readout.into() }
+        ClassifyConfig {
+            reservoir,
+            pooling: self.readout.into(),
+        }
     }
 
     fn load(&self) -> anyhow::Result<(Dataset, Dataset)> {
-        let read = |p: &Path| Dataset::from_path(p).with_context(|| format!("reading {}", p.display()));
+        let read =
+            |p: &Path| Dataset::from_path(p).with_context(|| format!("reading {}", p.display()));
         match (&self.data, &self.test) {
             (Some(train), Some(test)) => Ok((read(train)?, read(test)?)),
             (None, None) => Ok(japanese_vowels()?),
@@ -130,7 +134,12 @@ struct ClassifyReport<'a> {
 /// cannot be written.
 pub fn run(args: &ClassifyArgs) -> anyhow::Result<()> {
     if let Some(png) = &args.plot {
-        let inputs: Vec<&Path> = args.data.iter().chain(&args.test).map(PathBuf::as_path).collect();
+        let inputs: Vec<&Path> = args
+            .data
+            .iter()
+            .chain(&args.test)
+            .map(PathBuf::as_path)
+            .collect();
         huashi_io::ensure_not_input(png, &inputs)?;
     }
     let (train, test) = args.load()?;
@@ -140,7 +149,12 @@ pub fn run(args: &ClassifyArgs) -> anyhow::Result<()> {
     if let Some(png) = &args.plot {
         plot_confusion(png, first)?;
     }
-    let report = ClassifyReport { train: &train.name, test: &test.name, config, summary: &summary };
+    let report = ClassifyReport {
+        train: &train.name,
+        test: &test.name,
+        config,
+        summary: &summary,
+    };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -152,7 +166,11 @@ pub fn run(args: &ClassifyArgs) -> anyhow::Result<()> {
 /// The confusion matrix as a heatmap: rows are the true classes, columns
 /// the predicted ones (in the order of `classes`).
 fn plot_confusion(path: &Path, e: &Evaluation) -> anyhow::Result<()> {
-    let values: Vec<Vec<f64>> = e.confusion.iter().map(|r| r.iter().map(|&v| v as f64).collect()).collect();
+    let values: Vec<Vec<f64>> = e
+        .confusion
+        .iter()
+        .map(|r| r.iter().map(|&v| v as f64).collect())
+        .collect();
     let title = format!(
         "confusion (row: true, column: predicted class {}–{}), accuracy {:.2} %",
         e.classes[0],
@@ -164,16 +182,37 @@ fn plot_confusion(path: &Path, e: &Evaluation) -> anyhow::Result<()> {
 
 fn print_report(r: &ClassifyReport<'_>, train: &Dataset, test: &Dataset, plot: Option<&Path>) {
     let s = r.summary;
-    let first = &s.runs[0];
-    println!("train: {} ({} sequences, {} channels)", r.train, train.len(), train.channels());
+    let (name, channels) = (r.train, train.channels());
+    println!(
+        "train: {name} ({} sequences, {channels} channels)",
+        train.len()
+    );
     println!("test:  {} ({} sequences)", r.test, test.len());
     let c = &r.config.reservoir;
     println!(
         "readout {:?}; {} units, spectral radius {}, leak {}, input scaling {}, ridge {}, washout {}\n",
         r.config.pooling, c.units, c.spectral_radius, c.leak, c.input_scaling, c.ridge, c.washout
     );
-    let rows: Vec<Vec<String>> = s
-        .runs
+    print!("{}", seed_table(&s.runs));
+    if s.runs.len() > 1 {
+        println!(
+            "\nmean test accuracy over {} seeds: {:.2} % ± {:.2} % (95 % CI), min {:.2} %, max {:.2} %",
+            s.runs.len(),
+            100.0 * s.mean,
+            100.0 * s.ci95,
+            100.0 * s.min,
+            100.0 * s.max
+        );
+    }
+    println!("\nper class (seed {}):", s.runs[0].seed);
+    print!("{}", class_table(&s.runs[0]));
+    if let Some(p) = plot {
+        println!("\nwrote {}", p.display());
+    }
+}
+
+fn seed_table(runs: &[Evaluation]) -> String {
+    let rows: Vec<Vec<String>> = runs
         .iter()
         .map(|e| {
             vec![
@@ -186,29 +225,30 @@ fn print_report(r: &ClassifyReport<'_>, train: &Dataset, test: &Dataset, plot: O
             ]
         })
         .collect();
-    let headers = ["seed", "test accuracy", "wrong", "train accuracy", "fit ms", "test ms"];
-    print!("{}", table::text(&headers, &rows));
-    if s.runs.len() > 1 {
-        println!(
-            "\nmean test accuracy over {} seeds: {:.2} % ± {:.2} % (95 % CI), min {:.2} %, max {:.2} %",
-            s.runs.len(),
-            100.0 * s.mean,
-            100.0 * s.ci95,
-            100.0 * s.min,
-            100.0 * s.max
-        );
-    }
-    println!("\nper class (seed {}):", first.seed);
-    let rows: Vec<Vec<String>> = first
+    let headers = [
+        "seed",
+        "test accuracy",
+        "wrong",
+        "train accuracy",
+        "fit ms",
+        "test ms",
+    ];
+    table::text(&headers, &rows)
+}
+
+fn class_table(e: &Evaluation) -> String {
+    let pct = |v: f64| format!("{:.1} %", 100.0 * v);
+    let rows: Vec<Vec<String>> = e
         .per_class
         .iter()
         .map(|c| {
-            let pct = |v: f64| format!("{:.1} %", 100.0 * v);
-            vec![c.label.clone(), c.support.to_string(), pct(c.precision), pct(c.recall)]
+            vec![
+                c.label.clone(),
+                c.support.to_string(),
+                pct(c.precision),
+                pct(c.recall),
+            ]
         })
         .collect();
-    print!("{}", table::text(&["class", "test sequences", "precision", "recall"], &rows));
-    if let Some(p) = plot {
-        println!("\nwrote {}", p.display());
-    }
+    table::text(&["class", "test sequences", "precision", "recall"], &rows)
 }

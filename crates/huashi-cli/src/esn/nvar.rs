@@ -137,6 +137,24 @@ pub fn run(args: &NvarArgs) -> anyhow::Result<()> {
     if let Some(png) = &args.plot {
         plot_forecast(png, &runs[0].1, &dims)?;
     }
+    let report = summarise(name, config, &runs, dims.len(), args.data.is_none());
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_report(&report, args.plot.as_deref());
+    }
+    Ok(())
+}
+
+/// The report of the runs: each trial, the mean closed-loop NRMSE and its
+/// standard error, the paper's value for its own setting.
+fn summarise(
+    data: String,
+    config: NvarConfig,
+    runs: &[(usize, NvarRun)],
+    dims: usize,
+    lorenz: bool,
+) -> NvarReport {
     let trials: Vec<Trial> = runs
         .iter()
         .map(|(w, r)| Trial {
@@ -148,29 +166,30 @@ pub fn run(args: &NvarArgs) -> anyhow::Result<()> {
         .collect();
     let n = trials.len() as f64;
     let mean = trials.iter().map(|t| t.closed_loop_nrmse).sum::<f64>() / n;
-    let var = trials.iter().map(|t| (t.closed_loop_nrmse - mean).powi(2)).sum::<f64>() / n;
-    let report = NvarReport {
-        data: name,
+    let var = trials
+        .iter()
+        .map(|t| (t.closed_loop_nrmse - mean).powi(2))
+        .sum::<f64>()
+        / n;
+    NvarReport {
+        data,
         config,
-        features: config.features(dims.len()),
+        features: config.features(dims),
         trials,
         mean_closed_loop_nrmse: mean,
         std_error: (var / n).sqrt(),
-        paper: (args.data.is_none() && config == NvarConfig::default()).then_some(PAPER),
+        paper: (lorenz && config == NvarConfig::default()).then_some(PAPER),
         note: "NRMSE = RMS error over all components and test steps / std of all the series' values (Gauthier et al. 2021)",
-    };
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print_report(&report, args.plot.as_deref());
     }
-    Ok(())
 }
 
 type Runs = (String, Vec<(usize, NvarRun)>, Vec<String>);
 
 fn lorenz_runs(args: &NvarArgs, config: &NvarConfig) -> anyhow::Result<Runs> {
-    let p = LorenzProtocol { trials: args.trials, ..LorenzProtocol::default() };
+    let p = LorenzProtocol {
+        trials: args.trials,
+        ..LorenzProtocol::default()
+    };
     let mut runs = Vec::new();
     for i in 0..p.trials {
         let warmup = p.warmup + i as f64 * p.spacing;
@@ -189,7 +208,11 @@ fn csv_run(args: &NvarArgs, path: &Path, config: &NvarConfig) -> anyhow::Result<
     let columns = args
         .columns
         .iter()
-        .map(|c| table.column_f64(c).with_context(|| format!("column {c:?} of {}", path.display())))
+        .map(|c| {
+            table
+                .column_f64(c)
+                .with_context(|| format!("column {c:?} of {}", path.display()))
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let (Some(train), Some(test)) = (args.train, args.test) else {
         bail!("--train and --test are required with --data");
@@ -197,7 +220,11 @@ fn csv_run(args: &NvarArgs, path: &Path, config: &NvarConfig) -> anyhow::Result<
     let series = Mat::from_fn(columns[0].len(), columns.len(), |t, j| columns[j][t]);
     let (_, run) = protocol::run(config, series.as_ref(), args.warmup, train, test)
         .with_context(|| format!("NVAR on {}", path.display()))?;
-    Ok((path.display().to_string(), vec![(args.warmup, run)], args.columns.clone()))
+    Ok((
+        path.display().to_string(),
+        vec![(args.warmup, run)],
+        args.columns.clone(),
+    ))
 }
 
 /// Truth and closed-loop forecast of each component over the test steps.
@@ -205,10 +232,19 @@ fn plot_forecast(path: &Path, run: &NvarRun, dims: &[String]) -> anyhow::Result<
     let mut series = Vec::new();
     for (j, name) in dims.iter().enumerate() {
         let points = |m: &Mat<f64>| (0..m.nrows()).map(|t| (t as f64, m[(t, j)])).collect();
-        series.push(Series { name: format!("{name} truth"), points: points(&run.truth) });
-        series.push(Series { name: format!("{name} NVAR"), points: points(&run.forecast) });
+        series.push(Series {
+            name: format!("{name} truth"),
+            points: points(&run.truth),
+        });
+        series.push(Series {
+            name: format!("{name} NVAR"),
+            points: points(&run.forecast),
+        });
     }
-    let title = format!("NVAR closed-loop forecast, NRMSE {:.2e}", run.closed_loop_nrmse);
+    let title = format!(
+        "NVAR closed-loop forecast, NRMSE {:.2e}",
+        run.closed_loop_nrmse
+    );
     plot::series_chart(path, &title, ("test step", "value"), &series)
 }
 
@@ -219,15 +255,20 @@ fn print_report(r: &NvarReport, plot: Option<&Path>) {
         "NVAR: k = {}, s = {}, {:?} monomials ({} features), ridge {}, target {:?}\n",
         c.delays, c.skip, c.monomials, r.features, c.ridge, c.target
     );
-    let rows: Vec<Vec<String>> = r
-        .trials
-        .iter()
-        .map(|t| {
-            let e = |v: f64| format!("{v:.3e}");
-            vec![t.warmup_steps.to_string(), e(t.train_nrmse), e(t.one_step_nrmse), e(t.closed_loop_nrmse)]
-        })
-        .collect();
-    let headers = ["warm-up steps", "train NRMSE", "test one-step", "test closed loop"];
+    let e = |v: f64| format!("{v:.3e}");
+    let row = |t: &Trial| {
+        let nrmse = [t.train_nrmse, t.one_step_nrmse, t.closed_loop_nrmse].map(e);
+        std::iter::once(t.warmup_steps.to_string())
+            .chain(nrmse)
+            .collect()
+    };
+    let rows: Vec<Vec<String>> = r.trials.iter().map(row).collect();
+    let headers = [
+        "warm-up steps",
+        "train NRMSE",
+        "test one-step",
+        "test closed loop",
+    ];
     print!("{}", table::text(&headers, &rows));
     println!(
         "\nclosed-loop NRMSE: {:.3e} ± {:.3e} (mean ± standard error over {})",

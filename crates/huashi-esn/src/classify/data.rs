@@ -61,7 +61,9 @@ impl Dataset {
     pub fn from_path(path: &std::path::Path) -> crate::Result<Self> {
         let text = huashi_io::read_to_string_capped(path, "a sequence data file")?;
         let name = path.display().to_string();
-        let ts = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("ts"));
+        let ts = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("ts"));
         let data = if ts {
             Self::parse_ts(&text, &name)
         } else {
@@ -112,7 +114,10 @@ impl Dataset {
     /// cells, a value that is not a finite number, a sequence whose label
     /// changes, an id that comes back after another sequence, or no rows.
     pub fn parse_csv(text: &str, name: &str) -> Result<Self, DataError> {
-        let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty());
         let Some((_, header)) = lines.next() else {
             return Err(DataError::Empty { file: name.into() });
         };
@@ -123,7 +128,10 @@ impl Dataset {
         }
         let mut reader = CsvReader::new(name);
         for (i, line) in lines {
-            let cells: Vec<&str> = line.split(',').map(|c| c.trim().trim_matches('"')).collect();
+            let cells: Vec<&str> = line
+                .split(',')
+                .map(|c| c.trim().trim_matches('"'))
+                .collect();
             if cells.len() != width {
                 let reason = format!("{} cells, the header has {width}", cells.len());
                 return Err(malformed(name, i + 1, &reason));
@@ -177,11 +185,18 @@ impl CsvReader {
         }
     }
 
-    fn row(&mut self, id: &str, label: &str, values: Vec<f64>, line: usize) -> Result<(), DataError> {
+    fn row(
+        &mut self,
+        id: &str,
+        label: &str,
+        values: Vec<f64>,
+        line: usize,
+    ) -> Result<(), DataError> {
         if let Some((oid, olabel, _, rows)) = &mut self.open {
             if oid == id {
                 if olabel != label {
-                    let reason = format!("sequence {id:?} changes its label from {olabel:?} to {label:?}");
+                    let reason =
+                        format!("sequence {id:?} changes its label from {olabel:?} to {label:?}");
                     return Err(malformed(&self.data.name, line, &reason));
                 }
                 rows.push(values);
@@ -258,13 +273,19 @@ impl TsHeader {
             }
             "dimensions" => match values.first().and_then(|v| v.parse().ok()) {
                 Some(d) if d > 0 => self.dimensions = Some(d),
-                _ => return bad(format!("@dimensions needs a positive count, not {values:?}")),
+                _ => {
+                    return bad(format!(
+                        "@dimensions needs a positive count, not {values:?}"
+                    ))
+                }
             },
             "classlabel" if values.first() == Some(&"true") => {
                 self.labelled = true;
                 self.labels = values[1..].iter().map(|v| v.to_string()).collect();
             }
-            "classlabel" => return bad("@classLabel must be true: classification needs labels".into()),
+            "classlabel" => {
+                return bad("@classLabel must be true: classification needs labels".into())
+            }
             "data" if !self.labelled => return bad("@data before @classLabel true".into()),
             "data" => self.data = true,
             _ => {}
@@ -289,20 +310,42 @@ impl TsHeader {
 }
 
 /// One `.ts` data line: the `T × d` sequence and its label.
-fn ts_sequence(line: &str, number: usize, file: &str, header: &TsHeader) -> Result<(Mat<f64>, String), DataError> {
+fn ts_sequence(
+    line: &str,
+    number: usize,
+    file: &str,
+    header: &TsHeader,
+) -> Result<(Mat<f64>, String), DataError> {
     let mut fields: Vec<&str> = line.split(':').collect();
     let label = fields.pop().unwrap_or("").trim().to_string();
     if fields.is_empty() || label.is_empty() {
-        return Err(malformed(file, number, "a data line needs channels and a label, separated by ':'"));
+        return Err(malformed(
+            file,
+            number,
+            "a data line needs channels and a label, separated by ':'",
+        ));
     }
     if let Some(d) = header.dimensions {
         if fields.len() != d {
             return Err(channels(file, number, d, fields.len()));
         }
     }
-    let mut columns = Vec::with_capacity(fields.len());
+    let columns = ts_channels(&fields, number, file)?;
+    let steps = columns_len(&columns);
+    Ok((
+        Mat::from_fn(steps, columns.len(), |t, j| columns[j][t]),
+        label,
+    ))
+}
+
+/// The values of each `,`-separated channel, all of the same length.
+fn ts_channels(fields: &[&str], number: usize, file: &str) -> Result<Vec<Vec<f64>>, DataError> {
+    let mut columns: Vec<Vec<f64>> = Vec::with_capacity(fields.len());
     for (c, field) in fields.iter().enumerate() {
-        let values = field.split(',').map(|v| number_at(v.trim(), number, file)).collect::<Result<Vec<_>, _>>()?;
+        let values = field
+            .split(',')
+            .map(|v| number_at(v.trim(), number, file))
+            .collect::<Result<Vec<_>, _>>()?;
         if c > 0 && values.len() != columns_len(&columns) {
             return Err(DataError::Ragged {
                 file: file.into(),
@@ -314,8 +357,7 @@ fn ts_sequence(line: &str, number: usize, file: &str, header: &TsHeader) -> Resu
         }
         columns.push(values);
     }
-    let steps = columns_len(&columns);
-    Ok((Mat::from_fn(steps, columns.len(), |t, j| columns[j][t]), label))
+    Ok(columns)
 }
 
 fn columns_len(columns: &[Vec<f64>]) -> usize {

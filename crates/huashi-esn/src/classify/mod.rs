@@ -35,7 +35,7 @@ mod model;
 
 pub use data::Dataset;
 pub use eval::{evaluate, over_seeds, ClassScore, Evaluation, SeedSummary};
-pub use model::{ClassifyConfig, Classifier, Pooling, CONCAT_FRACTIONS};
+pub use model::{Classifier, ClassifyConfig, Pooling, CONCAT_FRACTIONS};
 
 /// The embedded Japanese Vowels training file (sktime `.ts`, 270 utterances).
 pub const JAPANESE_VOWELS_TRAIN: &str =
@@ -127,7 +127,9 @@ pub enum DataError {
         classes: Vec<String>,
     },
     /// Training data with a single class.
-    #[error("{file}: every sequence has the label {label:?}; classification needs two classes or more")]
+    #[error(
+        "{file}: every sequence has the label {label:?}; classification needs two classes or more"
+    )]
     OneClass {
         /// The file.
         file: String,
@@ -135,7 +137,9 @@ pub enum DataError {
         label: String,
     },
     /// A sequence no longer than the washout.
-    #[error("{file}, line {line}: the sequence has {len} steps, not more than the washout of {washout}")]
+    #[error(
+        "{file}, line {line}: the sequence has {len} steps, not more than the washout of {washout}"
+    )]
     TooShort {
         /// The file.
         file: String,

@@ -39,22 +39,25 @@ pub struct ClassifyConfig {
 }
 
 impl Default for ClassifyConfig {
-    /// The setting found best on Japanese Vowels (see `PERF.md`).
+    /// The setting found best on Japanese Vowels: 500 units, spectral
+    /// radius 0.9, leak 0.3, input scaling 0.05, ridge 1, last state
+    /// (test accuracy 99.68 % ± 0.15 % over seeds 0–9; the sweep is in
+    /// `PERF.md`).
     fn default() -> Self {
         Self {
             reservoir: ForecastConfig {
                 units: 500,
                 spectral_radius: 0.9,
                 leak: 0.3,
-                input_scaling: 0.5,
-                ridge: 1e-2,
+                input_scaling: 0.05,
+                ridge: 1.0,
                 connectivity: 0.1,
                 input_connectivity: 1.0,
                 bias_scaling: 0.2,
                 seed: 0,
                 washout: 0,
             },
-            pooling: Pooling::Mean,
+            pooling: Pooling::Last,
         }
     }
 }
@@ -84,7 +87,11 @@ impl Classifier {
         let classes = train.classes();
         if classes.len() < 2 {
             let label = classes.first().cloned().unwrap_or_default();
-            return Err(DataError::OneClass { file: train.name.clone(), label }.into());
+            return Err(DataError::OneClass {
+                file: train.name.clone(),
+                label,
+            }
+            .into());
         }
         let r = &config.reservoir;
         check_data(train, train.channels(), r.washout)?;
@@ -121,14 +128,22 @@ impl Classifier {
     /// [`DataError::UnknownLabel`] for a label not seen in training.
     pub fn targets(&self, data: &Dataset) -> Result<Vec<usize>> {
         let index = |(label, &line): (&String, &usize)| {
-            self.classes.iter().position(|c| c == label).ok_or_else(|| DataError::UnknownLabel {
-                file: data.name.clone(),
-                line,
-                label: label.clone(),
-                classes: self.classes.clone(),
-            })
+            self.classes
+                .iter()
+                .position(|c| c == label)
+                .ok_or_else(|| DataError::UnknownLabel {
+                    file: data.name.clone(),
+                    line,
+                    label: label.clone(),
+                    classes: self.classes.clone(),
+                })
         };
-        Ok(data.labels.iter().zip(&data.lines).map(index).collect::<std::result::Result<_, _>>()?)
+        Ok(data
+            .labels
+            .iter()
+            .zip(&data.lines)
+            .map(index)
+            .collect::<std::result::Result<_, _>>()?)
     }
 
     /// The predicted class index of each sequence.
@@ -180,9 +195,9 @@ impl Classifier {
                 0 => 1.0,
                 f => (0..len).map(|t| kept[(t, f - 1)]).sum::<f64>() / len as f64,
             }),
-            Pooling::Concat => row(&CONCAT_FRACTIONS.map(|q| {
-                ((q * len as f64).ceil() as usize).clamp(1, len) - 1
-            })),
+            Pooling::Concat => {
+                row(&CONCAT_FRACTIONS.map(|q| ((q * len as f64).ceil() as usize).clamp(1, len) - 1))
+            }
             Pooling::Vote => Mat::from_fn(len, 1 + n, |t, f| match f {
                 0 => 1.0,
                 f => kept[(t, f - 1)],
@@ -191,7 +206,9 @@ impl Classifier {
     }
 
     fn standardise(&self, s: &Mat<f64>) -> Mat<f64> {
-        Mat::from_fn(s.nrows(), s.ncols(), |t, j| (s[(t, j)] - self.means[j]) / self.scales[j])
+        Mat::from_fn(s.nrows(), s.ncols(), |t, j| {
+            (s[(t, j)] - self.means[j]) / self.scales[j]
+        })
     }
 }
 
@@ -206,10 +223,22 @@ fn check_data(data: &Dataset, channels: usize, washout: usize) -> Result<()> {
         let file = data.name.clone();
         if s.ncols() != channels {
             let (expected, found) = (channels, s.ncols());
-            return Err(DataError::Channels { file, line, expected, found }.into());
+            return Err(DataError::Channels {
+                file,
+                line,
+                expected,
+                found,
+            }
+            .into());
         }
         if s.nrows() <= washout {
-            return Err(DataError::TooShort { file, line, len: s.nrows(), washout }.into());
+            return Err(DataError::TooShort {
+                file,
+                line,
+                len: s.nrows(),
+                washout,
+            }
+            .into());
         }
     }
     Ok(())

@@ -107,11 +107,12 @@ impl NvarConfig {
         let l = d * self.delays;
         let quad = l * (l + 1) / 2;
         let cubic = l * (l + 1) * (l + 2) / 6;
-        1 + l + match self.monomials {
-            Monomials::Quadratic => quad,
-            Monomials::Cubic => cubic,
-            Monomials::Both => quad + cubic,
-        }
+        1 + l
+            + match self.monomials {
+                Monomials::Quadratic => quad,
+                Monomials::Cubic => cubic,
+                Monomials::Both => quad + cubic,
+            }
     }
 
     /// `O_total(t)` of the rows `t, t − s, …` of `series` into `out`.
@@ -157,10 +158,18 @@ impl Nvar {
     /// # Errors
     /// An invalid config, `from` earlier than the delays need, `to` past
     /// `T − 1`, an empty range, a non-finite value or a singular system.
-    pub fn fit(config: &NvarConfig, series: MatRef<'_, f64>, from: usize, to: usize) -> Result<Self> {
+    pub fn fit(
+        config: &NvarConfig,
+        series: MatRef<'_, f64>,
+        from: usize,
+        to: usize,
+    ) -> Result<Self> {
         config.check()?;
         check_range(config, series, from, to)?;
-        check_matrix("series", series.subrows(from - config.span(), to + 1 - from + config.span()))?;
+        check_matrix(
+            "series",
+            series.subrows(from - config.span(), to + 1 - from + config.span()),
+        )?;
         let (d, f, n) = (series.ncols(), config.features(series.ncols()), to - from);
         // [Φ; √λ I] W = [Y; 0] by column-pivoted QR: the normal equations
         // of the paper's λ = 2.5e-6 are too ill-conditioned for Cholesky.
@@ -184,7 +193,10 @@ impl Nvar {
         });
         let weights = a.col_piv_qr().solve_lstsq(&b);
         check_matrix("NVAR readout weights", weights.as_ref())?;
-        Ok(Self { config: *config, weights })
+        Ok(Self {
+            config: *config,
+            weights,
+        })
     }
 
     /// The hyper-parameters.
@@ -202,7 +214,11 @@ impl Nvar {
         self.config.fill(history, t, phi);
         (0..history.ncols())
             .map(|j| {
-                let out: f64 = phi.iter().enumerate().map(|(f, v)| v * self.weights[(f, j)]).sum();
+                let out: f64 = phi
+                    .iter()
+                    .enumerate()
+                    .map(|(f, v)| v * self.weights[(f, j)])
+                    .sum();
                 match self.config.target {
                     NvarTarget::Difference => history[(t, j)] + out,
                     NvarTarget::Next => out,
@@ -235,17 +251,32 @@ impl Nvar {
         self.check_dim(series)?;
         let span = self.config.span();
         if t0 < span || t0 >= series.nrows() {
-            return Err(invalid("forecast start", t0 as f64, "needs (k − 1)·s earlier rows and must lie in the series"));
+            return Err(invalid(
+                "forecast start",
+                t0 as f64,
+                "needs (k − 1)·s earlier rows and must lie in the series",
+            ));
         }
         let d = series.ncols();
-        let mut history = Mat::from_fn(span + 1 + steps, d, |r, j| if r <= span { series[(t0 - span + r, j)] } else { 0.0 });
+        let mut history = Mat::from_fn(span + 1 + steps, d, |r, j| {
+            if r <= span {
+                series[(t0 - span + r, j)]
+            } else {
+                0.0
+            }
+        });
         let mut phi = Vec::new();
         for t in span..span + steps {
             let next = self.next(history.as_ref(), t, &mut phi);
             if next.iter().any(|v| !v.is_finite()) {
-                return Err(Error::Diverged { what: "NVAR forecast", step: t - span });
+                return Err(Error::Diverged {
+                    what: "NVAR forecast",
+                    step: t - span,
+                });
             }
-            next.iter().enumerate().for_each(|(j, &v)| history[(t + 1, j)] = v);
+            next.iter()
+                .enumerate()
+                .for_each(|(j, &v)| history[(t + 1, j)] = v);
         }
         Ok(history.subrows(span + 1, steps).to_owned())
     }
@@ -259,10 +290,17 @@ impl Nvar {
 /// `from..to` is non-empty, has the delays' history and a next row.
 fn check_range(config: &NvarConfig, series: MatRef<'_, f64>, from: usize, to: usize) -> Result<()> {
     if from < config.span() {
-        return Err(invalid("first step", from as f64, "must be at least (k − 1)·s"));
+        return Err(invalid(
+            "first step",
+            from as f64,
+            "must be at least (k − 1)·s",
+        ));
     }
     if to <= from || to >= series.nrows() {
-        return Err(Error::TooFewPairs { pairs: series.nrows().saturating_sub(from), what: "the NVAR steps asked for" });
+        return Err(Error::TooFewPairs {
+            pairs: series.nrows().saturating_sub(from),
+            what: "the NVAR steps asked for",
+        });
     }
     Ok(())
 }

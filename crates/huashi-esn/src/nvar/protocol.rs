@@ -62,24 +62,20 @@ pub fn run(
     train: usize,
     test: usize,
 ) -> Result<(Nvar, NvarRun)> {
-    config.check()?;
-    if warmup <= config.span() {
-        return Err(invalid("warm-up steps", warmup as f64, "must exceed (k − 1)·s"));
-    }
-    if test < 2 {
-        return Err(invalid("test steps", test as f64, "must be at least 2"));
-    }
+    check_parts(config, series.nrows(), warmup, train, test)?;
     let start = warmup + train - 1;
-    if start + test > series.nrows() {
-        let what = "warm-up, training and test steps";
-        return Err(crate::Error::TooFewPairs { pairs: series.nrows(), what });
-    }
     let nvar = Nvar::fit(config, series, warmup - 1, start)?;
     let fitted = nvar.one_step(series, warmup - 1, start)?;
     let variance = pooled_variance(series);
     let truth = series.subrows(start, test).to_owned();
     let with_start = |m: Mat<f64>| {
-        Mat::from_fn(test, series.ncols(), |r, j| if r == 0 { truth[(0, j)] } else { m[(r - 1, j)] })
+        Mat::from_fn(test, series.ncols(), |r, j| {
+            if r == 0 {
+                truth[(0, j)]
+            } else {
+                m[(r - 1, j)]
+            }
+        })
     };
     let forecast = with_start(nvar.forecast(series, start, test - 1)?);
     let one_step = with_start(nvar.one_step(series, start, start + test - 1)?);
@@ -93,6 +89,33 @@ pub fn run(
         one_step,
     };
     Ok((nvar, run))
+}
+
+/// The warm-up covers the delays, the test has a step past its start and
+/// the series holds all three parts.
+fn check_parts(
+    config: &NvarConfig,
+    rows: usize,
+    warmup: usize,
+    train: usize,
+    test: usize,
+) -> Result<()> {
+    config.check()?;
+    if warmup <= config.span() {
+        return Err(invalid(
+            "warm-up steps",
+            warmup as f64,
+            "must exceed (k − 1)·s",
+        ));
+    }
+    if test < 2 {
+        return Err(invalid("test steps", test as f64, "must be at least 2"));
+    }
+    if warmup + train - 1 + test > rows {
+        let what = "warm-up, training and test steps";
+        return Err(crate::Error::TooFewPairs { pairs: rows, what });
+    }
+    Ok(())
 }
 
 /// Variance of every value of the matrix together.
@@ -233,7 +256,15 @@ impl LorenzProtocol {
             .collect::<Result<Vec<_>>>()?;
         let n = trials.len() as f64;
         let mean = trials.iter().map(|t| t.test_nrmse).sum::<f64>() / n;
-        let var = trials.iter().map(|t| (t.test_nrmse - mean).powi(2)).sum::<f64>() / n;
-        Ok(LorenzReport { trials, mean, std_error: (var / n).sqrt() })
+        let var = trials
+            .iter()
+            .map(|t| (t.test_nrmse - mean).powi(2))
+            .sum::<f64>()
+            / n;
+        Ok(LorenzReport {
+            trials,
+            mean,
+            std_error: (var / n).sqrt(),
+        })
     }
 }

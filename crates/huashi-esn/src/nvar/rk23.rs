@@ -45,7 +45,11 @@ fn initial_step(f: &impl Fn(&State) -> State, y0: &State, f0: &State, tol: (f64,
     let scale: Vec<f64> = y0.iter().map(|y| tol.1 + y.abs() * tol.0).collect();
     let d0 = rms((0..3).map(|i| y0[i] / scale[i]));
     let d1 = rms((0..3).map(|i| f0[i] / scale[i]));
-    let h0 = if d0 < 1e-5 || d1 < 1e-5 { 1e-6 } else { 0.01 * d0 / d1 };
+    let h0 = if d0 < 1e-5 || d1 < 1e-5 {
+        1e-6
+    } else {
+        0.01 * d0 / d1
+    };
     let f1 = f(&axpy(y0, h0, f0));
     let d2 = rms((0..3).map(|i| (f1[i] - f0[i]) / scale[i])) / h0;
     let h1 = if d1 <= 1e-15 && d2 <= 1e-15 {
@@ -54,6 +58,61 @@ fn initial_step(f: &impl Fn(&State) -> State, y0: &State, f0: &State, tol: (f64,
         (0.01 / d1.max(d2)).powf(1.0 / 3.0)
     };
     (100.0 * h0).min(h1)
+}
+
+/// One attempted step of size `h` from `(y, k₁)`: `y⁺`, the four stages
+/// and the scaled error norm.
+fn attempt(
+    f: &impl Fn(&State) -> State,
+    y: &State,
+    k1: State,
+    h: f64,
+    tol: (f64, f64),
+) -> (State, [State; 4], f64) {
+    let k2 = f(&axpy(y, h / 2.0, &k1));
+    let k3 = f(&axpy(y, 3.0 * h / 4.0, &k2));
+    let y_new: State =
+        std::array::from_fn(|i| y[i] + h * (B[0] * k1[i] + B[1] * k2[i] + B[2] * k3[i]));
+    let ks = [k1, k2, k3, f(&y_new)];
+    let err = rms((0..3).map(|i| {
+        let e: f64 = (0..4).map(|s| E[s] * ks[s][i]).sum::<f64>() * h;
+        e / (tol.1 + y[i].abs().max(y_new[i].abs()) * tol.0)
+    }));
+    (y_new, ks, err)
+}
+
+/// The accepted step from `(t, y, k₁)` towards `t_end`: `(y⁺, stages, h)`,
+/// with `h_next` updated; `None` if the step underflows or the error is not
+/// finite.
+fn accepted_step(
+    f: &impl Fn(&State) -> State,
+    (t, y, k1): (f64, &State, State),
+    t_end: f64,
+    h_next: &mut f64,
+    tol: (f64, f64),
+) -> Option<(State, [State; 4], f64)> {
+    let mut rejected = false;
+    loop {
+        let h = h_next.min(t_end - t);
+        if h <= 10.0 * f64::EPSILON * t.abs().max(1.0) {
+            return None;
+        }
+        let (y_new, ks, err) = attempt(f, y, k1, h, tol);
+        if !err.is_finite() {
+            return None;
+        }
+        if err < 1.0 {
+            let grow = if err == 0.0 {
+                10.0
+            } else {
+                (0.9 * err.powf(-1.0 / 3.0)).min(10.0)
+            };
+            *h_next = h * if rejected { grow.min(1.0) } else { grow };
+            return Some((y_new, ks, h));
+        }
+        *h_next = h * (0.9 * err.powf(-1.0 / 3.0)).max(0.2);
+        rejected = true;
+    }
 }
 
 /// `y(t)` at the `rows` times `t_r = r · t_end / (rows − 1)` (NumPy's
@@ -76,41 +135,22 @@ pub fn integrate(
     let (mut t, mut y, mut k1) = (0.0, y0, f(&y0));
     let mut h = initial_step(&f, &y0, &k1, tol);
     let mut next_row = 1;
-    let diverged = |step| Error::Diverged { what: "RK23", step };
     while next_row < rows {
-        let mut rejected = false;
-        let (y_new, k) = loop {
-            let step = h.min(t_end - t);
-            if step <= 10.0 * f64::EPSILON * t.abs().max(1.0) {
-                return Err(diverged(next_row));
-            }
-            let k2 = f(&axpy(&y, step / 2.0, &k1));
-            let k3 = f(&axpy(&y, 3.0 * step / 4.0, &k2));
-            let y_new: State = std::array::from_fn(|i| y[i] + step * (B[0] * k1[i] + B[1] * k2[i] + B[2] * k3[i]));
-            let k4 = f(&y_new);
-            let ks = [k1, k2, k3, k4];
-            let err = rms((0..3).map(|i| {
-                let e: f64 = (0..4).map(|s| E[s] * ks[s][i]).sum::<f64>() * step;
-                e / (tol.1 + y[i].abs().max(y_new[i].abs()) * tol.0)
-            }));
-            if !err.is_finite() {
-                return Err(diverged(next_row));
-            }
-            if err < 1.0 {
-                let grow = if err == 0.0 { 10.0 } else { (0.9 * err.powf(-1.0 / 3.0)).min(10.0) };
-                h = step * if rejected { grow.min(1.0) } else { grow };
-                break (y_new, (ks, step));
-            }
-            h = step * (0.9 * err.powf(-1.0 / 3.0)).max(0.2);
-            rejected = true;
+        let Some((y_new, ks, step)) = accepted_step(&f, (t, &y, k1), t_end, &mut h, tol) else {
+            return Err(Error::Diverged {
+                what: "RK23",
+                step: next_row,
+            });
         };
-        let (ks, step) = k;
         let t_new = t + step;
-        while next_row < rows && (dt * next_row as f64 <= t_new || next_row == rows - 1 && t_new >= t_end) {
+        let last = |r: usize| r == rows - 1 && t_new >= t_end;
+        while next_row < rows && (dt * next_row as f64 <= t_new || last(next_row)) {
             let theta = (dt * next_row as f64 - t) / step;
             let powers = [theta, theta * theta, theta * theta * theta];
             for i in 0..3 {
-                let q: f64 = (0..4).map(|s| ks[s][i] * (0..3).map(|p| P[s][p] * powers[p]).sum::<f64>()).sum();
+                let q: f64 = (0..4)
+                    .map(|s| ks[s][i] * (0..3).map(|p| P[s][p] * powers[p]).sum::<f64>())
+                    .sum();
                 out[(next_row, i)] = y[i] + step * q;
             }
             next_row += 1;
