@@ -58,6 +58,10 @@ fn classify_csv_files_with_seeds_and_a_confusion_plot() {
     ];
     let mut args = args.to_vec();
     args.extend([
+        "--input-scaling",
+        "0.5",
+        "--ridge",
+        "0.01",
         "--seeds",
         "3",
         "--readout",

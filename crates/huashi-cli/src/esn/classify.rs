@@ -47,10 +47,10 @@ pub struct ClassifyArgs {
     /// Training sequences: sktime `.ts` (by extension) or CSV
     /// `sequence_id,label,feature…` [default: the embedded UCI Japanese
     /// Vowels training set, 270 utterances].
-    #[arg(long, value_name = "FILE", requires = "test")]
+    #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
     /// Test sequences, in the same layout (required with --data).
-    #[arg(long, value_name = "FILE", requires = "data")]
+    #[arg(long, value_name = "FILE")]
     pub test: Option<PathBuf>,
     /// How the states reach the readout: `last` state, `mean` state,
     /// `concat` (states at 1/3, 2/3 and the end), or `vote` (a readout at
