@@ -3,7 +3,7 @@
 //! library's tests).
 
 mod common;
-use common::{huashi, refused};
+use common::{huashi, refused, MAX};
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -160,4 +160,14 @@ fn nvar_lorenz_default_and_a_csv_series() {
         ],
         "zz",
     );
+}
+
+#[test]
+fn hostile_sizes_are_refused_cleanly() {
+    refused(
+        &["esn", "nvar", "--delays", MAX, "--trials", "1"],
+        "warm-up",
+    );
+    refused(&["esn", "nvar", "--trials", "1000000"], "trials");
+    refused(&["esn", "classify", "--units", "4000000000"], "reservoir");
 }

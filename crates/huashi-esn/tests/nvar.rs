@@ -102,4 +102,27 @@ fn bad_ranges_and_parameters_are_errors() {
     assert!(Nvar::fit(&NvarConfig { delays: 0, ..c }, series.as_ref(), 1, 10).is_err());
     assert!(Nvar::fit(&NvarConfig { ridge: -1.0, ..c }, series.as_ref(), 1, 10).is_err());
     assert!(run(&c, series.as_ref(), 5, 10, 10).is_err(), "too short");
+    assert!(run(&c, series.as_ref(), 5, usize::MAX, usize::MAX).is_err());
+    let huge = NvarConfig {
+        delays: usize::MAX / 2,
+        skip: 1,
+        ..c
+    };
+    assert!(Nvar::fit(&huge, series.as_ref(), 1, 10).is_err());
+    assert_eq!(huge.features(2), usize::MAX);
+    let wide = NvarConfig {
+        delays: 3000,
+        skip: 1,
+        ..c
+    };
+    assert!(
+        Nvar::fit(&wide, Mat::zeros(20_000, 2).as_ref(), 6000, 6100).is_err(),
+        "memory"
+    );
+    let protocol = LorenzProtocol {
+        trials: 1_000_000,
+        ..LorenzProtocol::default()
+    };
+    assert!(protocol.report(&c).is_err());
+    assert!(LorenzProtocol::default().series(1e300).is_err());
 }

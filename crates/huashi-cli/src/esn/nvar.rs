@@ -190,6 +190,7 @@ fn lorenz_runs(args: &NvarArgs, config: &NvarConfig) -> anyhow::Result<Runs> {
         trials: args.trials,
         ..LorenzProtocol::default()
     };
+    p.check()?;
     let mut runs = Vec::new();
     for i in 0..p.trials {
         let warmup = p.warmup + i as f64 * p.spacing;

@@ -108,6 +108,11 @@ impl Classifier {
         };
         let targets = model.targets(train)?;
         let pooled = model.pooled(train)?;
+        crate::budget::check_matrix(
+            "the classifier's readout",
+            2 * pooled[0].ncols(),
+            pooled[0].ncols(),
+        )?;
         let mut ridge = Ridge::new(pooled[0].ncols(), model.classes.len());
         for (phi, &c) in pooled.iter().zip(&targets) {
             let e = Mat::from_fn(phi.nrows(), model.classes.len(), |_, k| f64::from(k == c));

@@ -99,20 +99,23 @@ impl NvarConfig {
 
     /// Steps of history before `t` that `O_lin(t)` reads: `(k − 1) s`.
     pub fn span(&self) -> usize {
-        (self.delays - 1) * self.skip
+        self.delays.saturating_sub(1).saturating_mul(self.skip)
     }
 
     /// Length of `O_total` for a `d`-dimensional series.
+    /// (`usize::MAX` if it overflows).
     pub fn features(&self, d: usize) -> usize {
-        let l = d * self.delays;
+        let l = d as u128 * self.delays as u128;
         let quad = l * (l + 1) / 2;
-        let cubic = l * (l + 1) * (l + 2) / 6;
-        1 + l
+        let cubic = quad * (l + 2) / 3;
+        let total = 1
+            + l
             + match self.monomials {
                 Monomials::Quadratic => quad,
                 Monomials::Cubic => cubic,
                 Monomials::Both => quad + cubic,
-            }
+            };
+        usize::try_from(total).unwrap_or(usize::MAX)
     }
 
     /// `O_total(t)` of the rows `t, t − s, …` of `series` into `out`.
@@ -166,6 +169,12 @@ impl Nvar {
     ) -> Result<Self> {
         config.check()?;
         check_range(config, series, from, to)?;
+        let f = config.features(series.ncols());
+        crate::budget::check_matrix(
+            "the NVAR least-squares system",
+            (to - from).saturating_add(f),
+            f,
+        )?;
         check_matrix(
             "series",
             series.subrows(from - config.span(), to + 1 - from + config.span()),

@@ -111,7 +111,7 @@ fn check_parts(
     if test < 2 {
         return Err(invalid("test steps", test as f64, "must be at least 2"));
     }
-    if warmup + train - 1 + test > rows {
+    if warmup.saturating_add(train).saturating_add(test) - 1 > rows {
         let what = "warm-up, training and test steps";
         return Err(crate::Error::TooFewPairs { pairs: rows, what });
     }
@@ -196,7 +196,25 @@ pub struct LorenzReport {
     pub std_error: f64,
 }
 
+/// The most trials [`LorenzProtocol::check`] accepts.
+pub const MAX_TRIALS: usize = 1000;
+
 impl LorenzProtocol {
+    /// Checks the trial count (1 to [`MAX_TRIALS`]).
+    ///
+    /// # Errors
+    /// A count outside that range.
+    pub fn check(&self) -> Result<()> {
+        if self.trials == 0 || self.trials > MAX_TRIALS {
+            return Err(invalid(
+                "trials",
+                self.trials as f64,
+                "must be between 1 and 1000",
+            ));
+        }
+        Ok(())
+    }
+
     /// `(warm-up, training, test)` in steps for a warm-up of `warmup` time.
     pub fn steps(&self, warmup: f64) -> (usize, usize, usize) {
         let s = |t: f64| (t / self.dt).round() as usize;
@@ -215,7 +233,15 @@ impl LorenzProtocol {
             return Err(invalid("tolerance", rtol.min(atol), "must be positive"));
         }
         let t_end = warmup + self.train + self.test;
-        let rows = (t_end / self.dt).round() as usize + 1;
+        if !(self.dt > 0.0 && t_end.is_finite() && t_end > 0.0) {
+            return Err(invalid(
+                "dt",
+                self.dt,
+                "must be positive, with a finite positive length",
+            ));
+        }
+        let rows = ((t_end / self.dt).round() as usize).saturating_add(1);
+        crate::budget::check_matrix("the Lorenz-63 series", rows, 3)?;
         let l = Lorenz::default();
         let f = |s: &[f64; 3]| {
             let [x, y, z] = *s;
@@ -237,11 +263,9 @@ impl LorenzProtocol {
     /// Every trial, with the mean test NRMSE and its standard error.
     ///
     /// # Errors
-    /// As [`LorenzProtocol::trial`], or no trials.
+    /// As [`LorenzProtocol::trial`] and [`LorenzProtocol::check`].
     pub fn report(&self, config: &NvarConfig) -> Result<LorenzReport> {
-        if self.trials == 0 {
-            return Err(invalid("trials", 0.0, "must be at least 1"));
-        }
+        self.check()?;
         let trials = (0..self.trials)
             .map(|i| {
                 let warmup = self.warmup + i as f64 * self.spacing;
