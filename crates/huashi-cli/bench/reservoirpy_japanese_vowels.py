@@ -67,6 +67,12 @@ def standardise(train, test):
 
 
 def last_states(reservoir, seqs):
+    # ReservoirPy 0.4 runs every sequence of a list from the node's current
+    # state, which is the end state of the previous run: reset it, or the
+    # test utterances start where the last training utterance ended (97.6 %
+    # instead of 99.7 % over 10 seeds).
+    if reservoir.initialized:
+        reservoir.reset()
     states = reservoir.run(seqs)
     return np.stack([s[-1] for s in states])
 
