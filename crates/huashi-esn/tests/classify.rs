@@ -21,6 +21,15 @@ fn ts_reads_variable_lengths_and_channels() {
     assert_eq!(d.labels, ["a", "b"]);
     assert_eq!(d.lines, [6, 7]);
     assert_eq!(d.classes(), ["a", "b"]);
+    let mixed = "sequence_id,label,x\n1,10,0\n2,9,0\n3,1e,0\n4,10,1\n5,2,0\n";
+    let mixed = Dataset::parse_csv(mixed, "m.csv").unwrap();
+    assert_eq!(
+        mixed.classes(),
+        ["10", "1e", "2", "9"],
+        "text order when not all are numbers"
+    );
+    let numbers = Dataset::parse_csv("sequence_id,label,x\n1,10,0\n2,9,0\n3,1.0,0\n", "n.csv");
+    assert_eq!(numbers.unwrap().classes(), ["1.0", "9", "10"]);
 }
 
 #[test]
@@ -215,4 +224,28 @@ fn japanese_vowels_default_setting() {
         summary.mean, summary.ci95
     );
     assert!(summary.mean >= 0.985, "{} ± {}", summary.mean, summary.ci95);
+}
+
+/// Truncated and mutated copies of the embedded file are read or refused,
+/// never a panic.
+#[test]
+fn damaged_ts_files_never_panic() {
+    let text = huashi_esn::classify::JAPANESE_VOWELS_TRAIN;
+    let head = &text[..20_000];
+    for cut in (0..head.len()).step_by(97) {
+        if head.is_char_boundary(cut) {
+            let _ = Dataset::parse_ts(&head[..cut], "cut.ts");
+            let _ = Dataset::parse_csv(&head[..cut], "cut.csv");
+        }
+    }
+    let bytes = head.as_bytes();
+    for (i, junk) in (0..bytes.len())
+        .step_by(131)
+        .zip([b':', b',', b'@', b'\n', b'x', b'#'].iter().cycle())
+    {
+        let mut damaged = bytes.to_vec();
+        damaged[i] = *junk;
+        let damaged = String::from_utf8_lossy(&damaged);
+        let _ = Dataset::parse_ts(&damaged, "damaged.ts");
+    }
 }

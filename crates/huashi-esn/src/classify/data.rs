@@ -42,13 +42,23 @@ impl Dataset {
         self.sequences.first().map_or(0, |s| s.ncols())
     }
 
-    /// The distinct labels, sorted (numerically when they all are numbers).
+    /// The distinct labels, sorted: numerically when every label is a
+    /// finite number, otherwise as text.
     pub fn classes(&self) -> Vec<String> {
         let mut classes = self.labels.clone();
-        classes.sort_by(|a, b| match (a.parse::<f64>(), b.parse::<f64>()) {
-            (Ok(x), Ok(y)) => x.total_cmp(&y),
-            _ => a.cmp(b),
-        });
+        let numbers: Option<Vec<f64>> = classes
+            .iter()
+            .map(|l| l.parse::<f64>().ok().filter(|v| v.is_finite()))
+            .collect();
+        match numbers {
+            Some(_) => classes.sort_by(|a, b| {
+                let (x, y) = (a.parse::<f64>(), b.parse::<f64>());
+                x.unwrap_or(0.0)
+                    .total_cmp(&y.unwrap_or(0.0))
+                    .then_with(|| a.cmp(b))
+            }),
+            None => classes.sort(),
+        }
         classes.dedup();
         classes
     }
