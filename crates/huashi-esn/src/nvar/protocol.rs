@@ -21,7 +21,7 @@
 //! warm-ups start 10 time units apart (5, 15, …, 95) and reports the mean
 //! and its standard error. The series is integrated as the paper's code
 //! does, by SciPy-style adaptive RK23 at its default tolerances
-//! ([`super::rk23`]).
+//! (`nvar/rk23.rs`).
 
 use faer::{Mat, MatRef};
 use serde::Serialize;
@@ -223,7 +223,7 @@ impl LorenzProtocol {
 
     /// The series of the trial with warm-up `warmup`: `round(T/dt) + 1`
     /// samples evenly spread over `[0, T]`, `T` = warm-up + training + test
-    /// (as the paper's `t_eval`), by adaptive RK23 ([`super::rk23`]).
+    /// (as the paper's `t_eval`), by adaptive RK23 (`nvar/rk23.rs`).
     ///
     /// # Errors
     /// Invalid tolerances, or a diverging integration.
