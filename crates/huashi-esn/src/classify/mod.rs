@@ -32,6 +32,7 @@
 mod data;
 mod eval;
 mod model;
+mod ts;
 
 pub use data::Dataset;
 pub use eval::{evaluate, over_seeds, ClassScore, Evaluation, SeedSummary};
