@@ -8,7 +8,7 @@
 //! - [`tour`]: the report of what each capability does (`huashi tour`);
 //! - [`conv`]: `conv compare`, `conv factorize`;
 //! - [`net`]: `summary`, `rf`, `erf` on network descriptions (zoo or files);
-//! - [`esn`]: echo state networks (`esn fit|forecast|search|bench`);
+//! - [`esn`]: echo state networks (`esn fit|forecast|search|bench|classify|nvar`);
 //! - [`meta`]: meta-learning (`meta train|eval`);
 //! - [`data`]: `data fetch`;
 //! - [`bench`](mod@bench): `bench conv|meta` beside the machine's floors.
@@ -137,6 +137,14 @@ enum EsnCommand {
     /// 100-step closed loop, NARMA-10 and the memory capacity of a 100-unit
     /// reservoir.
     Bench(esn::bench::EsnBenchArgs),
+    /// Classify sequences with a reservoir (default: the embedded UCI
+    /// Japanese Vowels data): pooled states and a one-hot ridge readout;
+    /// accuracy over seeds, per-class precision/recall, confusion PNG.
+    Classify(esn::classify::ClassifyArgs),
+    /// Next-generation reservoir computing (NVAR, Gauthier et al. 2021):
+    /// fit on a series, one-step and closed-loop NRMSE, forecast PNG
+    /// (default: the paper's Lorenz-63 protocol).
+    Nvar(esn::nvar::NvarArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -207,6 +215,8 @@ fn run() -> anyhow::Result<()> {
         Command::Esn(EsnCommand::Forecast(args)) => esn::forecast::run(&args),
         Command::Esn(EsnCommand::Search(args)) => esn::search::run(&args),
         Command::Esn(EsnCommand::Bench(args)) => esn::bench::run(&args),
+        Command::Esn(EsnCommand::Classify(args)) => esn::classify::run(&args),
+        Command::Esn(EsnCommand::Nvar(args)) => esn::nvar::run(&args),
         Command::Summary(args) => net::summary::run(&args),
         Command::Rf(args) => net::rf::run(&args),
         Command::Erf(args) => net::erf::run(&args),

@@ -185,6 +185,9 @@ pub enum Error {
         /// The names accepted.
         known: String,
     },
+    /// A file of labelled sequences was malformed (the error names it).
+    #[error(transparent)]
+    Data(#[from] crate::classify::DataError),
 
     /// Writing or reading a file failed (the error names it).
     #[error(transparent)]

@@ -35,6 +35,9 @@
 //!   [`search`]: random hyper-parameter search on its validation split.
 //! * [`tasks`]: the standard benchmarks (Mackey-Glass one-step and closed
 //!   loop, NARMA-10) as used by the tests and the CLI.
+//! * [`classify`]: sequence classification (pooled states, one-hot ridge
+//!   readout, the embedded Japanese Vowels data); [`nvar`]: next-generation
+//!   reservoir computing (Gauthier et al. 2021).
 //! * Save/load in a versioned safetensors format ([`persist`]).
 //!
 //! ```
@@ -54,6 +57,7 @@
 #![warn(missing_docs)]
 
 pub mod budget;
+pub mod classify;
 pub mod config;
 pub mod data;
 pub mod diagnostics;
@@ -65,6 +69,7 @@ mod init;
 mod kernel;
 pub mod math;
 pub mod metrics;
+pub mod nvar;
 mod online;
 pub mod persist;
 mod pipeline;
