@@ -184,36 +184,11 @@ impl Lorenz {
         ]
     }
 
-    fn rk4(&self, s: [f64; 3]) -> [f64; 3] {
-        let add =
-            |a: [f64; 3], b: [f64; 3], c: f64| [a[0] + c * b[0], a[1] + c * b[1], a[2] + c * b[2]];
-        let h = self.dt;
-        let k1 = self.derivative(s);
-        let k2 = self.derivative(add(s, k1, h / 2.0));
-        let k3 = self.derivative(add(s, k2, h / 2.0));
-        let k4 = self.derivative(add(s, k3, h));
-        let sum = [0, 1, 2].map(|i| k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
-        add(s, sum, h / 6.0)
-    }
-
     /// `steps × 3` samples (columns x, y, z), the first being `x0`.
     ///
     /// # Errors
     /// Invalid parameters, or [`crate::Error::Diverged`].
     pub fn generate(&self, steps: usize) -> Result<Mat<f64>> {
-        positive("dt", self.dt)?;
-        let mut out = Mat::zeros(steps, 3);
-        let mut s = self.x0;
-        for t in 0..steps {
-            (0..3).for_each(|i| out[(t, i)] = s[i]);
-            s = self.rk4(s);
-            if s.iter().any(|v| !v.is_finite()) {
-                return Err(Error::Diverged {
-                    what: "Lorenz-63",
-                    step: t,
-                });
-            }
-        }
-        Ok(out)
+        crate::systems::Flow::generate(self, steps)
     }
 }
