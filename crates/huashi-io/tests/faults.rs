@@ -1,9 +1,10 @@
 //! Faults provoked on purpose: a writer that fails after N bytes, a full
-//! file system (a 64 kB tmpfs, when this process may mount one), a second
-//! lock on a held folder, and inputs larger than the read limit.
+//! file system (a 64 kB tmpfs, when this process may mount one) and inputs
+//! larger than the read limit. The folder lock has its own test binary
+//! (`lock.rs`).
 
 use huashi_io::{ensure_not_input, read_capped, write_bytes, write_through_path, write_with};
-use huashi_io::{Error, FolderLock};
+use huashi_io::Error;
 use std::io::Write;
 use std::path::Path;
 
@@ -115,27 +116,6 @@ fn a_full_disk_keeps_the_old_file_and_names_the_new_one() {
     );
     assert_eq!(std::fs::read(&path).unwrap(), vec![7u8; 20_000]);
     assert_eq!(names(dir.path()), ["sinusoid.png"]);
-}
-
-#[test]
-fn a_held_folder_refuses_a_second_lock_naming_the_holder() {
-    let dir = tempfile::tempdir().unwrap();
-    let run = dir.path().join("run");
-    let first = FolderLock::acquire(&run).unwrap();
-    assert_eq!(first.folder(), run.as_path());
-    let err = FolderLock::acquire(&run).unwrap_err();
-    match &err {
-        Error::Locked { path, holder } => {
-            assert_eq!(path, &run);
-            assert_eq!(*holder, Some(std::process::id()));
-        }
-        other => panic!("expected Locked, got {other:?}"),
-    }
-    assert!(err
-        .to_string()
-        .contains(&format!("pid {}", std::process::id())));
-    drop(first);
-    FolderLock::acquire(&run).expect("a released lock can be taken again");
 }
 
 #[test]
