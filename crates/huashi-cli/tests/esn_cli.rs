@@ -128,28 +128,61 @@ fn return_target_has_the_zero_baseline() {
 }
 
 #[test]
-fn search_on_a_tiny_budget() {
+fn search_on_a_tiny_budget_resumes_from_its_log() {
     let dir = tempfile::tempdir().unwrap();
     let csv = write_csv(dir.path());
-    let report = json(&huashi(&[
-        "esn",
-        "search",
-        "--data",
-        s(&csv),
-        "--column",
-        "price",
-        "--trials",
-        "3",
-        "--units-range",
-        "10,20",
-        "--washout",
-        "10",
-        "--json",
-    ]));
-    assert_eq!(report["trials"].as_array().unwrap().len(), 3);
+    let out = dir.path().join("search");
+    let search_with = |seeds: &str, extra: &[&str]| {
+        let mut args = vec!["esn", "search", "--data", s(&csv), "--column", "price"];
+        args.extend(["--trials", "3", "--units-range", "10,20", "--washout", "10"]);
+        args.extend(["--seeds", seeds, "--out", s(&out)]);
+        args.extend(extra);
+        huashi(&args)
+    };
+    let search = |extra: &[&str]| search_with("2", extra);
+    let report = json(&search(&["--json"]));
+    let ranked = report["outcome"]["ranked"].as_array().unwrap();
+    assert_eq!(ranked.len(), 3);
+    assert_eq!(ranked[0]["per_seed"].as_array().unwrap().len(), 2);
     let units = report["best"]["params"]["units"].as_u64().unwrap();
     assert!((10..=20).contains(&units));
     assert_eq!(report["test"][0]["model"], "ESN");
+    for file in ["trials.jsonl", "trials.csv", "search.png"] {
+        assert!(out.join(file).is_file(), "{file}");
+    }
+    // A second run refuses to replace the log; --resume reruns nothing.
+    assert!(stderr(&search(&[])).contains("--resume"));
+    let again = json(&search(&["--resume", "--json"]));
+    assert_eq!(again["outcome"]["resumed"], 3);
+    assert_eq!(again["best"]["params"], report["best"]["params"]);
+    let err = stderr(&search_with("1", &["--resume"]));
+    assert!(
+        err.contains("trials.jsonl line 1") && err.contains("seeds"),
+        "{err}"
+    );
+}
+
+#[test]
+fn search_by_successive_halving() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write_csv(dir.path());
+    let out = dir.path().join("halving");
+    let mut args = vec!["esn", "search", "--data", s(&csv), "--column", "price"];
+    args.extend(["--trials", "4", "--units-range", "10,20", "--washout", "5"]);
+    args.extend(["--strategy", "halving", "--eta", "2", "--seeds", "1"]);
+    args.extend(["--train-fraction", "0.8", "--validation-fraction", "0.1"]);
+    args.extend(["--out", s(&out), "--json"]);
+    let report = json(&huashi(&args));
+    // 400 rows give 398 pairs (the last change in, the next out), 80 % of
+    // them 318 training pairs; washout 5 (at least 105 steps per rung), 4
+    // trials, eta 2: rungs of 318/2 = 159 and 318 steps with 4 and 2 trials
+    // (318/4 = 79 would be under 105).
+    assert_eq!(report["outcome"]["rungs"], serde_json::json!([159, 318]));
+    assert_eq!(
+        report["outcome"]["evaluations"].as_array().unwrap().len(),
+        6
+    );
+    assert_eq!(report["best"]["train_steps"], 318);
 }
 
 #[test]

@@ -175,6 +175,17 @@ pub enum Error {
         reason: String,
     },
 
+    /// A line of a search log was malformed or belongs to another search.
+    #[error("{} line {line}: {reason}", path.display())]
+    Log {
+        /// The log file.
+        path: std::path::PathBuf,
+        /// The line (1 is the header).
+        line: usize,
+        /// What was wrong.
+        reason: String,
+    },
+
     /// A name (of a benchmark system, a normalisation, …) that is not known.
     #[error("unknown {what} {name:?}; known: {known}")]
     UnknownName {

@@ -29,7 +29,9 @@ use crate::rng::Rng;
 use crate::util::{column, column_values, mismatch};
 
 pub mod normalised;
+pub mod spread;
 pub use normalised::{mae, mse, nrmse_by, per_output, Normalisation, PerOutput, NORMALISATIONS};
+pub use spread::MeanCi;
 
 fn check_pair(prediction: &[f64], target: &[f64]) -> Result<()> {
     check_series("target", target)?;

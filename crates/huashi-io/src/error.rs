@@ -68,9 +68,9 @@ pub enum Error {
         /// The environment variable that raises the limit.
         variable: &'static str,
     },
-    /// Another process holds the folder's lock.
+    /// Another process holds the lock of a folder or a log.
     #[error(
-        "{} is in use by another huashi process{}; wait for it to finish or choose another folder",
+        "{} is in use by another huashi process{}; wait for it to finish or choose another path",
         path.display(),
         holder.map_or(String::new(), |pid| format!(" (pid {pid})"))
     )]
@@ -87,6 +87,12 @@ pub enum Error {
         path: PathBuf,
         /// What failed.
         cause: std::io::Error,
+    },
+    /// A new log would replace an existing file.
+    #[error("{} already exists and is not replaced", path.display())]
+    Exists {
+        /// The path.
+        path: PathBuf,
     },
     /// An output path names one of the inputs.
     #[error("the output {} is the input {}: choose another output path", output.display(), input.display())]

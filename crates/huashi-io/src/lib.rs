@@ -11,6 +11,8 @@
 //! - [`lock`]: a run folder is owned by one process at a time (an advisory
 //!   `flock` on `<dir>/.huashi.lock`, released by the kernel when the holder
 //!   exits, however it exits).
+//! - [`log`]: an append-only log of lines (one per finished unit of work)
+//!   that a stopped run resumes; a torn last line is dropped.
 //! - [`read`]: reads that stop at a size limit instead of filling memory, and
 //!   the check that an output is not one of the inputs.
 //! - [`budget`]: sizes from users and files multiplied without overflow,
@@ -23,6 +25,7 @@ pub mod budget;
 pub mod error;
 pub mod interrupt;
 pub mod lock;
+pub mod log;
 pub mod read;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -31,5 +34,6 @@ pub mod write;
 pub use budget::{check_memory, checked_product, checked_sum};
 pub use error::{Error, Result};
 pub use lock::FolderLock;
+pub use log::LineLog;
 pub use read::{ensure_not_input, read_capped, read_to_string_capped};
 pub use write::{commit_folder, write_bytes, write_through_path, write_with};

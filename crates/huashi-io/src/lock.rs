@@ -112,8 +112,9 @@ fn holder(file: &mut File) -> Option<u32> {
     None
 }
 
+/// Takes `file`'s exclusive advisory lock without waiting.
 #[cfg(unix)]
-fn try_lock(file: &File) -> std::io::Result<()> {
+pub(crate) fn try_lock(file: &File) -> std::io::Result<()> {
     use std::os::unix::io::AsRawFd;
     // SAFETY: flock only reads the descriptor, which `file` keeps open.
     let status = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
@@ -125,6 +126,6 @@ fn try_lock(file: &File) -> std::io::Result<()> {
 }
 
 #[cfg(not(unix))]
-fn try_lock(_file: &File) -> std::io::Result<()> {
+pub(crate) fn try_lock(_file: &File) -> std::io::Result<()> {
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! `huashi esn …`: echo state networks for time-series prediction.
 //!
-//! One file per subcommand: [`fit`], [`forecast`], [`search`],
+//! One file per subcommand: [`fit`], [`forecast`], [`search`] (its report
+//! in `search_report`),
 //! [`classify`], [`nvar`] and
 //! [`bench`](mod@bench) (its cases in [`bench_cases`]). Each parses its options into `huashi_esn` types
 //! and calls the library (`huashi_esn::forecast` for the protocol and the
@@ -16,3 +17,4 @@ pub mod nvar;
 mod options;
 mod print;
 pub mod search;
+mod search_report;

@@ -1,26 +1,63 @@
-//! `huashi esn search`: the random search of [`huashi_esn::search`] on a
-//! CSV column (or the embedded S&P 500 closes) with train / validation /
-//! test splits ([`Splits`]), a progress bar, and the best trial scored on
-//! the test split.
+//! `huashi esn search`: the hyper-parameter search of [`huashi_esn::search`]
+//! (random search or successive halving, each trial under several reservoir
+//! seeds) on a CSV column, a benchmark series or the embedded S&P 500
+//! closes, with train / validation / test splits ([`Splits`]), a progress
+//! bar, a trial log that `--resume` continues, and the best trial scored on
+//! the test split. The report, the CSV and the PNG are in
+//! [`search_report`](super::search_report).
 
 use super::options::{DataArgs, FixedArgs};
-use super::print;
-use crate::report::table;
+use super::search_report::{self as report, SearchReport};
 use crate::report::timing;
-use anyhow::{ensure, Context};
-use clap::Args;
-use huashi_esn::forecast::{self, ForecastConfig, Prepared, Score, Target, SCORE_NOTE};
-use huashi_esn::search::{search, Params, SearchSpace, Splits, Trial};
-use serde::Serialize;
+use anyhow::{bail, ensure, Context};
+use clap::{Args, ValueEnum};
+use huashi_esn::forecast::{ForecastConfig, Prepared};
+use huashi_esn::search::log::LOG_VERSION;
+use huashi_esn::search::{
+    check, search, LogHeader, Outcome, SearchOptions, SearchSpace, Splits, Strategy, Trial,
+    TrialLog,
+};
+use std::path::PathBuf;
 use std::time::Instant;
+
+/// How the trials are run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StrategyArg {
+    /// Every trial on the whole training split.
+    Random,
+    /// Successive halving: all trials on a short end of the training split,
+    /// the best 1/eta go on with eta times more, up to the whole split.
+    Halving,
+}
 
 #[derive(Debug, Args)]
 pub struct SearchArgs {
     #[command(flatten)]
     pub data: DataArgs,
-    /// Number of random trials.
+    /// Number of trials drawn.
     #[arg(long, value_name = "N", default_value_t = 40, value_parser = crate::parse::at_least_one)]
     pub trials: usize,
+    /// `random` search, or successive `halving` (see --eta).
+    #[arg(long, value_enum, default_value_t = StrategyArg::Random)]
+    pub strategy: StrategyArg,
+    /// Successive halving's factor: each rung keeps the best 1/eta of its
+    /// trials and trains them on eta times more steps.
+    #[arg(long, value_name = "ETA", default_value_t = 3, value_parser = crate::parse::count::<usize>)]
+    pub eta: usize,
+    /// Reservoir seeds per trial (--seed, --seed + 1, …): a trial's score is
+    /// the mean validation NRMSE over them, with its 95 % interval.
+    #[arg(long, value_name = "K", default_value_t = 3, value_parser = crate::parse::at_least_one)]
+    pub seeds: usize,
+    /// Folder of the outputs: `trials.jsonl` (the log, one line per
+    /// evaluation as it finishes), `trials.csv` and `search.png` (validation
+    /// NRMSE against each hyper-parameter); created if missing.
+    #[arg(long, value_name = "DIR", default_value = "esn-search")]
+    pub out: PathBuf,
+    /// Continue the log in --out: evaluations it holds are not rerun. The
+    /// search must be the same (data, ranges, seeds, strategy); a random
+    /// search may ask for more --trials.
+    #[arg(long)]
+    pub resume: bool,
     /// Seed of the trial sampling (the reservoir seed is --seed).
     #[arg(long, value_name = "SEED", default_value_t = 0, value_parser = crate::parse::count::<u64>)]
     pub search_seed: u64,
@@ -51,7 +88,8 @@ pub struct SearchArgs {
     pub top: usize,
     #[command(flatten)]
     pub fixed: FixedArgs,
-    /// Seed of the reservoir's random weights (the same for every trial).
+    /// Seed of the first reservoir (the trials' reservoirs use --seeds seeds
+    /// from it; the test split is scored with this one).
     #[arg(long, default_value_t = ForecastConfig::default().seed, value_parser = crate::parse::count::<u64>)]
     pub seed: u64,
     /// Initial training steps left out of the regression.
@@ -84,20 +122,20 @@ impl SearchArgs {
     fn base(&self) -> huashi_esn::EsnConfig {
         self.fixed.config(self.seed, self.washout).esn()
     }
-}
 
-#[derive(Serialize)]
-struct SearchReport<'a> {
-    series: &'a forecast::Series,
-    target: Target,
-    horizon: usize,
-    split: [usize; 3],
-    space: SearchSpace,
-    best: Option<&'a Trial>,
-    /// The best parameters refitted on train + validation, scored on test.
-    test: Vec<Score>,
-    trials: &'a [Trial],
-    seconds: f64,
+    fn options(&self) -> SearchOptions {
+        SearchOptions {
+            trials: self.trials,
+            search_seed: self.search_seed,
+            seeds: (0..self.seeds as u64)
+                .map(|i| self.seed.wrapping_add(i))
+                .collect(),
+            strategy: match self.strategy {
+                StrategyArg::Random => Strategy::Random,
+                StrategyArg::Halving => Strategy::Halving { eta: self.eta },
+            },
+        }
+    }
 }
 
 /// The splits: the standardisers are fitted on the training part only.
@@ -112,137 +150,100 @@ fn prepare(args: &SearchArgs) -> anyhow::Result<Splits> {
     Ok(Splits::new(prep, v)?)
 }
 
-/// Runs the trials with a progress bar; returns them and the seconds taken.
-fn run_trials(args: &SearchArgs, splits: &Splits) -> anyhow::Result<(Vec<Trial>, f64)> {
-    let bar = timing::progress(args.trials as u64, "search");
+/// The log in --out: a new one, or with --resume the one there and the
+/// evaluations it holds.
+fn open_log(args: &SearchArgs, header: &LogHeader) -> anyhow::Result<(TrialLog, Vec<Trial>)> {
+    check(&header.base, &header.space, &header.options)
+        .with_context(|| format!("checking the search of --trials {}", args.trials))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let path = args.out.join(report::LOG_FILE);
+    if args.resume {
+        return TrialLog::resume(&path, header).context("resuming the search (--resume)");
+    }
+    match TrialLog::create(&path, header) {
+        Err(huashi_esn::Error::File(huashi_io::Error::Exists { path })) => bail!(
+            "{} holds a search already: pass --resume to continue it, or choose another --out",
+            path.display()
+        ),
+        log => Ok((log?, Vec::new())),
+    }
+}
+
+/// Runs the search with a progress bar; returns it and the seconds taken.
+fn run_search(
+    args: &SearchArgs,
+    header: &LogHeader,
+    splits: &Splits,
+) -> anyhow::Result<(Outcome, f64)> {
+    let (log, known) = open_log(args, header)?;
+    let planned = header
+        .options
+        .evaluations(splits.data().train, header.base.washout);
+    let bar = timing::progress(planned.saturating_sub(known.len()) as u64, "search");
     let start = Instant::now();
     let done = |t: &Trial| {
-        let msg = t
-            .nrmse
-            .map_or("failed".into(), |v| format!("last NRMSE {v:.4}"));
+        let msg = t.nrmse.map_or("failed".into(), |v| {
+            format!("rung {} last NRMSE {:.4}", t.rung, v.mean)
+        });
         bar.set_message(msg);
         bar.inc(1);
+        log.append(t)
     };
-    let (space, data) = (args.space()?, splits.data());
-    let trials = search(
-        &args.base(),
-        &space,
-        &data,
-        args.trials,
-        args.search_seed,
+    let outcome = search(
+        &header.base,
+        &header.space,
+        &splits.data(),
+        &header.options,
+        &known,
         &done,
     )
     .with_context(|| format!("searching with --trials {}", args.trials))?;
     bar.finish_and_clear();
-    Ok((trials, start.elapsed().as_secs_f64()))
+    Ok((outcome, start.elapsed().as_secs_f64()))
 }
 
-/// Runs the search, scores the best trial on the test split and prints the
-/// report.
+/// Runs the search, scores the best trial on the test split, writes the
+/// CSV and the PNG and prints the report.
 ///
 /// # Errors
-/// Bad data or options, or every trial failing.
+/// Bad data or options, a log of another search, a failed write, or every
+/// trial failing.
 pub fn run(args: &SearchArgs) -> anyhow::Result<()> {
     let splits = prepare(args)?;
-    let (trials, seconds) = run_trials(args, &splits)?;
-    let best = trials.first().filter(|t| t.nrmse.is_some());
+    let header = LogHeader {
+        version: LOG_VERSION,
+        base: args.base(),
+        space: args.space()?,
+        options: args.options(),
+        data: splits.data().fingerprint(),
+    };
+    let (outcome, seconds) = run_search(args, &header, &splits)?;
+    let best = outcome.ranked.first().filter(|t| t.nrmse.is_some());
     let test = match best {
         Some(b) => splits
-            .test(&args.base(), &b.params)
+            .test(&header.base, &b.params)
             .context("scoring the best trial")?,
         None => Vec::new(),
     };
+    let files = report::write_files(&args.out, &outcome)?;
     let report = SearchReport {
         series: &splits.prepared.series,
         target: args.data.target.into(),
         horizon: args.data.horizon,
         split: splits.lengths(),
-        space: args.space()?,
+        header: &header,
+        outcome: &outcome,
         best,
         test,
-        trials: &trials,
         seconds,
+        files,
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print_report(&report, args.top);
+        report::print(&report, args.top);
     }
     ensure!(best.is_some(), "every trial failed; see the errors above");
     Ok(())
-}
-
-/// The command-line options of `p`.
-fn options(p: &Params) -> String {
-    format!(
-        "--units {} --spectral-radius {:.4} --leak {:.4} --input-scaling {:.4} --ridge {:.2e}",
-        p.units, p.spectral_radius, p.leak, p.input_scaling, p.ridge
-    )
-}
-
-const TRIAL_HEADERS: [&str; 8] = [
-    "rank",
-    "trial",
-    "units",
-    "spectral radius",
-    "leak",
-    "input scaling",
-    "ridge",
-    "val NRMSE",
-];
-
-fn trial_rows(trials: &[Trial]) -> Vec<Vec<String>> {
-    trials
-        .iter()
-        .enumerate()
-        .map(|(rank, t)| {
-            let p = &t.params;
-            vec![
-                (rank + 1).to_string(),
-                t.index.to_string(),
-                p.units.to_string(),
-                format!("{:.3}", p.spectral_radius),
-                format!("{:.3}", p.leak),
-                format!("{:.3}", p.input_scaling),
-                format!("{:.1e}", p.ridge),
-                t.nrmse
-                    .map_or_else(|| "failed".into(), |v| format!("{v:.4}")),
-            ]
-        })
-        .collect()
-}
-
-fn print_report(r: &SearchReport<'_>, top: usize) {
-    println!("{}", print::data_line(r.series));
-    let [t, v, s] = r.split;
-    println!(
-        "target: {}; {t} training, {v} validation, {s} test pairs",
-        r.target.describe(r.horizon)
-    );
-    let failed = r.trials.iter().filter(|t| t.nrmse.is_none()).count();
-    println!(
-        "{} trials in {:.1} s ({} threads, {failed} failed)\n",
-        r.trials.len(),
-        r.seconds,
-        rayon::current_num_threads()
-    );
-    let shown = &r.trials[..top.min(r.trials.len())];
-    print!("{}", table::text(&TRIAL_HEADERS, &trial_rows(shown)));
-    println!(
-        "\nval NRMSE: of the predicted change over the horizon (of x for `next`, of ln x for \
-         `return`) on the validation split; 1 is no better than predicting its mean."
-    );
-    if let Some(best) = r.best {
-        println!("\nbest: {}", options(&best.params));
-        println!("\nBest parameters refitted on train + validation, scored on the test split:");
-        print!("{}", print::score_table(&r.test));
-        println!("\nNote: {SCORE_NOTE}.");
-    }
-    for t in r.trials.iter().filter(|t| t.error.is_some()).take(3) {
-        println!(
-            "trial {} failed: {}",
-            t.index,
-            t.error.as_deref().unwrap_or("")
-        );
-    }
 }

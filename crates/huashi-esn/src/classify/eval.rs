@@ -5,11 +5,10 @@
 //! accuracy       = Σ_c M[c][c] / Σ M
 //! precision(c)   = M[c][c] / Σ_r M[r][c]     (0 when nothing is predicted c)
 //! recall(c)      = M[c][c] / Σ_k M[c][k]
-//! mean ± t_{0.975, n−1} s / √n               (95 % CI over n seeds)
 //! ```
 //!
-//! with the confusion matrix `M[truth][predicted]` and `s` the sample
-//! standard deviation of the accuracies.
+//! with the confusion matrix `M[truth][predicted]`; the spread over seeds is
+//! [`MeanCi`] (mean ± Student-t 95 % CI).
 
 use std::time::Instant;
 
@@ -17,6 +16,7 @@ use serde::Serialize;
 
 use super::{Classifier, ClassifyConfig, Dataset};
 use crate::error::{invalid, Result};
+use crate::metrics::MeanCi;
 
 /// Precision and recall of one class.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -153,31 +153,15 @@ pub fn over_seeds(
         .collect::<Result<Vec<_>>>()?;
     let acc: Vec<f64> = runs.iter().map(|r| r.accuracy).collect();
     let n = acc.len() as f64;
-    let mean = acc.iter().sum::<f64>() / n;
-    let var = acc.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    let MeanCi { mean, ci95 } = MeanCi::of(&acc);
     let avg = |f: fn(&Evaluation) -> f64| runs.iter().map(f).sum::<f64>() / n;
     Ok(SeedSummary {
         mean,
-        ci95: t975(acc.len() - 1) * (var / n).sqrt(),
+        ci95,
         min: acc.iter().copied().fold(f64::INFINITY, f64::min),
         max: acc.iter().copied().fold(f64::NEG_INFINITY, f64::max),
         fit_seconds: avg(|r| r.fit_seconds),
         test_seconds: avg(|r| r.test_seconds),
         runs,
     })
-}
-
-/// The 0.975 quantile of Student's t with `df` degrees of freedom (0 for
-/// none; the normal 1.96 past 30).
-fn t975(df: usize) -> f64 {
-    const T: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-        2.052, 2.048, 2.045, 2.042,
-    ];
-    match df {
-        0 => 0.0,
-        d if d <= 30 => T[d - 1],
-        _ => 1.96,
-    }
 }
