@@ -21,13 +21,15 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// A positive "price" with a trend and two cycles, and a date column.
+/// A positive "price" with a trend and two cycles, a "lead" column that
+/// runs one row ahead of the price's cycle, and a date column.
 fn write_csv(dir: &Path) -> PathBuf {
-    let mut csv = String::from("Date,price\n");
+    let mut csv = String::from("Date,price,lead\n");
     for t in 0..400 {
         let x = t as f64;
         let p = 100.0 + 0.05 * x + 5.0 * (x * 0.3).sin() + 2.0 * (x * 0.07).cos();
-        csv += &format!("2020-01-{t},{p}\n");
+        let lead = 5.0 * ((x + 1.0) * 0.3).sin();
+        csv += &format!("2020-01-{t},{p},{lead}\n");
     }
     let path = dir.join("prices.csv");
     std::fs::write(&path, csv).unwrap();
@@ -81,6 +83,45 @@ fn fit_then_forecast_on_a_csv() {
         "{forecast}"
     );
     assert!(is_png(&png));
+}
+
+#[test]
+fn several_input_columns_and_a_target_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write_csv(dir.path());
+    let out = dir.path().join("out");
+    let mut args = vec!["esn", "fit", "--data", s(&csv), "--out", s(&out), "--json"];
+    args.extend(["--columns", "price,lead", "--target-column", "price"]);
+    args.extend(["--units", "40", "--washout", "20", "--ridge", "1e-6"]);
+    let fit = json(&huashi(&args));
+    assert_eq!(
+        fit["series"]["inputs"],
+        serde_json::json!(["price", "lead"])
+    );
+    assert_eq!(fit["series"]["column"], "price");
+    // The lead column tells the next price change: better than persistence.
+    let scores = fit["scores"].as_array().unwrap();
+    let (esn, naive) = (&scores[0]["nrmse"], &scores[1]["nrmse"]);
+    assert!(esn.as_f64().unwrap() < naive.as_f64().unwrap(), "{fit}");
+    // The saved model reads both columns again; a free run needs the
+    // target as its only input.
+    let model = out.join("model.safetensors");
+    let forecast = |extra: &[&str]| {
+        let mut args = vec!["esn", "forecast", "--model", s(&model), "--data", s(&csv)];
+        args.extend(extra);
+        huashi(&args)
+    };
+    let report = json(&forecast(&["--json"]));
+    assert_eq!(
+        report["series"]["inputs"],
+        serde_json::json!(["price", "lead"])
+    );
+    let err = stderr(&forecast(&["--generate", "3"]));
+    assert!(err.contains("only input is its target"), "{err}");
+    let mut args = vec!["esn", "fit", "--data", s(&csv), "--out", s(&out)];
+    args.extend(["--columns", "price,volume", "--column", "price"]);
+    let err = stderr(&huashi(&args));
+    assert!(err.contains("volume"), "{err}");
 }
 
 #[test]
@@ -329,16 +370,21 @@ fn model_files_are_checked_like_the_options_that_made_them() {
     };
     let bad_std = edited(&model, "std.safetensors", &|t| {
         t["output"]["std"] = (-1.0).into();
-        t["input"]["std"] = (-1.0).into();
+        t["inputs"][0]["std"] = (-1.0).into();
     });
     forecast(&bad_std, "standard deviation = -1");
     let nan_mean = edited(&model, "mean.safetensors", &|t| {
-        t["input"]["mean"] = Value::from(1e308);
-        t["input"]["std"] = Value::from(0.0);
+        t["inputs"][0]["mean"] = Value::from(1e308);
+        t["inputs"][0]["std"] = Value::from(0.0);
     });
     forecast(&nan_mean, "standard deviation = 0");
     let huge = edited(&model, "horizon.safetensors", &|t| {
         t["horizon"] = Value::from(u64::MAX);
+    });
+    forecast(&huge, "closed-loop transform needs horizon 1");
+    let huge = edited(&model, "horizon-open.safetensors", &|t| {
+        t["horizon"] = Value::from(u64::MAX);
+        t["closed_loop"] = Value::from(false);
     });
     forecast(&huge, "too long");
     let (esn, meta) = huashi_esn::Esn::load_with_metadata(&model).unwrap();

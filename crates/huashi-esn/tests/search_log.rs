@@ -6,7 +6,7 @@ use huashi_esn::forecast::ForecastConfig;
 use huashi_esn::search::{
     search, LogHeader, SearchData, SearchOptions, SearchSpace, Strategy, Trial, TrialLog,
 };
-use huashi_esn::Error;
+use huashi_esn::{column, Error};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 fn series() -> (Vec<f64>, Vec<f64>) {
@@ -52,8 +52,9 @@ fn run(
 #[test]
 fn a_cut_log_resumes_and_ends_where_an_uncut_run_ends() {
     let (x, y) = series();
+    let x = column(&x);
     let data = SearchData {
-        inputs: &x,
+        inputs: x.as_ref(),
         targets: &y,
         train: 700,
         validation: 100,
@@ -87,8 +88,9 @@ fn a_cut_log_resumes_and_ends_where_an_uncut_run_ends() {
 #[test]
 fn a_random_search_may_grow_but_not_change() {
     let (x, y) = series();
+    let x = column(&x);
     let data = SearchData {
-        inputs: &x,
+        inputs: x.as_ref(),
         targets: &y,
         train: 700,
         validation: 100,
@@ -122,8 +124,9 @@ fn a_random_search_may_grow_but_not_change() {
 #[test]
 fn a_damaged_line_is_named() {
     let (x, y) = series();
+    let x = column(&x);
     let data = SearchData {
-        inputs: &x,
+        inputs: x.as_ref(),
         targets: &y,
         train: 700,
         validation: 100,

@@ -102,7 +102,7 @@ fn plot_ridge(png: &Path, curve: &RidgeCurve) -> anyhow::Result<()> {
 
 /// Forecast vs truth on the test split; x is the row of the target.
 fn plot_test(path: &Path, prep: &Prepared, eval: &Evaluation) -> anyhow::Result<()> {
-    let t = prep.transform;
+    let t = &prep.transform;
     let row0 = prep.pairs.first + prep.train + t.horizon;
     let points = |v: &[f64]| -> Vec<(f64, f64)> {
         v.iter()
@@ -129,7 +129,7 @@ fn plot_test(path: &Path, prep: &Prepared, eval: &Evaluation) -> anyhow::Result<
         Target::Next => prep.series.column.as_str(),
         Target::Return => "log-return",
     };
-    plot::series_chart(path, &title, ("row", y), &series)
+    plot::row_chart(path, &title, y, &series, prep.series.dates.as_deref())
 }
 
 #[derive(Serialize)]

@@ -77,13 +77,14 @@ fn parse_norm(s: &str) -> Result<Normalisation, String> {
 /// with the model's transform and long enough for its washout.
 fn prepare(args: &ForecastArgs, saved: &SavedModel) -> anyhow::Result<Prepared> {
     let column = args.column.as_deref().or(saved.column.as_deref());
+    let inputs = saved.inputs.clone().unwrap_or_default();
     let series = match args.series {
         Some(name) => forecast::Series::generated(name, args.steps)?,
-        None => load_series(args.data.as_deref(), column)?,
+        None => load_series(args.data.as_deref(), &inputs, column)?,
     };
-    let t = saved.transform;
-    let pairs = forecast::pairs(&series.values, t.target, t.horizon)?;
-    let prep = Prepared::with_transform(series, pairs, t, 0);
+    let t = saved.transform.clone();
+    let pairs = forecast::pairs(&series, t.target, t.horizon)?;
+    let prep = Prepared::with_transform(series, pairs, t, 0)?;
     let washout = saved.esn.config().washout;
     ensure!(
         washout.checked_add(2).is_some_and(|needed| prep.len() >= needed),
@@ -166,13 +167,13 @@ fn plot_forecast(
             points: generated.iter().map(|a| (a.row as f64, a.value)).collect(),
         });
     }
-    let t = prep.transform;
+    let t = &prep.transform;
     let title = format!("{}: {}", prep.series.column, t.target.describe(t.horizon));
     let y = match t.target {
         Target::Next => prep.series.column.as_str(),
         Target::Return => "log-return",
     };
-    plot::series_chart(path, &title, ("row", y), &series)
+    plot::row_chart(path, &title, y, &series, prep.series.dates.as_deref())
 }
 
 fn ahead_rows(values: &[Ahead]) -> Vec<Vec<String>> {

@@ -38,7 +38,7 @@ pub enum TargetArg {
 #[derive(Debug, Args)]
 pub struct NvarArgs {
     /// CSV file with a header line [default: the paper's Lorenz-63 series,
-    /// RK4, dt = 0.025, 10 trials].
+    /// adaptive RK23 as SciPy, dt = 0.025, 10 trials].
     #[arg(long, value_name = "FILE.csv", requires_all = ["columns", "train", "test"])]
     pub data: Option<PathBuf>,
     /// Comma-separated columns of --data that make up x(t).

@@ -34,10 +34,18 @@ pub struct DataArgs {
     /// prices 1999–2018, 5,031 rows].
     #[arg(long, value_name = "FILE.csv")]
     pub data: Option<PathBuf>,
-    /// Column to read (by header name); required with --data. Other columns
-    /// (e.g. dates) are ignored [default for the embedded data: Close].
-    #[arg(long, value_name = "NAME")]
+    /// The target column (by header name): what is predicted, and the input
+    /// unless --columns is given; required with --data. A column named
+    /// Date (or Time, Datetime, Timestamp) labels the plots' x axis; other
+    /// columns are ignored [default for the embedded data: Close].
+    #[arg(long, visible_alias = "target-column", value_name = "NAME")]
     pub column: Option<String>,
+    /// Input columns (comma-separated header names), when the ESN should
+    /// read other columns than the target, or several: each enters as its
+    /// last one-step change (of x, or of ln x for `return`), standardised
+    /// on the training split. A free run needs the target as the only input.
+    #[arg(long, value_name = "A,B,…", value_delimiter = ',')]
+    pub columns: Vec<String>,
     /// What to predict: `next` = the value H steps ahead, x(t+H), in the
     /// series' units; `return` = the log-return ln x(t+H) − ln x(t). Either
     /// way the ESN reads the last one-step change (of x, or of ln x) and
@@ -51,7 +59,7 @@ pub struct DataArgs {
     /// parameters): mackey-glass, lorenz, henon, logistic, rossler, lorenz96,
     /// multiscroll, doublescroll, rabinovich-fabrikant, ks, mso1..mso12, or
     /// laser (the embedded Santa Fe laser data).
-    #[arg(long, value_name = "NAME", conflicts_with_all = ["data", "column"], value_parser = parse_series)]
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["data", "column", "columns"], value_parser = parse_series)]
     pub series: Option<SystemName>,
     /// Samples of the --series to generate (at most 10,093 for laser).
     #[arg(long, value_name = "N", default_value_t = 5000, value_parser = crate::parse::at_least_one)]
@@ -71,21 +79,26 @@ impl DataArgs {
         if let Some(name) = self.series {
             return Ok(Series::generated(name, self.steps)?);
         }
-        load_series(self.data.as_deref(), self.column.as_deref())
+        load_series(self.data.as_deref(), &self.columns, self.column.as_deref())
     }
 }
 
-/// Reads `column` of `path`, or of the embedded S&P 500 table (default
-/// column `Close`) when `path` is `None`.
+/// Reads the `inputs` columns (the target alone when empty) and the
+/// `target` column of `path`, or of the embedded S&P 500 table (default
+/// target `Close`) when `path` is `None`.
 ///
 /// # Errors
 /// A file that cannot be read, a missing column (or no --column with --data),
 /// or a cell that is not a number.
-pub fn load_series(path: Option<&Path>, column: Option<&str>) -> anyhow::Result<Series> {
-    match (path, column) {
-        (None, c) => Ok(Series::embedded(c)?),
-        (Some(p), Some(c)) => Series::from_csv(p, c)
-            .with_context(|| format!("reading column {c:?} of {}", p.display())),
+pub fn load_series(
+    path: Option<&Path>,
+    inputs: &[String],
+    target: Option<&str>,
+) -> anyhow::Result<Series> {
+    match (path, target) {
+        (None, c) => Ok(Series::embedded(inputs, c)?),
+        (Some(p), Some(c)) => Series::from_csv_columns(p, inputs, c)
+            .with_context(|| format!("reading the columns of {}", p.display())),
         (Some(p), None) => {
             let table =
                 CsvTable::from_path(p).with_context(|| format!("reading {}", p.display()))?;

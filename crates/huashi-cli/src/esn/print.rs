@@ -6,13 +6,16 @@ use huashi_esn::forecast::{ForecastConfig, Score, Series, SCORE_HEADERS};
 /// One line describing where the data came from.
 pub fn data_line(s: &Series) -> String {
     let n = table::thousands(s.values.len() as u64);
-    if s.embedded {
-        format!(
-            "data: {}, column {} ({n} rows) — no --data given, so the embedded series is used",
-            s.source, s.column
-        )
+    let inputs = if s.input_is_target() {
+        String::new()
     } else {
-        format!("data: {}, column {} ({n} rows)", s.source, s.column)
+        format!(", input columns {}", s.inputs.join(", "))
+    };
+    let line = format!("data: {}, column {}{inputs} ({n} rows)", s.source, s.column);
+    if s.embedded {
+        format!("{line} — no --data given, so the embedded series is used")
+    } else {
+        line
     }
 }
 

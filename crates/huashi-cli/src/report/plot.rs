@@ -149,7 +149,7 @@ pub fn line_chart(
     axes: (&str, &str),
     series: &[Series],
 ) -> anyhow::Result<()> {
-    lines(path, title, axes, series, true)
+    lines(path, title, axes, series, true, &short_number)
 }
 
 /// A line chart of time series: the y axis spans the data only, and curves
@@ -160,7 +160,27 @@ pub fn series_chart(
     axes: (&str, &str),
     series: &[Series],
 ) -> anyhow::Result<()> {
-    lines(path, title, axes, series, false)
+    lines(path, title, axes, series, false, &short_number)
+}
+
+/// [`series_chart`] whose x values are rows of a table: labelled with the
+/// rows' `dates` when there are some (the axis is then named "date"), else
+/// with the row numbers. Rows past the dates (forecasts) have no label.
+pub fn row_chart(
+    path: &Path,
+    title: &str,
+    y_label: &str,
+    series: &[Series],
+    dates: Option<&[String]>,
+) -> anyhow::Result<()> {
+    let Some(dates) = dates else {
+        return series_chart(path, title, ("row", y_label), series);
+    };
+    let label = |x: f64| {
+        let row = x.round().max(0.0) as usize;
+        dates.get(row).cloned().unwrap_or_default()
+    };
+    lines(path, title, ("date", y_label), series, false, &label)
 }
 
 /// Curves with more points than this are drawn without markers.
@@ -186,6 +206,7 @@ fn lines(
     axes: (&str, &str),
     series: &[Series],
     from_zero: bool,
+    x_label: &dyn Fn(f64) -> String,
 ) -> anyhow::Result<()> {
     let all = || series.iter().flat_map(|s| s.points.iter().copied());
     ensure!(all().count() > 0, "line chart `{title}` has no points");
@@ -209,7 +230,7 @@ fn lines(
             .configure_mesh()
             .x_desc(axes.0)
             .y_desc(axes.1)
-            .x_label_formatter(&|v| short_number(*v))
+            .x_label_formatter(&|v| x_label(*v))
             .y_label_formatter(&|v| short_number(*v))
             .label_style((FONT, 16))
             .axis_desc_style((FONT, 18))

@@ -71,7 +71,7 @@ fn mackey_glass(dir: &Path) -> anyhow::Result<String> {
 
 /// The embedded S&P 500 closes with one target, default CLI options.
 fn stock(target: Target) -> anyhow::Result<(Prepared, Evaluation)> {
-    let series = forecast::Series::embedded(None)?;
+    let series = forecast::Series::embedded(&[], None)?;
     let prep = Prepared::new(series, target, 1, forecast::TRAIN_FRACTION)?;
     let eval = forecast::evaluate(&ForecastConfig::default().esn(), &prep)?;
     Ok((prep, eval))

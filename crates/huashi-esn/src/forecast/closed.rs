@@ -27,7 +27,7 @@ pub fn closed_loop_test(
     dt: f64,
     lyapunov: Option<f64>,
 ) -> Result<ValidTime> {
-    let t = prep.transform;
+    let t = &prep.transform;
     if t.target != Target::Next || t.horizon != 1 {
         let reason = "a closed-loop test needs a one-step `next` model";
         return Err(invalid("horizon", t.horizon as f64, reason));
@@ -41,7 +41,7 @@ pub fn closed_loop_test(
             what: "a closed-loop test",
         });
     }
-    let out = esn.forecast(column(&prep.z_in[..=prep.train]).as_ref(), steps)?;
+    let out = esn.forecast(prep.inputs(0, prep.train + 1), steps)?;
     let changes = t.output.inverse(&column_values(out.as_ref(), 0));
     let path: Vec<f64> = changes
         .iter()
@@ -79,7 +79,8 @@ mod tests {
         let v = closed_loop_test(&eval.esn, &prep, 300, 0.5, 1.0, None).unwrap();
         assert!(v.steps > 50, "{}", v.steps);
         assert_eq!(v.error.len(), 300);
-        let ret = Prepared::new(Series::embedded(None).unwrap(), Target::Return, 1, 0.8).unwrap();
+        let ret =
+            Prepared::new(Series::embedded(&[], None).unwrap(), Target::Return, 1, 0.8).unwrap();
         assert!(closed_loop_test(&eval.esn, &ret, 10, 0.5, 1.0, None).is_err());
     }
 }

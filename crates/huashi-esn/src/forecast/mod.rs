@@ -1,4 +1,5 @@
-//! Forecasting one column of a table: the protocol behind `huashi esn fit`,
+//! Forecasting one column of a table from it (or from several input
+//! columns): the protocol behind `huashi esn fit`,
 //! `forecast` and `search`, its naive baselines and its scores.
 //!
 //! With the series `x(0..n)`, horizon `H` and `b = x` ([`Target::Next`]) or
@@ -41,15 +42,17 @@ mod model;
 mod pairs;
 mod score;
 mod select;
+mod series;
 
 pub use closed::closed_loop_test;
 pub use model::{beyond, Ahead, SavedModel, COLUMN_KEY, SOURCE_KEY};
-pub use pairs::{pairs, Pairs, Prepared, Series, Transform, EMBEDDED};
+pub use pairs::{pairs, Pairs, Prepared, Transform};
 pub use score::{
     baseline_scores, evaluate, score, score_by, scores, scores_by, Evaluation, Score,
     SCORE_HEADERS, SCORE_NOTE,
 };
 pub use select::ridge_curve;
+pub use series::{Series, DATE_COLUMNS, EMBEDDED};
 
 use serde::{Deserialize, Serialize};
 

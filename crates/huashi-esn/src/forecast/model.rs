@@ -16,10 +16,12 @@ use super::{Prepared, Target, Transform};
 use crate::data;
 use crate::error::{invalid, Error, Result};
 use crate::esn::Esn;
-use crate::util::{column, column_values};
+use crate::util::column_values;
 
 /// Metadata key of the column a model was trained on.
 pub const COLUMN_KEY: &str = "huashi.column";
+/// Metadata key of the input columns a model reads (a JSON list).
+pub const INPUTS_KEY: &str = "huashi.inputs";
 /// Metadata key of the source a model was trained on.
 pub const SOURCE_KEY: &str = "huashi.source";
 
@@ -29,12 +31,15 @@ const AHEAD_BYTES: u64 = 8 * 8;
 /// A loaded forecasting model and what was stored beside it.
 #[derive(Debug, Clone)]
 pub struct SavedModel {
-    /// The network (one input, one output).
+    /// The network (one input per input column, one output).
     pub esn: Esn,
     /// The transform it was trained with.
     pub transform: Transform,
-    /// The column it was trained on, if recorded.
+    /// The target column it was trained on, if recorded.
     pub column: Option<String>,
+    /// The input columns it reads, if recorded (files written before
+    /// several inputs read the target column alone).
+    pub inputs: Option<Vec<String>>,
     /// The source it was trained on, if recorded.
     pub source: Option<String>,
 }
@@ -60,8 +65,12 @@ impl SavedModel {
         let transform = serde_json::to_string(&prep.transform).map_err(|e| Error::Format {
             reason: format!("cannot encode the transform: {e}"),
         })?;
+        let inputs = serde_json::to_string(&prep.series.inputs).map_err(|e| Error::Format {
+            reason: format!("cannot encode the input columns: {e}"),
+        })?;
         let meta = BTreeMap::from([
             (Transform::METADATA_KEY.to_string(), transform),
+            (INPUTS_KEY.to_string(), inputs),
             (COLUMN_KEY.to_string(), prep.series.column.clone()),
             (SOURCE_KEY.to_string(), prep.series.source.clone()),
         ]);
@@ -69,7 +78,7 @@ impl SavedModel {
     }
 
     /// Loads a model saved by [`SavedModel::save`], checking its transform
-    /// and that it has one input and one output.
+    /// and that it has one input per input standardiser and one output.
     ///
     /// # Errors
     /// The file cannot be read or is not a model ([`Error::Format`]), or its
@@ -86,14 +95,30 @@ impl SavedModel {
         let transform: Transform =
             serde_json::from_str(text).map_err(|e| format(format!("bad {key:?} metadata: {e}")))?;
         transform.check()?;
-        if esn.inputs() != 1 || esn.outputs() != 1 {
-            let (d, m) = (esn.inputs(), esn.outputs());
-            let reason = format!("{d} inputs and {m} outputs; a forecasting model has one of each");
+        let (d, m, want) = (esn.inputs(), esn.outputs(), transform.inputs.len());
+        if d != want || m != 1 {
+            let reason = format!(
+                "{d} inputs and {m} outputs; its transform standardises {want} inputs and a \
+                 forecasting model has one output"
+            );
             return Err(format(reason));
+        }
+        let inputs: Option<Vec<String>> = match meta.get(INPUTS_KEY) {
+            Some(text) => Some(
+                serde_json::from_str(text)
+                    .map_err(|e| format(format!("bad {INPUTS_KEY:?} metadata: {e}")))?,
+            ),
+            None => None,
+        };
+        if inputs.as_ref().is_some_and(|i| i.len() != want) {
+            return Err(format(format!(
+                "{INPUTS_KEY:?} names another number of columns than {want}"
+            )));
         }
         Ok(Self {
             esn,
             transform,
+            inputs,
             column: meta.get(COLUMN_KEY).cloned(),
             source: meta.get(SOURCE_KEY).cloned(),
         })
@@ -105,7 +130,7 @@ impl SavedModel {
     /// # Errors
     /// As [`Esn::predict`].
     pub fn predict_all(&self, prep: &Prepared) -> Result<Vec<f64>> {
-        let out = self.esn.predict(column(&prep.z_in).as_ref())?;
+        let out = self.esn.predict(prep.z_in.as_ref())?;
         let changes = self
             .transform
             .output
@@ -116,16 +141,17 @@ impl SavedModel {
     /// Closed-loop free run of `steps` steps past the data of `prep`.
     ///
     /// # Errors
-    /// A model of horizon above 1, `steps` 0, more steps than memory holds,
+    /// A model that does not read its own target alone at horizon 1, `steps` 0, more steps than memory holds,
     /// or as [`Esn::forecast`].
     pub fn free_run(&self, prep: &Prepared, steps: usize) -> Result<Vec<Ahead>> {
         if !self.transform.closed_loop_ok() {
-            let h = self.transform.horizon as f64;
-            return Err(invalid(
-                "horizon",
-                h,
-                "a free run needs a model of horizon 1",
-            ));
+            let inputs = self.transform.inputs.len() as f64;
+            let reason = "a free run needs a model of horizon 1 whose only input is its target";
+            return Err(if self.transform.horizon == 1 {
+                invalid("input columns", inputs, reason)
+            } else {
+                invalid("horizon", self.transform.horizon as f64, reason)
+            });
         }
         if steps == 0 {
             return Err(invalid("free-run steps", 0.0, "must be at least 1"));
@@ -133,7 +159,7 @@ impl SavedModel {
         let what = format!("a free run of {steps} steps");
         let bytes = huashi_io::checked_product(&what, &[steps as u64, AHEAD_BYTES])?;
         huashi_io::check_memory(&what, bytes)?;
-        let out = self.esn.forecast(column(&prep.z_in).as_ref(), steps)?;
+        let out = self.esn.forecast(prep.z_in.as_ref(), steps)?;
         let changes = self
             .transform
             .output

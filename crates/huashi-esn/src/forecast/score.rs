@@ -155,14 +155,14 @@ pub struct Evaluation {
 /// singular readout, or a test split too short to score.
 pub fn evaluate(config: &EsnConfig, prep: &Prepared) -> Result<Evaluation> {
     let (train, n) = (prep.train, prep.len());
-    let (x, y) = (column(&prep.z_in[..train]), column(&prep.z_out[..train]));
+    let (x, y) = (prep.inputs(0, train), column(&prep.z_out[..train]));
     let start = Instant::now();
-    let fit = Esn::fit(config, &[Sequence::new(x.as_ref(), y.as_ref())])?;
+    let fit = Esn::fit(config, &[Sequence::new(x, y.as_ref())])?;
     let fit_ms = start.elapsed().as_secs_f64() * 1e3;
     let start = Instant::now();
     let mut state = fit.end_states[0].clone();
-    let test_in = column(&prep.z_in[train..n]);
-    let out = fit.esn.run(&mut state, test_in.as_ref(), None)?;
+    let test_in = prep.inputs(train, n);
+    let out = fit.esn.run(&mut state, test_in, None)?;
     let predict_ms = start.elapsed().as_secs_f64() * 1e3;
     let changes = prep
         .transform
@@ -189,12 +189,7 @@ mod tests {
     #[test]
     fn evaluation_scores_the_esn_and_the_baselines() {
         let values: Vec<f64> = (0..400).map(|i| 50.0 + (i as f64 * 0.3).sin()).collect();
-        let series = Series {
-            source: "test".into(),
-            column: "x".into(),
-            embedded: false,
-            values,
-        };
+        let series = Series::single("test", "x", values);
         let prep = Prepared::new(series, Target::Return, 1, 0.8).unwrap();
         let config = ForecastConfig {
             units: 30,

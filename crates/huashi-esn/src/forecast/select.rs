@@ -43,18 +43,19 @@ pub fn ridge_curve(
             len,
         });
     }
-    let trainer = EsnTrainer::new(config, 1, 1)?;
+    let trainer = EsnTrainer::new(config, prep.z_in.ncols(), 1)?;
     let stack = trainer.reservoir();
-    let x = column(&prep.z_in[..train]);
-    let states = stack.run(x.as_ref(), None, &mut stack.zero_state(), None)?;
-    let layout = config.layout(1);
+    let x = prep.inputs(0, train);
+    let states = stack.run(x, None, &mut stack.zero_state(), None)?;
+    let layout = config.layout(prep.z_in.ncols());
     let rows = train - config.washout;
     let mut phi = Mat::zeros(rows, layout.len());
     let mut buf = vec![0.0; layout.len()];
     for r in 0..rows {
         let t = r + config.washout;
         let state: Vec<f64> = (0..states.ncols()).map(|j| states[(t, j)]).collect();
-        layout.fill(&[prep.z_in[t]], &state, &mut buf);
+        let input: Vec<f64> = (0..x.ncols()).map(|j| x[(t, j)]).collect();
+        layout.fill(&input, &state, &mut buf);
         buf.iter().enumerate().for_each(|(j, v)| phi[(r, j)] = *v);
     }
     let y = column(&prep.z_out[config.washout..train]);
@@ -83,12 +84,7 @@ mod tests {
 
     fn prepared() -> Prepared {
         let values: Vec<f64> = crate::systems::SystemName::Henon.series(700).unwrap();
-        let series = Series {
-            source: "test".into(),
-            column: "x".into(),
-            embedded: false,
-            values,
-        };
+        let series = Series::single("test", "x", values);
         Prepared::new(series, Target::Next, 1, 0.8).unwrap()
     }
 
@@ -113,12 +109,10 @@ mod tests {
         // The sums are those training accumulates.
         let mut trainer = EsnTrainer::new(&config, 1, 1).unwrap();
         let (x, y) = (
-            column(&prep.z_in[..prep.train]),
+            prep.inputs(0, prep.train),
             column(&prep.z_out[..prep.train]),
         );
-        trainer
-            .add_sequence(Sequence::new(x.as_ref(), y.as_ref()))
-            .unwrap();
+        trainer.add_sequence(Sequence::new(x, y.as_ref())).unwrap();
         assert_eq!(trainer.accumulator().samples(), prep.train - 20);
     }
 }

@@ -157,6 +157,7 @@ impl Params {
 mod tests {
     use super::*;
     use crate::forecast::ForecastConfig;
+    use crate::util::column;
 
     #[test]
     fn sampling_is_seeded_and_in_range() {
@@ -203,8 +204,9 @@ mod tests {
     #[test]
     fn random_search_finds_a_good_sine_model() {
         let (x, y) = sine();
+        let x = column(&x);
         let data = SearchData {
-            inputs: &x,
+            inputs: x.as_ref(),
             targets: &y,
             train: 500,
             validation: 60,
@@ -254,8 +256,9 @@ mod tests {
         // A washout of 100 needs 200 steps: the 100-step rung is dropped.
         assert_eq!(opts.rungs(900, 100), [300, 900]);
         let s: Vec<f64> = (0..1100).map(|i| (i as f64 * 0.2).sin()).collect();
+        let x = column(&s[..1099]);
         let data = SearchData {
-            inputs: &s[..1099],
+            inputs: x.as_ref(),
             targets: &s[1..],
             train: 900,
             validation: 100,
@@ -277,8 +280,9 @@ mod tests {
     #[test]
     fn bad_options_are_named() {
         let (x, y) = sine();
+        let x = column(&x);
         let data = SearchData {
-            inputs: &x,
+            inputs: x.as_ref(),
             targets: &y,
             train: 500,
             validation: 60,

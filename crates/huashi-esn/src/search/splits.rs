@@ -41,7 +41,7 @@ impl Splits {
     /// The standardised data of the training and validation splits.
     pub fn data(&self) -> SearchData<'_> {
         SearchData {
-            inputs: &self.prepared.z_in,
+            inputs: self.prepared.z_in.as_ref(),
             targets: &self.prepared.z_out,
             train: self.prepared.train,
             validation: self.validation,

@@ -13,12 +13,13 @@ use crate::esn::{Esn, EsnConfig};
 use crate::metrics::{self, MeanCi};
 use crate::train::Sequence;
 use crate::util::{column, column_values};
+use faer::MatRef;
 
 /// Standardised inputs and targets with a training and a validation split.
 #[derive(Debug, Clone, Copy)]
 pub struct SearchData<'a> {
-    /// Inputs, one per step.
-    pub inputs: &'a [f64],
+    /// Inputs, one row per step, one column per input.
+    pub inputs: MatRef<'a, f64>,
     /// Targets, one per step.
     pub targets: &'a [f64],
     /// Steps of the training split (from the start).
@@ -33,8 +34,10 @@ impl SearchData<'_> {
     /// the same data.
     pub fn fingerprint(&self) -> String {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        let words = self.inputs.iter().chain(self.targets).map(|v| v.to_bits());
-        let sizes = [self.train, self.validation].map(|n| n as u64);
+        let (rows, cols) = (self.inputs.nrows(), self.inputs.ncols());
+        let inputs = (0..cols).flat_map(|j| (0..rows).map(move |i| self.inputs[(i, j)]));
+        let words = inputs.chain(self.targets.iter().copied()).map(f64::to_bits);
+        let sizes = [self.train, self.validation, cols].map(|n| n as u64);
         for w in words.chain(sizes) {
             for b in w.to_le_bytes() {
                 h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
@@ -91,12 +94,13 @@ pub fn validation_nrmse(config: &EsnConfig, d: &SearchData<'_>, train_steps: usi
         return Err(invalid("training steps", train_steps as f64, reason));
     }
     let from = t - train_steps;
-    let (x, y) = (column(&d.inputs[from..t]), column(&d.targets[from..t]));
-    let fit = Esn::fit(config, &[Sequence::new(x.as_ref(), y.as_ref())])?;
+    let (x, y) = (
+        d.inputs.subrows(from, train_steps),
+        column(&d.targets[from..t]),
+    );
+    let fit = Esn::fit(config, &[Sequence::new(x, y.as_ref())])?;
     let mut state = fit.end_states[0].clone();
-    let out = fit
-        .esn
-        .run(&mut state, column(&d.inputs[t..t + v]).as_ref(), None)?;
+    let out = fit.esn.run(&mut state, d.inputs.subrows(t, v), None)?;
     let pred = column_values(out.as_ref(), 0);
     if let Some(step) = pred.iter().position(|p| !p.is_finite()) {
         let what = "validation predictions";
