@@ -27,6 +27,7 @@ fn header(data: &SearchData<'_>, strategy: Strategy, trials: usize) -> LogHeader
             search_seed: 5,
             seeds: vec![0, 1],
             strategy,
+            nrmse: Default::default(),
         },
         data: data.fingerprint(),
     }

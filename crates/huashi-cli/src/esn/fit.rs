@@ -39,7 +39,7 @@ pub struct FitArgs {
     /// What NRMSE is normalised by: std (standard deviation, the usual one),
     /// range (max − min, ReservoirPy's default), var, mean, or q1q3
     /// (interquartile range).
-    #[arg(long, value_name = "NORM", default_value_t = Normalisation::Std, value_parser = parse_norm)]
+    #[arg(long, value_name = "NORM", default_value_t = Normalisation::Std, value_parser = super::options::parse_norm)]
     pub nrmse: Normalisation,
     /// Print JSON instead of tables.
     #[arg(long)]
@@ -53,10 +53,6 @@ pub enum CriterionArg {
     Loo,
     /// Generalised cross-validation.
     Gcv,
-}
-
-fn parse_norm(s: &str) -> Result<Normalisation, String> {
-    s.parse().map_err(|e: huashi_esn::Error| e.to_string())
 }
 
 /// Largest reservoir whose effective spectral radius is reported.

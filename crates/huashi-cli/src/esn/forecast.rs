@@ -39,7 +39,7 @@ pub struct ForecastArgs {
     pub steps: usize,
     /// What NRMSE is normalised by: std (the default), range, var, mean or
     /// q1q3.
-    #[arg(long, value_name = "NORM", default_value_t = Normalisation::Std, value_parser = parse_norm)]
+    #[arg(long, value_name = "NORM", default_value_t = Normalisation::Std, value_parser = super::options::parse_norm)]
     pub nrmse: Normalisation,
     /// Write a PNG of the predictions vs truth (and the free run) to FILE.
     #[arg(long, value_name = "FILE.png")]
@@ -66,10 +66,6 @@ struct ForecastReport<'a> {
 }
 
 fn parse_series(s: &str) -> Result<SystemName, String> {
-    s.parse().map_err(|e: huashi_esn::Error| e.to_string())
-}
-
-fn parse_norm(s: &str) -> Result<Normalisation, String> {
     s.parse().map_err(|e: huashi_esn::Error| e.to_string())
 }
 

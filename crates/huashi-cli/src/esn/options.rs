@@ -66,6 +66,11 @@ pub struct DataArgs {
     pub steps: usize,
 }
 
+/// Parses an NRMSE normalisation name (`--nrmse`).
+pub fn parse_norm(s: &str) -> Result<huashi_esn::metrics::Normalisation, String> {
+    s.parse().map_err(|e: huashi_esn::Error| e.to_string())
+}
+
 fn parse_series(s: &str) -> Result<SystemName, String> {
     s.parse().map_err(|e: huashi_esn::Error| e.to_string())
 }

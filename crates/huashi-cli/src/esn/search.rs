@@ -12,6 +12,7 @@ use crate::report::timing;
 use anyhow::{bail, ensure, Context};
 use clap::{Args, ValueEnum};
 use huashi_esn::forecast::{ForecastConfig, Prepared};
+use huashi_esn::metrics::Normalisation;
 use huashi_esn::search::log::LOG_VERSION;
 use huashi_esn::search::{
     check, search, LogHeader, Outcome, SearchOptions, SearchSpace, Splits, Strategy, Trial,
@@ -95,6 +96,10 @@ pub struct SearchArgs {
     /// Initial training steps left out of the regression.
     #[arg(long, value_name = "STEPS", default_value_t = ForecastConfig::default().washout, value_parser = crate::parse::count::<usize>)]
     pub washout: usize,
+    /// What the validation NRMSE is normalised by: std (the default),
+    /// range (max − min, ReservoirPy's default), var, mean, or q1q3.
+    #[arg(long, value_name = "NORM", default_value_t = Normalisation::Std, value_parser = super::options::parse_norm)]
+    pub nrmse: Normalisation,
     /// Print JSON instead of tables.
     #[arg(long)]
     pub json: bool,
@@ -134,6 +139,7 @@ impl SearchArgs {
                 StrategyArg::Random => Strategy::Random,
                 StrategyArg::Halving => Strategy::Halving { eta: self.eta },
             },
+            nrmse: self.nrmse,
         }
     }
 }

@@ -160,8 +160,8 @@ pub fn print(r: &SearchReport<'_>, top: usize) {
     );
     println!(
         "\nval NRMSE: of the predicted change over the horizon (of x for `next`, of ln x for \
-         `return`) on the validation split, mean over the reservoir seeds; 1 is no better than \
-         predicting its mean."
+         `return`) on the validation split, normalised by its {}, mean over the reservoir seeds.",
+        r.header.options.nrmse
     );
     if let Some(best) = r.best {
         println!("\nbest: {}", options(&best.params));

@@ -109,6 +109,7 @@ fn difference(stored: &LogHeader, wanted: &LogHeader) -> Option<&'static str> {
         (s.strategy != w.strategy, "strategy"),
         (s.seeds != w.seeds, "set of reservoir seeds"),
         (s.search_seed != w.search_seed, "search seed"),
+        (s.nrmse != w.nrmse, "NRMSE normalisation"),
         (
             s.trials != w.trials && !more_random_trials,
             "number of trials",

@@ -191,6 +191,7 @@ mod tests {
             search_seed: 1,
             seeds: vec![3, 4],
             strategy,
+            nrmse: Default::default(),
         }
     }
 

@@ -22,6 +22,7 @@ use super::trial::{Evaluation, SearchData, Trial};
 use super::{Params, SearchSpace};
 use crate::error::{invalid, Result};
 use crate::esn::EsnConfig;
+use crate::metrics::Normalisation;
 
 /// How trials are chosen and how much training each gets.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -47,6 +48,9 @@ pub struct SearchOptions {
     pub seeds: Vec<u64>,
     /// Random search or successive halving.
     pub strategy: Strategy,
+    /// What the validation NRMSE is normalised by.
+    #[serde(default)]
+    pub nrmse: Normalisation,
 }
 
 /// The shortest training a halving rung uses: `max(2·washout, washout +
@@ -154,6 +158,7 @@ pub fn search(
         base,
         data,
         seeds: &options.seeds,
+        norm: options.nrmse,
     };
     let rungs = options.rungs(data.train, base.washout);
     let mut alive: Vec<(usize, Params)> = (0..options.trials)

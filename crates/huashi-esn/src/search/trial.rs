@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::Params;
 use crate::error::{invalid, Error, Result};
 use crate::esn::{Esn, EsnConfig};
-use crate::metrics::{self, MeanCi};
+use crate::metrics::{self, MeanCi, Normalisation};
 use crate::train::Sequence;
 use crate::util::{column, column_values};
 use faer::MatRef;
@@ -77,13 +77,18 @@ impl Trial {
 }
 
 /// Fits `config` on the last `train_steps` steps of the training split;
-/// NRMSE on the validation split.
+/// NRMSE under `norm` on the validation split.
 ///
 /// # Errors
 /// A validation split under 2 steps or past the data, `train_steps` past
 /// the training split, the errors of [`Esn::fit`], or predictions that
 /// diverge ([`Error::Diverged`]).
-pub fn validation_nrmse(config: &EsnConfig, d: &SearchData<'_>, train_steps: usize) -> Result<f64> {
+pub fn validation_nrmse(
+    config: &EsnConfig,
+    d: &SearchData<'_>,
+    train_steps: usize,
+    norm: Normalisation,
+) -> Result<f64> {
     let (t, v) = (d.train, d.validation);
     if v < 2 || t + v > d.targets.len() {
         let reason = "needs at least 2 steps within the data";
@@ -106,7 +111,7 @@ pub fn validation_nrmse(config: &EsnConfig, d: &SearchData<'_>, train_steps: usi
         let what = "validation predictions";
         return Err(Error::Diverged { what, step });
     }
-    metrics::nrmse(&pred, &d.targets[t..t + v])
+    metrics::nrmse_by(&pred, &d.targets[t..t + v], norm)
 }
 
 /// Where and how a trial is evaluated.
@@ -118,6 +123,8 @@ pub struct Evaluation<'a> {
     pub data: &'a SearchData<'a>,
     /// The reservoir seeds, each a whole fit.
     pub seeds: &'a [u64],
+    /// What the validation NRMSE is normalised by.
+    pub norm: Normalisation,
 }
 
 impl Evaluation<'_> {
@@ -134,7 +141,7 @@ impl Evaluation<'_> {
                     seed,
                     ..config.clone()
                 };
-                validation_nrmse(&c, self.data, train_steps)
+                validation_nrmse(&c, self.data, train_steps, self.norm)
             })
             .collect();
         let (per_seed, error) = match per_seed {
