@@ -6,12 +6,40 @@ use huashi_esn::forecast::ForecastConfig;
 use huashi_esn::search::{
     search, LogHeader, SearchData, SearchOptions, SearchSpace, Strategy, Trial, TrialLog,
 };
-use huashi_esn::{column, Error};
+use huashi_esn::{column, Error, Mat};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-fn series() -> (Vec<f64>, Vec<f64>) {
-    let s: Vec<f64> = (0..900).map(|i| (i as f64 * 0.13).sin().powi(3)).collect();
-    (s[..899].to_vec(), s[1..].to_vec())
+/// `sin³(0.13 i)` over 900 steps (inputs and next-step targets; 700
+/// training and 100 validation steps), and a folder for the log.
+struct Fixture {
+    x: Mat<f64>,
+    y: Vec<f64>,
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let s: Vec<f64> = (0..900).map(|i| (i as f64 * 0.13).sin().powi(3)).collect();
+        Self {
+            x: column(&s[..899]),
+            y: s[1..].to_vec(),
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn data(&self) -> SearchData<'_> {
+        SearchData {
+            inputs: self.x.as_ref(),
+            targets: &self.y,
+            train: 700,
+            validation: 100,
+        }
+    }
+
+    fn log(&self) -> PathBuf {
+        self.dir.path().join("trials.jsonl")
+    }
 }
 
 fn header(data: &SearchData<'_>, strategy: Strategy, trials: usize) -> LogHeader {
@@ -52,17 +80,10 @@ fn run(
 
 #[test]
 fn a_cut_log_resumes_and_ends_where_an_uncut_run_ends() {
-    let (x, y) = series();
-    let x = column(&x);
-    let data = SearchData {
-        inputs: x.as_ref(),
-        targets: &y,
-        train: 700,
-        validation: 100,
-    };
+    let f = Fixture::new();
+    let data = f.data();
     let h = header(&data, Strategy::Halving { eta: 2 }, 8);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("trials.jsonl");
+    let path = f.log();
     let log = TrialLog::create(&path, &h).unwrap();
     let (whole, ran) = run(&h, &data, &log, &[]);
     drop(log);
@@ -88,17 +109,10 @@ fn a_cut_log_resumes_and_ends_where_an_uncut_run_ends() {
 
 #[test]
 fn a_random_search_may_grow_but_not_change() {
-    let (x, y) = series();
-    let x = column(&x);
-    let data = SearchData {
-        inputs: x.as_ref(),
-        targets: &y,
-        train: 700,
-        validation: 100,
-    };
+    let f = Fixture::new();
+    let data = f.data();
     let h = header(&data, Strategy::Random, 3);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("trials.jsonl");
+    let path = f.log();
     let log = TrialLog::create(&path, &h).unwrap();
     run(&h, &data, &log, &[]);
     drop(log);
@@ -124,17 +138,10 @@ fn a_random_search_may_grow_but_not_change() {
 
 #[test]
 fn a_damaged_line_is_named() {
-    let (x, y) = series();
-    let x = column(&x);
-    let data = SearchData {
-        inputs: x.as_ref(),
-        targets: &y,
-        train: 700,
-        validation: 100,
-    };
+    let f = Fixture::new();
+    let data = f.data();
     let h = header(&data, Strategy::Random, 2);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("trials.jsonl");
+    let path = f.log();
     let log = TrialLog::create(&path, &h).unwrap();
     run(&h, &data, &log, &[]);
     drop(log);

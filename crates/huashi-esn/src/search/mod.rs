@@ -179,10 +179,29 @@ mod tests {
         assert!(bad.check().is_err());
     }
 
-    /// A sine wave: one step ahead from the current value.
-    fn sine() -> (Vec<f64>, Vec<f64>) {
-        let s: Vec<f64> = (0..700).map(|i| (i as f64 * 0.2).sin()).collect();
-        (s[..699].to_vec(), s[1..].to_vec())
+    /// `sin(0.2 i)` over `n` steps: inputs and next-step targets.
+    struct Sine {
+        x: faer::Mat<f64>,
+        y: Vec<f64>,
+    }
+
+    impl Sine {
+        fn new(n: usize) -> Self {
+            let s: Vec<f64> = (0..n).map(|i| (i as f64 * 0.2).sin()).collect();
+            Self {
+                x: column(&s[..n - 1]),
+                y: s[1..].to_vec(),
+            }
+        }
+
+        fn data(&self, train: usize, validation: usize) -> SearchData<'_> {
+            SearchData {
+                inputs: self.x.as_ref(),
+                targets: &self.y,
+                train,
+                validation,
+            }
+        }
     }
 
     fn options(trials: usize, strategy: Strategy) -> SearchOptions {
@@ -204,14 +223,8 @@ mod tests {
 
     #[test]
     fn random_search_finds_a_good_sine_model() {
-        let (x, y) = sine();
-        let x = column(&x);
-        let data = SearchData {
-            inputs: x.as_ref(),
-            targets: &y,
-            train: 500,
-            validation: 60,
-        };
+        let sine = Sine::new(700);
+        let data = sine.data(500, 60);
         let base = ForecastConfig::default().esn();
         let count = std::sync::atomic::AtomicUsize::new(0);
         let done = |_: &Trial| {
@@ -256,14 +269,8 @@ mod tests {
         assert_eq!(opts.evaluations(900, 0), 9 + 3 + 1);
         // A washout of 100 needs 200 steps: the 100-step rung is dropped.
         assert_eq!(opts.rungs(900, 100), [300, 900]);
-        let s: Vec<f64> = (0..1100).map(|i| (i as f64 * 0.2).sin()).collect();
-        let x = column(&s[..1099]);
-        let data = SearchData {
-            inputs: x.as_ref(),
-            targets: &s[1..],
-            train: 900,
-            validation: 100,
-        };
+        let sine = Sine::new(1100);
+        let data = sine.data(900, 100);
         let mut base = ForecastConfig::default().esn();
         base.washout = 0;
         let out = search(&base, &small_space(), &data, &opts, &[], &|_| Ok(())).unwrap();
@@ -280,14 +287,8 @@ mod tests {
 
     #[test]
     fn bad_options_are_named() {
-        let (x, y) = sine();
-        let x = column(&x);
-        let data = SearchData {
-            inputs: x.as_ref(),
-            targets: &y,
-            train: 500,
-            validation: 60,
-        };
+        let sine = Sine::new(700);
+        let data = sine.data(500, 60);
         let base = ForecastConfig::default().esn();
         let mut opts = options(2, Strategy::Halving { eta: 1 });
         let err = search(&base, &small_space(), &data, &opts, &[], &|_| Ok(()));
