@@ -121,6 +121,46 @@ fn nvar_lorenz_default_and_a_csv_series() {
         "{report}"
     );
     assert!(is_png(&png));
+    assert_eq!(report["references"].as_array().unwrap().len(), 2);
+    let scroll = json(&[
+        "esn",
+        "nvar",
+        "--system",
+        "doublescroll",
+        "--trials",
+        "2",
+        "--json",
+    ]);
+    // No constant, 6 linear and 56 cubic monomials: the paper's features.
+    assert_eq!(
+        (
+            scroll["features"].as_u64(),
+            scroll["config"]["constant"].as_bool()
+        ),
+        (Some(62), Some(false))
+    );
+    assert!(
+        scroll["mean_closed_loop_nrmse"].as_f64().unwrap() < 0.01,
+        "{scroll}"
+    );
+    let changed = json(&[
+        "esn",
+        "nvar",
+        "--system",
+        "doublescroll",
+        "--trials",
+        "1",
+        "--constant",
+        "true",
+        "--json",
+    ]);
+    assert_eq!(
+        (
+            changed["features"].as_u64(),
+            changed["references"].as_array().map(Vec::len)
+        ),
+        (Some(63), Some(0))
+    );
     let mut csv = String::from("t,a,b\n");
     for t in 0..300 {
         let x = t as f64 * 0.1;

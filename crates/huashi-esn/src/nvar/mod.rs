@@ -8,7 +8,7 @@
 //! O_lin(t)    = [x(t); x(t−s); …; x(t−(k−1)s)]                   (dk entries)
 //! O_nonlin(t) = the unique monomials O_lin,i O_lin,j (i ≤ j)      (quadratic)
 //!               and/or O_lin,i O_lin,j O_lin,l (i ≤ j ≤ l)        (cubic)
-//! O_total(t)  = [1; O_lin(t); O_nonlin(t)]
+//! O_total(t)  = [1; O_lin(t); O_nonlin(t)]    (without the 1 when `constant` is off)
 //! x(t+1) = x(t) + W_outᵀ O_total(t)      (difference target, the paper's eq. 5)
 //! x(t+1) =        W_outᵀ O_total(t)      (next-value target)
 //! W_out  = argmin ‖O W − Y‖² + λ ‖W‖²  = (OᵀO + λ I)⁻¹ OᵀY     (every entry penalised, as the paper's code;
@@ -18,7 +18,8 @@
 //! [`Nvar::fit`] trains on a stretch of a series; [`Nvar::one_step`]
 //! predicts each next value from the true past; [`Nvar::forecast`] runs
 //! closed loop, feeding its predictions back. [`protocol`] holds the
-//! paper's Lorenz-63 forecasting protocol and a generic train/test run.
+//! paper's Lorenz-63 and double-scroll forecasting protocols and a generic
+//! train/test run.
 
 pub mod protocol;
 mod rk23;
@@ -66,11 +67,19 @@ pub struct NvarConfig {
     pub ridge: f64,
     /// What the readout learns.
     pub target: NvarTarget,
+    /// Whether `O_total` starts with the constant 1 (the paper's double
+    /// scroll, an odd system, has none).
+    #[serde(default = "constant_default")]
+    pub constant: bool,
+}
+
+fn constant_default() -> bool {
+    true
 }
 
 impl Default for NvarConfig {
-    /// The paper's Lorenz-63 setting: `k = 2`, `s = 1`, quadratic,
-    /// `λ = 2.5·10⁻⁶`, difference target.
+    /// The paper's Lorenz-63 setting: `k = 2`, `s = 1`, a constant and the
+    /// quadratic monomials, `λ = 2.5·10⁻⁶`, difference target.
     fn default() -> Self {
         Self {
             delays: 2,
@@ -78,6 +87,7 @@ impl Default for NvarConfig {
             monomials: Monomials::Quadratic,
             ridge: 2.5e-6,
             target: NvarTarget::Difference,
+            constant: true,
         }
     }
 }
@@ -108,7 +118,7 @@ impl NvarConfig {
         let l = d as u128 * self.delays as u128;
         let quad = l * (l + 1) / 2;
         let cubic = quad * (l + 2) / 3;
-        let total = 1
+        let total = u128::from(self.constant)
             + l
             + match self.monomials {
                 Monomials::Quadratic => quad,
@@ -121,23 +131,26 @@ impl NvarConfig {
     /// `O_total(t)` of the rows `t, t − s, …` of `series` into `out`.
     fn fill(&self, series: MatRef<'_, f64>, t: usize, out: &mut Vec<f64>) {
         out.clear();
-        out.push(1.0);
+        if self.constant {
+            out.push(1.0);
+        }
+        let first = out.len();
         for delay in 0..self.delays {
             let row = t - delay * self.skip;
             out.extend((0..series.ncols()).map(|j| series[(row, j)]));
         }
-        let l = out.len() - 1;
+        let last = out.len() - 1;
         if self.monomials != Monomials::Cubic {
-            for i in 1..=l {
-                for j in i..=l {
+            for i in first..=last {
+                for j in i..=last {
                     out.push(out[i] * out[j]);
                 }
             }
         }
         if self.monomials != Monomials::Quadratic {
-            for i in 1..=l {
-                for j in i..=l {
-                    for m in j..=l {
+            for i in first..=last {
+                for j in i..=last {
+                    for m in j..=last {
                         out.push(out[i] * out[j] * out[m]);
                     }
                 }

@@ -1,16 +1,18 @@
 //! The NVAR train/test protocol of Gauthier et al. (2021), and its
-//! Lorenz-63 forecasting case (the paper's Fig. 2 and its Methods).
+//! Lorenz-63 and double-scroll forecasting cases (the paper's Figs. 2 and 3,
+//! its Methods, and the authors' scripts, `ng-rc-paper-code`).
 //!
 //! A series `x(0..=M)` is cut into a warm-up of `W` steps, `L` training
 //! steps and `P` test steps. The readout is fitted on the features at
 //! `t = W−1, …, W+L−2` (targets `x(W), …, x(W+L−1)`); the closed-loop
 //! forecast starts from the true `x(W+L−1)` and its delays. Errors are
-//! pooled over the `d` components and normalised by the variance of all
-//! the series' values (as the paper's code, `np.var` over every component
-//! and step):
+//! pooled over the `d` components and normalised by a variance `V` of the
+//! whole series:
 //!
 //! ```text
-//! NRMSE = sqrt( Σ_{t,j} (x̂_j(t) − x_j(t))² / (n d) / Var(x) )
+//! NRMSE = sqrt( Σ_{t,j} (x̂_j(t) − x_j(t))² / (n d) / V )
+//! V = Var(all values together)          (Lorenz-63, `np.var` of the array)
+//! V = Σ_j Var(x_j)                      (double scroll, the script's fix of July 2021)
 //! ```
 //!
 //! The Lorenz-63 case (σ = 10, ρ = 28, β = 8/3): `dt = 0.025`, warm-up 5
@@ -19,16 +21,25 @@
 //! quadratic monomials, `λ = 2.5·10⁻⁶`, from the paper's initial condition
 //! `(17.677…, 12.931…, 43.914…)`. The paper averages 10 trials whose
 //! warm-ups start 10 time units apart (5, 15, …, 95) and reports the mean
-//! and its standard error. The series is integrated as the paper's code
-//! does, by SciPy-style adaptive RK23 at its default tolerances
-//! (`nvar/rk23.rs`).
+//! and its standard error.
+//!
+//! The double-scroll case (the circuit of [`DoubleScroll`]): `dt = 0.25`,
+//! warm-up 1, training 100, the series integrated 800 time units past
+//! training, test one Lyapunov time `7.8125` (31 steps), `k = 2`, `s = 1`,
+//! no constant, the linear and cubic monomials, `λ = 10⁻³`, 10 trials with
+//! warm-ups 1, 101, …, 901.
+//!
+//! Both series are integrated as the paper's code does, by SciPy-style
+//! adaptive RK23 at its default tolerances (`nvar/rk23.rs`).
 
 use faer::{Mat, MatRef};
 use serde::Serialize;
 
-use super::{Nvar, NvarConfig};
+use super::{Monomials, Nvar, NvarConfig, NvarTarget};
 use crate::error::{invalid, Result};
 use crate::generators::Lorenz;
+use crate::systems::flows::DoubleScroll;
+use crate::systems::Flow;
 
 /// A train/test run's errors and series.
 #[derive(Debug, Clone)]
@@ -39,7 +50,7 @@ pub struct NvarRun {
     pub one_step_nrmse: f64,
     /// Closed-loop NRMSE over the test steps.
     pub closed_loop_nrmse: f64,
-    /// The pooled variance the errors are normalised by.
+    /// The variance the errors are normalised by.
     pub variance: f64,
     /// The test rows of the series, `P × d` (row 0 is the start).
     pub truth: Mat<f64>,
@@ -49,8 +60,30 @@ pub struct NvarRun {
     pub one_step: Mat<f64>,
 }
 
+/// How the NRMSE's variance is taken over the whole series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Variance {
+    /// The variance of all values together.
+    Pooled,
+    /// The sum of each component's variance.
+    SumOfComponents,
+}
+
+impl Variance {
+    /// This variance of `m` (one row per step, one column per component).
+    pub fn of(self, m: MatRef<'_, f64>) -> f64 {
+        match self {
+            Variance::Pooled => pooled_variance(m),
+            Variance::SumOfComponents => (0..m.ncols())
+                .map(|j| pooled_variance(m.subcols(j, 1)))
+                .sum(),
+        }
+    }
+}
+
 /// Fits on `series` (`(M+1) × d`) after `warmup` steps for `train` steps,
-/// then tests over `test` steps.
+/// then tests over `test` steps; errors normalised by `variance`.
 ///
 /// # Errors
 /// `warmup` not above the delays' span, `test` below 2, a series too short
@@ -58,15 +91,14 @@ pub struct NvarRun {
 pub fn run(
     config: &NvarConfig,
     series: MatRef<'_, f64>,
-    warmup: usize,
-    train: usize,
-    test: usize,
+    [warmup, train, test]: [usize; 3],
+    variance: Variance,
 ) -> Result<(Nvar, NvarRun)> {
     check_parts(config, series.nrows(), warmup, train, test)?;
     let start = warmup + train - 1;
     let nvar = Nvar::fit(config, series, warmup - 1, start)?;
     let fitted = nvar.one_step(series, warmup - 1, start)?;
-    let variance = pooled_variance(series);
+    let variance = variance.of(series);
     let truth = series.subrows(start, test).to_owned();
     let with_start = |m: Mat<f64>| {
         Mat::from_fn(test, series.ncols(), |r, j| {
@@ -136,17 +168,34 @@ pub fn nrmse(prediction: MatRef<'_, f64>, truth: MatRef<'_, f64>, variance: f64)
     (sse / n / variance).sqrt()
 }
 
-/// The paper's Lorenz-63 protocol.
+/// The system a paper protocol integrates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaperSystem {
+    /// Lorenz-63 (σ = 10, ρ = 28, β = 8/3).
+    Lorenz63,
+    /// The double-scroll circuit ([`DoubleScroll`]'s defaults).
+    DoubleScroll,
+}
+
+/// One of the paper's forecasting protocols.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LorenzProtocol {
+pub struct PaperProtocol {
+    /// The system.
+    pub system: PaperSystem,
     /// Sampling interval.
     pub dt: f64,
     /// Warm-up of the first trial, in time units.
     pub warmup: f64,
     /// Training time.
     pub train: f64,
-    /// Test time (one Lyapunov time, `1/λ_max`, `λ_max = 0.9056`).
+    /// Test time (one Lyapunov time).
     pub test: f64,
+    /// Time the series runs past training (at least `test`; the variance
+    /// is taken over the whole series).
+    pub extent: f64,
+    /// How the NRMSE's variance is taken.
+    pub variance: Variance,
     /// Number of trials.
     pub trials: usize,
     /// Time between the trials' warm-ups.
@@ -157,13 +206,17 @@ pub struct LorenzProtocol {
     pub x0: [f64; 3],
 }
 
-impl Default for LorenzProtocol {
+impl Default for PaperProtocol {
+    /// The Lorenz-63 protocol.
     fn default() -> Self {
         Self {
+            system: PaperSystem::Lorenz63,
             dt: 0.025,
             warmup: 5.0,
             train: 10.0,
             test: 1.0 / 0.9056,
+            extent: 1.0 / 0.9056,
+            variance: Variance::Pooled,
             trials: 10,
             spacing: 10.0,
             tolerances: (1e-3, 1e-6),
@@ -172,34 +225,68 @@ impl Default for LorenzProtocol {
     }
 }
 
-/// One Lorenz-63 trial.
+/// One trial of a paper protocol.
 #[derive(Debug, Clone, Serialize)]
-pub struct LorenzTrial {
+pub struct PaperTrial {
     /// Its warm-up time.
     pub warmup: f64,
     /// One-step NRMSE over training.
     pub train_nrmse: f64,
-    /// One-step NRMSE over one Lyapunov time.
+    /// One-step NRMSE over the test time.
     pub one_step_nrmse: f64,
-    /// Closed-loop NRMSE over one Lyapunov time.
+    /// Closed-loop NRMSE over the test time (one Lyapunov time).
     pub test_nrmse: f64,
 }
 
 /// The trials' results.
 #[derive(Debug, Clone, Serialize)]
-pub struct LorenzReport {
+pub struct PaperReport {
     /// Each trial.
-    pub trials: Vec<LorenzTrial>,
+    pub trials: Vec<PaperTrial>,
     /// Mean test NRMSE.
     pub mean: f64,
     /// Its standard error (population std / √n, as the paper's code).
     pub std_error: f64,
 }
 
-/// The most trials [`LorenzProtocol::check`] accepts.
+/// The most trials [`PaperProtocol::check`] accepts.
 pub const MAX_TRIALS: usize = 1000;
 
-impl LorenzProtocol {
+impl PaperProtocol {
+    /// The double-scroll protocol (see the module docs).
+    pub fn double_scroll() -> Self {
+        Self {
+            system: PaperSystem::DoubleScroll,
+            dt: 0.25,
+            warmup: 1.0,
+            train: 100.0,
+            test: 7.8125,
+            extent: 800.0,
+            variance: Variance::SumOfComponents,
+            trials: 10,
+            spacing: 100.0,
+            tolerances: (1e-3, 1e-6),
+            x0: DoubleScroll::default().x0,
+        }
+    }
+
+    /// The paper's NVAR for this system: `k = 2`, `s = 1`, difference
+    /// target; a constant, quadratic monomials and `λ = 2.5·10⁻⁶` for
+    /// Lorenz-63, no constant, cubic monomials and `λ = 10⁻³` for the
+    /// double scroll.
+    pub fn nvar(&self) -> NvarConfig {
+        match self.system {
+            PaperSystem::Lorenz63 => NvarConfig::default(),
+            PaperSystem::DoubleScroll => NvarConfig {
+                monomials: Monomials::Cubic,
+                ridge: 1e-3,
+                target: NvarTarget::Difference,
+                constant: false,
+                ..NvarConfig::default()
+            },
+        }
+    }
+
     /// Checks the trial count (1 to [`MAX_TRIALS`]).
     ///
     /// # Errors
@@ -222,8 +309,8 @@ impl LorenzProtocol {
     }
 
     /// The series of the trial with warm-up `warmup`: `round(T/dt) + 1`
-    /// samples evenly spread over `[0, T]`, `T` = warm-up + training + test
-    /// (as the paper's `t_eval`), by adaptive RK23 (`nvar/rk23.rs`).
+    /// samples evenly spread over `[0, T]`, `T` = warm-up + training +
+    /// extent (as the paper's `t_eval`), by adaptive RK23 (`nvar/rk23.rs`).
     ///
     /// # Errors
     /// Invalid tolerances, or a diverging integration.
@@ -232,7 +319,7 @@ impl LorenzProtocol {
         if !(rtol > 0.0 && atol > 0.0) {
             return Err(invalid("tolerance", rtol.min(atol), "must be positive"));
         }
-        let t_end = warmup + self.train + self.test;
+        let t_end = warmup + self.train + self.extent.max(self.test);
         if !(self.dt > 0.0 && t_end.is_finite() && t_end > 0.0) {
             return Err(invalid(
                 "dt",
@@ -241,36 +328,50 @@ impl LorenzProtocol {
             ));
         }
         let rows = ((t_end / self.dt).round() as usize).saturating_add(1);
-        crate::budget::check_matrix("the Lorenz-63 series", rows, 3)?;
-        let l = Lorenz::default();
-        let f = |s: &[f64; 3]| {
-            let [x, y, z] = *s;
-            [l.sigma * (y - x), x * (l.rho - z) - y, x * y - l.beta * z]
+        crate::budget::check_matrix("the series", rows, 3)?;
+        let integrate = |f: &dyn Fn(&[f64; 3]) -> [f64; 3]| {
+            super::rk23::integrate(f, self.x0, t_end, rows, self.tolerances)
         };
-        super::rk23::integrate(f, self.x0, t_end, rows, self.tolerances)
+        match self.system {
+            PaperSystem::Lorenz63 => {
+                let l = Lorenz::default();
+                integrate(&|s| {
+                    let [x, y, z] = *s;
+                    [l.sigma * (y - x), x * (l.rho - z) - y, x * y - l.beta * z]
+                })
+            }
+            PaperSystem::DoubleScroll => {
+                let d = DoubleScroll::default();
+                integrate(&|s| {
+                    let mut ds = [0.0; 3];
+                    d.derivative(s, &mut ds);
+                    ds
+                })
+            }
+        }
     }
 
     /// One trial: the fitted NVAR and its run.
     ///
     /// # Errors
-    /// As [`LorenzProtocol::series`] and [`run`].
+    /// As [`PaperProtocol::series`] and [`run`].
     pub fn trial(&self, config: &NvarConfig, warmup: f64) -> Result<(Nvar, NvarRun)> {
         let series = self.series(warmup)?;
         let (w, l, p) = self.steps(warmup);
-        run(config, series.as_ref(), w, l, p)
+        run(config, series.as_ref(), [w, l, p], self.variance)
     }
 
     /// Every trial, with the mean test NRMSE and its standard error.
     ///
     /// # Errors
-    /// As [`LorenzProtocol::trial`] and [`LorenzProtocol::check`].
-    pub fn report(&self, config: &NvarConfig) -> Result<LorenzReport> {
+    /// As [`PaperProtocol::trial`] and [`PaperProtocol::check`].
+    pub fn report(&self, config: &NvarConfig) -> Result<PaperReport> {
         self.check()?;
         let trials = (0..self.trials)
             .map(|i| {
                 let warmup = self.warmup + i as f64 * self.spacing;
                 let (_, r) = self.trial(config, warmup)?;
-                Ok(LorenzTrial {
+                Ok(PaperTrial {
                     warmup,
                     train_nrmse: r.train_nrmse,
                     one_step_nrmse: r.one_step_nrmse,
@@ -285,7 +386,7 @@ impl LorenzProtocol {
             .map(|t| (t.test_nrmse - mean).powi(2))
             .sum::<f64>()
             / n;
-        Ok(LorenzReport {
+        Ok(PaperReport {
             trials,
             mean,
             std_error: (var / n).sqrt(),
