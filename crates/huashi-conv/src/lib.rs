@@ -21,6 +21,7 @@ pub mod geometry;
 pub mod kernels;
 pub mod layers;
 pub mod ops;
+pub mod pad;
 pub mod pool;
 pub mod reference;
 
@@ -37,4 +38,5 @@ pub use ops::{
     conv2d, conv_input_grad, conv_transpose2d, conv_weight_grad, ensure_second_order,
     second_order_enabled,
 };
+pub use pad::{pad2d, pad2d_adjoint, PaddingMode};
 pub use pool::{avg_pool2d, global_avg_pool, max_pool2d, PoolConfig};
