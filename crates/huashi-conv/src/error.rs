@@ -145,6 +145,18 @@ pub enum Error {
         /// The input extent along that axis.
         input: usize,
     },
+    /// A transposed convolution cannot produce the requested output size.
+    #[error("a transposed convolution cannot give output size {requested} along {axis}: reachable sizes are {min}..={max}")]
+    OutputSizeUnreachable {
+        /// The axis.
+        axis: Axis,
+        /// The requested size.
+        requested: usize,
+        /// The natural size (output padding 0).
+        min: usize,
+        /// The natural size plus the largest output padding.
+        max: usize,
+    },
     /// A size computed from the arguments does not fit 64 bits.
     #[error("{what} along {axis} overflows 64 bits")]
     SizeOverflow {

@@ -24,6 +24,7 @@ pub mod ops;
 pub mod pad;
 pub mod pool;
 pub mod reference;
+pub mod transpose_size;
 
 pub use cost::{Cost, LayerCost};
 pub use error::{Axis, Error, Result};
@@ -40,3 +41,4 @@ pub use ops::{
 };
 pub use pad::{pad2d, pad2d_adjoint, PaddingMode};
 pub use pool::{avg_pool2d, global_avg_pool, max_pool2d, PoolConfig};
+pub use transpose_size::{conv_transpose2d_sized, output_padding_for};
