@@ -178,6 +178,7 @@ pub(crate) struct NodeFacts<'a> {
     pub params: u64,
     pub macs: u64,
     pub other: OtherFlops,
+    pub kept: ops::Kept,
     pub field: &'a Field,
 }
 
@@ -207,7 +208,7 @@ impl Summary {
             });
         }
         let facts = node_facts(network, analysis)?;
-        let totals = totals(network, analysis, &facts, options)?;
+        let totals = totals(analysis, &facts, options)?;
         let by_operator = by_operator(&facts)?;
         let rows = fold::rows(&facts, analysis, &totals, options)?;
         Ok(Summary {
@@ -238,14 +239,14 @@ fn node_facts<'a>(network: &'a Network, analysis: &'a Analysis) -> Result<Vec<No
             .iter()
             .filter_map(|s| shapes.get(s).copied())
             .collect();
-        let (geometry, other) = match layers.get(n.name.as_str()) {
+        let (geometry, other, kept) = match layers.get(n.name.as_str()) {
             Some(layer) => {
                 let c = inputs.first().map_or(0, Shape::channels);
                 let other = ops::other_flops(layer, &inputs, n.output)
                     .ok_or_else(|| overflow("the other FLOPs", &n.name, n.op))?;
-                (ops::geometry(layer, c), other)
+                (ops::geometry(layer, c), other, ops::kept(layer))
             }
-            None if n.op == "input" => (None, OtherFlops::default()),
+            None if n.op == "input" => (None, OtherFlops::default(), ops::Kept::Nothing),
             None => {
                 return Err(Error::UnknownNode {
                     name: n.name.clone(),
@@ -261,6 +262,7 @@ fn node_facts<'a>(network: &'a Network, analysis: &'a Analysis) -> Result<Vec<No
             params: n.params,
             macs: n.macs,
             other,
+            kept,
             field: &n.field,
         });
     }
@@ -277,71 +279,69 @@ fn bytes_of(shape: Shape, options: SummaryOptions, node: &str, op: &'static str)
 }
 
 fn totals(
-    network: &Network,
     analysis: &Analysis,
     facts: &[NodeFacts],
     options: SummaryOptions,
 ) -> Result<SummaryTotals> {
     let t = &analysis.totals;
-    let b = options.dtype.bytes();
-    let params_bytes = t.params.checked_mul(b);
-    let params_bytes = params_bytes.ok_or_else(|| overflow("the parameter bytes", "", "total"))?;
+    let total = |what| move || overflow(what, "(totals)", "total");
+    let params_bytes = t.params.checked_mul(options.dtype.bytes());
+    let params_bytes = params_bytes.ok_or_else(total("the parameter bytes"))?;
     let mut s = SummaryTotals {
         params: t.params,
         moving_stats: t.moving_stats,
         params_bytes,
         macs: t.macs,
-        flops: t
-            .macs
-            .checked_mul(2)
-            .ok_or_else(|| overflow("the FLOPs", "", "total"))?,
+        flops: t.macs.checked_mul(2).ok_or_else(total("the FLOPs"))?,
         ..SummaryTotals::default()
     };
-    let layers: HashMap<&str, &crate::desc::Layer> = network
-        .nodes
-        .iter()
-        .map(|n| (n.name.as_str(), &n.layer))
-        .collect();
-    let mut kept: HashSet<&str> = HashSet::new();
-    let shapes: HashMap<&str, Shape> = facts.iter().map(|f| (f.name, f.output)).collect();
-    let add = |acc: u64, v: u64, f: &NodeFacts| {
-        acc.checked_add(v)
-            .ok_or_else(|| overflow("the summary totals", f.name, f.op))
-    };
     for f in facts {
-        let out = bytes_of(f.output, options, f.name, f.op)?;
         s.other_flops = s
             .other_flops
             .checked_add(&f.other)
             .ok_or_else(|| overflow("the other FLOPs", f.name, f.op))?;
-        let Some(layer) = layers.get(f.name) else {
+    }
+    memory(facts, options, &mut s)?;
+    s.training_bytes = params_bytes
+        .checked_mul(2)
+        .and_then(|p| p.checked_add(s.backward_kept_bytes))
+        .ok_or_else(total("the training estimate"))?;
+    Ok(s)
+}
+
+/// Input, forward, kept-for-backward and torchinfo bytes (module docs).
+fn memory(facts: &[NodeFacts], options: SummaryOptions, s: &mut SummaryTotals) -> Result<()> {
+    let shapes: HashMap<&str, Shape> = facts.iter().map(|f| (f.name, f.output)).collect();
+    let mut kept: HashSet<&str> = HashSet::new();
+    let add = |acc: &mut u64, v: u64, f: &NodeFacts| -> Result<()> {
+        *acc = acc
+            .checked_add(v)
+            .ok_or_else(|| overflow("the summary totals", f.name, f.op))?;
+        Ok(())
+    };
+    for (i, f) in facts.iter().enumerate() {
+        let out = bytes_of(f.output, options, f.name, f.op)?;
+        if i == 0 {
             s.input_bytes = out;
             continue;
-        };
-        s.forward_activation_bytes = add(s.forward_activation_bytes, out, f)?;
-        if f.params > 0 {
-            s.torchinfo_pass_bytes = add(s.torchinfo_pass_bytes, out, f)?;
-            s.torchinfo_pass_bytes = add(s.torchinfo_pass_bytes, out, f)?;
         }
-        let tensor = match ops::kept(layer) {
+        add(&mut s.forward_activation_bytes, out, f)?;
+        if f.params > 0 {
+            add(&mut s.torchinfo_pass_bytes, out, f)?;
+            add(&mut s.torchinfo_pass_bytes, out, f)?;
+        }
+        let tensor = match f.kept {
             ops::Kept::Nothing => None,
             ops::Kept::Input => f.sources.first().copied(),
             ops::Kept::Output => Some(f.name),
         };
         if let Some(name) = tensor.filter(|n| kept.insert(n)) {
             let shape = shapes.get(name).copied().unwrap_or(f.output);
-            s.backward_kept_bytes = add(
-                s.backward_kept_bytes,
-                bytes_of(shape, options, f.name, f.op)?,
-                f,
-            )?;
+            let bytes = bytes_of(shape, options, f.name, f.op)?;
+            add(&mut s.backward_kept_bytes, bytes, f)?;
         }
     }
-    s.training_bytes = params_bytes
-        .checked_mul(2)
-        .and_then(|p| p.checked_add(s.backward_kept_bytes))
-        .ok_or_else(|| overflow("the training estimate", "", "total"))?;
-    Ok(s)
+    Ok(())
 }
 
 fn by_operator(facts: &[NodeFacts]) -> Result<BTreeMap<String, OperatorTotals>> {
