@@ -344,3 +344,54 @@ fn convolution_with_padding_mode() -> TestResult {
     ));
     Ok(())
 }
+
+/// Gradients of a convolution with reflect / circular padding in its input
+/// and weight, first and second order, against finite differences: the
+/// pad's adjoint composes with the convolution ops' own backward passes.
+#[test]
+fn convolution_with_padding_mode_has_exact_gradients() -> TestResult {
+    enable_second_order();
+    let mut rng = TestRng::new(13);
+    let shape = [1, 2, 4, 5];
+    let (xv, x) = random(&mut rng, shape)?;
+    let (_, w) = random(&mut rng, [3, 2, 3, 3])?;
+    for mode in [PaddingMode::Reflect, PaddingMode::Circular] {
+        let config = Conv2dConfig {
+            padding: Padding::Explicit {
+                top: 1,
+                bottom: 2,
+                left: 2,
+                right: 1,
+            },
+            bias: false,
+            padding_mode: mode,
+            ..Default::default()
+        };
+        let stage = ConvStage::new(2, 3, [3, 3], config)?;
+        let c = Tensor::randn(0f64, 1.0, stage.forward(&x, &w, None)?.dims(), &Device::Cpu)?;
+        let r = Tensor::randn(0f64, 1.0, &shape, &Device::Cpu)?;
+        let loss = |x: &Tensor| -> TestResult<Tensor> {
+            Ok((stage.forward(x, &w, None)?.powf(3.0)? * &c)?.sum_all()?)
+        };
+        let grad = |x: &Tensor| -> TestResult<Tensor> {
+            let v = Var::from_tensor(x)?;
+            let g = loss(v.as_tensor())?.backward()?;
+            Ok(g.get(&v).ok_or("no gradient")?.clone())
+        };
+        let f = |x: &Tensor| -> TestResult<f64> { Ok(loss(x)?.to_scalar()?) };
+        assert_close(
+            "conv first",
+            &vec4(&grad(&x)?)?,
+            &finite_diff(&xv, shape, &f)?,
+        );
+        let probe =
+            |x: &Tensor| -> TestResult<f64> { Ok((grad(x)? * &r)?.sum_all()?.to_scalar()?) };
+        let v = Var::from_tensor(&x)?;
+        let g = loss(v.as_tensor())?.backward()?;
+        let g = g.get(&v).ok_or("no gradient")?;
+        let hess = (g * &r)?.sum_all()?.backward()?;
+        let hess = vec4(hess.get(&v).ok_or("no second gradient")?)?;
+        assert_close("conv second", &hess, &finite_diff(&xv, shape, &probe)?);
+    }
+    Ok(())
+}
