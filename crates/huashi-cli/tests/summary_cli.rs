@@ -97,3 +97,58 @@ fn hostile_options_are_refused() {
         "overflow",
     );
 }
+
+const REFLECT: &str = r#"
+input_shape = [1, 8, 8]
+[[nodes]]
+name = "c1"
+op = "conv"
+out_channels = 2
+kernel = 3
+padding = 2
+padding_mode = "reflect"
+[[nodes]]
+name = "c2"
+op = "depthwise"
+kernel = 3
+padding = 1
+padding_mode = "circular"
+"#;
+
+/// A description with `padding_mode` goes through `summary` (shapes as with
+/// zeros: 8 + 4 − 2 = 10, then 10) and `erf` (which runs the model and its
+/// gradient); reflect padding of the whole input is refused in one line.
+#[test]
+fn padding_mode_descriptions_run_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("reflect.toml");
+    std::fs::write(&path, REFLECT).unwrap();
+    let model = path.to_str().unwrap();
+    let text = stdout(&[
+        "summary",
+        "--model",
+        model,
+        "--columns",
+        "name,output,field",
+    ]);
+    let row = text.lines().find(|l| l.starts_with("c2 ")).unwrap();
+    assert!(row.contains("(2, 10, 10)") && row.ends_with('5'), "{row}");
+    let png = dir.path().join("erf.png");
+    let args = [
+        "erf",
+        "--model",
+        model,
+        "--layer",
+        "c2",
+        "--samples",
+        "2",
+        "--out",
+    ];
+    let out = stdout(&[&args[..], &[png.to_str().unwrap(), "--json"]].concat());
+    assert!(out.contains("c2"), "{out}");
+    let err = refused(
+        &["summary", "--model", model, "--input", "1,2,8"],
+        "reflect",
+    );
+    assert!(err.contains("padding 2"), "{err}");
+}
