@@ -41,4 +41,4 @@ pub use ops::{
 };
 pub use pad::{pad2d, pad2d_adjoint, PaddingMode};
 pub use pool::{avg_pool2d, global_avg_pool, max_pool2d, PoolConfig};
-pub use transpose_size::{conv_transpose2d_sized, output_padding_for};
+pub use transpose_size::{conv_transpose2d_sized, keras_same_transposed, output_padding_for};

@@ -7,9 +7,15 @@
 //! `[0, max(s, d))` (the constructor's rule; PyTorch's `output_size` path
 //! allows `[0, s)`, a subset). Anything else is
 //! [`Error::OutputSizeUnreachable`] naming the reachable range.
+//!
+//! Keras `Conv2DTranspose(padding='same')` (TensorFlow's `conv2d_transpose`
+//! with `SAME`) is the adjoint of the 'SAME' convolution from an input of
+//! `o = i·s` down to `i`: its padding is that convolution's (TensorFlow
+//! 'SAME' resolved at `o`), and its output size `i·s` fixes the output
+//! padding ([`keras_same_transposed`]).
 
 use crate::error::{Axis, Error, Result};
-use crate::geometry::ConvGeometry;
+use crate::geometry::{ConvGeometry, Padding};
 use candle_core::Tensor;
 
 /// The output padding that makes a transposed convolution of `input` by a
@@ -78,4 +84,41 @@ pub fn conv_transpose2d_sized(
     };
     let output_padding = output_padding_for(geometry, input, kernel, output_size)?;
     crate::ops::conv_transpose2d(x, w, geometry, output_padding)
+}
+
+/// Padding `[top, bottom, left, right]` and output padding of Keras
+/// `Conv2DTranspose(padding='same')` on an `input` of `[H, W]`: output
+/// `[H·s_h, W·s_w]` (module docs).
+///
+/// ```
+/// use huashi_conv::transpose_size::keras_same_transposed;
+/// // i = 4, k = 3, s = 2: 'SAME' at o = 8 pads 0 above, 1 below; the full
+/// // transposed output 3·2 + 3 = 9 loses 1 row and gives 8.
+/// let (padding, extra) = keras_same_transposed([4, 4], [3, 3], [2, 2], [1, 1]).unwrap();
+/// assert_eq!((padding, extra), ([0, 1, 0, 1], [0, 0]));
+/// ```
+///
+/// # Errors
+/// The errors of [`Padding::resolve`] and [`output_padding_for`];
+/// [`Error::SizeOverflow`] when `H·s_h` or `W·s_w` overflows.
+pub fn keras_same_transposed(
+    input: [usize; 2],
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    dilation: [usize; 2],
+) -> Result<([usize; 4], [usize; 2])> {
+    let mut output = [0; 2];
+    for (a, axis) in [Axis::Height, Axis::Width].into_iter().enumerate() {
+        output[a] = input[a].checked_mul(stride[a]).ok_or(Error::SizeOverflow {
+            what: "the transposed convolution output",
+            axis,
+        })?;
+    }
+    let padding = Padding::SameTensorFlow.resolve(output, kernel, stride, dilation)?;
+    let geometry = ConvGeometry::new()
+        .with_stride(stride)
+        .with_dilation(dilation)
+        .with_padding(padding);
+    let output_padding = output_padding_for(&geometry, input, kernel, output)?;
+    Ok((padding, output_padding))
 }

@@ -73,3 +73,42 @@ fn unreachable_sizes_are_typed_errors() {
     let err = conv_transpose2d_sized(&flat, &w, &geometry(), [8, 9]).unwrap_err();
     assert!(matches!(err, Error::WrongRank { .. }));
 }
+
+/// Keras `Conv2DTranspose(padding='same')` is TensorFlow's gradient of the
+/// 'SAME' convolution from `i·s` to `i`: check it against
+/// `conv_input_grad` of that convolution, for kernels above, at and below
+/// the stride, and with dilation.
+#[test]
+fn keras_same_is_the_adjoint_of_the_same_convolution() {
+    use huashi_conv::{conv_input_grad, keras_same_transposed, Padding};
+    for (input, k, s, d) in [
+        ([4, 5], [3, 3], [2, 2], [1, 1]),
+        ([3, 3], [2, 4], [2, 3], [1, 1]),
+        ([5, 2], [1, 1], [3, 2], [1, 1]),
+        ([4, 4], [3, 3], [2, 1], [2, 3]),
+    ] {
+        let (padding, extra) = keras_same_transposed(input, k, s, d).unwrap();
+        let x = Tensor::randn(0f64, 1.0, (2, 3, input[0], input[1]), &Device::Cpu).unwrap();
+        let w = Tensor::randn(0f64, 1.0, (3, 2, k[0], k[1]), &Device::Cpu).unwrap();
+        let g = ConvGeometry::new()
+            .with_stride(s)
+            .with_dilation(d)
+            .with_padding(padding);
+        let ours = conv_transpose2d(&x, &w, &g, extra).unwrap();
+        let out = [input[0] * s[0], input[1] * s[1]];
+        assert_eq!(ours.dims(), &[2, 2, out[0], out[1]]);
+        let same = Padding::SameTensorFlow.resolve(out, k, s, d).unwrap();
+        let forward = ConvGeometry::new()
+            .with_stride(s)
+            .with_dilation(d)
+            .with_padding(same);
+        let adjoint = conv_input_grad(&x, &w, &forward, out).unwrap();
+        let diff = (ours - adjoint).unwrap().abs().unwrap().max_all().unwrap();
+        assert!(
+            diff.to_scalar::<f64>().unwrap() < 1e-12,
+            "{input:?} {k:?} {s:?}"
+        );
+    }
+    let err = keras_same_transposed([usize::MAX, 1], [1, 1], [2, 1], [1, 1]).unwrap_err();
+    assert!(matches!(err, Error::SizeOverflow { .. }));
+}
