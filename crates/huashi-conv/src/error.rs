@@ -132,6 +132,31 @@ pub enum Error {
         /// The window extent.
         kernel: usize,
     },
+    /// Reflect padding of at least the input size, circular padding above it,
+    /// or replicate padding of an empty axis (PyTorch rejects these too).
+    #[error("{mode} padding {padding} along {axis} does not fit an input of size {input} (reflect needs padding < size, circular padding <= size, replicate size >= 1)")]
+    PadTooLarge {
+        /// The padding mode.
+        mode: &'static str,
+        /// The axis.
+        axis: Axis,
+        /// The larger padding of the two sides.
+        padding: usize,
+        /// The input extent along that axis.
+        input: usize,
+    },
+    /// A transposed convolution cannot produce the requested output size.
+    #[error("a transposed convolution cannot give output size {requested} along {axis}: reachable sizes are {min}..={max}")]
+    OutputSizeUnreachable {
+        /// The axis.
+        axis: Axis,
+        /// The requested size.
+        requested: usize,
+        /// The natural size (output padding 0).
+        min: usize,
+        /// The natural size plus the largest output padding.
+        max: usize,
+    },
     /// A size computed from the arguments does not fit 64 bits.
     #[error("{what} along {axis} overflows 64 bits")]
     SizeOverflow {

@@ -147,7 +147,18 @@ impl ConvStage {
     /// A wrong input shape or geometry that does not fit the input.
     pub fn forward(&self, x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
         let size = input_size(x, self.in_channels, "conv2d input")?;
-        add_bias(conv2d(x, weight, &self.geometry(size)?)?, bias)
+        let geometry = self.geometry(size)?;
+        let mode = self.config.padding_mode;
+        if mode.is_zeros() || geometry.padding == [0; 4] {
+            return add_bias(conv2d(x, weight, &geometry)?, bias);
+        }
+        // PyTorch's non-zero modes: pad explicitly, then convolve unpadded.
+        let padded = crate::pad::pad2d(x, geometry.padding, mode)?;
+        let unpadded = ConvGeometry {
+            padding: [0; 4],
+            ..geometry
+        };
+        add_bias(conv2d(&padded, weight, &unpadded)?, bias)
     }
 
     /// Output shape, parameters and MACs for `input = [N, C_in, H, W]`.

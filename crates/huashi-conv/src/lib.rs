@@ -21,8 +21,10 @@ pub mod geometry;
 pub mod kernels;
 pub mod layers;
 pub mod ops;
+pub mod pad;
 pub mod pool;
 pub mod reference;
+pub mod transpose_size;
 
 pub use cost::{Cost, LayerCost};
 pub use error::{Axis, Error, Result};
@@ -37,4 +39,6 @@ pub use ops::{
     conv2d, conv_input_grad, conv_transpose2d, conv_weight_grad, ensure_second_order,
     second_order_enabled,
 };
+pub use pad::{pad2d, pad2d_adjoint, PaddingMode};
 pub use pool::{avg_pool2d, global_avg_pool, max_pool2d, PoolConfig};
+pub use transpose_size::{conv_transpose2d_sized, keras_same_transposed, output_padding_for};

@@ -177,6 +177,7 @@ fn conv2d_layer_matches_naive_loop() {
             6,
             [3, 2],
             Conv2dConfig {
+                padding_mode: huashi_conv::PaddingMode::Zeros,
                 stride: [2, 1],
                 dilation: [1, 2],
                 padding: Padding::Explicit {
@@ -378,6 +379,7 @@ fn depthwise_layer_convolves_each_channel_with_its_own_kernels() {
     ];
     for (i, &(c, m, k, padding, stride, dilation, [h, w])) in cases.iter().enumerate() {
         let config = Conv2dConfig {
+            padding_mode: huashi_conv::PaddingMode::Zeros,
             stride,
             dilation,
             padding,
@@ -452,6 +454,7 @@ fn separable_layer_is_depthwise_then_pointwise_then_bias() {
     for dtype in [DType::F64, DType::F32] {
         for (i, &(ci, co, k, m, padding, stride, dilation, bias)) in cases.iter().enumerate() {
             let config = Conv2dConfig {
+                padding_mode: huashi_conv::PaddingMode::Zeros,
                 stride,
                 dilation,
                 padding,
@@ -533,6 +536,7 @@ fn spatially_separable_with_one_mid_channel_is_the_outer_product_kernel() {
                 case += 1;
                 let (ci, co) = (3, 4);
                 let config = Conv2dConfig {
+                    padding_mode: huashi_conv::PaddingMode::Zeros,
                     stride,
                     dilation,
                     padding,
@@ -587,6 +591,7 @@ fn spatially_separable_with_one_mid_channel_is_the_outer_product_kernel() {
 fn spatially_separable_is_vertical_then_horizontal() {
     // Several mid channels and groups: the composition of the two stages.
     let config = Conv2dConfig {
+        padding_mode: huashi_conv::PaddingMode::Zeros,
         stride: [2, 1],
         dilation: [1, 2],
         padding: Padding::SameTensorFlow,
@@ -1270,6 +1275,7 @@ fn cost_of_every_layer_by_hand() {
 fn cost_output_shape_equals_forward_shape() {
     let x = Rng::new(90).tensor(&[2, 4, 11, 9]);
     let tf = Conv2dConfig {
+        padding_mode: huashi_conv::PaddingMode::Zeros,
         stride: [2, 3],
         dilation: [1, 2],
         padding: Padding::SameTensorFlow,
@@ -1504,6 +1510,7 @@ fn finite_differences_through_conv2d() {
     let cases = [
         Conv2dConfig::default(),
         Conv2dConfig {
+            padding_mode: huashi_conv::PaddingMode::Zeros,
             stride: [2, 1],
             dilation: [1, 2],
             padding: Padding::SameTensorFlow,

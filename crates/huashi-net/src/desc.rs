@@ -18,6 +18,7 @@
 //! stride = 1                       # or [sh, sw]; default 1
 //! dilation = 1                     # default 1
 //! padding = "same_tf"              # "valid" (default), "same_tf", "same_torch", p, [ph, pw], [t, b, l, r]
+//! padding_mode = "zeros"           # "zeros" (default), "reflect", "replicate", "circular" (PyTorch)
 //! groups = 1                       # default 1
 //! bias = false                     # default true
 //!
@@ -35,6 +36,7 @@
 
 use crate::error::{Error, Result};
 use crate::spec::{Activation, PaddingSpec, Pair};
+use huashi_conv::PaddingMode;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -103,6 +105,9 @@ pub enum Layer {
         /// Padding rule (default valid).
         #[serde(default)]
         padding: PaddingSpec,
+        /// How the padded border is filled (default zeros).
+        #[serde(default, skip_serializing_if = "PaddingMode::is_zeros")]
+        padding_mode: PaddingMode,
         /// Groups (default 1).
         #[serde(default = "one")]
         groups: usize,
@@ -126,6 +131,9 @@ pub enum Layer {
         /// Padding rule (default valid).
         #[serde(default)]
         padding: PaddingSpec,
+        /// How the padded border is filled (default zeros).
+        #[serde(default, skip_serializing_if = "PaddingMode::is_zeros")]
+        padding_mode: PaddingMode,
         /// Whether a bias is added (default true).
         #[serde(default = "yes")]
         bias: bool,
@@ -148,6 +156,9 @@ pub enum Layer {
         /// Padding rule of the depthwise stage (default valid).
         #[serde(default)]
         padding: PaddingSpec,
+        /// How the depthwise stage's padded border is filled (default zeros).
+        #[serde(default, skip_serializing_if = "PaddingMode::is_zeros")]
+        padding_mode: PaddingMode,
         /// Whether the pointwise stage adds a bias (default true).
         #[serde(default = "yes")]
         bias: bool,
@@ -175,6 +186,9 @@ pub enum Layer {
         /// Padding rule (default valid).
         #[serde(default)]
         padding: PaddingSpec,
+        /// How the padded border is filled (default zeros).
+        #[serde(default, skip_serializing_if = "PaddingMode::is_zeros")]
+        padding_mode: PaddingMode,
         /// Whether the horizontal stage adds a bias (default true).
         #[serde(default = "yes")]
         bias: bool,

@@ -57,6 +57,7 @@ mod run;
 pub mod shape;
 pub mod spec;
 mod steps;
+pub mod summary;
 pub mod zoo;
 
 pub use analysis::{Analysis, NodeReport, Totals};
@@ -69,3 +70,4 @@ pub use params::ParamSet;
 pub use run::Norm;
 pub use shape::{Shape, Step, Window};
 pub use spec::{Activation, PaddingSpec, Pair};
+pub use summary::{Column, ElementType, Summary, SummaryOptions, SummaryRow, SummaryTotals};

@@ -2,7 +2,7 @@
 //! parser (TOML and JSON) and the analysis. Arbitrary text, arbitrary bytes
 //! and mutated valid descriptions (the files in `descriptions/` and every
 //! zoo network) go through `Network::from_toml` / `from_json`, then
-//! `analyse` at hostile input sizes, every node's receptive field,
+//! `analyse` at hostile input sizes, every node's receptive field, the summary,
 //! `to_json` and `Model::compile` (which allocates no tensor). Nothing may
 //! panic; errors are fine.
 //!
@@ -90,6 +90,14 @@ fn exercise(text: &str, json: bool) -> bool {
         for node in &analysis.nodes {
             let _ = analysis.receptive_field(&node.name);
             let _ = node.output.numel();
+        }
+        for (batch, depth) in [(1, None), (usize::MAX, Some(1)), (3, Some(2))] {
+            let options = huashi_net::SummaryOptions {
+                batch,
+                depth,
+                ..Default::default()
+            };
+            let _ = huashi_net::Summary::build(&net, &analysis, options);
         }
         let _ = Model::compile(&net, input);
     }

@@ -24,6 +24,7 @@ fn toml_example_parses_with_defaults() {
             stride: Pair([1, 1]),
             dilation: Pair([1, 1]),
             padding: PaddingSpec(Padding::symmetric(1, 1)),
+            padding_mode: huashi_conv::PaddingMode::Zeros,
             groups: 1,
             bias: false,
         }

@@ -1,9 +1,10 @@
 //! The configurations of the family's stages: stride, dilation, padding,
-//! groups and bias of a convolution ([`Conv2dConfig`]) and of a transposed
+//! groups, bias and padding mode of a convolution ([`Conv2dConfig`]) and of a transposed
 //! convolution ([`ConvTranspose2dConfig`]).
 
 use crate::error::{Error, Result};
 use crate::geometry::{ConvGeometry, Padding};
+use crate::pad::PaddingMode;
 
 /// Stride, dilation, padding rule, groups and bias of a convolution layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -18,6 +19,9 @@ pub struct Conv2dConfig {
     pub groups: usize,
     /// Whether the layer adds a bias.
     pub bias: bool,
+    /// How the padded border is filled (PyTorch `padding_mode`; default zeros).
+    #[serde(skip_serializing_if = "PaddingMode::is_zeros")]
+    pub padding_mode: PaddingMode,
 }
 
 impl Default for Conv2dConfig {
@@ -28,11 +32,20 @@ impl Default for Conv2dConfig {
             padding: Padding::Valid,
             groups: 1,
             bias: true,
+            padding_mode: PaddingMode::Zeros,
         }
     }
 }
 
 impl Conv2dConfig {
+    /// The same configuration with another padding mode.
+    pub fn with_mode(self, padding_mode: PaddingMode) -> Self {
+        Conv2dConfig {
+            padding_mode,
+            ..self
+        }
+    }
+
     /// Checks what can be checked before an input is seen: stride, dilation,
     /// kernel, groups against channels, and the PyTorch 'same' stride rule.
     ///
@@ -52,14 +65,19 @@ impl Conv2dConfig {
         Ok(())
     }
 
-    /// Resolves the padding rule for an input of spatial size `input`.
+    /// Resolves the padding rule for an input of spatial size `input` and
+    /// checks it against the padding mode.
     ///
     /// # Errors
-    /// The errors of [`Padding::resolve`].
+    /// The errors of [`Padding::resolve`] and [`PaddingMode::check`].
     pub fn geometry(&self, input: [usize; 2], kernel: [usize; 2]) -> Result<ConvGeometry> {
         let padding = self
             .padding
             .resolve(input, kernel, self.stride, self.dilation)?;
+        let [t, b, l, r] = padding;
+        let mode = self.padding_mode;
+        mode.check(crate::error::Axis::Height, input[0], t, b)?;
+        mode.check(crate::error::Axis::Width, input[1], l, r)?;
         Ok(ConvGeometry {
             stride: self.stride,
             dilation: self.dilation,

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::shape::{Shape, Step, Window};
 use crate::spec::{PaddingSpec, Pair};
 use huashi_conv::layers::{Conv2dConfig, ConvTranspose2dConfig};
-use huashi_conv::{ConvLayer, ConvStage, Cost, Padding, Stage};
+use huashi_conv::{ConvLayer, ConvStage, Cost, Padding, PaddingMode, Stage};
 
 /// The [`ConvLayer`] of a conv-family node reading `in_channels` channels.
 ///
@@ -24,13 +24,14 @@ pub(crate) fn conv_layer(at: &At, layer: &Layer, in_channels: usize) -> Result<C
             stride,
             dilation,
             padding,
+            padding_mode,
             groups,
             bias,
         } => ConvLayer::conv(
             c,
             out_channels,
             kernel.0,
-            config(stride, dilation, padding, groups, bias),
+            config(stride, dilation, padding, groups, bias).with_mode(padding_mode),
         ),
         Layer::Depthwise {
             kernel,
@@ -38,12 +39,13 @@ pub(crate) fn conv_layer(at: &At, layer: &Layer, in_channels: usize) -> Result<C
             stride,
             dilation,
             padding,
+            padding_mode,
             bias,
         } => ConvLayer::depthwise(
             c,
             multiplier,
             kernel.0,
-            config(stride, dilation, padding, 1, bias),
+            config(stride, dilation, padding, 1, bias).with_mode(padding_mode),
         ),
         Layer::Pointwise { out_channels, bias } => ConvLayer::pointwise(c, out_channels, bias),
         Layer::Separable {
@@ -53,13 +55,14 @@ pub(crate) fn conv_layer(at: &At, layer: &Layer, in_channels: usize) -> Result<C
             stride,
             dilation,
             padding,
+            padding_mode,
             bias,
         } => ConvLayer::separable(
             c,
             out_channels,
             kernel.0,
             multiplier,
-            config(stride, dilation, padding, 1, bias),
+            config(stride, dilation, padding, 1, bias).with_mode(padding_mode),
         ),
         Layer::SpatiallySeparable {
             out_channels,
@@ -68,13 +71,14 @@ pub(crate) fn conv_layer(at: &At, layer: &Layer, in_channels: usize) -> Result<C
             stride,
             dilation,
             padding,
+            padding_mode,
             bias,
         } => ConvLayer::spatially_separable(
             c,
             mid_channels,
             out_channels,
             kernel.0,
-            config(stride, dilation, padding, 1, bias),
+            config(stride, dilation, padding, 1, bias).with_mode(padding_mode),
         ),
         Layer::ConvTranspose { .. } => {
             let (config, out, kernel) = transpose_config(at, layer)?;
@@ -99,6 +103,7 @@ fn config(
         padding: padding.0,
         groups,
         bias,
+        padding_mode: PaddingMode::Zeros,
     }
 }
 

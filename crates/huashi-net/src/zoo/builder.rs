@@ -3,7 +3,7 @@
 
 use crate::desc::{Layer, Network, Node};
 use crate::spec::{Activation, PaddingSpec, Pair};
-use huashi_conv::Padding;
+use huashi_conv::{Padding, PaddingMode};
 
 /// Appends named nodes; each node reads the previous one unless told otherwise.
 pub(crate) struct Builder {
@@ -82,6 +82,7 @@ pub(crate) fn conv(out: usize, k: [usize; 2], s: usize, padding: PaddingSpec, bi
         stride: Pair::square(s),
         dilation: Pair::square(1),
         padding,
+        padding_mode: PaddingMode::Zeros,
         groups: 1,
         bias,
     }
@@ -95,6 +96,7 @@ pub(crate) fn depthwise(k: usize, s: usize, padding: PaddingSpec, bias: bool) ->
         stride: Pair::square(s),
         dilation: Pair::square(1),
         padding,
+        padding_mode: PaddingMode::Zeros,
         bias,
     }
 }
@@ -108,6 +110,7 @@ pub(crate) fn separable(out: usize) -> Layer {
         stride: Pair::square(1),
         dilation: Pair::square(1),
         padding: same(),
+        padding_mode: PaddingMode::Zeros,
         bias: false,
     }
 }
