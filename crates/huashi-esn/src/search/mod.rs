@@ -66,7 +66,7 @@ impl SearchSpace {
     /// Checks that every range is non-empty and positive.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] naming the first bad bound.
+    /// [`crate::Error::InvalidParameter`] naming the first bad bound.
     pub fn check(&self) -> Result<()> {
         let [u0, u1] = self.units;
         if u0 == 0 || u0 > u1 {
