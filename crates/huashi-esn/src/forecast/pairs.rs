@@ -214,8 +214,9 @@ impl Transform {
         self.closed_loop
     }
 
-    /// `inputs` standardised, column by column.
-    pub fn standardise(&self, inputs: &Mat<f64>) -> Mat<f64> {
+    /// `inputs` standardised, column by column (as many columns as
+    /// standardisers, which [`Prepared::with_transform`] checks).
+    fn standardise(&self, inputs: &Mat<f64>) -> Mat<f64> {
         Mat::from_fn(inputs.nrows(), inputs.ncols(), |i, j| {
             let s = &self.inputs[j];
             (inputs[(i, j)] - s.mean) / s.std
