@@ -3,8 +3,8 @@
 //! larger than the read limit. The folder lock has its own test binary
 //! (`lock.rs`).
 
-use huashi_io::{ensure_not_input, read_capped, write_bytes, write_through_path, write_with};
 use huashi_io::Error;
+use huashi_io::{ensure_not_input, read_capped, write_bytes, write_through_path, write_with};
 use std::io::Write;
 use std::path::Path;
 

@@ -205,6 +205,7 @@ fn node_report(name: &str, layer: &Layer, sources: &[&NodeReport]) -> Result<Nod
         let output = merge_shape(&at, layer, sources)?;
         let fields: Vec<(&str, &Field)> = sources
             .iter()
+            .filter(|s| !matches!(layer, Layer::Mul) || s.output == output)
             .map(|s| (s.name.as_str(), &s.field))
             .collect();
         (Step::free(output), Field::merge(name, &fields))
@@ -248,7 +249,9 @@ fn merge_shape(at: &At, layer: &Layer, sources: &[&NodeReport]) -> Result<Shape>
     let mut out = first.output;
     for other in &sources[1..] {
         out = match (layer, out, other.output) {
-            (Layer::Add, a, b) if a == b => a,
+            (Layer::Add | Layer::Mul, a, b) if a == b => a,
+            (Layer::Mul, a, b) if is_gate(b, a) => a,
+            (Layer::Mul, a, b) if is_gate(a, b) => b,
             (
                 Layer::Concat,
                 Shape::Map {
@@ -273,6 +276,14 @@ fn merge_shape(at: &At, layer: &Layer, sources: &[&NodeReport]) -> Result<Shape>
         };
     }
     Ok(out)
+}
+
+/// Whether `gate` is a `(C, 1, 1)` map broadcast over `map` `(C, H, W)`.
+fn is_gate(gate: Shape, map: Shape) -> bool {
+    matches!(
+        (gate, map),
+        (Shape::Map { channels: g, height: 1, width: 1 }, Shape::Map { channels: c, .. }) if g == c
+    )
 }
 
 /// Why `field` followed by `window` overflows, in words (sizes, strides and

@@ -10,8 +10,9 @@ pub mod summary;
 #[derive(Debug, Args)]
 pub struct ModelArgs {
     /// A zoo model (vgg16, mobilenet_v1, resnet50, xception, maml_omniglot,
-    /// …; a wrong name lists them all) or the path of a TOML/JSON
-    /// description file.
+    /// …; a wrong name lists them all), the path of a TOML/JSON
+    /// description file, or an ONNX model `FILE.onnx` (its graph and
+    /// weights are imported; `erf` then runs those weights).
     #[arg(long, value_name = "NAME|FILE")]
     pub model: String,
     /// Input height and width `H,W` (or `C,H,W`) [default: the model's
@@ -23,7 +24,7 @@ pub struct ModelArgs {
 
 use anyhow::{bail, Context};
 use clap::Args;
-use huashi_net::{zoo, Analysis, Field, Network, NodeReport};
+use huashi_net::{zoo, Analysis, Field, Network, NodeReport, ParamSet};
 
 /// The dimensions given to `--input`: `H, W` or `C, H, W`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,12 +68,21 @@ pub fn analyse(
     spec: &str,
     input: Option<&InputSize>,
 ) -> anyhow::Result<(Network, [usize; 3], Analysis)> {
-    let net = zoo::load(spec)?;
+    let (net, shape, analysis, _) = analyse_weighted(spec, input)?;
+    Ok((net, shape, analysis))
+}
+
+/// As [`analyse`], with the weights an ONNX model carries.
+pub fn analyse_weighted(
+    spec: &str,
+    input: Option<&InputSize>,
+) -> anyhow::Result<(Network, [usize; 3], Analysis, Option<ParamSet>)> {
+    let (net, weights) = zoo::load_weighted(spec)?;
     let shape = input_shape(&net, input.map(|i| i.0.as_slice()))?;
     let analysis = net
         .analyse(shape)
         .with_context(|| format!("analysing {spec} at input {shape:?}"))?;
-    Ok((net, shape, analysis))
+    Ok((net, shape, analysis, weights))
 }
 
 /// "the paths merging at "m" are misaligned along height (detail)", or

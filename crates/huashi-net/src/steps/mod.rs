@@ -87,7 +87,9 @@ pub(crate) fn step(at: &At, layer: &Layer, input: Shape) -> Result<Step> {
         Layer::Activation { .. } | Layer::Dropout { .. } => Ok(Step::free(input)),
         Layer::Flatten => flatten(at, input),
         Layer::Linear { out_features, bias } => linear(at, input, out_features, bias),
-        Layer::Add | Layer::Concat => unreachable!("merges are handled by the analysis"),
+        Layer::Add | Layer::Concat | Layer::Mul => {
+            unreachable!("merges are handled by the analysis")
+        }
     }
 }
 
