@@ -169,17 +169,18 @@ impl Importer {
         let (x, sx) = self.activation_input(n, 0)?;
         let (y, sy) = self.activation_input(n, 1)?;
         let gate = |g: Shape, m: Shape| matches!((g, m), (Shape::Map { channels: a, height: 1, width: 1 }, Shape::Map { channels: b, .. }) if a == b);
-        let out =
-            match (sx, sy) {
-                (a, b) if a == b || gate(b, a) => a,
-                (a, b) if gate(a, b) => b,
-                (a, b) => return Err(self.unsupported(
+        let out = match (sx, sy) {
+            (a, b) if a == b || gate(b, a) => a,
+            (a, b) if gate(a, b) => b,
+            (a, b) => {
+                return Err(self.unsupported(
                     n,
                     &format!(
                         "Mul of {a:?} and {b:?}; equal shapes or a (C, 1, 1) gate are supported"
                     ),
-                )),
-            };
+                ))
+            }
+        };
         self.push(n, Layer::Mul, vec![x, y], out).map(drop)
     }
 }
