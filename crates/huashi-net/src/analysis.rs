@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::field::{AxisField, Field};
 use crate::graph::Graph;
 use crate::shape::{Shape, Step};
-use crate::steps::{step, transposed_field_issue, At};
+use crate::steps::{opaque_field_issue, step, transposed_field_issue, At};
 use serde::Serialize;
 
 /// What the analysis found for one node.
@@ -211,7 +211,8 @@ fn node_report(name: &str, layer: &Layer, sources: &[&NodeReport]) -> Result<Nod
         (Step::free(output), Field::merge(name, &fields))
     } else {
         let step = step(&at, layer, sources[0].output)?;
-        let field = match (&sources[0].field, transposed_field_issue(layer)) {
+        let issue = transposed_field_issue(layer).or_else(|| opaque_field_issue(layer));
+        let field = match (&sources[0].field, issue) {
             (Field::Defined(_), Some(reason)) => Field::Undefined {
                 node: name.to_string(),
                 reason,

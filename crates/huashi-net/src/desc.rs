@@ -271,6 +271,16 @@ pub enum Layer {
     Mul,
     /// `(C, H, W)` to `C·H·W` features.
     Flatten,
+    /// An op huashi-net does not model, kept from an imported ONNX graph
+    /// (`--allow-unknown`): its output shape is ONNX's `value_info`, its cost
+    /// unknown (counted 0), the receptive field undefined downstream, and a
+    /// model containing it cannot run.
+    Opaque {
+        /// The ONNX op type.
+        onnx_op: String,
+        /// Output shape of one sample: `[C, H, W]` or `[features]`.
+        output: Vec<usize>,
+    },
     /// A fully connected layer on features.
     Linear {
         /// Output features.
@@ -302,6 +312,7 @@ impl Layer {
             Layer::Mul => "mul",
             Layer::Flatten => "flatten",
             Layer::Linear { .. } => "linear",
+            Layer::Opaque { .. } => "opaque",
         }
     }
 

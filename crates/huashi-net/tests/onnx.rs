@@ -366,3 +366,71 @@ fn file_errors_name_the_path() {
     let net = huashi_net::zoo::load(good.to_str().unwrap()).unwrap();
     assert_eq!(net.input_shape, Some([3, 8, 8]));
 }
+
+#[test]
+fn reduce_mean_is_a_global_pool() {
+    // keepdims 1: (3, 1, 1); keepdims 0: then flattened to 3 features.
+    for (keep, out) in [(1, Shape::map(3, 1, 1)), (0, Shape::Vector { features: 3 })] {
+        let nodes = vec![node(
+            "ReduceMean",
+            "gap",
+            &["x"],
+            &["y"],
+            &[("axes", A::Is(&[2, 3])), ("keepdims", A::I(keep))],
+        )];
+        let m = import(&model([3, 4, 5], nodes, vec![]));
+        let a = m.network.analyse_default().unwrap();
+        assert_eq!(a.output().output, out);
+        // The pool sees the whole 4×5 input.
+        let f = a.receptive_field("gap").unwrap();
+        assert_eq!((f[0].size, f[1].size), (4, 5));
+    }
+}
+
+#[test]
+fn allow_unknown_keeps_an_opaque_layer() {
+    // An unmapped op between two convs: with allow_unknown its shape comes
+    // from value_info, its cost is 0 and the field is undefined after it.
+    let nodes = vec![
+        node("Conv", "a", &["x", "w"], &["a"], &[]),
+        node("GridSample", "warp", &["a", "a"], &["b"], &[]),
+        node("Conv", "c", &["b", "w2"], &["y"], &[]),
+    ];
+    let inits = vec![
+        init("w", &[2, 1, 3, 3], ramp(18)),
+        init("w2", &[1, 2, 1, 1], ramp(2)),
+    ];
+    let mut bytes = model([1, 6, 6], nodes.clone(), inits.clone());
+    assert!(matches!(error_of(&bytes), Error::UnsupportedOp { .. }));
+    let options = onnx::ImportOptions {
+        allow_unknown: true,
+    };
+    // No value_info for "b": still the typed error.
+    assert!(matches!(
+        onnx::from_bytes_with(&bytes, &options),
+        Err(Error::UnsupportedOp { .. })
+    ));
+    let mut proto =
+        <huashi_net::onnx::proto::ModelProto as prost::Message>::decode(&bytes[..]).unwrap();
+    let graph = proto.graph.as_mut().unwrap();
+    graph
+        .value_info
+        .push(value("b", &[None, Some(2), Some(4), Some(4)]));
+    bytes = prost::Message::encode_to_vec(&proto);
+    let m = onnx::from_bytes_with(&bytes, &options).unwrap();
+    let a = m.network.analyse_default().unwrap();
+    let warp = a.node("warp").unwrap();
+    assert_eq!(
+        (warp.op, warp.output, warp.macs),
+        ("opaque", Shape::map(2, 4, 4), 0)
+    );
+    assert!(matches!(
+        a.receptive_field("c"),
+        Err(Error::UndefinedField { .. })
+    ));
+    // The model cannot run: a typed error naming the op.
+    let e = Model::compile(&m.network, [1, 6, 6])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("GridSample"), "{e}");
+}

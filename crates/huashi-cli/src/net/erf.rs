@@ -101,8 +101,11 @@ fn text(r: &Report, erf: &Erf) -> String {
 
 pub fn run(args: &ErfArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.samples >= 1, "--samples must be at least 1");
-    let (net, shape, a, onnx_weights) =
-        super::analyse_weighted(&args.net.model, args.net.input.as_ref())?;
+    let (net, shape, a, onnx_weights) = super::analyse_weighted(
+        &args.net.model,
+        args.net.input.as_ref(),
+        args.net.allow_unknown,
+    )?;
     find(&a, &args.layer, &args.net.model)?;
     let config = ErfConfig {
         samples: args.samples,
@@ -153,6 +156,7 @@ mod tests {
             net: crate::net::ModelArgs {
                 model: "maml_omniglot".into(),
                 input: None,
+                allow_unknown: false,
             },
             layer: "blocks.1".into(),
             out: dir.path().join("erf.png"),

@@ -20,6 +20,11 @@ pub struct ModelArgs {
     /// smaller input makes `erf` faster].
     #[arg(long, value_name = "H,W", value_parser = parse_input)]
     pub input: Option<InputSize>,
+    /// For an ONNX `--model`: keep ops huashi does not map as opaque layers
+    /// (shape from the file's value_info, cost unknown, receptive field
+    /// undefined downstream, `erf` refuses them) instead of failing.
+    #[arg(long)]
+    pub allow_unknown: bool,
 }
 
 use anyhow::{bail, Context};
@@ -63,12 +68,21 @@ pub fn input_shape(net: &Network, input: Option<&[usize]>) -> anyhow::Result<[us
     }
 }
 
-/// Loads and analyses `spec` for `input` (see [`input_shape`]).
+/// Loads and analyses `spec` for `input` (see [`input_shape`]); the
+/// commands call [`analyse_model`].
+#[cfg(test)]
 pub fn analyse(
     spec: &str,
     input: Option<&InputSize>,
 ) -> anyhow::Result<(Network, [usize; 3], Analysis)> {
-    let (net, shape, analysis, _) = analyse_weighted(spec, input)?;
+    let (net, shape, analysis, _) = analyse_weighted(spec, input, false)?;
+    Ok((net, shape, analysis))
+}
+
+/// [`analyse`] of `--model` at `--input`, honouring `--allow-unknown`.
+pub fn analyse_model(args: &ModelArgs) -> anyhow::Result<(Network, [usize; 3], Analysis)> {
+    let (net, shape, analysis, _) =
+        analyse_weighted(&args.model, args.input.as_ref(), args.allow_unknown)?;
     Ok((net, shape, analysis))
 }
 
@@ -76,8 +90,10 @@ pub fn analyse(
 pub fn analyse_weighted(
     spec: &str,
     input: Option<&InputSize>,
+    allow_unknown: bool,
 ) -> anyhow::Result<(Network, [usize; 3], Analysis, Option<ParamSet>)> {
-    let (net, weights) = zoo::load_weighted(spec)?;
+    let options = huashi_net::onnx::ImportOptions { allow_unknown };
+    let (net, weights) = zoo::load_weighted(spec, &options)?;
     let shape = input_shape(&net, input.map(|i| i.0.as_slice()))?;
     let analysis = net
         .analyse(shape)

@@ -88,7 +88,7 @@ fn totals_text(a: &Analysis) -> String {
 }
 
 pub fn run(args: &SummaryArgs) -> anyhow::Result<()> {
-    let (net, shape, analysis) = super::analyse(&args.net.model, args.net.input.as_ref())?;
+    let (net, shape, analysis) = super::analyse_model(&args.net)?;
     if args.json {
         let t = &analysis.totals;
         let report = SummaryJson {

@@ -92,9 +92,7 @@ fn ints_op(imp: &Importer, n: &NodeProto, consts: &[Const]) -> Result<Const> {
             let axes = attrs::ints(n, "axes")
                 .or_else(|| consts.get(1).and_then(Const::as_ints))
                 .unwrap_or_default();
-            for _ in axes {
-                d.push(1);
-            }
+            d.extend(std::iter::repeat_n(1, axes.len()));
             d
         }
         _ => vec![c.len() as i64],

@@ -60,9 +60,26 @@ pub struct OnnxModel {
 /// [`Error::File`] when the file cannot be read or is too large;
 /// [`Error::InFile`] naming the path around the errors of [`from_bytes`].
 pub fn from_path(path: impl AsRef<Path>) -> Result<OnnxModel> {
+    from_path_with(path, &ImportOptions::default())
+}
+
+/// How the importer treats what it does not map.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// Keep an unsupported op as an opaque layer ([`Layer::Opaque`]: shape
+    /// from the graph's `value_info`, cost unknown, receptive field undefined
+    /// downstream) instead of failing.
+    pub allow_unknown: bool,
+}
+
+/// As [`from_path`], with `options`.
+///
+/// # Errors
+/// As [`from_path`].
+pub fn from_path_with(path: impl AsRef<Path>, options: &ImportOptions) -> Result<OnnxModel> {
     let path = path.as_ref();
     let bytes = huashi_io::read_capped(path, "an ONNX model")?;
-    from_bytes(&bytes).map_err(|e| Error::InFile {
+    from_bytes_with(&bytes, options).map_err(|e| Error::InFile {
         path: path.display().to_string(),
         source: Box::new(e),
     })
@@ -77,6 +94,16 @@ pub fn from_path(path: impl AsRef<Path>) -> Result<OnnxModel> {
 /// [`Error::UnsupportedOp`] for an op that is not mapped; the errors of
 /// [`Network::analyse`] and [`Model::check`] when shapes or weights do not fit.
 pub fn from_bytes(bytes: &[u8]) -> Result<OnnxModel> {
+    from_bytes_with(bytes, &ImportOptions::default())
+}
+
+/// As [`from_bytes`], with `options`.
+///
+/// # Errors
+/// As [`from_bytes`]; with `allow_unknown`, an unsupported op whose output
+/// has no `(N, C, H, W)` or `(N, F)` shape in `value_info` is still
+/// [`Error::UnsupportedOp`].
+pub fn from_bytes_with(bytes: &[u8], options: &ImportOptions) -> Result<OnnxModel> {
     let model = ModelProto::decode(bytes).map_err(|e| file_error(format!("not ONNX: {e}")))?;
     let graph = model
         .graph
@@ -89,6 +116,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<OnnxModel> {
         )));
     }
     let mut importer = Importer::new(graph)?;
+    importer.allow_unknown = options.allow_unknown;
     for (position, node) in graph.node.iter().enumerate() {
         importer.position = position;
         importer.node(node)?;
@@ -126,6 +154,8 @@ pub(crate) struct Importer {
     input: String,
     input_shape: [usize; 3],
     position: usize,
+    allow_unknown: bool,
+    shapes: HashMap<String, Vec<i64>>,
 }
 
 impl Importer {
@@ -165,6 +195,13 @@ impl Importer {
             input: name,
             input_shape,
             position: 0,
+            allow_unknown: false,
+            shapes: graph
+                .value_info
+                .iter()
+                .chain(&graph.output)
+                .filter_map(|v| Some((v.name.clone(), declared_dims(v)?)))
+                .collect(),
         })
     }
 
@@ -180,7 +217,7 @@ impl Importer {
             nodes: self.nodes,
         };
         check_fields(&network)?;
-        Model::compile(&network, self.input_shape)?.check(&self.params)?;
+        check_weights(&network, self.input_shape, &self.params)?;
         Ok(OnnxModel {
             network,
             params: self.params,
@@ -293,6 +330,18 @@ impl Importer {
     }
 }
 
+/// The dims `value_info` declares (`-1` for symbolic ones).
+fn declared_dims(v: &proto::ValueInfoProto) -> Option<Vec<i64>> {
+    let shape = v.r#type.as_ref()?.tensor_type.as_ref()?.shape.as_ref()?;
+    Some(
+        shape
+            .dim
+            .iter()
+            .map(|d| d.dim_value.unwrap_or(-1))
+            .collect(),
+    )
+}
+
 /// `(C, H, W)` of the graph input `(N, C, H, W)`; `N` may be symbolic.
 fn input_shape(input: &proto::ValueInfoProto) -> Result<[usize; 3]> {
     let bad = |detail: String| Error::Onnx {
@@ -325,4 +374,19 @@ fn input_shape(input: &proto::ValueInfoProto) -> Result<[usize; 3]> {
             })?;
     }
     Ok(out)
+}
+
+/// The weights fit the network (skipped when an opaque op stops the model
+/// from compiling; the weights of the other layers are then checked by the
+/// analysis' shapes alone).
+fn check_weights(network: &Network, input: [usize; 3], params: &ParamSet) -> Result<()> {
+    if network
+        .nodes
+        .iter()
+        .any(|n| matches!(n.layer, Layer::Opaque { .. }))
+    {
+        network.analyse(input)?;
+        return Ok(());
+    }
+    Model::compile(network, input)?.check(params)
 }

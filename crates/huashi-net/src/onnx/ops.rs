@@ -12,6 +12,7 @@
 //! | `Mul` of equal shapes or by a `(C, 1, 1)` gate (squeeze-and-excitation) | `mul` |
 //! | `Flatten(axis 1)`, `Reshape` to `(N, −1)` | `flatten` |
 //! | `Gemm` (`transB`), `MatMul` by a constant (+ `Add` of a bias) | `linear` |
+//! | `ReduceMean` over H and W (`keepdims` 1, or 0 then a flatten) | `global_avg_pool` (+ `flatten`) |
 //! | `Identity`, `Dropout` | the input itself |
 //!
 //! Padding: ONNX `pads = [top, left, bottom, right]`; `SAME_UPPER` is
@@ -59,8 +60,10 @@ impl Importer {
             "Add" => self.add(n),
             "Concat" => self.concat(n),
             "Mul" => self.mul(n),
+            "ReduceMean" => self.reduce_mean(n),
             _ => match self.activation(n)? {
                 Some(function) => self.single(n, Layer::Activation { function }).map(drop),
+                None if self.allow_unknown => self.opaque(n),
                 None => Err(self.unsupported(n, "")),
             },
         }
@@ -182,6 +185,90 @@ impl Importer {
             }
         };
         self.push(n, Layer::Mul, vec![x, y], out).map(drop)
+    }
+}
+
+impl Importer {
+    /// `ReduceMean` over the spatial axes: a global average pool, followed
+    /// by a flatten when `keepdims = 0` (axes from the attribute before
+    /// opset 18, from input 1 since).
+    fn reduce_mean(&mut self, n: &NodeProto) -> Result<()> {
+        let axes = match attrs::ints(n, "axes") {
+            Some(a) => a,
+            None => self
+                .constant(n, 1)?
+                .and_then(|c| c.as_ints())
+                .unwrap_or_default(),
+        };
+        let mut sorted: Vec<i64> = axes
+            .iter()
+            .map(|&a| if a < 0 { a + 4 } else { a })
+            .collect();
+        sorted.sort_unstable();
+        if sorted != [2, 3] || !matches!(self.activation_input(n, 0)?.1, Shape::Map { .. }) {
+            return Err(self.unsupported(
+                n,
+                &format!(
+                    "ReduceMean over axes {axes:?}; the spatial axes [2, 3] of a map are supported"
+                ),
+            ));
+        }
+        if attrs::int(n, "keepdims", 1) != 0 {
+            return self.single(n, Layer::GlobalAvgPool).map(drop);
+        }
+        let (input, shape) = self.activation_input(n, 0)?;
+        let pooled = Shape::map(shape.channels(), 1, 1);
+        let name = self.push(n, Layer::GlobalAvgPool, vec![input], pooled)?;
+        let flat = Shape::Vector {
+            features: shape.channels(),
+        };
+        let mut flatten = n.clone();
+        flatten.name = format!("{name}.flatten");
+        self.push(&flatten, Layer::Flatten, vec![name], flat)
+            .map(drop)
+    }
+}
+
+impl Importer {
+    /// An unsupported op kept opaque (`allow_unknown`): it reads its first
+    /// activation input and has the shape `value_info` declares.
+    fn opaque(&mut self, n: &NodeProto) -> Result<()> {
+        let no_shape = || {
+            self.unsupported(n, "and its output has no (N, C, H, W) or (N, F) shape in value_info to keep it opaque")
+        };
+        let dims = n
+            .output
+            .first()
+            .and_then(|o| self.shapes.get(o))
+            .ok_or_else(no_shape)?;
+        let output: Vec<usize> = match dims[..] {
+            [_, ref rest @ ..] if matches!(rest.len(), 1 | 3) => rest
+                .iter()
+                .map(|&d| {
+                    usize::try_from(d)
+                        .ok()
+                        .filter(|&d| (1..=super::MAX_INPUT_DIM).contains(&d))
+                })
+                .collect::<Option<_>>()
+                .ok_or_else(no_shape)?,
+            _ => return Err(no_shape()),
+        };
+        let input = (0..n.input.len())
+            .find_map(|i| match self.input(n, i) {
+                Ok(Some(Value::Act { node, .. })) => Some(node.clone()),
+                _ => None,
+            })
+            .ok_or_else(|| self.unsupported(n, "and it reads no activation"))?;
+        let layer = Layer::Opaque {
+            onnx_op: n.op_type.clone(),
+            output,
+        };
+        let at = At {
+            node: &n.name,
+            op: layer.op(),
+        };
+        let shape = step(&at, &layer, Shape::Vector { features: 1 })?.output;
+        self.push(n, layer, vec![input], shape).map(drop)
     }
 }
 

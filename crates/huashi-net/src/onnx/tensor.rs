@@ -126,7 +126,7 @@ pub fn decode(what: &str, t: &TensorProto) -> Result<Const> {
     } else {
         raw.len() / width
     };
-    if present != count || (!raw.is_empty() && raw.len() % width != 0) {
+    if present != count || (!raw.is_empty() && !raw.len().is_multiple_of(width)) {
         return Err(bad(format!(
             "dims {dims:?} need {count} values, the data holds {present}"
         )));

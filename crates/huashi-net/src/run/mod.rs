@@ -51,6 +51,12 @@ impl Op {
     /// Compiles `layer` reading `shape` (already validated by the analysis).
     pub(crate) fn compile(node: &str, layer: &Layer, shape: Shape) -> Result<Op> {
         let c = shape.channels();
+        if let Layer::Opaque { onnx_op, .. } = layer {
+            return Err(Error::Onnx {
+                what: format!("node \"{node}\" ({onnx_op})"),
+                detail: "an opaque op (imported with --allow-unknown) has no forward pass".into(),
+            });
+        }
         Ok(match *layer {
             Layer::Conv { .. }
             | Layer::Depthwise { .. }
@@ -84,6 +90,7 @@ impl Op {
             },
             Layer::Activation { function } => Op::Activation(function),
             Layer::Dropout { .. } => Op::Identity,
+            Layer::Opaque { .. } => unreachable!("refused above"),
             Layer::Add => Op::Add,
             Layer::Concat => Op::Concat,
             Layer::Mul => Op::Mul,
