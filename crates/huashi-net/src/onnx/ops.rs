@@ -33,6 +33,7 @@ use crate::steps::{step, At};
 use huashi_conv::Padding;
 
 mod layers;
+mod structure;
 
 impl Importer {
     /// Imports ONNX node `n`.
