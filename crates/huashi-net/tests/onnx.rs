@@ -434,3 +434,64 @@ fn allow_unknown_keeps_an_opaque_layer() {
         .to_string();
     assert!(e.contains("GridSample"), "{e}");
 }
+
+#[test]
+fn zero_pad_folds_into_the_next_conv() {
+    // Pad H by (1 top, 2 bottom), W by (0, 1) on (1, 2, 3), then a 1×1 conv
+    // of weight 1: output (2 + 3, 3 + 1) = (5, 4), the border zero; the
+    // field's padding is the top pad: (1, 1, 1).
+    let nodes = vec![
+        node(
+            "Pad",
+            "pad",
+            &["x", "pads"],
+            &["p"],
+            &[("mode", A::S("constant"))],
+        ),
+        node("Conv", "c", &["p", "w"], &["y"], &[]),
+    ];
+    let pads = init_ints("pads", vec![0, 0, 1, 0, 0, 0, 2, 1]);
+    let m = import(&model(
+        [1, 2, 3],
+        nodes,
+        vec![pads.clone(), init("w", &[1, 1, 1, 1], vec![1.0])],
+    ));
+    let a = m.network.analyse_default().unwrap();
+    assert_eq!(a.output().output, Shape::map(1, 5, 4));
+    assert_eq!(rf(&m, "c"), (1, 1, 1));
+    let x = Tensor::ones((1, 1, 2, 3), DType::F32, &Device::Cpu).unwrap();
+    let y: Vec<f32> = forward(&m, &x).flatten_all().unwrap().to_vec1().unwrap();
+    // Rows: zero, two rows of (1, 1, 1, 0), two zero rows.
+    let expect = [
+        0., 0., 0., 0., 1., 1., 1., 0., 1., 1., 1., 0., 0., 0., 0., 0., 0., 0., 0., 0.,
+    ];
+    assert_eq!(y, expect);
+    // Reflect padding, and a Pad before MaxPool, are refused naming the op.
+    let reflect = vec![node(
+        "Pad",
+        "pad",
+        &["x", "pads"],
+        &["y"],
+        &[("mode", A::S("reflect"))],
+    )];
+    let e = error_of(&model([1, 2, 3], reflect, vec![pads.clone()]));
+    assert!(
+        matches!(e, Error::UnsupportedOp { ref op, .. } if op == "Pad"),
+        "{e}"
+    );
+    let max = vec![
+        node("Pad", "pad", &["x", "pads"], &["p"], &[]),
+        node(
+            "MaxPool",
+            "mp",
+            &["p"],
+            &["y"],
+            &[("kernel_shape", A::Is(&[2, 2]))],
+        ),
+    ];
+    let e = error_of(&model([1, 2, 3], max, vec![pads]));
+    assert!(
+        matches!(e, Error::UnsupportedOp { ref op, .. } if op == "MaxPool"),
+        "{e}"
+    );
+}

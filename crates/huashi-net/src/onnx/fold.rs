@@ -35,6 +35,7 @@ pub(crate) fn try_fold(imp: &mut Importer, n: &NodeProto) -> Result<bool> {
                 ..
             }) => vec![1, *features as i64],
             Some(Value::Const(c)) => c.dims.iter().map(|&d| d as i64).collect(),
+            Some(Value::Padded { .. }) => return Err(imp.unsupported(n, "Shape of a zero Pad")),
             None => return Err(imp.error(n, "Shape needs an input")),
         };
         imp.set(n, 0, Value::Const(Const::ints(dims)))?;
@@ -44,7 +45,7 @@ pub(crate) fn try_fold(imp: &mut Importer, n: &NodeProto) -> Result<bool> {
     for i in 0..n.input.len() {
         match imp.input(n, i)? {
             Some(Value::Const(c)) => consts.push(c.clone()),
-            Some(Value::Act { .. }) => return Ok(false),
+            Some(Value::Act { .. } | Value::Padded { .. }) => return Ok(false),
             None => {}
         }
     }

@@ -143,6 +143,16 @@ pub(crate) enum Value {
         /// Its shape (one sample).
         shape: Shape,
     },
+    /// Activation `node` of `shape` with a zero `Pad` `[top, bottom, left,
+    /// right]` pending, folded into the `Conv` or `AveragePool` reading it.
+    Padded {
+        /// The huashi-net node (or input) name.
+        node: String,
+        /// Its shape before padding.
+        shape: Shape,
+        /// The pending zero padding.
+        pads: [usize; 4],
+    },
 }
 
 /// The importer's state: values by ONNX name, nodes and weights so far.

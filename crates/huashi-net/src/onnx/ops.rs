@@ -13,6 +13,7 @@
 //! | `Flatten(axis 1)`, `Reshape` to `(N, −1)` | `flatten` |
 //! | `Gemm` (`transB`), `MatMul` by a constant (+ `Add` of a bias) | `linear` |
 //! | `ReduceMean` over H and W (`keepdims` 1, or 0 then a flatten) | `global_avg_pool` (+ `flatten`) |
+//! | `Pad` (zeros on H and W) before `Conv` / `AveragePool` | added to their explicit padding |
 //! | `Identity`, `Dropout` | the input itself |
 //!
 //! Padding: ONNX `pads = [top, left, bottom, right]`; `SAME_UPPER` is
@@ -62,6 +63,7 @@ impl Importer {
             "Concat" => self.concat(n),
             "Mul" => self.mul(n),
             "ReduceMean" => self.reduce_mean(n),
+            "Pad" => self.pad(n),
             _ => match self.activation(n)? {
                 Some(function) => self.single(n, Layer::Activation { function }).map(drop),
                 None if self.allow_unknown => self.opaque(n),
@@ -84,6 +86,10 @@ impl Importer {
                 n,
                 &format!("input {i} is a constant where an activation is expected"),
             )),
+            Value::Padded { .. } => Err(self.unsupported(
+                n,
+                "reading a zero Pad; Conv and AveragePool after a Pad are supported",
+            )),
         }
     }
 
@@ -92,7 +98,7 @@ impl Importer {
         match self.input(n, i)? {
             None => Ok(None),
             Some(Value::Const(c)) => Ok(Some(c.clone())),
-            Some(Value::Act { .. }) => {
+            Some(Value::Act { .. } | Value::Padded { .. }) => {
                 Err(self.unsupported(n, &format!("input {i} must be a constant (an initializer)")))
             }
         }
@@ -271,6 +277,99 @@ impl Importer {
         let shape = step(&at, &layer, Shape::Vector { features: 1 })?.output;
         self.push(n, layer, vec![input], shape).map(drop)
     }
+}
+
+impl Importer {
+    /// `Pad` with zeros on H and W: kept as pending padding of its input,
+    /// added to the explicit padding of the `Conv` or `AveragePool` that
+    /// reads it (zeros are counted by the average, as ONNX's padded data).
+    fn pad(&mut self, n: &NodeProto) -> Result<()> {
+        let mode = attrs::string(n, "mode", "constant");
+        let (pads, value) = match attrs::ints(n, "pads") {
+            Some(p) => (p, attrs::float(n, "value", 0.0)),
+            None => {
+                let pads = self
+                    .constant(n, 1)?
+                    .and_then(|c| c.as_ints())
+                    .unwrap_or_default();
+                let value = self.constant(n, 2)?;
+                (
+                    pads,
+                    value.map_or(0.0, |c| c.as_floats().first().copied().unwrap_or(0.0)),
+                )
+            }
+        };
+        let [0, 0, top, left, 0, 0, bottom, right] = pads[..] else {
+            return Err(self.unsupported(
+                n,
+                &format!("pads {pads:?}; padding of H and W of a map is supported"),
+            ));
+        };
+        if mode != "constant" || value != 0.0 {
+            return Err(self.unsupported(
+                n,
+                &format!("{mode} padding with value {value}; zero padding is supported"),
+            ));
+        }
+        let side = |v: i64| usize::try_from(v).ok().filter(|&v| v <= 1 << 20);
+        let (Some(t), Some(b), Some(l), Some(r)) =
+            (side(top), side(bottom), side(left), side(right))
+        else {
+            return Err(self.unsupported(
+                n,
+                &format!("pads {pads:?}; non-negative pads up to 2^20 are supported"),
+            ));
+        };
+        let (node, shape, [t0, b0, l0, r0]) = self.padded_input(n, 0)?;
+        let pads = [t + t0, b + b0, l + l0, r + r0];
+        self.set(n, 0, Value::Padded { node, shape, pads })
+    }
+
+    /// Input `i` as an activation and the zero padding pending on it
+    /// (`[top, bottom, left, right]`, from `Pad` nodes).
+    pub(crate) fn padded_input(
+        &self,
+        n: &NodeProto,
+        i: usize,
+    ) -> Result<(String, Shape, [usize; 4])> {
+        match self.act(n, i)? {
+            Value::Padded { node, shape, pads } => Ok((node.clone(), *shape, *pads)),
+            _ => self
+                .activation_input(n, i)
+                .map(|(node, shape)| (node, shape, [0; 4])),
+        }
+    }
+}
+
+/// `padding` of a window op after the zero padding `extra` of a `Pad`.
+pub(crate) fn with_pad(
+    imp: &Importer,
+    n: &NodeProto,
+    padding: Padding,
+    extra: [usize; 4],
+) -> Result<Padding> {
+    let [t, b, l, r] = extra;
+    Ok(match padding {
+        _ if extra == [0; 4] => padding,
+        Padding::Valid => Padding::Explicit {
+            top: t,
+            bottom: b,
+            left: l,
+            right: r,
+        },
+        Padding::Explicit {
+            top,
+            bottom,
+            left,
+            right,
+        } => Padding::Explicit {
+            top: top + t,
+            bottom: bottom + b,
+            left: left + l,
+            right: right + r,
+        },
+        _ => return Err(imp.unsupported(n, "auto_pad SAME after a Pad")),
+    })
 }
 
 /// ONNX padding of a window op on an `[h, w]` input.

@@ -1,7 +1,7 @@
 //! The weighted and structural ops of the table in [`super`]: their
 //! attributes and weights checked and turned into huashi-net layers.
 
-use super::{padding, pair_list, positive, spec};
+use super::{padding, pair_list, positive, spec, with_pad};
 use crate::desc::Layer;
 use crate::error::Result;
 use crate::onnx::proto::NodeProto;
@@ -44,7 +44,7 @@ impl Importer {
         n: &NodeProto,
         kernel: [usize; 2],
     ) -> Result<(Pair, Pair, [usize; 3], String)> {
-        let (input, shape) = self.activation_input(n, 0)?;
+        let (input, shape, _) = self.padded_input(n, 0)?;
         let Shape::Map {
             channels,
             height,
@@ -91,7 +91,13 @@ impl Importer {
         }
         let b = self.bias_input(n, 2, o)?;
         let extent = [dilation.0[0] * (kh - 1) + 1, dilation.0[1] * (kw - 1) + 1];
-        let pad = padding(self, n, [h, wd], extent, stride.0)?;
+        let pending = self.padded_input(n, 0)?.2;
+        let pad = with_pad(
+            self,
+            n,
+            padding(self, n, [h, wd], extent, stride.0)?,
+            pending,
+        )?;
         let layer = Layer::Conv {
             out_channels: o,
             kernel: Pair([kh, kw]),
@@ -114,6 +120,9 @@ impl Importer {
         let w = self.weight_input(n, 1, 4)?;
         let [ci, og, kh, kw] = [w.dims[0], w.dims[1], w.dims[2], w.dims[3]];
         let (stride, dilation, [c, h, wd], input) = self.window(n, [kh, kw])?;
+        if self.padded_input(n, 0)?.2 != [0; 4] {
+            return Err(self.unsupported(n, "a zero Pad before ConvTranspose"));
+        }
         let groups = usize::try_from(attrs::int(n, "group", 1)).unwrap_or(0);
         if groups == 0 || ci != c || c % groups != 0 {
             return Err(self.error(
@@ -195,6 +204,16 @@ impl Importer {
             return Err(self.unsupported(n, "dilated pooling"));
         }
         let max = n.op_type == "MaxPool";
+        let pending = self.padded_input(n, 0)?.2;
+        let include = attrs::int(n, "count_include_pad", 0) != 0;
+        if pending != [0; 4]
+            && (max
+                || (!include && attrs::ints(n, "pads").is_some_and(|p| p.iter().any(|&v| v != 0))))
+        {
+            return Err(
+                self.unsupported(n, "a zero Pad before MaxPool, or mixed with uncounted pads")
+            );
+        }
         let mut pad = padding(self, n, [h, w], kernel.0, stride.0)?;
         if attrs::int(n, "ceil_mode", 0) != 0 {
             pad = ceil_padding(pad, [h, w], kernel.0, stride.0);
@@ -205,13 +224,13 @@ impl Importer {
             }
         }
         let explicit_pad = matches!(pad, Padding::Explicit { top, bottom, left, right } if top + bottom + left + right > 0);
-        let include = attrs::int(n, "count_include_pad", 0) != 0;
         if !max && explicit_pad && !include {
             return Err(self.unsupported(
                 n,
                 "average pooling over explicit pads with count_include_pad = 0",
             ));
         }
+        let pad = with_pad(self, n, pad, pending)?;
         let (kernel, stride, padding) = (kernel, Some(stride), spec(pad));
         let layer = if max {
             Layer::MaxPool {
