@@ -79,14 +79,16 @@ pub fn analyse(
     Ok((net, shape, analysis))
 }
 
-/// [`analyse`] of `--model` at `--input`, honouring `--allow-unknown`.
+/// Loads `--model` (honouring `--allow-unknown`) and analyses it at `--input`
+/// (see [`input_shape`]).
 pub fn analyse_model(args: &ModelArgs) -> anyhow::Result<(Network, [usize; 3], Analysis)> {
     let (net, shape, analysis, _) =
         analyse_weighted(&args.model, args.input.as_ref(), args.allow_unknown)?;
     Ok((net, shape, analysis))
 }
 
-/// As [`analyse`], with the weights an ONNX model carries.
+/// Loads `spec` and analyses it for `input` (see [`input_shape`]), with the
+/// weights an ONNX model carries.
 pub fn analyse_weighted(
     spec: &str,
     input: Option<&InputSize>,

@@ -8,7 +8,7 @@
 //! from constants — the `Shape → Gather → Unsqueeze → Concat → Reshape`
 //! chains exporters write for `flatten`) or an activation produced by a
 //! huashi-net node. Ops on activations map to huashi-net layers (see
-//! [`ops`] for the table); layer names are the ONNX node names. Weights keep
+//! `onnx/ops.rs` and the README for the table); layer names are the ONNX node names. Weights keep
 //! ONNX's layouts, which are PyTorch's: a conv weight `(O, C/g, kh, kw)` is
 //! `<node>.weight`, a `Gemm` weight `(out, in)` (transposed when
 //! `transB = 0`), batch norm's scale, bias, mean and variance are
