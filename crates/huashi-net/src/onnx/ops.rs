@@ -132,7 +132,7 @@ impl Importer {
             "Gelu" if attrs::string(n, "approximate", "none") == "none" => Activation::Gelu,
             "Elu" if close(attrs::float(n, "alpha", 1.0), 1.0) => Activation::Elu,
             "LeakyRelu" if close(attrs::float(n, "alpha", 0.01), 0.01) => Activation::LeakyRelu,
-            "Softmax" | "LogSoftmax" if n.op_type == "Softmax" => {
+            "Softmax" => {
                 let (_, shape) = self.activation_input(n, 0)?;
                 let axis = attrs::int(n, "axis", -1);
                 let ok = match shape {
