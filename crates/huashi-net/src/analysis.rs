@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::field::{AxisField, Field};
 use crate::graph::Graph;
 use crate::shape::{Shape, Step};
-use crate::steps::{step, transposed_field_issue, At};
+use crate::steps::{opaque_field_issue, step, transposed_field_issue, At};
 use serde::Serialize;
 
 /// What the analysis found for one node.
@@ -205,12 +205,14 @@ fn node_report(name: &str, layer: &Layer, sources: &[&NodeReport]) -> Result<Nod
         let output = merge_shape(&at, layer, sources)?;
         let fields: Vec<(&str, &Field)> = sources
             .iter()
+            .filter(|s| !matches!(layer, Layer::Mul) || s.output == output)
             .map(|s| (s.name.as_str(), &s.field))
             .collect();
         (Step::free(output), Field::merge(name, &fields))
     } else {
         let step = step(&at, layer, sources[0].output)?;
-        let field = match (&sources[0].field, transposed_field_issue(layer)) {
+        let issue = transposed_field_issue(layer).or_else(|| opaque_field_issue(layer));
+        let field = match (&sources[0].field, issue) {
             (Field::Defined(_), Some(reason)) => Field::Undefined {
                 node: name.to_string(),
                 reason,
@@ -248,7 +250,9 @@ fn merge_shape(at: &At, layer: &Layer, sources: &[&NodeReport]) -> Result<Shape>
     let mut out = first.output;
     for other in &sources[1..] {
         out = match (layer, out, other.output) {
-            (Layer::Add, a, b) if a == b => a,
+            (Layer::Add | Layer::Mul, a, b) if a == b => a,
+            (Layer::Mul, a, b) if is_gate(b, a) => a,
+            (Layer::Mul, a, b) if is_gate(a, b) => b,
             (
                 Layer::Concat,
                 Shape::Map {
@@ -273,6 +277,14 @@ fn merge_shape(at: &At, layer: &Layer, sources: &[&NodeReport]) -> Result<Shape>
         };
     }
     Ok(out)
+}
+
+/// Whether `gate` is a `(C, 1, 1)` map broadcast over `map` `(C, H, W)`.
+fn is_gate(gate: Shape, map: Shape) -> bool {
+    matches!(
+        (gate, map),
+        (Shape::Map { channels: g, height: 1, width: 1 }, Shape::Map { channels: c, .. }) if g == c
+    )
 }
 
 /// Why `field` followed by `window` overflows, in words (sizes, strides and

@@ -31,7 +31,8 @@
 //! Ops: `conv`, `depthwise`, `separable`, `spatially_separable`,
 //! `conv_transpose`, `pointwise`, `max_pool`,
 //! `avg_pool`, `global_avg_pool`, `batch_norm`, `activation`, `dropout`,
-//! `add`, `concat` (along channels), `flatten`, `linear`. Unknown ops and
+//! `add`, `concat` (along channels), `mul` (with a `(C, 1, 1)` gate
+//! broadcast), `flatten`, `linear`. Unknown ops and
 //! unknown fields are errors that name the line.
 
 use crate::error::{Error, Result};
@@ -276,8 +277,24 @@ pub enum Layer {
     Add,
     /// Concatenation along channels of inputs of equal `H × W`.
     Concat,
+    /// Element-wise product of two or more inputs of equal shape, or of a
+    /// map `(C, H, W)` and a per-channel gate `(C, 1, 1)` broadcast over it
+    /// (squeeze-and-excitation). The receptive field is that of the
+    /// full-size inputs: a gate scales channels, its global context is not
+    /// counted (the convention for SE networks' receptive fields).
+    Mul,
     /// `(C, H, W)` to `C·H·W` features.
     Flatten,
+    /// An op huashi-net does not model, kept from an imported ONNX graph
+    /// (`--allow-unknown`): its output shape is ONNX's `value_info`, its cost
+    /// unknown (counted 0), the receptive field undefined downstream, and a
+    /// model containing it cannot run.
+    Opaque {
+        /// The ONNX op type.
+        onnx_op: String,
+        /// Output shape of one sample: `[C, H, W]` or `[features]`.
+        output: Vec<usize>,
+    },
     /// A fully connected layer on features.
     Linear {
         /// Output features.
@@ -306,14 +323,16 @@ impl Layer {
             Layer::Dropout { .. } => "dropout",
             Layer::Add => "add",
             Layer::Concat => "concat",
+            Layer::Mul => "mul",
             Layer::Flatten => "flatten",
             Layer::Linear { .. } => "linear",
+            Layer::Opaque { .. } => "opaque",
         }
     }
 
-    /// Whether the layer merges several inputs (`add`, `concat`).
+    /// Whether the layer merges several inputs (`add`, `concat`, `mul`).
     pub fn is_merge(&self) -> bool {
-        matches!(self, Layer::Add | Layer::Concat)
+        matches!(self, Layer::Add | Layer::Concat | Layer::Mul)
     }
 }
 

@@ -223,6 +223,27 @@ pub enum Error {
         /// The dims given.
         got: Vec<usize>,
     },
+    /// An ONNX file cannot be decoded or holds a value the importer refuses
+    /// (bad tensor, negative or huge dims, missing input, bad attribute).
+    #[error("ONNX {what}: {detail}")]
+    Onnx {
+        /// Where: the file, `node #i "name" (Op)`, an initializer or input.
+        what: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// An ONNX op the importer does not map (never silently skipped).
+    #[error("ONNX node #{position} \"{node}\": op {op} is not supported{detail}")]
+    UnsupportedOp {
+        /// The op type (with its domain when not the default one).
+        op: String,
+        /// The node's name.
+        node: String,
+        /// Its position in the graph's node list.
+        position: usize,
+        /// Why, when an attribute value is the cause (empty otherwise).
+        detail: String,
+    },
     /// A node name asked about does not exist.
     #[error("no node named \"{name}\"")]
     UnknownNode {

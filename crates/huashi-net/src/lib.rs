@@ -52,6 +52,7 @@ pub mod error;
 pub mod field;
 pub mod graph;
 pub mod model;
+pub mod onnx;
 pub mod params;
 mod run;
 pub mod shape;

@@ -163,4 +163,9 @@ pub enum Activation {
     Softmax,
     /// The identity.
     Identity,
+    /// `clamp(x/6 + 1/2, 0, 1)` (PyTorch `Hardsigmoid`, ONNX `HardSigmoid`
+    /// with α = 1/6, β = 1/2).
+    HardSigmoid,
+    /// `x · clamp(x/6 + 1/2, 0, 1)` (MobileNetV3's h-swish).
+    HardSwish,
 }

@@ -30,7 +30,8 @@ pub struct ErfArgs {
     /// A trained checkpoint (safetensors with the model's parameter names,
     /// as `ParamSet::save` writes them): its weights are used for every
     /// sample and only the random inputs vary [default: fresh random
-    /// initialisations, i.e. the untrained ERF].
+    /// initialisations, i.e. the untrained ERF; an ONNX `--model` uses the
+    /// weights it carries].
     #[arg(long, value_name = "FILE.safetensors")]
     pub weights: Option<PathBuf>,
     /// Print JSON instead of text.
@@ -100,7 +101,11 @@ fn text(r: &Report, erf: &Erf) -> String {
 
 pub fn run(args: &ErfArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.samples >= 1, "--samples must be at least 1");
-    let (net, shape, a) = super::analyse(&args.net.model, args.net.input.as_ref())?;
+    let (net, shape, a, onnx_weights) = super::analyse_weighted(
+        &args.net.model,
+        args.net.input.as_ref(),
+        args.net.allow_unknown,
+    )?;
     find(&a, &args.layer, &args.net.model)?;
     let config = ErfConfig {
         samples: args.samples,
@@ -112,7 +117,7 @@ pub fn run(args: &ErfArgs) -> anyhow::Result<()> {
                 .load(path, &candle_core::Device::Cpu)
                 .with_context(|| format!("loading weights from {}", path.display()))?,
         ),
-        None => None,
+        None => onnx_weights,
     };
     let erf = effective_receptive_field_with(&net, shape, &args.layer, &config, weights.as_ref())
         .with_context(|| format!("effective receptive field of {}", args.layer))?;
@@ -151,6 +156,7 @@ mod tests {
             net: crate::net::ModelArgs {
                 model: "maml_omniglot".into(),
                 input: None,
+                allow_unknown: false,
             },
             layer: "blocks.1".into(),
             out: dir.path().join("erf.png"),

@@ -10,8 +10,9 @@ pub mod summary;
 #[derive(Debug, Args)]
 pub struct ModelArgs {
     /// A zoo model (vgg16, mobilenet_v1, resnet50, xception, maml_omniglot,
-    /// …; a wrong name lists them all) or the path of a TOML/JSON
-    /// description file.
+    /// …; a wrong name lists them all), the path of a TOML/JSON
+    /// description file, or an ONNX model `FILE.onnx` (its graph and
+    /// weights are imported; `erf` then runs those weights).
     #[arg(long, value_name = "NAME|FILE")]
     pub model: String,
     /// Input height and width `H,W` (or `C,H,W`) [default: the model's
@@ -19,11 +20,16 @@ pub struct ModelArgs {
     /// smaller input makes `erf` faster].
     #[arg(long, value_name = "H,W", value_parser = parse_input)]
     pub input: Option<InputSize>,
+    /// For an ONNX `--model`: keep ops huashi does not map as opaque layers
+    /// (shape from the file's value_info, cost unknown, receptive field
+    /// undefined downstream, `erf` refuses them) instead of failing.
+    #[arg(long)]
+    pub allow_unknown: bool,
 }
 
 use anyhow::{bail, Context};
 use clap::Args;
-use huashi_net::{zoo, Analysis, Field, Network, NodeReport};
+use huashi_net::{zoo, Analysis, Field, Network, NodeReport, ParamSet};
 
 /// The dimensions given to `--input`: `H, W` or `C, H, W`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,17 +68,39 @@ pub fn input_shape(net: &Network, input: Option<&[usize]>) -> anyhow::Result<[us
     }
 }
 
-/// Loads and analyses `spec` for `input` (see [`input_shape`]).
+/// Loads and analyses `spec` for `input` (see [`input_shape`]); the
+/// commands call [`analyse_model`].
+#[cfg(test)]
 pub fn analyse(
     spec: &str,
     input: Option<&InputSize>,
 ) -> anyhow::Result<(Network, [usize; 3], Analysis)> {
-    let net = zoo::load(spec)?;
+    let (net, shape, analysis, _) = analyse_weighted(spec, input, false)?;
+    Ok((net, shape, analysis))
+}
+
+/// Loads `--model` (honouring `--allow-unknown`) and analyses it at `--input`
+/// (see [`input_shape`]).
+pub fn analyse_model(args: &ModelArgs) -> anyhow::Result<(Network, [usize; 3], Analysis)> {
+    let (net, shape, analysis, _) =
+        analyse_weighted(&args.model, args.input.as_ref(), args.allow_unknown)?;
+    Ok((net, shape, analysis))
+}
+
+/// Loads `spec` and analyses it for `input` (see [`input_shape`]), with the
+/// weights an ONNX model carries.
+pub fn analyse_weighted(
+    spec: &str,
+    input: Option<&InputSize>,
+    allow_unknown: bool,
+) -> anyhow::Result<(Network, [usize; 3], Analysis, Option<ParamSet>)> {
+    let options = huashi_net::onnx::ImportOptions { allow_unknown };
+    let (net, weights) = zoo::load_weighted(spec, &options)?;
     let shape = input_shape(&net, input.map(|i| i.0.as_slice()))?;
     let analysis = net
         .analyse(shape)
         .with_context(|| format!("analysing {spec} at input {shape:?}"))?;
-    Ok((net, shape, analysis))
+    Ok((net, shape, analysis, weights))
 }
 
 /// "the paths merging at "m" are misaligned along height (detail)", or

@@ -113,7 +113,7 @@ fn one_text(n: &NodeReport) -> String {
 }
 
 pub fn run(args: &RfArgs) -> anyhow::Result<()> {
-    let (_, shape, a) = super::analyse(&args.net.model, args.net.input.as_ref())?;
+    let (_, shape, a) = super::analyse_model(&args.net)?;
     let selected: Vec<&NodeReport> = match &args.layer {
         Some(name) => vec![find(&a, name, &args.net.model)?],
         None => a.nodes.iter().collect(),

@@ -155,7 +155,7 @@ pub fn run(args: &SummaryArgs) -> anyhow::Result<()> {
         Some(list) => Column::parse_list(list)?,
         None => Column::DEFAULT.to_vec(),
     };
-    let (net, shape, analysis) = super::analyse(&args.net.model, args.net.input.as_ref())?;
+    let (net, shape, analysis) = super::analyse_model(&args.net)?;
     let summary = Summary::build(&net, &analysis, options(args))?;
     if args.json {
         let report = json_report(args, net.name.as_deref(), shape, &analysis, &summary);

@@ -35,6 +35,8 @@ pub(crate) enum Op {
     Identity,
     Add,
     Concat,
+    /// Element-wise product with broadcasting.
+    Mul,
     Flatten,
     Linear {
         weight: [usize; 2],
@@ -49,6 +51,12 @@ impl Op {
     /// Compiles `layer` reading `shape` (already validated by the analysis).
     pub(crate) fn compile(node: &str, layer: &Layer, shape: Shape) -> Result<Op> {
         let c = shape.channels();
+        if let Layer::Opaque { onnx_op, .. } = layer {
+            return Err(Error::Onnx {
+                what: format!("node \"{node}\" ({onnx_op})"),
+                detail: "an opaque op (imported with --allow-unknown) has no forward pass".into(),
+            });
+        }
         Ok(match *layer {
             Layer::Conv { .. }
             | Layer::Depthwise { .. }
@@ -82,8 +90,10 @@ impl Op {
             },
             Layer::Activation { function } => Op::Activation(function),
             Layer::Dropout { .. } => Op::Identity,
+            Layer::Opaque { .. } => unreachable!("refused above"),
             Layer::Add => Op::Add,
             Layer::Concat => Op::Concat,
+            Layer::Mul => Op::Mul,
             Layer::Flatten => Op::Flatten,
             Layer::Linear { out_features, bias } => Op::Linear {
                 weight: [out_features, c],
@@ -155,12 +165,21 @@ impl Op {
             Op::Identity => x.clone(),
             Op::Add => inputs[1..].iter().try_fold(x.clone(), |acc, t| acc + *t)?,
             Op::Concat => Tensor::cat(inputs, 1)?,
+            Op::Mul => mul(inputs)?,
             Op::Flatten => x.flatten_from(1)?,
             Op::Linear { bias, .. } => {
                 linear(x, p("weight")?, bias.then(|| p("bias")).transpose()?)?
             }
         })
     }
+}
+
+/// The broadcasting product of `inputs`.
+pub(crate) fn mul(inputs: &[&Tensor]) -> Result<Tensor> {
+    let x = inputs[0].clone();
+    Ok(inputs[1..]
+        .iter()
+        .try_fold(x, |acc, t| acc.broadcast_mul(t))?)
 }
 
 /// `x·Wᵀ (+ b)` on a batch of feature vectors.
@@ -206,5 +225,12 @@ fn activation(x: &Tensor, f: Activation) -> Result<Tensor> {
         Activation::Elu => x.elu(1.0)?,
         Activation::Softmax => tasks::softmax(x, 1)?,
         Activation::Identity => x.clone(),
+        Activation::HardSigmoid => hard_sigmoid(x)?,
+        Activation::HardSwish => x.mul(&hard_sigmoid(x)?)?,
     })
+}
+
+/// `clamp(x/6 + 1/2, 0, 1)`.
+fn hard_sigmoid(x: &Tensor) -> Result<Tensor> {
+    Ok(x.affine(1.0 / 6.0, 0.5)?.clamp(0f32, 1f32)?)
 }

@@ -166,6 +166,10 @@ impl Op {
                 x.like(sum)
             }
             Op::Concat => concat(inputs, tasks)?,
+            Op::Mul => {
+                let tensors: Vec<&Tensor> = inputs.iter().map(|v| v.tensor()).collect();
+                x.like(super::mul(&tensors)?)
+            }
             Op::Flatten => flatten(x, tasks)?,
             Op::Linear { bias, .. } => linear(node, params, x, *bias, run)?,
         })

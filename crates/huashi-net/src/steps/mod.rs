@@ -87,7 +87,10 @@ pub(crate) fn step(at: &At, layer: &Layer, input: Shape) -> Result<Step> {
         Layer::Activation { .. } | Layer::Dropout { .. } => Ok(Step::free(input)),
         Layer::Flatten => flatten(at, input),
         Layer::Linear { out_features, bias } => linear(at, input, out_features, bias),
-        Layer::Add | Layer::Concat => unreachable!("merges are handled by the analysis"),
+        Layer::Opaque { ref output, .. } => opaque(at, output),
+        Layer::Add | Layer::Concat | Layer::Mul => {
+            unreachable!("merges are handled by the analysis")
+        }
     }
 }
 
@@ -151,6 +154,34 @@ fn flatten(at: &At, input: Shape) -> Result<Step> {
             })
         }
         vector => Ok(Step::free(vector)),
+    }
+}
+
+/// An opaque op: the recorded shape, no cost, an undefined field.
+fn opaque(at: &At, output: &[usize]) -> Result<Step> {
+    let shape = match *output {
+        [channels, height, width] if output.iter().all(|&d| d > 0) => {
+            Shape::map(channels, height, width)
+        }
+        [features] if features > 0 => Shape::Vector { features },
+        _ => {
+            return Err(Error::InvalidField {
+                node: at.node.to_string(),
+                field: "output",
+                detail: format!(
+                    "an opaque op needs [C, H, W] or [features], all ≥ 1, got {output:?}"
+                ),
+            })
+        }
+    };
+    Ok(Step::free(shape))
+}
+
+/// Why the receptive field is undefined after `layer`, for opaque ops.
+pub(crate) fn opaque_field_issue(layer: &Layer) -> Option<String> {
+    match layer {
+        Layer::Opaque { onnx_op, .. } => Some(format!("opaque ONNX op {onnx_op}")),
+        _ => None,
     }
 }
 

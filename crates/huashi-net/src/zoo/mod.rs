@@ -61,8 +61,20 @@ const MODELS: &[Entry] = &[
 /// [`Error::NoSuchModel`] when `spec` is no zoo name and no regular file
 /// (listing the zoo's names); the errors of [`Network::from_path`].
 pub fn load(spec: &str) -> Result<Network> {
+    load_weighted(spec, &crate::onnx::ImportOptions::default()).map(|(network, _)| network)
+}
+
+/// As [`load`], and a path ending in `.onnx` is an ONNX model imported by
+/// [`crate::onnx::from_path_with`] with `options`, returned with its weights.
+///
+/// # Errors
+/// As [`load`]; the errors of [`crate::onnx::from_path`] for `.onnx` files.
+pub fn load_weighted(
+    spec: &str,
+    options: &crate::onnx::ImportOptions,
+) -> Result<(Network, Option<crate::ParamSet>)> {
     if let Ok(network) = by_name(spec) {
-        return Ok(network);
+        return Ok((network, None));
     }
     let path = std::path::Path::new(spec);
     if !path.is_file() {
@@ -76,7 +88,15 @@ pub fn load(spec: &str) -> Result<Network> {
             known: names().join(", "),
         });
     }
-    Network::from_path(path)
+    let onnx = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("onnx"));
+    if onnx {
+        let model = crate::onnx::from_path_with(path, options)?;
+        return Ok((model.network, Some(model.params)));
+    }
+    Network::from_path(path).map(|network| (network, None))
 }
 
 /// The names [`by_name`] accepts.

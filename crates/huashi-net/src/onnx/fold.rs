@@ -1,0 +1,142 @@
+//! Constant folding: ops whose inputs are all known at import time are
+//! evaluated here (integer shape arithmetic as exporters write it for
+//! `flatten` and `view`), so their outputs become constants. `Shape` of an
+//! activation is `(1, C, H, W)` or `(1, F)` (batch 1).
+
+use super::proto::NodeProto;
+use super::tensor::{checked_dims, Const, Data};
+use super::{attrs, tensor, Importer, Value};
+use crate::error::Result;
+use crate::shape::Shape;
+
+/// Folds `n` when it is a shape op on constants (or `Shape`); `Ok(false)`
+/// when it is not foldable.
+pub(crate) fn try_fold(imp: &mut Importer, n: &NodeProto) -> Result<bool> {
+    if n.op_type == "Constant" {
+        let t = attrs::tensor(n, "value")
+            .ok_or_else(|| imp.unsupported(n, "a Constant without a `value` tensor"))?;
+        let c = tensor::decode(&format!("Constant \"{}\"", n.name), t)?;
+        imp.set(n, 0, Value::Const(c))?;
+        return Ok(true);
+    }
+    if n.op_type == "Shape" {
+        let dims = match imp.input(n, 0)? {
+            Some(Value::Act {
+                shape:
+                    Shape::Map {
+                        channels,
+                        height,
+                        width,
+                    },
+                ..
+            }) => vec![1, *channels as i64, *height as i64, *width as i64],
+            Some(Value::Act {
+                shape: Shape::Vector { features },
+                ..
+            }) => vec![1, *features as i64],
+            Some(Value::Const(c)) => c.dims.iter().map(|&d| d as i64).collect(),
+            Some(Value::Padded { .. }) => return Err(imp.unsupported(n, "Shape of a zero Pad")),
+            None => return Err(imp.error(n, "Shape needs an input")),
+        };
+        imp.set(n, 0, Value::Const(Const::ints(dims)))?;
+        return Ok(true);
+    }
+    let mut consts = Vec::new();
+    for i in 0..n.input.len() {
+        match imp.input(n, i)? {
+            Some(Value::Const(c)) => consts.push(c.clone()),
+            Some(Value::Act { .. } | Value::Padded { .. }) => return Ok(false),
+            None => {}
+        }
+    }
+    if consts.is_empty() {
+        return Ok(false);
+    }
+    let out = match n.op_type.as_str() {
+        "Identity" | "Cast" | "Dropout" => consts[0].clone(),
+        "Unsqueeze" | "Squeeze" | "Reshape" | "Flatten" => ints_op(imp, n, &consts)?,
+        "Gather" => gather(imp, n, &consts)?,
+        "Concat" => {
+            let mut all = Vec::new();
+            for c in &consts {
+                all.extend(
+                    c.as_ints()
+                        .ok_or_else(|| imp.unsupported(n, "Concat of float constants"))?,
+                );
+            }
+            Const::ints(all)
+        }
+        _ => return Ok(false),
+    };
+    imp.set(n, 0, Value::Const(out))?;
+    Ok(true)
+}
+
+/// Shape-only changes of a constant: the values stay, the dims follow the
+/// op (the result of these folds only feeds other shape ops).
+fn ints_op(imp: &Importer, n: &NodeProto, consts: &[Const]) -> Result<Const> {
+    let c = &consts[0];
+    let dims: Vec<i64> = match n.op_type.as_str() {
+        "Reshape" => {
+            let target = consts
+                .get(1)
+                .and_then(Const::as_ints)
+                .ok_or_else(|| imp.error(n, "Reshape needs an integer shape"))?;
+            if target.iter().any(|&d| d < 0) || target.contains(&0) {
+                vec![c.len() as i64]
+            } else {
+                target
+            }
+        }
+        "Unsqueeze" => {
+            let mut d: Vec<i64> = c.dims.iter().map(|&x| x as i64).collect();
+            let axes = attrs::ints(n, "axes")
+                .or_else(|| consts.get(1).and_then(Const::as_ints))
+                .unwrap_or_default();
+            d.extend(std::iter::repeat_n(1, axes.len()));
+            d
+        }
+        _ => vec![c.len() as i64],
+    };
+    let (dims, count) = checked_dims(&format!("node \"{}\"", n.name), &dims)?;
+    if count != c.len() {
+        return Err(imp.error(
+            n,
+            format!("cannot give {} values the dims {dims:?}", c.len()),
+        ));
+    }
+    Ok(Const {
+        dims,
+        data: c.data.clone(),
+    })
+}
+
+/// `Gather` on axis 0 of a vector with integer indices (negative from the end).
+fn gather(imp: &Importer, n: &NodeProto, consts: &[Const]) -> Result<Const> {
+    let [data, idx] = consts else {
+        return Err(imp.error(n, "Gather needs data and indices"));
+    };
+    if attrs::int(n, "axis", 0) != 0 || data.dims.len() > 1 {
+        return Err(imp.unsupported(n, "Gather of constants other than axis 0 of a vector"));
+    }
+    let indices = idx
+        .as_ints()
+        .ok_or_else(|| imp.error(n, "Gather indices must be integers"))?;
+    let len = data.len() as i64;
+    let mut pick = Vec::with_capacity(indices.len());
+    for i in indices {
+        let j = if i < 0 { i + len } else { i };
+        if !(0..len).contains(&j) {
+            return Err(imp.error(n, format!("index {i} is outside 0..{len}")));
+        }
+        pick.push(j as usize);
+    }
+    let data = match &data.data {
+        Data::I64(v) => Data::I64(pick.iter().map(|&j| v[j]).collect()),
+        Data::F32(v) => Data::F32(pick.iter().map(|&j| v[j]).collect()),
+    };
+    Ok(Const {
+        dims: idx.dims.clone(),
+        data,
+    })
+}

@@ -1,0 +1,405 @@
+//! ONNX import: an ONNX model (`ModelProto`, opset 13–18 as PyTorch's
+//! `torch.onnx.export` writes it) → a huashi-net [`Network`] plus its
+//! weights as a [`ParamSet`], so `summary`, `rf` and `erf` analyse the model
+//! the user already has.
+//!
+//! The graph's nodes are read in their (topological) order. Each value is
+//! either a constant (an initializer, a `Constant` node, or a value folded
+//! from constants — the `Shape → Gather → Unsqueeze → Concat → Reshape`
+//! chains exporters write for `flatten`) or an activation produced by a
+//! huashi-net node. Ops on activations map to huashi-net layers (see
+//! `onnx/ops.rs` and the README for the table); layer names are the ONNX node names. Weights keep
+//! ONNX's layouts, which are PyTorch's: a conv weight `(O, C/g, kh, kw)` is
+//! `<node>.weight`, a `Gemm` weight `(out, in)` (transposed when
+//! `transB = 0`), batch norm's scale, bias, mean and variance are
+//! `<node>.weight`, `.bias`, `.running_mean`, `.running_var`; batch norm's
+//! ε is folded into the variance (`var + ε − 10⁻⁵`), exact for inference.
+//!
+//! Hostile input: the file is read with [`huashi_io::read_capped`]'s size
+//! limit, every tensor's element count is checked against its data before
+//! allocation ([`tensor::MAX_ELEMENTS`]), a value read before it is produced
+//! (a missing input or a cycle) is an error, and an op that is not mapped is
+//! [`Error::UnsupportedOp`] naming the op, the node and its position.
+
+mod attrs;
+mod fold;
+mod ops;
+pub mod proto;
+pub mod tensor;
+
+use crate::desc::{check_fields, Layer, Network, Node};
+use crate::error::{Error, Result};
+use crate::model::Model;
+use crate::params::ParamSet;
+use crate::shape::Shape;
+use prost::Message;
+use proto::{GraphProto, ModelProto, NodeProto};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use tensor::Const;
+
+/// The most nodes a graph may have.
+pub const MAX_NODES: usize = 1_000_000;
+
+/// The largest input height, width or channel count accepted.
+pub const MAX_INPUT_DIM: usize = 1 << 16;
+
+/// An imported model: the description and the weights it was exported with.
+#[derive(Debug, Clone)]
+pub struct OnnxModel {
+    /// The network (its `input_shape` is the graph input's `(C, H, W)`).
+    pub network: Network,
+    /// The weights named `<node>.<param>`, as [`Model::forward`] takes them.
+    pub params: ParamSet,
+}
+
+/// Reads and imports the ONNX file at `path` (at most
+/// [`huashi_io::read_capped`]'s limit).
+///
+/// # Errors
+/// [`Error::File`] when the file cannot be read or is too large;
+/// [`Error::InFile`] naming the path around the errors of [`from_bytes`].
+pub fn from_path(path: impl AsRef<Path>) -> Result<OnnxModel> {
+    from_path_with(path, &ImportOptions::default())
+}
+
+/// How the importer treats what it does not map.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// Keep an unsupported op as an opaque layer ([`Layer::Opaque`]: shape
+    /// from the graph's `value_info`, cost unknown, receptive field undefined
+    /// downstream) instead of failing.
+    pub allow_unknown: bool,
+}
+
+/// As [`from_path`], with `options`.
+///
+/// # Errors
+/// As [`from_path`].
+pub fn from_path_with(path: impl AsRef<Path>, options: &ImportOptions) -> Result<OnnxModel> {
+    let path = path.as_ref();
+    let bytes = huashi_io::read_capped(path, "an ONNX model")?;
+    from_bytes_with(&bytes, options).map_err(|e| Error::InFile {
+        path: path.display().to_string(),
+        source: Box::new(e),
+    })
+}
+
+/// Imports an ONNX model from its serialised bytes.
+///
+/// # Errors
+/// [`Error::Onnx`] when the bytes are no ONNX protobuf, the graph is
+/// missing, has other than one 4-D `(N, C, H, W)` input, a tensor or
+/// attribute is malformed, or a value is read before it is produced;
+/// [`Error::UnsupportedOp`] for an op that is not mapped; the errors of
+/// [`Network::analyse`] and [`Model::check`] when shapes or weights do not fit.
+pub fn from_bytes(bytes: &[u8]) -> Result<OnnxModel> {
+    from_bytes_with(bytes, &ImportOptions::default())
+}
+
+/// As [`from_bytes`], with `options`.
+///
+/// # Errors
+/// As [`from_bytes`]; with `allow_unknown`, an unsupported op whose output
+/// has no `(N, C, H, W)` or `(N, F)` shape in `value_info` is still
+/// [`Error::UnsupportedOp`].
+pub fn from_bytes_with(bytes: &[u8], options: &ImportOptions) -> Result<OnnxModel> {
+    let model = ModelProto::decode(bytes).map_err(|e| file_error(format!("not ONNX: {e}")))?;
+    let graph = model
+        .graph
+        .as_ref()
+        .ok_or_else(|| file_error("the model has no graph".into()))?;
+    if graph.node.len() > MAX_NODES {
+        return Err(file_error(format!(
+            "{} nodes, more than {MAX_NODES}",
+            graph.node.len()
+        )));
+    }
+    let mut importer = Importer::new(graph)?;
+    importer.allow_unknown = options.allow_unknown;
+    for (position, node) in graph.node.iter().enumerate() {
+        importer.position = position;
+        importer.node(node)?;
+    }
+    importer.finish(graph)
+}
+
+fn file_error(detail: String) -> Error {
+    Error::Onnx {
+        what: "file".into(),
+        detail,
+    }
+}
+
+/// A value of the graph while importing.
+#[derive(Debug, Clone)]
+pub(crate) enum Value {
+    /// Known at import time.
+    Const(Const),
+    /// The output of huashi-net node `node` (or the network input).
+    Act {
+        /// The huashi-net node (or input) name.
+        node: String,
+        /// Its shape (one sample).
+        shape: Shape,
+    },
+    /// Activation `node` of `shape` with a `Pad` `[top, bottom, left,
+    /// right]` pending, folded into the `Conv` (any mode, as its
+    /// `padding_mode`) or `AveragePool` (zero padding) reading it.
+    Padded {
+        /// The huashi-net node (or input) name.
+        node: String,
+        /// Its shape before padding.
+        shape: Shape,
+        /// The pending padding.
+        pads: [usize; 4],
+        /// Zeros (`constant` 0), `Reflect` (`reflect`) or `Replicate` (`edge`).
+        mode: huashi_conv::PaddingMode,
+    },
+}
+
+/// The importer's state: values by ONNX name, nodes and weights so far.
+pub(crate) struct Importer {
+    values: HashMap<String, Value>,
+    nodes: Vec<Node>,
+    params: ParamSet,
+    used: HashSet<String>,
+    input: String,
+    input_shape: [usize; 3],
+    position: usize,
+    allow_unknown: bool,
+    shapes: HashMap<String, Vec<i64>>,
+}
+
+impl Importer {
+    /// Reads the initializers and the one activation input.
+    fn new(graph: &GraphProto) -> Result<Self> {
+        let mut values = HashMap::new();
+        for t in &graph.initializer {
+            let what = format!("initializer \"{}\"", t.name);
+            values.insert(t.name.clone(), Value::Const(tensor::decode(&what, t)?));
+        }
+        let inputs: Vec<_> = graph
+            .input
+            .iter()
+            .filter(|i| !values.contains_key(&i.name))
+            .collect();
+        let [input] = inputs[..] else {
+            return Err(file_error(format!(
+                "the graph has {} inputs that are not initializers; one (N, C, H, W) input is supported",
+                inputs.len()
+            )));
+        };
+        let input_shape = input_shape(input)?;
+        let name = input.name.clone();
+        let [c, h, w] = input_shape;
+        values.insert(
+            name.clone(),
+            Value::Act {
+                node: name.clone(),
+                shape: Shape::map(c, h, w),
+            },
+        );
+        Ok(Importer {
+            values,
+            nodes: Vec::new(),
+            params: ParamSet::new(),
+            used: HashSet::from([name.clone()]),
+            input: name,
+            input_shape,
+            position: 0,
+            allow_unknown: false,
+            shapes: graph
+                .value_info
+                .iter()
+                .chain(&graph.output)
+                .filter_map(|v| Some((v.name.clone(), declared_dims(v)?)))
+                .collect(),
+        })
+    }
+
+    /// The description and weights, checked against each other.
+    fn finish(self, graph: &GraphProto) -> Result<OnnxModel> {
+        if self.nodes.is_empty() {
+            return Err(file_error("the graph has no layer on its input".into()));
+        }
+        let network = Network {
+            name: (!graph.name.is_empty()).then(|| graph.name.clone()),
+            input: self.input,
+            input_shape: Some(self.input_shape),
+            nodes: self.nodes,
+        };
+        check_fields(&network)?;
+        check_weights(&network, self.input_shape, &self.params)?;
+        Ok(OnnxModel {
+            network,
+            params: self.params,
+        })
+    }
+
+    /// An error about the current node.
+    pub(crate) fn error(&self, n: &NodeProto, detail: impl Into<String>) -> Error {
+        Error::Onnx {
+            what: format!("node #{} \"{}\" ({})", self.position, n.name, n.op_type),
+            detail: detail.into(),
+        }
+    }
+
+    /// The current node's op is not mapped (`detail` says why, if anything).
+    pub(crate) fn unsupported(&self, n: &NodeProto, detail: &str) -> Error {
+        let op = if n.domain.is_empty() || n.domain == "ai.onnx" {
+            n.op_type.clone()
+        } else {
+            format!("{}::{}", n.domain, n.op_type)
+        };
+        Error::UnsupportedOp {
+            op,
+            node: n.name.clone(),
+            position: self.position,
+            detail: if detail.is_empty() {
+                String::new()
+            } else {
+                format!(" ({detail})")
+            },
+        }
+    }
+
+    /// Input `i` of `n`: `None` when absent or empty (optional inputs).
+    pub(crate) fn input(&self, n: &NodeProto, i: usize) -> Result<Option<&Value>> {
+        match n.input.get(i).filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(name) => self.values.get(name).map(Some).ok_or_else(|| {
+                self.error(
+                    n,
+                    format!("input \"{name}\" is not produced by an earlier node (a missing input or a cycle)"),
+                )
+            }),
+        }
+    }
+
+    /// Binds output `i` of `n` to `value`.
+    pub(crate) fn set(&mut self, n: &NodeProto, i: usize, value: Value) -> Result<()> {
+        let name = n
+            .output
+            .get(i)
+            .ok_or_else(|| self.error(n, format!("output {i} is missing")))?;
+        self.values.insert(name.clone(), value);
+        Ok(())
+    }
+
+    /// Adds huashi-net node `layer` for ONNX node `n` reading `inputs`, with
+    /// output shape `shape`; returns its name.
+    pub(crate) fn push(
+        &mut self,
+        n: &NodeProto,
+        layer: Layer,
+        inputs: Vec<String>,
+        shape: Shape,
+    ) -> Result<String> {
+        let base = if n.name.is_empty() {
+            format!("{}_{}", n.op_type, self.position)
+        } else {
+            n.name.clone()
+        };
+        let mut name = base.clone();
+        let mut k = 1;
+        while self.used.contains(&name) {
+            name = format!("{base}_{k}");
+            k += 1;
+        }
+        self.used.insert(name.clone());
+        self.nodes.push(Node {
+            name: name.clone(),
+            inputs: Some(inputs),
+            layer,
+        });
+        self.set(
+            n,
+            0,
+            Value::Act {
+                node: name.clone(),
+                shape,
+            },
+        )?;
+        Ok(name)
+    }
+
+    /// Stores weight `<node>.<suffix>` with `dims`.
+    pub(crate) fn weight(
+        &mut self,
+        node: &str,
+        suffix: &str,
+        values: Vec<f32>,
+        dims: &[usize],
+    ) -> Result<()> {
+        let t = candle_core::Tensor::from_vec(values, dims, &candle_core::Device::Cpu)?;
+        self.params.insert(format!("{node}.{suffix}"), t);
+        Ok(())
+    }
+
+    /// The huashi-net node called `name`, to amend (a bias fused into a linear).
+    pub(crate) fn node_mut(&mut self, name: &str) -> Option<&mut Node> {
+        self.nodes.iter_mut().find(|n| n.name == name)
+    }
+}
+
+/// The dims `value_info` declares (`-1` for symbolic ones).
+fn declared_dims(v: &proto::ValueInfoProto) -> Option<Vec<i64>> {
+    let shape = v.r#type.as_ref()?.tensor_type.as_ref()?.shape.as_ref()?;
+    Some(
+        shape
+            .dim
+            .iter()
+            .map(|d| d.dim_value.unwrap_or(-1))
+            .collect(),
+    )
+}
+
+/// `(C, H, W)` of the graph input `(N, C, H, W)`; `N` may be symbolic.
+fn input_shape(input: &proto::ValueInfoProto) -> Result<[usize; 3]> {
+    let bad = |detail: String| Error::Onnx {
+        what: format!("input \"{}\"", input.name),
+        detail,
+    };
+    let dims = input
+        .r#type
+        .as_ref()
+        .and_then(|t| t.tensor_type.as_ref())
+        .and_then(|t| t.shape.as_ref())
+        .map(|s| &s.dim[..])
+        .ok_or_else(|| bad("has no tensor shape".into()))?;
+    let [_, c, h, w] = dims else {
+        return Err(bad(format!(
+            "has {} dimensions; (N, C, H, W) is supported",
+            dims.len()
+        )));
+    };
+    let mut out = [0; 3];
+    for (slot, d) in out.iter_mut().zip([c, h, w]) {
+        *slot = d
+            .dim_value
+            .and_then(|v| usize::try_from(v).ok())
+            .filter(|&v| (1..=MAX_INPUT_DIM).contains(&v))
+            .ok_or_else(|| {
+                bad(format!(
+                    "dimension {d:?} is not a number in 1..={MAX_INPUT_DIM} (pass --input C,H,W for symbolic sizes)"
+                ))
+            })?;
+    }
+    Ok(out)
+}
+
+/// The weights fit the network (skipped when an opaque op stops the model
+/// from compiling; the weights of the other layers are then checked by the
+/// analysis' shapes alone).
+fn check_weights(network: &Network, input: [usize; 3], params: &ParamSet) -> Result<()> {
+    if network
+        .nodes
+        .iter()
+        .any(|n| matches!(n.layer, Layer::Opaque { .. }))
+    {
+        network.analyse(input)?;
+        return Ok(());
+    }
+    Model::compile(network, input)?.check(params)
+}

@@ -1,0 +1,482 @@
+//! The op table: which ONNX op on activations becomes which huashi-net layer.
+//!
+//! | ONNX | huashi-net |
+//! |---|---|
+//! | `Conv` (group, dilations, strides, pads, `auto_pad`) | `conv` |
+//! | `ConvTranspose` (output_padding, output_shape) | `conv_transpose` |
+//! | `MaxPool`, `AveragePool` (pads, `ceil_mode`, `count_include_pad`) | `max_pool`, `avg_pool` |
+//! | `GlobalAveragePool` | `global_avg_pool` |
+//! | `BatchNormalization` | `batch_norm` (ε folded into the variance) |
+//! | `Relu`, `Clip(0, 6)`, `HardSigmoid(1/6, 1/2)`, `HardSwish`, `LeakyRelu(0.01)`, `Sigmoid`, `Tanh`, `Gelu`, `Elu(1)`, `Softmax` (channels) | `activation` |
+//! | `Add` of equal shapes, `Concat` on channels | `add`, `concat` |
+//! | `Mul` of equal shapes or by a `(C, 1, 1)` gate (squeeze-and-excitation) | `mul` |
+//! | `Flatten(axis 1)`, `Reshape` to `(N, −1)` | `flatten` |
+//! | `Gemm` (`transB`), `MatMul` by a constant (+ `Add` of a bias) | `linear` |
+//! | `ReduceMean` over H and W (`keepdims` 1, or 0 then a flatten) | `global_avg_pool` (+ `flatten`) |
+//! | `Pad` (zeros on H and W) before `Conv` / `AveragePool` | added to their explicit padding |
+//! | `Identity`, `Dropout` | the input itself |
+//!
+//! Padding: ONNX `pads = [top, left, bottom, right]`; `SAME_UPPER` is
+//! TensorFlow's 'SAME' (extra at the bottom/right), `SAME_LOWER` puts the
+//! extra `total − ⌊total/2⌋` at the top/left with
+//! `total = max((⌈i/s⌉ − 1)·s + d·(k − 1) + 1 − i, 0)`. `ceil_mode` on max
+//! pooling adds the rows a ceiling needs at the bottom/right (padding
+//! never wins a max), so `o = ⌈(i + p − k)/s⌉ + 1` exactly.
+
+use super::proto::NodeProto;
+use super::tensor::Const;
+use super::{attrs, fold, Importer, Value};
+use crate::desc::Layer;
+use crate::error::Result;
+use crate::shape::Shape;
+use crate::spec::{Activation, PaddingSpec, Pair};
+use crate::steps::{step, At};
+use huashi_conv::{Padding, PaddingMode};
+
+mod layers;
+mod structure;
+
+impl Importer {
+    /// Imports ONNX node `n`.
+    pub(crate) fn node(&mut self, n: &NodeProto) -> Result<()> {
+        if !(n.domain.is_empty() || n.domain == "ai.onnx") {
+            return Err(self.unsupported(n, "not in the default ONNX domain"));
+        }
+        if fold::try_fold(self, n)? {
+            return Ok(());
+        }
+        match n.op_type.as_str() {
+            "Identity" | "Dropout" => {
+                let v = self.act(n, 0)?.clone();
+                self.set(n, 0, v)
+            }
+            "Conv" => self.conv(n),
+            "ConvTranspose" => self.conv_transpose(n),
+            "MaxPool" | "AveragePool" => self.pool(n),
+            "GlobalAveragePool" => self.single(n, Layer::GlobalAvgPool).map(drop),
+            "BatchNormalization" => self.batch_norm(n),
+            "Flatten" => self.flatten(n),
+            "Reshape" => self.reshape(n),
+            "Gemm" => self.gemm(n),
+            "MatMul" => self.matmul(n),
+            "Add" => self.add(n),
+            "Concat" => self.concat(n),
+            "Mul" => self.mul(n),
+            "ReduceMean" => self.reduce_mean(n),
+            "Pad" => self.pad(n),
+            _ => match self.activation(n)? {
+                Some(function) => self.single(n, Layer::Activation { function }).map(drop),
+                None if self.allow_unknown => self.opaque(n),
+                None => Err(self.unsupported(n, "")),
+            },
+        }
+    }
+
+    /// Input `i` of `n`, required.
+    pub(crate) fn act(&self, n: &NodeProto, i: usize) -> Result<&Value> {
+        self.input(n, i)?
+            .ok_or_else(|| self.error(n, format!("input {i} is required")))
+    }
+
+    /// Input `i` of `n` as an activation `(node, shape)`.
+    pub(crate) fn activation_input(&self, n: &NodeProto, i: usize) -> Result<(String, Shape)> {
+        match self.act(n, i)? {
+            Value::Act { node, shape } => Ok((node.clone(), *shape)),
+            Value::Const(_) => Err(self.unsupported(
+                n,
+                &format!("input {i} is a constant where an activation is expected"),
+            )),
+            Value::Padded { .. } => Err(self.unsupported(
+                n,
+                "reading a zero Pad; Conv and AveragePool after a Pad are supported",
+            )),
+        }
+    }
+
+    /// Input `i` of `n` as a constant.
+    pub(crate) fn constant(&self, n: &NodeProto, i: usize) -> Result<Option<Const>> {
+        match self.input(n, i)? {
+            None => Ok(None),
+            Some(Value::Const(c)) => Ok(Some(c.clone())),
+            Some(Value::Act { .. } | Value::Padded { .. }) => {
+                Err(self.unsupported(n, &format!("input {i} must be a constant (an initializer)")))
+            }
+        }
+    }
+
+    /// A single-input layer on input 0; its shape from the analysis step.
+    pub(crate) fn single(&mut self, n: &NodeProto, layer: Layer) -> Result<String> {
+        let (input, shape) = self.activation_input(n, 0)?;
+        let at = At {
+            node: &n.name,
+            op: layer.op(),
+        };
+        let out = step(&at, &layer, shape)?.output;
+        self.push(n, layer, vec![input], out)
+    }
+
+    /// The activation function of `n`, when it is one.
+    fn activation(&self, n: &NodeProto) -> Result<Option<Activation>> {
+        let close = |a: f32, b: f32| (a - b).abs() <= 1e-6 * b.abs().max(1.0);
+        Ok(Some(match n.op_type.as_str() {
+            "Relu" => Activation::Relu,
+            "Sigmoid" => Activation::Sigmoid,
+            "HardSwish" => Activation::HardSwish,
+            "HardSigmoid"
+                if close(attrs::float(n, "alpha", 0.2), 1.0 / 6.0)
+                    && close(attrs::float(n, "beta", 0.5), 0.5) =>
+            {
+                Activation::HardSigmoid
+            }
+            "Tanh" => Activation::Tanh,
+            "Gelu" if attrs::string(n, "approximate", "none") == "none" => Activation::Gelu,
+            "Elu" if close(attrs::float(n, "alpha", 1.0), 1.0) => Activation::Elu,
+            "LeakyRelu" if close(attrs::float(n, "alpha", 0.01), 0.01) => Activation::LeakyRelu,
+            "Softmax" => {
+                let (_, shape) = self.activation_input(n, 0)?;
+                let axis = attrs::int(n, "axis", -1);
+                let ok = match shape {
+                    Shape::Vector { .. } => axis == 1 || axis == -1,
+                    Shape::Map { .. } => axis == 1,
+                };
+                if !ok {
+                    return Err(self.unsupported(n, "softmax over an axis other than the channels"));
+                }
+                Activation::Softmax
+            }
+            "Clip" => {
+                let bound = |i: usize, name: &str, default: f32| -> Result<f32> {
+                    Ok(match self.constant(n, i)? {
+                        Some(c) => c.as_floats().first().copied().unwrap_or(default),
+                        None => attrs::float(n, name, default),
+                    })
+                };
+                match (
+                    bound(1, "min", f32::NEG_INFINITY)?,
+                    bound(2, "max", f32::INFINITY)?,
+                ) {
+                    (lo, hi) if lo == 0.0 && hi == 6.0 => Activation::Relu6,
+                    (lo, hi) if lo == 0.0 && hi == f32::INFINITY => Activation::Relu,
+                    (lo, hi) => {
+                        return Err(self.unsupported(
+                            n,
+                            &format!("Clip to [{lo}, {hi}]; [0, 6] and [0, ∞) are supported"),
+                        ))
+                    }
+                }
+            }
+            "Gelu" | "Elu" | "LeakyRelu" | "HardSigmoid" => {
+                return Err(self.unsupported(n, "an attribute value other than PyTorch's default"))
+            }
+            _ => return Ok(None),
+        }))
+    }
+}
+
+impl Importer {
+    /// `Mul` of two activations: equal shapes or a `(C, 1, 1)` gate.
+    fn mul(&mut self, n: &NodeProto) -> Result<()> {
+        let (x, sx) = self.activation_input(n, 0)?;
+        let (y, sy) = self.activation_input(n, 1)?;
+        let gate = |g: Shape, m: Shape| matches!((g, m), (Shape::Map { channels: a, height: 1, width: 1 }, Shape::Map { channels: b, .. }) if a == b);
+        let out = match (sx, sy) {
+            (a, b) if a == b || gate(b, a) => a,
+            (a, b) if gate(a, b) => b,
+            (a, b) => {
+                return Err(self.unsupported(
+                    n,
+                    &format!(
+                        "Mul of {a:?} and {b:?}; equal shapes or a (C, 1, 1) gate are supported"
+                    ),
+                ))
+            }
+        };
+        self.push(n, Layer::Mul, vec![x, y], out).map(drop)
+    }
+}
+
+impl Importer {
+    /// `ReduceMean` over the spatial axes: a global average pool, followed
+    /// by a flatten when `keepdims = 0` (axes from the attribute before
+    /// opset 18, from input 1 since).
+    fn reduce_mean(&mut self, n: &NodeProto) -> Result<()> {
+        let axes = match attrs::ints(n, "axes") {
+            Some(a) => a,
+            None => self
+                .constant(n, 1)?
+                .and_then(|c| c.as_ints())
+                .unwrap_or_default(),
+        };
+        let mut sorted: Vec<i64> = axes
+            .iter()
+            .map(|&a| if a < 0 { a + 4 } else { a })
+            .collect();
+        sorted.sort_unstable();
+        if sorted != [2, 3] || !matches!(self.activation_input(n, 0)?.1, Shape::Map { .. }) {
+            return Err(self.unsupported(
+                n,
+                &format!(
+                    "ReduceMean over axes {axes:?}; the spatial axes [2, 3] of a map are supported"
+                ),
+            ));
+        }
+        if attrs::int(n, "keepdims", 1) != 0 {
+            return self.single(n, Layer::GlobalAvgPool).map(drop);
+        }
+        let (input, shape) = self.activation_input(n, 0)?;
+        let pooled = Shape::map(shape.channels(), 1, 1);
+        let name = self.push(n, Layer::GlobalAvgPool, vec![input], pooled)?;
+        let flat = Shape::Vector {
+            features: shape.channels(),
+        };
+        let mut flatten = n.clone();
+        flatten.name = format!("{name}.flatten");
+        self.push(&flatten, Layer::Flatten, vec![name], flat)
+            .map(drop)
+    }
+}
+
+impl Importer {
+    /// An unsupported op kept opaque (`allow_unknown`): it reads its first
+    /// activation input and has the shape `value_info` declares.
+    fn opaque(&mut self, n: &NodeProto) -> Result<()> {
+        let no_shape = || {
+            self.unsupported(n, "and its output has no (N, C, H, W) or (N, F) shape in value_info to keep it opaque")
+        };
+        let dims = n
+            .output
+            .first()
+            .and_then(|o| self.shapes.get(o))
+            .ok_or_else(no_shape)?;
+        let output: Vec<usize> = match dims[..] {
+            [_, ref rest @ ..] if matches!(rest.len(), 1 | 3) => rest
+                .iter()
+                .map(|&d| {
+                    usize::try_from(d)
+                        .ok()
+                        .filter(|&d| (1..=super::MAX_INPUT_DIM).contains(&d))
+                })
+                .collect::<Option<_>>()
+                .ok_or_else(no_shape)?,
+            _ => return Err(no_shape()),
+        };
+        let input = (0..n.input.len())
+            .find_map(|i| match self.input(n, i) {
+                Ok(Some(Value::Act { node, .. })) => Some(node.clone()),
+                _ => None,
+            })
+            .ok_or_else(|| self.unsupported(n, "and it reads no activation"))?;
+        let layer = Layer::Opaque {
+            onnx_op: n.op_type.clone(),
+            output,
+        };
+        let at = At {
+            node: &n.name,
+            op: layer.op(),
+        };
+        let shape = step(&at, &layer, Shape::Vector { features: 1 })?.output;
+        self.push(n, layer, vec![input], shape).map(drop)
+    }
+}
+
+impl Importer {
+    /// `Pad` with zeros on H and W: kept as pending padding of its input,
+    /// added to the explicit padding of the `Conv` or `AveragePool` that
+    /// reads it (zeros are counted by the average, as ONNX's padded data).
+    fn pad(&mut self, n: &NodeProto) -> Result<()> {
+        let mode = attrs::string(n, "mode", "constant");
+        let (pads, value) = match attrs::ints(n, "pads") {
+            Some(p) => (p, attrs::float(n, "value", 0.0)),
+            None => {
+                let pads = self
+                    .constant(n, 1)?
+                    .and_then(|c| c.as_ints())
+                    .unwrap_or_default();
+                let value = self.constant(n, 2)?;
+                (
+                    pads,
+                    value.map_or(0.0, |c| c.as_floats().first().copied().unwrap_or(0.0)),
+                )
+            }
+        };
+        let [0, 0, top, left, 0, 0, bottom, right] = pads[..] else {
+            return Err(self.unsupported(
+                n,
+                &format!("pads {pads:?}; padding of H and W of a map is supported"),
+            ));
+        };
+        let mode = match (mode.as_str(), value) {
+            ("constant", v) if v == 0.0 => PaddingMode::Zeros,
+            ("reflect", _) => PaddingMode::Reflect,
+            ("edge", _) => PaddingMode::Replicate,
+            _ => {
+                return Err(self.unsupported(
+                    n,
+                    &format!(
+                        "{mode} padding with value {value}; zero, reflect and edge padding \
+                         are supported"
+                    ),
+                ))
+            }
+        };
+        let side = |v: i64| usize::try_from(v).ok().filter(|&v| v <= 1 << 20);
+        let (Some(t), Some(b), Some(l), Some(r)) =
+            (side(top), side(bottom), side(left), side(right))
+        else {
+            return Err(self.unsupported(
+                n,
+                &format!("pads {pads:?}; non-negative pads up to 2^20 are supported"),
+            ));
+        };
+        let (node, shape, [t0, b0, l0, r0]) = self.padded_input(n, 0)?;
+        if [t0, b0, l0, r0] != [0; 4] && self.pad_mode(n, 0)? != mode {
+            return Err(self.unsupported(n, "two Pads of different modes in a row"));
+        }
+        let pads = [t + t0, b + b0, l + l0, r + r0];
+        self.set(
+            n,
+            0,
+            Value::Padded {
+                node,
+                shape,
+                pads,
+                mode,
+            },
+        )
+    }
+
+    /// The mode of the padding pending on input `i` (`Zeros` when none).
+    pub(crate) fn pad_mode(&self, n: &NodeProto, i: usize) -> Result<PaddingMode> {
+        Ok(match self.act(n, i)? {
+            Value::Padded { mode, .. } => *mode,
+            _ => PaddingMode::Zeros,
+        })
+    }
+
+    /// Input `i` as an activation and the padding pending on it
+    /// (`[top, bottom, left, right]`, from `Pad` nodes).
+    pub(crate) fn padded_input(
+        &self,
+        n: &NodeProto,
+        i: usize,
+    ) -> Result<(String, Shape, [usize; 4])> {
+        match self.act(n, i)? {
+            Value::Padded {
+                node, shape, pads, ..
+            } => Ok((node.clone(), *shape, *pads)),
+            _ => self
+                .activation_input(n, i)
+                .map(|(node, shape)| (node, shape, [0; 4])),
+        }
+    }
+}
+
+/// `padding` of a window op after the zero padding `extra` of a `Pad`.
+pub(crate) fn with_pad(
+    imp: &Importer,
+    n: &NodeProto,
+    padding: Padding,
+    extra: [usize; 4],
+) -> Result<Padding> {
+    let [t, b, l, r] = extra;
+    Ok(match padding {
+        _ if extra == [0; 4] => padding,
+        Padding::Valid => Padding::Explicit {
+            top: t,
+            bottom: b,
+            left: l,
+            right: r,
+        },
+        Padding::Explicit {
+            top,
+            bottom,
+            left,
+            right,
+        } => Padding::Explicit {
+            top: top + t,
+            bottom: bottom + b,
+            left: left + l,
+            right: right + r,
+        },
+        _ => return Err(imp.unsupported(n, "auto_pad SAME after a Pad")),
+    })
+}
+
+/// ONNX padding of a window op on an `[h, w]` input.
+pub(crate) fn padding(
+    imp: &Importer,
+    n: &NodeProto,
+    input: [usize; 2],
+    extent: [usize; 2],
+    stride: [usize; 2],
+) -> Result<Padding> {
+    match attrs::string(n, "auto_pad", "NOTSET").as_str() {
+        "NOTSET" => {
+            let pads = pair_list(imp, n, "pads", 4, 0)?;
+            Ok(Padding::Explicit {
+                top: pads[0],
+                left: pads[1],
+                bottom: pads[2],
+                right: pads[3],
+            })
+        }
+        "VALID" => Ok(Padding::Valid),
+        "SAME_UPPER" => Ok(Padding::SameTensorFlow),
+        "SAME_LOWER" => {
+            let total = |a: usize| {
+                let o = input[a].div_ceil(stride[a]);
+                ((o - 1) * stride[a] + extent[a]).saturating_sub(input[a])
+            };
+            let (th, tw) = (total(0), total(1));
+            Ok(Padding::Explicit {
+                top: th - th / 2,
+                bottom: th / 2,
+                left: tw - tw / 2,
+                right: tw / 2,
+            })
+        }
+        other => Err(imp.error(n, format!("auto_pad \"{other}\" is not an ONNX value"))),
+    }
+}
+
+/// Integer-list attribute `name` of `len` values (default all `default`),
+/// each in `0..=2^20`.
+pub(crate) fn pair_list(
+    imp: &Importer,
+    n: &NodeProto,
+    name: &str,
+    len: usize,
+    default: usize,
+) -> Result<Vec<usize>> {
+    let Some(values) = attrs::ints(n, name) else {
+        return Ok(vec![default; len]);
+    };
+    if values.len() != len {
+        return Err(imp.unsupported(
+            n,
+            &format!("`{name}` has {} values; 2-D ops need {len}", values.len()),
+        ));
+    }
+    values
+        .iter()
+        .map(|&v| {
+            usize::try_from(v)
+                .ok()
+                .filter(|&v| v <= 1 << 20)
+                .ok_or_else(|| imp.error(n, format!("`{name}` value {v} is not in 0..=2^20")))
+        })
+        .collect()
+}
+
+/// `[a, b]` as a [`Pair`] after checking each is at least 1.
+pub(crate) fn positive(imp: &Importer, n: &NodeProto, name: &str, v: &[usize]) -> Result<Pair> {
+    if v.contains(&0) {
+        return Err(imp.error(n, format!("`{name}` must be at least 1, got {v:?}")));
+    }
+    Ok(Pair([v[0], v[1]]))
+}
+
+/// The padding as the description's type.
+pub(crate) fn spec(p: Padding) -> PaddingSpec {
+    PaddingSpec(p)
+}
