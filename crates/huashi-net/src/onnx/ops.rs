@@ -306,7 +306,7 @@ impl Importer {
             ));
         };
         let mode = match (mode.as_str(), value) {
-            ("constant", v) if v == 0.0 => PaddingMode::Zeros,
+            ("constant", 0.0) => PaddingMode::Zeros,
             ("reflect", _) => PaddingMode::Reflect,
             ("edge", _) => PaddingMode::Replicate,
             _ => {
