@@ -285,6 +285,16 @@ pub enum Layer {
     Mul,
     /// `(C, H, W)` to `C·H·W` features.
     Flatten,
+    /// Nearest-neighbour upsampling by integer factors `[sh, sw]`
+    /// (PyTorch `nn.Upsample(scale_factor, mode="nearest")`, ONNX `Resize`):
+    /// output pixel `(i, j)` copies input `(⌊i/sh⌋, ⌊j/sw⌋)`. Like a
+    /// transposed convolution of stride `s`, its receptive field is
+    /// undefined for `s > 1`. Gradients need `sh = sw` (candle's backward of
+    /// nearest upsampling).
+    Upsample {
+        /// The factors `[sh, sw]` (or one for both).
+        scale: Pair,
+    },
     /// An op huashi-net does not model, kept from an imported ONNX graph
     /// (`--allow-unknown`): its output shape is ONNX's `value_info`, its cost
     /// unknown (counted 0), the receptive field undefined downstream, and a
@@ -324,6 +334,7 @@ impl Layer {
             Layer::Add => "add",
             Layer::Concat => "concat",
             Layer::Mul => "mul",
+            Layer::Upsample { .. } => "upsample",
             Layer::Flatten => "flatten",
             Layer::Linear { .. } => "linear",
             Layer::Opaque { .. } => "opaque",

@@ -549,3 +549,68 @@ fn reflect_and_edge_pads_become_the_convs_padding_mode() {
     let e = refused("wrap", "Conv", &[]);
     assert!(e.contains("Pad"), "{e}");
 }
+
+#[test]
+fn nearest_resize_by_whole_factors_is_an_upsample() {
+    // x = [[1, 2, 3], [4, 5, 6]] resized by scales [1, 1, 2, 2] (PyTorch's
+    // nn.Upsample(scale_factor=2) export: nearest, asymmetric, floor):
+    // pixel (i, j) copies (⌊i/2⌋, ⌊j/2⌋), so (1, 4, 6) of 2×2 blocks.
+    let x = Tensor::new(&[[[[1f32, 2., 3.], [4., 5., 6.]]]], &Device::Cpu).unwrap();
+    let resize = |inputs: &[&str], inits: Vec<_>, attrs: &[(&str, A<'static>)]| {
+        let nodes = vec![
+            node("Resize", "up", inputs, &["u"], attrs),
+            node("Conv", "c", &["u", "w"], &["y"], &[]),
+        ];
+        let mut inits = inits;
+        inits.push(init("w", &[1, 1, 1, 1], vec![1.0]));
+        model([1, 2, 3], nodes, inits)
+    };
+    let floor = [
+        ("mode", A::S("nearest")),
+        ("coordinate_transformation_mode", A::S("asymmetric")),
+        ("nearest_mode", A::S("floor")),
+    ];
+    let scales = init("scales", &[4], vec![1.0, 1.0, 2.0, 2.0]);
+    let m = import(&resize(&["x", "", "scales"], vec![scales], &floor));
+    let a = m.network.analyse_default().unwrap();
+    assert_eq!(a.output().output, Shape::map(1, 4, 6));
+    assert_eq!(
+        (a.node("up").unwrap().op, a.node("up").unwrap().macs),
+        ("upsample", 0)
+    );
+    // Like a transposed convolution of stride 2: no receptive field after it.
+    assert!(matches!(
+        a.receptive_field("c"),
+        Err(Error::UndefinedField { .. })
+    ));
+    let y: Vec<f32> = forward(&m, &x).flatten_all().unwrap().to_vec1().unwrap();
+    let row = |a: f32, b: f32, c: f32| [a, a, b, b, c, c];
+    let expect: Vec<f32> = [
+        row(1., 2., 3.),
+        row(1., 2., 3.),
+        row(4., 5., 6.),
+        row(4., 5., 6.),
+    ]
+    .concat();
+    assert_eq!(y, expect);
+    // The same from `sizes` (half_pixel rounding gives the same pixels for
+    // whole factors): (2, 3) → (4, 9) is [2, 3].
+    let sizes = init_ints("sizes", vec![1, 1, 4, 9]);
+    let m = import(&resize(&["x", "", "", "sizes"], vec![sizes], &[]));
+    let a = m.network.analyse_default().unwrap();
+    assert_eq!(a.output().output, Shape::map(1, 4, 9));
+    // Linear mode and fractional factors are refused naming the op.
+    for (inits, attrs) in [
+        (
+            vec![init("scales", &[4], vec![1.0, 1.0, 2.0, 2.0])],
+            vec![("mode", A::S("linear"))],
+        ),
+        (vec![init("scales", &[4], vec![1.0, 1.0, 1.5, 2.0])], vec![]),
+    ] {
+        let e = error_of(&resize(&["x", "", "scales"], inits, &attrs));
+        assert!(
+            matches!(e, Error::UnsupportedOp { ref op, .. } if op == "Resize"),
+            "{e}"
+        );
+    }
+}

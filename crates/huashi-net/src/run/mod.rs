@@ -37,6 +37,8 @@ pub(crate) enum Op {
     Concat,
     /// Element-wise product with broadcasting.
     Mul,
+    /// Nearest upsampling by `[sh, sw]`.
+    Upsample([usize; 2]),
     Flatten,
     Linear {
         weight: [usize; 2],
@@ -94,6 +96,7 @@ impl Op {
             Layer::Add => Op::Add,
             Layer::Concat => Op::Concat,
             Layer::Mul => Op::Mul,
+            Layer::Upsample { scale } => Op::Upsample(scale.0),
             Layer::Flatten => Op::Flatten,
             Layer::Linear { out_features, bias } => Op::Linear {
                 weight: [out_features, c],
@@ -166,12 +169,19 @@ impl Op {
             Op::Add => inputs[1..].iter().try_fold(x.clone(), |acc, t| acc + *t)?,
             Op::Concat => Tensor::cat(inputs, 1)?,
             Op::Mul => mul(inputs)?,
+            Op::Upsample(scale) => upsample(x, *scale)?,
             Op::Flatten => x.flatten_from(1)?,
             Op::Linear { bias, .. } => {
                 linear(x, p("weight")?, bias.then(|| p("bias")).transpose()?)?
             }
         })
     }
+}
+
+/// Nearest upsampling of an `(N, C, H, W)` map by integer `[sh, sw]`.
+pub(crate) fn upsample(x: &Tensor, [sh, sw]: [usize; 2]) -> Result<Tensor> {
+    let (_, _, h, w) = x.dims4()?;
+    Ok(x.upsample_nearest2d(h * sh, w * sw)?)
 }
 
 /// The broadcasting product of `inputs`.

@@ -170,6 +170,7 @@ impl Op {
                 let tensors: Vec<&Tensor> = inputs.iter().map(|v| v.tensor()).collect();
                 x.like(super::mul(&tensors)?)
             }
+            Op::Upsample(scale) => Value::Map(super::upsample(x.map(node)?, *scale)?),
             Op::Flatten => flatten(x, tasks)?,
             Op::Linear { bias, .. } => linear(node, params, x, *bias, run)?,
         })

@@ -86,6 +86,7 @@ pub(crate) fn step(at: &At, layer: &Layer, input: Shape) -> Result<Step> {
         Layer::BatchNorm { affine } => batch_norm(at, input, affine),
         Layer::Activation { .. } | Layer::Dropout { .. } => Ok(Step::free(input)),
         Layer::Flatten => flatten(at, input),
+        Layer::Upsample { scale } => upsample(at, input, scale.0),
         Layer::Linear { out_features, bias } => linear(at, input, out_features, bias),
         Layer::Opaque { ref output, .. } => opaque(at, output),
         Layer::Add | Layer::Concat | Layer::Mul => {
@@ -177,10 +178,31 @@ fn opaque(at: &At, output: &[usize]) -> Result<Step> {
     Ok(Step::free(shape))
 }
 
-/// Why the receptive field is undefined after `layer`, for opaque ops.
+/// Nearest upsampling: `(C, sh·H, sw·W)`, no cost; each output pixel reads
+/// one input pixel (the footprint of one step is a single pixel).
+fn upsample(at: &At, input: Shape, [sh, sw]: [usize; 2]) -> Result<Step> {
+    let [c, h, w] = at.map(input)?;
+    if sh == 0 || sw == 0 {
+        return Err(Error::InvalidField {
+            node: at.node.to_string(),
+            field: "scale",
+            detail: "factors must be at least 1".into(),
+        });
+    }
+    let ho = at.dim_product("the upsampled height", &[h, sh])?;
+    let wo = at.dim_product("the upsampled width", &[w, sw])?;
+    Ok(Step::free(Shape::map(c, ho, wo)))
+}
+
+/// Why the receptive field is undefined after `layer`: an opaque op, or
+/// upsampling by more than 1 (a fractional stride).
 pub(crate) fn opaque_field_issue(layer: &Layer) -> Option<String> {
     match layer {
         Layer::Opaque { onnx_op, .. } => Some(format!("opaque ONNX op {onnx_op}")),
+        Layer::Upsample { scale } if scale.0 != [1, 1] => Some(format!(
+            "nearest upsampling by {:?} (a fractional stride)",
+            scale.0
+        )),
         _ => None,
     }
 }
