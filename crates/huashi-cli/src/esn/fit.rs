@@ -283,16 +283,7 @@ fn print_report(r: &FitReport<'_>, hyper: &ForecastConfig) {
     );
     print!("{}", print::score_table(r.scores));
     println!("\nNote: {SCORE_NOTE}.");
-    if let Some(s) = r
-        .scores
-        .first()
-        .filter(|s| s.normalisation != Normalisation::Std)
-    {
-        println!(
-            "NRMSE here is normalised by the targets' {} (--nrmse).",
-            s.normalisation
-        );
-    }
+    print!("{}", print::normalisation_note(r.scores));
     println!("wrote {} and {}", r.model.display(), r.plot.display());
     if let Some(p) = &r.ridge_plot {
         println!("wrote {}", p.display());

@@ -210,16 +210,7 @@ fn print_report(r: &ForecastReport<'_>, saved: &SavedModel, plot: Option<&Path>)
     );
     print!("{}", print::score_table(&r.scores));
     println!("\nNote: {}.", r.note);
-    if let Some(s) = r
-        .scores
-        .first()
-        .filter(|s| s.normalisation != Normalisation::Std)
-    {
-        println!(
-            "NRMSE here is normalised by the targets' {} (--nrmse).",
-            s.normalisation
-        );
-    }
+    print!("{}", print::normalisation_note(&r.scores));
     print_ahead(
         "Forecast past the data (open loop, from the last inputs):",
         &r.beyond,

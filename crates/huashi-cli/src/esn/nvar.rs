@@ -147,10 +147,10 @@ impl NvarArgs {
         }
     }
 
-    /// The protocol's NVAR (the Lorenz-63 one with --data), with the
-    /// options given.
-    fn config(&self) -> NvarConfig {
-        let base = self.protocol().nvar();
+    /// `protocol`'s NVAR (the Lorenz-63 one with --data), with the options
+    /// given.
+    fn config(&self, protocol: &PaperProtocol) -> NvarConfig {
+        let base = protocol.nvar();
         NvarConfig {
             delays: self.delays.unwrap_or(base.delays),
             skip: self.skip.unwrap_or(base.skip),
@@ -201,16 +201,16 @@ pub fn run(args: &NvarArgs) -> anyhow::Result<()> {
     if let (Some(png), Some(data)) = (&args.plot, &args.data) {
         huashi_io::ensure_not_input(png, &[data.as_path()])?;
     }
-    let config = args.config();
+    let protocol = args.protocol();
+    let config = args.config(&protocol);
     let (name, runs, dims) = match &args.data {
         Some(path) => csv_run(args, path, &config)?,
-        None => paper_runs(&args.protocol(), &config)?,
+        None => paper_runs(&protocol, &config)?,
     };
     if let Some(png) = &args.plot {
         plot_forecast(png, &runs[0].1, &dims)?;
     }
     let mut report = summarise(name, config, &runs, dims.len());
-    let protocol = args.protocol();
     if args.data.is_none() && config == protocol.nvar() {
         report.references = references(protocol.system);
     }

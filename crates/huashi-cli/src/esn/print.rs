@@ -2,6 +2,7 @@
 
 use crate::report::table;
 use huashi_esn::forecast::{ForecastConfig, Score, Series, SCORE_HEADERS};
+use huashi_esn::metrics::Normalisation;
 
 /// One line describing where the data came from.
 pub fn data_line(s: &Series) -> String {
@@ -39,4 +40,15 @@ pub fn config_line(r: &ForecastConfig) -> String {
 pub fn score_table(scores: &[Score]) -> String {
     let rows: Vec<Vec<String>> = scores.iter().map(Score::cells).collect();
     table::text(&SCORE_HEADERS, &rows)
+}
+
+/// A line naming NRMSE's normalisation when it is not the default `std`
+/// (`--nrmse`); empty otherwise.
+pub fn normalisation_note(scores: &[Score]) -> String {
+    match scores.first().map(|s| s.normalisation) {
+        Some(norm) if norm != Normalisation::Std => {
+            format!("NRMSE here is normalised by the targets' {norm} (--nrmse).\n")
+        }
+        _ => String::new(),
+    }
 }
