@@ -38,17 +38,13 @@ pub fn model_params(params: &ParamSet) -> ParamSet {
 }
 
 /// Each parameter repeated along a new leading task dimension of size
-/// `tasks` (a broadcast: the graph back to `params` is kept, and the
-/// gradient of the copies sums over tasks).
+/// `tasks` (the graph back to `params` is kept, and the gradient of the
+/// copies sums over tasks, in one contiguous pass).
 ///
 /// # Errors
-/// Only candle's (as [`crate::Error::Net`]); none for ordinary tensors.
+/// Only candle's (as [`crate::Error::Net`]); none for f32/f64 tensors.
 pub fn tile_tasks(params: &ParamSet, tasks: usize) -> Result<ParamSet> {
-    Ok(params.map(|_, t| {
-        let mut dims = vec![tasks];
-        dims.extend_from_slice(t.dims());
-        t.unsqueeze(0)?.broadcast_as(dims)
-    })?)
+    Ok(params.map(|_, t| crate::tile::tile(t, tasks))?)
 }
 
 /// Task `index` of task-batched parameters, without the task dimension.

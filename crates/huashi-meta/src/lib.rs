@@ -68,6 +68,7 @@ mod sampler;
 mod sinusoid;
 mod task;
 mod tasks;
+mod tile;
 mod train;
 
 pub use adam::Adam;
