@@ -10,9 +10,9 @@
 //!
 //! | algorithm | MACs per meta-iteration | activation floats at the peak |
 //! |---|---|---|
-//! | MAML (2nd order), Meta-SGD | `T·M·(9·k·n_s + 3·n_q)` | `T·A·(64 + 30·k·n_s + 6·n_q)` |
-//! | first-order MAML, ANIL, Reptile, pretrain | `T·M·3·(k·n_s + n_q)` | `T·A·(32 + 3·k·n_s + 3·n_q)` |
-//! | Prototypical Networks | `T·M·3·(n_s + n_q)` | `T·A·(16 + 5·(n_s + n_q))` |
+//! | MAML (2nd order), Meta-SGD | `T·M·(9·k·n_s + 3·n_q)` | `T·A·(12 + 10·k·n_s + n_q)` |
+//! | first-order MAML, ANIL, Reptile, pretrain | `T·M·3·(k·n_s + n_q)` | `T·A·(16 + k·n_s + 2·n_q)` |
+//! | Prototypical Networks | `T·M·3·(n_s + n_q)` | `T·A·(12 + 5·(n_s + n_q))/2` |
 //!
 //! MACs: an inner step is a forward and a backward pass (3 passes); second
 //! order differentiates through it again (6 more). Memory: second order
@@ -23,7 +23,7 @@
 //! steps, 1 and 5 shots, meta-batches 8 to 32 (PERF.md, "Memory of a
 //! meta-iteration"). They include what the kernels keep besides each node's
 //! output (im2col buffers, gradients, candle's gradient accumulation) and a
-//! per-task part. The estimate came within 0.9–1.3× of the measured peak
+//! per-task part. The estimate came within 0.95–1.2× of the measured peak
 //! there; a network with other kernels can differ more. Parameters add `P·T·(k + 1)·2` floats (each step's
 //! adapted copy and its gradient) for the MAML family, `P·4` otherwise (the
 //! parameters, their gradient and Adam's two moments). Bytes are f32.
@@ -84,20 +84,20 @@ impl IterationCost {
         let (passes, kept, param_floats) = match algorithm {
             Algorithm::Maml | Algorithm::Metasgd => (
                 sum(&[mul(&[9, k, support])?, mul(&[3, query])?])?,
-                sum(&[64, mul(&[30, k, support])?, mul(&[6, query])?])?,
+                sum(&[12, mul(&[10, k, support])?, query])?,
                 mul(&[params, t, k + 1, 2])?,
             ),
             Algorithm::Protonet => {
                 let all = sum(&[support, query])?;
                 (
                     mul(&[3, all])?,
-                    sum(&[16, mul(&[5, all])?])?,
+                    sum(&[12, mul(&[5, all])?])? / 2,
                     mul(&[params, 4])?,
                 )
             }
             _ => (
                 mul(&[3, sum(&[mul(&[k, support])?, query])?])?,
-                sum(&[32, mul(&[3, k, support])?, mul(&[3, query])?])?,
+                sum(&[16, mul(&[k, support])?, mul(&[2, query])?])?,
                 mul(&[params, 4])?,
             ),
         };
