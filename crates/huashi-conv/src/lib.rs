@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod cost;
+pub mod custom;
 pub mod error;
 pub mod factorize;
 pub mod family;

@@ -14,6 +14,7 @@
 //! are exact — provided candle keeps the graph of gradients, which it does
 //! only when `CANDLE_GRAD_DO_NOT_DETACH` is set (see [`ensure_second_order`]).
 
+use crate::custom::contiguous_slice;
 use crate::error::{Error, Result};
 use crate::geometry::ConvGeometry;
 use crate::kernels::{self, ConvDims, Real};
@@ -59,17 +60,6 @@ impl ConvOp {
             Kind::InputGrad => kernels::input_grad(&self.dims, a, b),
             Kind::WeightGrad => kernels::weight_grad(&self.dims, a, b),
         }
-    }
-}
-
-fn contiguous_slice<'a, T>(
-    data: &'a [T],
-    layout: &Layout,
-    name: &str,
-) -> candle_core::Result<&'a [T]> {
-    match layout.contiguous_offsets() {
-        Some((start, end)) => Ok(&data[start..end]),
-        None => candle_core::bail!("{name}: operand is not contiguous"),
     }
 }
 

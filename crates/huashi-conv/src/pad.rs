@@ -24,7 +24,9 @@
 //! padding every pad `≤ H`, replicate a non-empty axis; anything else is
 //! [`Error::PadTooLarge`].
 
+use crate::custom::{run_unary, UnaryKernel};
 use crate::error::{Axis, Error, Result};
+use crate::kernels::Real;
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -132,7 +134,13 @@ impl PadOp {
         [map(0, t), map(1, l)]
     }
 
-    fn run<T: Copy + Default + std::ops::AddAssign>(&self, a: &[T]) -> Vec<T> {
+    fn apply(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        x.contiguous()?.apply_op1(*self)
+    }
+}
+
+impl UnaryKernel for PadOp {
+    fn run<T: Real>(&self, a: &[T]) -> Vec<T> {
         let [h, w] = self.size;
         let [ph, pw] = self.padded();
         let [rows, cols] = self.maps();
@@ -159,10 +167,6 @@ impl PadOp {
         }
         out
     }
-
-    fn apply(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        x.contiguous()?.apply_op1(*self)
-    }
 }
 
 impl CustomOp1 for PadOp {
@@ -187,14 +191,7 @@ impl CustomOp1 for PadOp {
                 self.name()
             );
         }
-        let Some((start, end)) = l.contiguous_offsets() else {
-            candle_core::bail!("{}: operand is not contiguous", self.name())
-        };
-        let storage = match s {
-            CpuStorage::F32(a) => CpuStorage::F32(self.run(&a[start..end])),
-            CpuStorage::F64(a) => CpuStorage::F64(self.run(&a[start..end])),
-            _ => candle_core::bail!("{}: operand must be f32 or f64", self.name()),
-        };
+        let storage = run_unary(self, self.name(), s, l)?;
         let mut out = dims.to_vec();
         let n = out.len();
         let size = if self.adjoint {

@@ -12,7 +12,9 @@
 //! leading dimension with an index division per element: in sinusoid MAML
 //! that sum was a fifth of all cycles. Here both are one contiguous pass.
 
-use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor, WithDType};
+use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
+use huashi_conv::custom::{run_unary, UnaryKernel};
+use huashi_conv::kernels::Real;
 use rayon::prelude::*;
 
 /// Elements below which the sum runs on one thread.
@@ -36,15 +38,17 @@ pub(crate) fn tile(x: &Tensor, tasks: usize) -> candle_core::Result<Tensor> {
     x.contiguous()?.apply_op1(TaskOp { tasks, sum: false })
 }
 
-impl TaskOp {
-    fn run<T: WithDType>(&self, x: &[T]) -> Vec<T> {
+impl UnaryKernel for TaskOp {
+    fn run<T: Real>(&self, x: &[T]) -> Vec<T> {
         if self.sum {
             sum_tasks(x, self.tasks)
         } else {
             x.repeat(self.tasks)
         }
     }
+}
 
+impl TaskOp {
     fn shape(&self, dims: &[usize]) -> candle_core::Result<Shape> {
         if !self.sum {
             return Ok(Shape::from([&[self.tasks], dims].concat()));
@@ -57,9 +61,9 @@ impl TaskOp {
 }
 
 /// `Σ_t g[t, i]` over the `tasks` equal blocks of `g`.
-fn sum_tasks<T: WithDType>(g: &[T], tasks: usize) -> Vec<T> {
+fn sum_tasks<T: Real>(g: &[T], tasks: usize) -> Vec<T> {
     let n = g.len() / tasks.max(1);
-    let mut out = vec![T::zero(); n];
+    let mut out = vec![T::ZERO; n];
     let add_block = |(offset, out): (usize, &mut [T])| {
         for t in 0..tasks {
             let block = &g[t * n + offset..][..out.len()];
@@ -88,15 +92,7 @@ impl CustomOp1 for TaskOp {
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
         let shape = self.shape(l.dims())?;
-        let Some((start, end)) = l.contiguous_offsets() else {
-            candle_core::bail!("{}: operand is not contiguous", self.name())
-        };
-        let storage = match s {
-            CpuStorage::F32(a) => CpuStorage::F32(self.run(&a[start..end])),
-            CpuStorage::F64(a) => CpuStorage::F64(self.run(&a[start..end])),
-            _ => candle_core::bail!("{}: operand must be f32 or f64", self.name()),
-        };
-        Ok((storage, shape))
+        Ok((run_unary(self, self.name(), s, l)?, shape))
     }
 
     fn bwd(&self, _x: &Tensor, _y: &Tensor, g: &Tensor) -> candle_core::Result<Option<Tensor>> {
