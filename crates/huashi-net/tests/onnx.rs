@@ -404,6 +404,7 @@ fn allow_unknown_keeps_an_opaque_layer() {
     assert!(matches!(error_of(&bytes), Error::UnsupportedOp { .. }));
     let options = onnx::ImportOptions {
         allow_unknown: true,
+        ..onnx::ImportOptions::default()
     };
     // No value_info for "b": still the typed error.
     assert!(matches!(

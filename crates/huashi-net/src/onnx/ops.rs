@@ -99,10 +99,22 @@ impl Importer {
         }
     }
 
-    /// Input `i` of `n` as a constant.
+    /// Input `i` of `n` as a constant with its values (external data read).
     pub(crate) fn constant(&self, n: &NodeProto, i: usize) -> Result<Option<Const>> {
+        self.constant_as(n, i, true)
+    }
+
+    /// Input `i` of `n` as a weight: external values are read unless
+    /// importing `shapes_only` (then only its dims are known).
+    pub(crate) fn weight_constant(&self, n: &NodeProto, i: usize) -> Result<Option<Const>> {
+        self.constant_as(n, i, !self.shapes_only)
+    }
+
+    /// Input `i` of `n` as a constant, its external values read if `read`.
+    fn constant_as(&self, n: &NodeProto, i: usize, read: bool) -> Result<Option<Const>> {
         match self.input(n, i)? {
             None => Ok(None),
+            Some(Value::Const(c)) if read => self.files.resolve(c).map(Some),
             Some(Value::Const(c)) => Ok(Some(c.clone())),
             Some(Value::Act { .. } | Value::Padded { .. }) => {
                 Err(self.unsupported(n, &format!("input {i} must be a constant (an initializer)")))

@@ -5,7 +5,7 @@ use super::{padding, pair_list, positive, spec, with_pad};
 use crate::desc::Layer;
 use crate::error::Result;
 use crate::onnx::proto::NodeProto;
-use crate::onnx::tensor::Const;
+use crate::onnx::tensor::{Const, Data};
 use crate::onnx::{attrs, Importer};
 use crate::shape::Shape;
 use crate::spec::Pair;
@@ -15,7 +15,7 @@ impl Importer {
     /// A weight input `i` of `n` with `rank` dims.
     pub(crate) fn weight_input(&self, n: &NodeProto, i: usize, rank: usize) -> Result<Const> {
         let w = self
-            .constant(n, i)?
+            .weight_constant(n, i)?
             .ok_or_else(|| self.error(n, format!("input {i} (a weight) is required")))?;
         if w.dims.len() != rank {
             return Err(self.unsupported(
@@ -28,7 +28,7 @@ impl Importer {
 
     /// An optional bias input `i` of `n` with `len` values.
     pub(crate) fn bias_input(&self, n: &NodeProto, i: usize, len: usize) -> Result<Option<Const>> {
-        let b = self.constant(n, i)?;
+        let b = self.weight_constant(n, i)?;
         match b {
             Some(b) if b.len() != len => Err(self.error(
                 n,
@@ -111,9 +111,9 @@ impl Importer {
             bias: b.is_some(),
         };
         let name = self.single_from(n, layer, input, [c, h, wd])?;
-        self.weight(&name, "weight", w.as_floats(), &w.dims)?;
+        self.weight(&name, "weight", &w, &w.dims)?;
         if let Some(b) = b {
-            self.weight(&name, "bias", b.as_floats(), &[o])?;
+            self.weight(&name, "bias", &b, &[o])?;
         }
         Ok(())
     }
@@ -175,9 +175,9 @@ impl Importer {
             bias: b.is_some(),
         };
         let name = self.single_from(n, layer, input, [c, h, wd])?;
-        self.weight(&name, "weight", w.as_floats(), &w.dims)?;
+        self.weight(&name, "weight", &w, &w.dims)?;
         if let Some(b) = b {
-            self.weight(&name, "bias", b.as_floats(), &[o])?;
+            self.weight(&name, "bias", &b, &[o])?;
         }
         Ok(())
     }
@@ -262,7 +262,7 @@ impl Importer {
         let mut tensors = Vec::new();
         for i in 1..5 {
             let t = self
-                .constant(n, i)?
+                .weight_constant(n, i)?
                 .ok_or_else(|| self.error(n, format!("input {i} is required")))?;
             if t.len() != c {
                 return Err(self.error(
@@ -270,7 +270,7 @@ impl Importer {
                     format!("input {i} has {} values for {c} channels", t.len()),
                 ));
             }
-            tensors.push(t.as_floats());
+            tensors.push(t);
         }
         let eps = attrs::float(n, "epsilon", 1e-5);
         if !(eps.is_finite() && eps >= 0.0) {
@@ -279,12 +279,20 @@ impl Importer {
                 format!("epsilon {eps} is not a finite non-negative number"),
             ));
         }
-        let var: Vec<f32> = tensors[3].iter().map(|v| v + (eps - 1e-5)).collect();
-        let name = self.single(n, Layer::BatchNorm { affine: true })?;
-        for (suffix, values) in ["weight", "bias", "running_mean"].iter().zip(&tensors) {
-            self.weight(&name, suffix, values.clone(), &[c])?;
+        if !tensors[3].is_external() {
+            let var = tensors[3]
+                .as_floats()
+                .iter()
+                .map(|v| v + (eps - 1e-5))
+                .collect();
+            tensors[3].data = Data::F32(var);
         }
-        self.weight(&name, "running_var", var, &[c])
+        let name = self.single(n, Layer::BatchNorm { affine: true })?;
+        let suffixes = ["weight", "bias", "running_mean", "running_var"];
+        for (suffix, value) in suffixes.iter().zip(&tensors) {
+            self.weight(&name, suffix, value, &[c])?;
+        }
+        Ok(())
     }
 }
 

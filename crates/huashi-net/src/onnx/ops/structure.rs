@@ -89,9 +89,9 @@ impl Importer {
                 bias: b.is_some(),
             },
         )?;
-        self.weight(&name, "weight", w.as_floats(), &[out, fan_in])?;
+        self.weight(&name, "weight", &w, &[out, fan_in])?;
         if let Some(b) = b {
-            self.weight(&name, "bias", b.as_floats(), &[out])?;
+            self.weight(&name, "bias", &b, &[out])?;
         }
         Ok(())
     }
@@ -102,6 +102,11 @@ impl Importer {
         match (a, b) {
             (Value::Act { node, shape }, Value::Const(c))
             | (Value::Const(c), Value::Act { node, shape }) => {
+                let c = if self.shapes_only {
+                    c
+                } else {
+                    self.files.resolve(&c)?
+                };
                 let fuse = self.node_mut(&node).filter(|x| matches!(x.layer, Layer::Linear { bias: false, out_features } if out_features == c.len()));
                 let Some(target) = fuse else {
                     return Err(
@@ -112,7 +117,7 @@ impl Importer {
                     *bias = true;
                 }
                 let len = c.len();
-                self.weight(&node, "bias", c.as_floats(), &[len])?;
+                self.weight(&node, "bias", &c, &[len])?;
                 self.set(n, 0, Value::Act { node, shape })
             }
             (Value::Act { node: x, shape: sx }, Value::Act { node: y, shape: sy }) => {
@@ -168,9 +173,16 @@ impl Importer {
     }
 }
 
-/// A `(r, c)` matrix transposed to `(c, r)`.
+/// A `(r, c)` matrix transposed to `(c, r)` (only the dims of external
+/// values not read).
 fn transpose(w: &Const) -> Const {
     let [r, c] = [w.dims[0], w.dims[1]];
+    if w.is_external() {
+        return Const {
+            dims: vec![c, r],
+            data: w.data.clone(),
+        };
+    }
     let v = w.as_floats();
     let t = (0..c * r).map(|k| v[(k % r) * c + k / r]).collect();
     Const {

@@ -1,0 +1,149 @@
+//! Real torchvision models: `onnx_fixtures/NAME.onnx`, written by
+//! `onnx_fixtures/export_torchvision.py` (PyTorch 2.15, torchvision 0.29.2,
+//! `weights=None`, opset 17, batch norm kept) with every tensor's bytes in
+//! external data (`NAME.onnx.data`, not committed), and PyTorch's own
+//! numbers in `NAME.json`. Only the graph and the tensors' shapes are read
+//! here (`shapes_only`), which is all the analysis needs, so these tests
+//! run on a checkout without the data files.
+
+use huashi_net::onnx::{self, ImportOptions};
+use huashi_net::{zoo, Analysis, Shape};
+use std::path::PathBuf;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/onnx_fixtures")
+        .join(name)
+}
+
+/// The model's analysis (imported without `--allow-unknown`) and its JSON.
+fn import(name: &str) -> (Analysis, serde_json::Value) {
+    let options = ImportOptions {
+        shapes_only: true,
+        ..ImportOptions::default()
+    };
+    let m = onnx::from_path_with(fixture(&format!("{name}.onnx")), &options)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert!(
+        !m.network
+            .nodes
+            .iter()
+            .any(|n| matches!(n.layer, huashi_net::Layer::Opaque { .. })),
+        "{name} imports without opaque layers"
+    );
+    let a = m.network.analyse_default().unwrap();
+    let facts = std::fs::read_to_string(fixture(&format!("{name}.json"))).unwrap();
+    (a, serde_json::from_str(&facts).unwrap())
+}
+
+/// Params, batch-norm statistics and output shape equal PyTorch's.
+fn check_totals(name: &str) -> Analysis {
+    let (a, facts) = import(name);
+    assert_eq!(a.totals.params, facts["params"].as_u64().unwrap(), "{name}");
+    assert_eq!(
+        a.totals.moving_stats,
+        facts["bn_buffers"].as_u64().unwrap(),
+        "{name}"
+    );
+    assert_eq!(facts["output_shape"], serde_json::json!([1, 1000]));
+    assert_eq!(a.output().output, Shape::Vector { features: 1000 });
+    a
+}
+
+#[test]
+fn resnet50_params_match_pytorch() {
+    // PyTorch: 25,557,032 parameters, 53,120 running-statistic values.
+    check_totals("resnet50");
+}
+
+#[test]
+fn mobilenet_v3_small_params_match_pytorch() {
+    // PyTorch: 2,542,856 parameters, 12,112 running-statistic values.
+    check_totals("mobilenet_v3_small");
+}
+
+#[test]
+fn efficientnet_b0_params_match_pytorch() {
+    // PyTorch: 5,288,548 parameters, 42,016 running-statistic values.
+    check_totals("efficientnet_b0");
+}
+
+#[test]
+fn shufflenet_v2_x0_5_params_match_pytorch() {
+    // PyTorch: 1,366,792 parameters, 7,952 running-statistic values.
+    check_totals("shufflenet_v2_x0_5");
+}
+
+/// torch's ONNX scope name `/layer2/layer2.0/conv2/Conv` as the module path
+/// `layer2.0.conv2` (the op type dropped, nested prefixes merged).
+fn module_path(onnx_name: &str) -> String {
+    let mut segments: Vec<&str> = onnx_name.trim_start_matches('/').split('/').collect();
+    segments.pop();
+    let mut path = String::new();
+    let mut last = "";
+    for s in segments {
+        if !last.is_empty() && s.starts_with(&format!("{last}.")) {
+            path.truncate(path.len() - last.len());
+            path.push_str(s);
+        } else if path.is_empty() {
+            path = s.to_string();
+        } else {
+            path = format!("{path}.{s}");
+        }
+        last = s;
+    }
+    path
+}
+
+#[test]
+fn resnet50_equals_the_zoo_layer_by_layer() {
+    let onnx = check_totals("resnet50");
+    let zoo = zoo::by_name("resnet50").unwrap().analyse_default().unwrap();
+    assert_eq!(onnx.totals.params, zoo.totals.params);
+    assert_eq!(onnx.totals.moving_stats, zoo.totals.moving_stats);
+    assert_eq!(onnx.totals.macs, zoo.totals.macs);
+    let mut compared = 0;
+    for node in &onnx.nodes {
+        let path = module_path(&node.name);
+        let Ok(z) = zoo.node(&path) else { continue };
+        let conv = |op: &str| op == "conv" || op == "pointwise";
+        if z.op != node.op && !(conv(z.op) && conv(node.op)) {
+            continue; // e.g. the zoo's `relu` node vs torch's reused `relu` module
+        }
+        assert_eq!(
+            (node.params, node.macs, node.output),
+            (z.params, z.macs, z.output),
+            "{}",
+            node.name
+        );
+        assert_eq!(node.field, z.field, "{}", node.name);
+        compared += 1;
+    }
+    // 53 convolutions, 53 batch norms, the max pool, the pool and fc.
+    assert!(compared >= 109, "compared {compared} layers");
+    // Stage outputs: the zoo's `layerN` against each stage's last ReLU.
+    for (stage, last) in [(1, 2), (2, 3), (3, 5), (4, 2)] {
+        let ours = format!("/layer{stage}/layer{stage}.{last}/relu_2/Relu");
+        assert_eq!(
+            onnx.receptive_field(&ours).unwrap(),
+            zoo.receptive_field(&format!("layer{stage}")).unwrap(),
+            "{ours}"
+        );
+    }
+    // torchvision ResNet-50 stage fields 35, 91, 267, 427 (tests/zoo.rs).
+    let f = onnx
+        .receptive_field("/layer4/layer4.2/relu_2/Relu")
+        .unwrap();
+    assert_eq!(f[0].size, 427);
+}
+
+#[test]
+fn module_paths_merge_nested_prefixes() {
+    assert_eq!(module_path("/layer2/layer2.0/conv2/Conv"), "layer2.0.conv2");
+    assert_eq!(module_path("/conv1/Conv"), "conv1");
+    assert_eq!(
+        module_path("/layer1/layer1.0/downsample/downsample.0/Conv"),
+        "layer1.0.downsample.0"
+    );
+    assert_eq!(module_path("/fc/Gemm"), "fc");
+}
