@@ -32,7 +32,8 @@
 //! `conv_transpose`, `pointwise`, `max_pool`,
 //! `avg_pool`, `global_avg_pool`, `batch_norm`, `activation`, `dropout`,
 //! `add`, `concat` (along channels), `mul` (with a `(C, 1, 1)` gate
-//! broadcast), `flatten`, `linear`. Unknown ops and
+//! broadcast), `slice` (channels `start..end`), `channel_shuffle`
+//! (`groups`), `upsample`, `flatten`, `linear`. Unknown ops and
 //! unknown fields are errors that name the line.
 
 use crate::spec::{Activation, PaddingSpec, Pair};
@@ -296,6 +297,23 @@ pub enum Layer {
         /// The factors `[sh, sw]` (or one for both).
         scale: Pair,
     },
+    /// Channels `start..end` of a map (features of a vector): PyTorch's
+    /// `x[:, start:end]`, `chunk` and `split` along channels (ONNX `Slice`
+    /// and `Split`). No cost; pixels keep their alignment.
+    Slice {
+        /// The first channel kept.
+        start: usize,
+        /// One past the last channel kept.
+        end: usize,
+    },
+    /// ShuffleNet's channel shuffle: `C = groups·k` channels viewed as
+    /// `(groups, k)`, transposed to `(k, groups)` and flattened back, so
+    /// output channel `j·groups + i` is input channel `i·k + j`. No cost;
+    /// pixels keep their alignment.
+    ChannelShuffle {
+        /// The number of groups (dividing the channels).
+        groups: usize,
+    },
     /// An op huashi-net does not model, kept from an imported ONNX graph
     /// (`--allow-unknown`): its output shape is ONNX's `value_info`, its cost
     /// unknown (counted 0), the receptive field undefined downstream, and a
@@ -337,6 +355,8 @@ impl Layer {
             Layer::Mul => "mul",
             Layer::Upsample { .. } => "upsample",
             Layer::Flatten => "flatten",
+            Layer::Slice { .. } => "slice",
+            Layer::ChannelShuffle { .. } => "channel_shuffle",
             Layer::Linear { .. } => "linear",
             Layer::Opaque { .. } => "opaque",
         }

@@ -71,7 +71,14 @@ fn efficientnet_b0_params_match_pytorch() {
 #[test]
 fn shufflenet_v2_x0_5_params_match_pytorch() {
     // PyTorch: 1,366,792 parameters, 7,952 running-statistic values.
-    check_totals("shufflenet_v2_x0_5");
+    let a = check_totals("shufflenet_v2_x0_5");
+    // One channel shuffle per unit (4 + 8 + 4); each stride-1 unit splits
+    // its input with `chunk(2)` into two slices (3 + 7 + 3 units).
+    let count = |op: &str| a.nodes.iter().filter(|n| n.op == op).count();
+    assert_eq!((count("channel_shuffle"), count("slice")), (16, 26));
+    // The slices and shuffles keep the field defined to the last conv.
+    let f = a.receptive_field("/conv5/conv5.0/Conv").unwrap();
+    assert!(f[0].size > 224, "{f:?}");
 }
 
 /// torch's ONNX scope name `/layer2/layer2.0/conv2/Conv` as the module path

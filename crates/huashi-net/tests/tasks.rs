@@ -4,7 +4,8 @@
 //! network using every op kind (grouped, depthwise, separable, spatially
 //! separable and transposed convolutions, both poolings, batch norm on maps
 //! and vectors, element-wise merges, concatenation of maps and of vectors,
-//! softmax, linear layers). With batch statistics, each task is normalised
+//! channel shuffles and slices of maps and of vectors, softmax, linear
+//! layers). With batch statistics, each task is normalised
 //! by its own batch alone.
 
 use candle_core::{DType, Device, Tensor};
@@ -55,6 +56,15 @@ name = "maps"
 op = "concat"
 inputs = ["dw", "sum"]
 [[nodes]]
+name = "shuffled"
+op = "channel_shuffle"
+groups = 3
+[[nodes]]
+name = "part"
+op = "slice"
+start = 2
+end = 10
+[[nodes]]
 name = "up"
 op = "conv_transpose"
 out_channels = 3
@@ -93,6 +103,15 @@ op = "flatten"
 name = "vectors"
 op = "concat"
 inputs = ["fc.relu", "gap.flat"]
+[[nodes]]
+name = "vectors.part"
+op = "slice"
+start = 1
+end = 17
+[[nodes]]
+name = "vectors.shuffled"
+op = "channel_shuffle"
+groups = 2
 [[nodes]]
 name = "head"
 op = "linear"

@@ -38,6 +38,17 @@ pub(crate) fn try_fold(imp: &mut Importer, n: &NodeProto) -> Result<bool> {
             }) => vec![1, *features as i64],
             Some(Value::Const(c)) => c.dims.iter().map(|&d| d as i64).collect(),
             Some(Value::Padded { .. }) => return Err(imp.unsupported(n, "Shape of a zero Pad")),
+            Some(Value::Grouped {
+                shape,
+                groups,
+                transposed,
+                ..
+            }) => {
+                let (g, k) = (*groups as i64, (shape.channels() / groups) as i64);
+                let (a, b) = if *transposed { (k, g) } else { (g, k) };
+                let [h, w] = map_hw(shape);
+                vec![1, a, b, h, w]
+            }
             None => return Err(imp.error(n, "Shape needs an input")),
         };
         imp.set(n, 0, Value::Const(Const::ints(dims)))?;
@@ -50,7 +61,9 @@ pub(crate) fn try_fold(imp: &mut Importer, n: &NodeProto) -> Result<bool> {
     for i in 0..n.input.len() {
         match imp.input(n, i)? {
             Some(Value::Const(c)) => consts.push(c.clone()),
-            Some(Value::Act { .. } | Value::Padded { .. }) => return Ok(false),
+            Some(Value::Act { .. } | Value::Padded { .. } | Value::Grouped { .. }) => {
+                return Ok(false)
+            }
             None => {}
         }
     }
@@ -60,6 +73,14 @@ pub(crate) fn try_fold(imp: &mut Importer, n: &NodeProto) -> Result<bool> {
     let out = fold(imp, n, consts)?;
     imp.set(n, 0, Value::Const(out))?;
     Ok(true)
+}
+
+/// `[H, W]` of a map (`[1, 1]` for a vector).
+fn map_hw(shape: &Shape) -> [i64; 2] {
+    match shape {
+        Shape::Map { height, width, .. } => [*height as i64, *width as i64],
+        Shape::Vector { .. } => [1, 1],
+    }
 }
 
 /// The ops folded when all their inputs are constants.

@@ -174,6 +174,19 @@ pub(crate) enum Value {
         /// Zeros (`constant` 0), `Reflect` (`reflect`) or `Replicate` (`edge`).
         mode: huashi_conv::PaddingMode,
     },
+    /// Map `node` of `shape` viewed as `(N, groups, C/groups, H, W)` by a
+    /// `Reshape` (the first step of a channel shuffle), its two group axes
+    /// swapped when `transposed` (by `Transpose` with perm `[0, 2, 1, 3, 4]`).
+    Grouped {
+        /// The huashi-net node (or input) name.
+        node: String,
+        /// Its shape as a map.
+        shape: Shape,
+        /// The number of groups.
+        groups: usize,
+        /// Whether the group axes are swapped.
+        transposed: bool,
+    },
 }
 
 /// The importer's state: values by ONNX name, nodes and weights so far.
@@ -322,11 +335,27 @@ impl Importer {
         inputs: Vec<String>,
         shape: Shape,
     ) -> Result<String> {
-        let base = if n.name.is_empty() {
+        self.push_output(n, 0, layer, inputs, shape)
+    }
+
+    /// As [`Importer::push`], bound to output `output` of `n` (named
+    /// `<node>_<output>` for outputs after the first).
+    pub(crate) fn push_output(
+        &mut self,
+        n: &NodeProto,
+        output: usize,
+        layer: Layer,
+        inputs: Vec<String>,
+        shape: Shape,
+    ) -> Result<String> {
+        let mut base = if n.name.is_empty() {
             format!("{}_{}", n.op_type, self.position)
         } else {
             n.name.clone()
         };
+        if output > 0 {
+            base = format!("{base}_{output}");
+        }
         let mut name = base.clone();
         let mut k = 1;
         while self.used.contains(&name) {
@@ -341,7 +370,7 @@ impl Importer {
         });
         self.set(
             n,
-            0,
+            output,
             Value::Act {
                 node: name.clone(),
                 shape,

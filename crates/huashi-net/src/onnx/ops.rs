@@ -11,6 +11,8 @@
 //! | `Add` of equal shapes, `Concat` on channels | `add`, `concat` |
 //! | `Mul` of equal shapes or by a `(C, 1, 1)` gate (squeeze-and-excitation) | `mul` |
 //! | `Flatten(axis 1)`, `Reshape` to `(N, −1)` | `flatten` |
+//! | `Reshape` to `(N, g, C/g, H, W)`, `Transpose(0, 2, 1, 3, 4)`, `Reshape` to `(N, C, H, W)` | `channel_shuffle` |
+//! | `Slice` of channels (step 1), `Split` on channels | `slice` (one per output) |
 //! | `Gemm` (`transB`), `MatMul` by a constant (+ `Add` of a bias) | `linear` |
 //! | `ReduceMean` over H and W (`keepdims` 1, or 0 then a flatten) | `global_avg_pool` (+ `flatten`) |
 //! | `Pad` (zeros on H and W) before `Conv` / `AveragePool` | added to their explicit padding |
@@ -39,6 +41,7 @@ pub(crate) use pad::with_pad;
 mod layers;
 mod pad;
 mod resize;
+mod shuffle;
 mod structure;
 
 impl Importer {
@@ -62,6 +65,9 @@ impl Importer {
             "BatchNormalization" => self.batch_norm(n),
             "Flatten" => self.flatten(n),
             "Reshape" => self.reshape(n),
+            "Transpose" => self.transpose(n),
+            "Slice" => self.slice(n),
+            "Split" => self.split(n),
             "Gemm" => self.gemm(n),
             "MatMul" => self.matmul(n),
             "Add" => self.add(n),
@@ -96,6 +102,10 @@ impl Importer {
                 n,
                 "reading a zero Pad; Conv and AveragePool after a Pad are supported",
             )),
+            Value::Grouped { .. } => Err(self.unsupported(
+                n,
+                "reading a map reshaped to 5-D; a channel shuffle (Reshape, Transpose, Reshape) is supported",
+            )),
         }
     }
 
@@ -116,7 +126,7 @@ impl Importer {
             None => Ok(None),
             Some(Value::Const(c)) if read => self.files.resolve(c).map(Some),
             Some(Value::Const(c)) => Ok(Some(c.clone())),
-            Some(Value::Act { .. } | Value::Padded { .. }) => {
+            Some(Value::Act { .. } | Value::Padded { .. } | Value::Grouped { .. }) => {
                 Err(self.unsupported(n, &format!("input {i} must be a constant (an initializer)")))
             }
         }

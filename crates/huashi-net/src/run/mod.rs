@@ -39,6 +39,10 @@ pub(crate) enum Op {
     Mul,
     /// Nearest upsampling by `[sh, sw]`.
     Upsample([usize; 2]),
+    /// Channels `start..end`.
+    Slice(usize, usize),
+    /// Channel shuffle with `groups`.
+    ChannelShuffle(usize),
     Flatten,
     Linear {
         weight: [usize; 2],
@@ -97,6 +101,8 @@ impl Op {
             Layer::Concat => Op::Concat,
             Layer::Mul => Op::Mul,
             Layer::Upsample { scale } => Op::Upsample(scale.0),
+            Layer::Slice { start, end } => Op::Slice(start, end),
+            Layer::ChannelShuffle { groups } => Op::ChannelShuffle(groups),
             Layer::Flatten => Op::Flatten,
             Layer::Linear { out_features, bias } => Op::Linear {
                 weight: [out_features, c],
@@ -170,6 +176,12 @@ impl Op {
             Op::Concat => Tensor::cat(inputs, 1)?,
             Op::Mul => mul(inputs)?,
             Op::Upsample(scale) => upsample(x, *scale)?,
+            Op::Slice(start, end) => x.narrow(1, *start, end - start)?,
+            Op::ChannelShuffle(groups) => {
+                let (n, c) = (x.dim(0)?, x.dim(1)?);
+                let rest = x.elem_count() / (n * c).max(1);
+                shuffle(&x.reshape((n, c, rest))?, *groups)?.reshape(x.shape())?
+            }
             Op::Flatten => x.flatten_from(1)?,
             Op::Linear { bias, .. } => {
                 linear(x, p("weight")?, bias.then(|| p("bias")).transpose()?)?
@@ -182,6 +194,16 @@ impl Op {
 pub(crate) fn upsample(x: &Tensor, [sh, sw]: [usize; 2]) -> Result<Tensor> {
     let (_, _, h, w) = x.dims4()?;
     Ok(x.upsample_nearest2d(h * sh, w * sw)?)
+}
+
+/// ShuffleNet's channel shuffle of an `(A, C, Z)` tensor: `(A, g, C/g, Z)`
+/// transposed to `(A, C/g, g, Z)`.
+pub(crate) fn shuffle(x: &Tensor, groups: usize) -> Result<Tensor> {
+    let (a, c, z) = x.dims3()?;
+    Ok(x.reshape((a, groups, c / groups, z))?
+        .transpose(1, 2)?
+        .contiguous()?
+        .reshape((a, c, z))?)
 }
 
 /// The broadcasting product of `inputs`.

@@ -171,10 +171,28 @@ impl Op {
                 x.like(super::mul(&tensors)?)
             }
             Op::Upsample(scale) => Value::Map(super::upsample(x.map(node)?, *scale)?),
+            Op::Slice(start, end) => {
+                channels(x, tasks, |t| Ok(t.narrow(1, *start, end - start)?))?
+            }
+            Op::ChannelShuffle(groups) => channels(x, tasks, |t| super::shuffle(t, *groups))?,
             Op::Flatten => flatten(x, tasks)?,
             Op::Linear { bias, .. } => linear(node, params, x, *bias, run)?,
         })
     }
+}
+
+/// `f` on the channels of each task: a map `(B, T·C, H, W)` and a vector
+/// `(T, F, B)` viewed as `(A, C, Z)` for `f`, and back.
+fn channels(x: &Value, tasks: usize, f: impl Fn(&Tensor) -> Result<Tensor>) -> Result<Value> {
+    Ok(match x {
+        Value::Map(m) => {
+            let (b, tc, h, w) = m.dims4()?;
+            let y = f(&m.reshape((b * tasks, tc / tasks.max(1), h * w))?)?;
+            let c = y.dim(1)?;
+            Value::Map(y.reshape((b, tasks * c, h, w))?)
+        }
+        Value::Vector(v) => Value::Vector(f(v)?),
+    })
 }
 
 /// `(B, T·C, H, W)` → `(T, C·H·W, B)`; a vector stays.

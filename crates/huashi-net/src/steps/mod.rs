@@ -87,6 +87,8 @@ pub(crate) fn step(at: &At, layer: &Layer, input: Shape) -> Result<Step> {
         Layer::Activation { .. } | Layer::Dropout { .. } => Ok(Step::free(input)),
         Layer::Flatten => flatten(at, input),
         Layer::Upsample { scale } => upsample(at, input, scale.0),
+        Layer::Slice { start, end } => slice(at, input, start, end),
+        Layer::ChannelShuffle { groups } => channel_shuffle(at, input, groups),
         Layer::Linear { out_features, bias } => linear(at, input, out_features, bias),
         Layer::Opaque { ref output, .. } => opaque(at, output),
         Layer::Add | Layer::Concat | Layer::Mul => {
@@ -192,6 +194,39 @@ fn upsample(at: &At, input: Shape, [sh, sw]: [usize; 2]) -> Result<Step> {
     let ho = at.dim_product("the upsampled height", &[h, sh])?;
     let wo = at.dim_product("the upsampled width", &[w, sw])?;
     Ok(Step::free(Shape::map(c, ho, wo)))
+}
+
+/// Channels `start..end`: the same map (vector) with `end − start`
+/// channels (features), no cost, each pixel read in place.
+fn slice(at: &At, input: Shape, start: usize, end: usize) -> Result<Step> {
+    let c = input.channels();
+    if start >= end || end > c {
+        return Err(Error::InvalidField {
+            node: at.node.to_string(),
+            field: "end",
+            detail: format!("channels {start}..{end} are not a non-empty range of the input's {c}"),
+        });
+    }
+    Ok(Step::free(match input {
+        Shape::Map { height, width, .. } => Shape::map(end - start, height, width),
+        Shape::Vector { .. } => Shape::Vector {
+            features: end - start,
+        },
+    }))
+}
+
+/// A channel shuffle: the input's shape, no cost; `groups` must divide the
+/// channels.
+fn channel_shuffle(at: &At, input: Shape, groups: usize) -> Result<Step> {
+    let c = input.channels();
+    if groups == 0 || c % groups != 0 {
+        return Err(Error::InvalidField {
+            node: at.node.to_string(),
+            field: "groups",
+            detail: format!("{groups} groups do not divide {c} channels"),
+        });
+    }
+    Ok(Step::free(input))
 }
 
 /// Why the receptive field is undefined after `layer`: an opaque op, or

@@ -18,8 +18,12 @@ impl Importer {
         self.single(n, Layer::Flatten).map(drop)
     }
 
-    /// `Reshape` to `(N, −1)` (a flatten) or to the same vector.
+    /// `Reshape` to `(N, −1)` (a flatten) or to the same vector, or a step
+    /// of a channel shuffle (`onnx/ops/shuffle.rs`).
     pub(crate) fn reshape(&mut self, n: &NodeProto) -> Result<()> {
+        if self.shuffle_reshape(n)? {
+            return Ok(());
+        }
         let (_, shape) = self.activation_input(n, 0)?;
         let target = self
             .constant(n, 1)?
