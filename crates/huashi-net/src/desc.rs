@@ -32,7 +32,8 @@
 //! `conv_transpose`, `pointwise`, `max_pool`,
 //! `avg_pool`, `global_avg_pool`, `batch_norm`, `activation`, `dropout`,
 //! `add`, `concat` (along channels), `mul` (with a `(C, 1, 1)` gate
-//! broadcast), `slice` (channels `start..end`), `channel_shuffle`
+//! broadcast), `sub` and `div` (the first input by the others, broadcast
+//! as for `mul`), `scale` (`mul·x + add`), `slice` (channels `start..end`), `channel_shuffle`
 //! (`groups`), `upsample`, `flatten`, `linear`. Unknown ops and
 //! unknown fields are errors that name the line.
 
@@ -53,6 +54,10 @@ fn yes() -> bool {
 
 fn one() -> usize {
     1
+}
+
+fn unit() -> f64 {
+    1.0
 }
 
 fn zero_pair() -> Pair {
@@ -268,6 +273,13 @@ pub enum Layer {
     Activation {
         /// Which function.
         function: Activation,
+        /// `leaky_relu`'s negative slope (default 0.01), `elu`'s α (default
+        /// 1), `hard_sigmoid`'s slope (default 1/6); other functions take none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        alpha: Option<f64>,
+        /// `hard_sigmoid`'s offset (default 1/2); other functions take none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        beta: Option<f64>,
     },
     /// Dropout (the identity at analysis time).
     Dropout {
@@ -285,6 +297,21 @@ pub enum Layer {
     /// full-size inputs: a gate scales channels, its global context is not
     /// counted (the convention for SE networks' receptive fields).
     Mul,
+    /// The first input minus the second (shapes as for `mul`: equal, or a
+    /// `(C, 1, 1)` second input broadcast over a map).
+    Sub,
+    /// The first input divided by the second (shapes as for `sub`).
+    Div,
+    /// `y = mul·x + add` with constants (ONNX `Add`, `Sub`, `Mul`, `Div` by a
+    /// single value). Pointwise: the field is kept.
+    Scale {
+        /// The factor (default 1).
+        #[serde(default = "unit")]
+        mul: f64,
+        /// The offset (default 0).
+        #[serde(default)]
+        add: f64,
+    },
     /// `(C, H, W)` to `C·H·W` features.
     Flatten,
     /// Nearest-neighbour upsampling by integer factors `[sh, sw]`
@@ -353,6 +380,9 @@ impl Layer {
             Layer::Add => "add",
             Layer::Concat => "concat",
             Layer::Mul => "mul",
+            Layer::Sub => "sub",
+            Layer::Div => "div",
+            Layer::Scale { .. } => "scale",
             Layer::Upsample { .. } => "upsample",
             Layer::Flatten => "flatten",
             Layer::Slice { .. } => "slice",
@@ -362,8 +392,12 @@ impl Layer {
         }
     }
 
-    /// Whether the layer merges several inputs (`add`, `concat`, `mul`).
+    /// Whether the layer merges several inputs (`add`, `concat`, `mul`,
+    /// `sub`, `div`).
     pub fn is_merge(&self) -> bool {
-        matches!(self, Layer::Add | Layer::Concat | Layer::Mul)
+        matches!(
+            self,
+            Layer::Add | Layer::Concat | Layer::Mul | Layer::Sub | Layer::Div
+        )
     }
 }

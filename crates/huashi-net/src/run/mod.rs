@@ -31,12 +31,18 @@ pub(crate) enum Op {
         channels: usize,
         affine: bool,
     },
-    Activation(Activation),
+    /// The function and its constants `[α, β]` (defaults filled in).
+    Activation(Activation, [f64; 2]),
     Identity,
     Add,
     Concat,
     /// Element-wise product with broadcasting.
     Mul,
+    /// Element-wise difference, quotient with broadcasting.
+    Sub,
+    Div,
+    /// `mul·x + add`.
+    Scale(f64, f64),
     /// Nearest upsampling by `[sh, sw]`.
     Upsample([usize; 2]),
     /// Channels `start..end`.
@@ -94,12 +100,23 @@ impl Op {
                 channels: c,
                 affine,
             },
-            Layer::Activation { function } => Op::Activation(function),
+            Layer::Activation {
+                function,
+                alpha,
+                beta,
+            } => {
+                let d = function.defaults();
+                let or = |v: Option<f64>, i: usize| v.or(d.get(i).copied()).unwrap_or(0.0);
+                Op::Activation(function, [or(alpha, 0), or(beta, 1)])
+            }
             Layer::Dropout { .. } => Op::Identity,
             Layer::Opaque { .. } => unreachable!("refused above"),
             Layer::Add => Op::Add,
             Layer::Concat => Op::Concat,
             Layer::Mul => Op::Mul,
+            Layer::Sub => Op::Sub,
+            Layer::Div => Op::Div,
+            Layer::Scale { mul, add } => Op::Scale(mul, add),
             Layer::Upsample { scale } => Op::Upsample(scale.0),
             Layer::Slice { start, end } => Op::Slice(start, end),
             Layer::ChannelShuffle { groups } => Op::ChannelShuffle(groups),
@@ -170,11 +187,13 @@ impl Op {
                 let stats = (p("running_mean")?, p("running_var")?);
                 batch_norm(x, stats, affine.transpose()?)?
             }
-            Op::Activation(f) => activation(x, *f)?,
+            Op::Activation(f, constants) => activation(x, *f, *constants)?,
             Op::Identity => x.clone(),
             Op::Add => inputs[1..].iter().try_fold(x.clone(), |acc, t| acc + *t)?,
             Op::Concat => Tensor::cat(inputs, 1)?,
             Op::Mul => mul(inputs)?,
+            Op::Sub | Op::Div => sub_div(self, inputs)?,
+            Op::Scale(m, a) => x.affine(*m, *a)?,
             Op::Upsample(scale) => upsample(x, *scale)?,
             Op::Slice(start, end) => x.narrow(1, *start, end - start)?,
             Op::ChannelShuffle(groups) => {
@@ -204,6 +223,16 @@ pub(crate) fn shuffle(x: &Tensor, groups: usize) -> Result<Tensor> {
         .transpose(1, 2)?
         .contiguous()?
         .reshape((a, c, z))?)
+}
+
+/// The first of `inputs` minus (`Op::Sub`) or divided by (`Op::Div`) the
+/// others, broadcasting.
+pub(crate) fn sub_div(op: &Op, inputs: &[&Tensor]) -> Result<Tensor> {
+    let x = inputs[0].clone();
+    Ok(inputs[1..].iter().try_fold(x, |acc, t| match op {
+        Op::Sub => acc.broadcast_sub(t),
+        _ => acc.broadcast_div(t),
+    })?)
 }
 
 /// The broadcasting product of `inputs`.
@@ -244,21 +273,22 @@ fn batch_norm(
     Ok(x.broadcast_mul(&scale)?.broadcast_add(&shift)?)
 }
 
-/// An element-wise activation (softmax over dim 1).
-fn activation(x: &Tensor, f: Activation) -> Result<Tensor> {
+/// An element-wise activation (softmax over dim 1) with constants `[α, β]`.
+fn activation(x: &Tensor, f: Activation, [alpha, beta]: [f64; 2]) -> Result<Tensor> {
     Ok(match f {
         Activation::Relu => x.relu()?,
         Activation::Relu6 => x.clamp(0f32, 6f32)?,
-        Activation::LeakyRelu => x.maximum(&(x * 0.01)?)?,
+        Activation::LeakyRelu => (x.relu()? - (x.neg()?.relu()? * alpha)?)?,
         Activation::Sigmoid => (x.neg()?.exp()? + 1.0)?.recip()?,
         Activation::Tanh => x.tanh()?,
         Activation::Silu => x.silu()?,
         Activation::Gelu => x.gelu_erf()?,
-        Activation::Elu => x.elu(1.0)?,
+        Activation::Elu => x.elu(alpha)?,
         Activation::Softmax => tasks::softmax(x, 1)?,
         Activation::Identity => x.clone(),
-        Activation::HardSigmoid => hard_sigmoid(x)?,
+        Activation::HardSigmoid => x.affine(alpha, beta)?.clamp(0f32, 1f32)?,
         Activation::HardSwish => x.mul(&hard_sigmoid(x)?)?,
+        Activation::Erf => x.erf()?,
     })
 }
 

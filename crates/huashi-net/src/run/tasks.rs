@@ -157,7 +157,7 @@ impl Op {
                 Value::Map(huashi_conv::global_avg_pool(x.map(node)?).map_err(err)?)
             }
             Op::BatchNorm { affine, .. } => batch_norm(node, params, x, *affine, run)?,
-            Op::Activation(f) => activation(x, *f, tasks)?,
+            Op::Activation(f, constants) => activation(x, *f, *constants, tasks)?,
             Op::Identity => x.clone(),
             Op::Add => {
                 let sum = inputs[1..]
@@ -170,6 +170,11 @@ impl Op {
                 let tensors: Vec<&Tensor> = inputs.iter().map(|v| v.tensor()).collect();
                 x.like(super::mul(&tensors)?)
             }
+            Op::Sub | Op::Div => {
+                let tensors: Vec<&Tensor> = inputs.iter().map(|v| v.tensor()).collect();
+                x.like(super::sub_div(self, &tensors)?)
+            }
+            Op::Scale(m, a) => x.like(x.tensor().affine(*m, *a)?),
             Op::Upsample(scale) => Value::Map(super::upsample(x.map(node)?, *scale)?),
             Op::Slice(start, end) => {
                 channels(x, tasks, |t| Ok(t.narrow(1, *start, end - start)?))?
@@ -316,9 +321,9 @@ fn channel_affine(
 }
 
 /// An element-wise activation; softmax over each task's channels.
-fn activation(x: &Value, f: Activation, tasks: usize) -> Result<Value> {
+fn activation(x: &Value, f: Activation, constants: [f64; 2], tasks: usize) -> Result<Value> {
     if f != Activation::Softmax {
-        return Ok(x.like(super::activation(x.tensor(), f)?));
+        return Ok(x.like(super::activation(x.tensor(), f, constants)?));
     }
     Ok(match x {
         Value::Map(m) => {

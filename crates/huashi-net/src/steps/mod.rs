@@ -84,17 +84,59 @@ pub(crate) fn step(at: &At, layer: &Layer, input: Shape) -> Result<Step> {
             Ok(Step::free(Shape::map(c, 1, 1)).with_window(window))
         }
         Layer::BatchNorm { affine } => batch_norm(at, input, affine),
-        Layer::Activation { .. } | Layer::Dropout { .. } => Ok(Step::free(input)),
+        Layer::Activation {
+            function,
+            alpha,
+            beta,
+        } => activation(at, input, function, [alpha, beta]),
+        Layer::Dropout { .. } => Ok(Step::free(input)),
         Layer::Flatten => flatten(at, input),
         Layer::Upsample { scale } => upsample(at, input, scale.0),
         Layer::Slice { start, end } => slice(at, input, start, end),
         Layer::ChannelShuffle { groups } => channel_shuffle(at, input, groups),
         Layer::Linear { out_features, bias } => linear(at, input, out_features, bias),
         Layer::Opaque { ref output, .. } => opaque(at, output),
-        Layer::Add | Layer::Concat | Layer::Mul => {
+        Layer::Scale { mul, add } => scale(at, input, mul, add),
+        Layer::Add | Layer::Concat | Layer::Mul | Layer::Sub | Layer::Div => {
             unreachable!("merges are handled by the analysis")
         }
     }
+}
+
+/// An activation: free; only the constants `function` takes may be given,
+/// and they must be finite.
+fn activation(
+    at: &At,
+    input: Shape,
+    function: crate::spec::Activation,
+    constants: [Option<f64>; 2],
+) -> Result<Step> {
+    let takes = function.defaults().len();
+    for (i, (field, value)) in ["alpha", "beta"].into_iter().zip(constants).enumerate() {
+        let Some(v) = value else { continue };
+        if i >= takes || !v.is_finite() {
+            return Err(Error::InvalidField {
+                node: at.node.to_string(),
+                field,
+                detail: format!(
+                    "{function:?} takes {takes} constant(s) ([alpha, beta] in order); got {field} = {v}"
+                ),
+            });
+        }
+    }
+    Ok(Step::free(input))
+}
+
+/// `mul·x + add`: free, finite constants.
+fn scale(at: &At, input: Shape, mul: f64, add: f64) -> Result<Step> {
+    if !(mul.is_finite() && add.is_finite()) {
+        return Err(Error::InvalidField {
+            node: at.node.to_string(),
+            field: "mul",
+            detail: format!("the constants must be finite, got mul {mul}, add {add}"),
+        });
+    }
+    Ok(Step::free(input))
 }
 
 /// Batch norm: `2·C` trainable (when affine) and `2·C` moving statistics.

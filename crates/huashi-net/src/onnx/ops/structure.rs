@@ -1,12 +1,12 @@
 //! The structural ops of the table in [`super`]: flatten, reshape, the
-//! matrix products as linear layers (a `MatMul` + `Add` pair fused), the
-//! residual `Add` and the channel `Concat`.
+//! matrix products as linear layers (a `MatMul` + `Add` pair fused in
+//! `arith.rs`) and the channel `Concat`.
 
 use crate::desc::Layer;
 use crate::error::Result;
 use crate::onnx::proto::NodeProto;
 use crate::onnx::tensor::Const;
-use crate::onnx::{attrs, Importer, Value};
+use crate::onnx::{attrs, Importer};
 use crate::shape::Shape;
 
 impl Importer {
@@ -98,42 +98,6 @@ impl Importer {
             self.weight(&name, "bias", &b, &[out])?;
         }
         Ok(())
-    }
-
-    /// `Add`: a residual of equal shapes, or a bias after a `MatMul`.
-    pub(crate) fn add(&mut self, n: &NodeProto) -> Result<()> {
-        let (a, b) = (self.act(n, 0)?.clone(), self.act(n, 1)?.clone());
-        match (a, b) {
-            (Value::Act { node, shape }, Value::Const(c))
-            | (Value::Const(c), Value::Act { node, shape }) => {
-                let c = if self.shapes_only {
-                    c
-                } else {
-                    self.files.resolve(&c)?
-                };
-                let fuse = self.node_mut(&node).filter(|x| matches!(x.layer, Layer::Linear { bias: false, out_features } if out_features == c.len()));
-                let Some(target) = fuse else {
-                    return Err(
-                        self.unsupported(n, "Add of a constant other than a bias after MatMul")
-                    );
-                };
-                if let Layer::Linear { bias, .. } = &mut target.layer {
-                    *bias = true;
-                }
-                let len = c.len();
-                self.weight(&node, "bias", &c, &[len])?;
-                self.set(n, 0, Value::Act { node, shape })
-            }
-            (Value::Act { node: x, shape: sx }, Value::Act { node: y, shape: sy }) => {
-                if sx != sy {
-                    return Err(
-                        self.unsupported(n, &format!("broadcasting Add of {sx:?} and {sy:?}"))
-                    );
-                }
-                self.push(n, Layer::Add, vec![x, y], sx).map(drop)
-            }
-            _ => Err(self.error(n, "Add of two constants that could not be folded")),
-        }
     }
 
     /// `Concat` along channels (axis 1) of maps or vectors.
