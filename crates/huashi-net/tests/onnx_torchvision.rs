@@ -154,3 +154,40 @@ fn module_paths_merge_nested_prefixes() {
     );
     assert_eq!(module_path("/fc/Gemm"), "fc");
 }
+
+#[test]
+fn resnet50_depth_2_rows_match_torchinfo() {
+    let (a, _) = import("resnet50");
+    let options = ImportOptions {
+        shapes_only: true,
+        ..ImportOptions::default()
+    };
+    let net = onnx::from_path_with(fixture("resnet50.onnx"), &options)
+        .unwrap()
+        .network;
+    let summary_options = huashi_net::SummaryOptions {
+        depth: Some(2),
+        ..huashi_net::SummaryOptions::default()
+    };
+    let s = huashi_net::Summary::build(&net, &a, summary_options).unwrap();
+    // torchinfo 1.8.0 depth 2 on torchvision's resnet50 (tests/summary.rs):
+    // layer1.0 75,008 params, layer2.0 379,392, layer4.0 6,039,552; its
+    // mult-adds less batch norm's affine terms, which huashi's MACs omit.
+    for (name, params, macs) in [
+        ("layer1.0", 75_008, 231_212_288 - 1_280),
+        ("layer2.0", 379_392, 372_509_184 - 2_560),
+        ("layer4.0", 6_039_552, 372_516_864 - 10_240),
+    ] {
+        let row = s.rows.iter().find(|r| r.name == name).unwrap();
+        assert_eq!((row.params, row.macs), (params, macs), "{name}");
+        // conv1..3, bn1..3, three ReLUs, the Add (+ the downsample pair).
+        assert!(row.nodes >= 10, "{name}: {} nodes", row.nodes);
+    }
+    // The stem's rows keep their own names; fc and the pool have theirs.
+    let names: Vec<&str> = s.rows.iter().map(|r| r.name.as_str()).collect();
+    for name in [
+        "conv1", "bn1", "relu", "maxpool", "layer3.5", "avgpool", "fc",
+    ] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+}
