@@ -56,6 +56,10 @@ fn one() -> usize {
     1
 }
 
+fn is_false(b: &bool) -> bool {
+    !b
+}
+
 fn unit() -> f64 {
     1.0
 }
@@ -323,6 +327,13 @@ pub enum Layer {
     Upsample {
         /// The factors `[sh, sw]` (or one for both).
         scale: Pair,
+        /// Bilinear instead of nearest (PyTorch `mode="bilinear"`,
+        /// `align_corners=False`; ONNX `linear` with `half_pixel`): each
+        /// output pixel mixes its 2×2 nearest inputs. Same shape and field
+        /// rules; costed as a pointwise op; a model with it runs forward
+        /// only (candle has no gradient for it, so `erf` refuses it).
+        #[serde(default, skip_serializing_if = "is_false")]
+        bilinear: bool,
     },
     /// Channels `start..end` of a map (features of a vector): PyTorch's
     /// `x[:, start:end]`, `chunk` and `split` along channels (ONNX `Slice`

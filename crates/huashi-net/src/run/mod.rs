@@ -43,8 +43,8 @@ pub(crate) enum Op {
     Div,
     /// `mul·x + add`.
     Scale(f64, f64),
-    /// Nearest upsampling by `[sh, sw]`.
-    Upsample([usize; 2]),
+    /// Nearest (bilinear when `true`) upsampling by `[sh, sw]`.
+    Upsample([usize; 2], bool),
     /// Channels `start..end`.
     Slice(usize, usize),
     /// Channel shuffle with `groups`.
@@ -117,7 +117,7 @@ impl Op {
             Layer::Sub => Op::Sub,
             Layer::Div => Op::Div,
             Layer::Scale { mul, add } => Op::Scale(mul, add),
-            Layer::Upsample { scale } => Op::Upsample(scale.0),
+            Layer::Upsample { scale, bilinear } => Op::Upsample(scale.0, bilinear),
             Layer::Slice { start, end } => Op::Slice(start, end),
             Layer::ChannelShuffle { groups } => Op::ChannelShuffle(groups),
             Layer::Flatten => Op::Flatten,
@@ -194,7 +194,7 @@ impl Op {
             Op::Mul => mul(inputs)?,
             Op::Sub | Op::Div => sub_div(self, inputs)?,
             Op::Scale(m, a) => x.affine(*m, *a)?,
-            Op::Upsample(scale) => upsample(x, *scale)?,
+            Op::Upsample(scale, bilinear) => upsample(x, *scale, *bilinear)?,
             Op::Slice(start, end) => x.narrow(1, *start, end - start)?,
             Op::ChannelShuffle(groups) => {
                 let (n, c) = (x.dim(0)?, x.dim(1)?);
@@ -209,10 +209,14 @@ impl Op {
     }
 }
 
-/// Nearest upsampling of an `(N, C, H, W)` map by integer `[sh, sw]`.
-pub(crate) fn upsample(x: &Tensor, [sh, sw]: [usize; 2]) -> Result<Tensor> {
+/// Nearest (or bilinear, half-pixel) upsampling of an `(N, C, H, W)` map
+/// by integer `[sh, sw]`.
+pub(crate) fn upsample(x: &Tensor, [sh, sw]: [usize; 2], bilinear: bool) -> Result<Tensor> {
     let (_, _, h, w) = x.dims4()?;
-    Ok(x.upsample_nearest2d(h * sh, w * sw)?)
+    Ok(match bilinear {
+        true => x.upsample_bilinear2d(h * sh, w * sw, false)?,
+        false => x.upsample_nearest2d(h * sh, w * sw)?,
+    })
 }
 
 /// ShuffleNet's channel shuffle of an `(A, C, Z)` tensor: `(A, g, C/g, Z)`

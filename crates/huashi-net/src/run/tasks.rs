@@ -175,7 +175,9 @@ impl Op {
                 x.like(super::sub_div(self, &tensors)?)
             }
             Op::Scale(m, a) => x.like(x.tensor().affine(*m, *a)?),
-            Op::Upsample(scale) => Value::Map(super::upsample(x.map(node)?, *scale)?),
+            Op::Upsample(scale, bilinear) => {
+                Value::Map(super::upsample(x.map(node)?, *scale, *bilinear)?)
+            }
             Op::Slice(start, end) => {
                 channels(x, tasks, |t| Ok(t.narrow(1, *start, end - start)?))?
             }

@@ -91,7 +91,7 @@ pub(crate) fn step(at: &At, layer: &Layer, input: Shape) -> Result<Step> {
         } => activation(at, input, function, [alpha, beta]),
         Layer::Dropout { .. } => Ok(Step::free(input)),
         Layer::Flatten => flatten(at, input),
-        Layer::Upsample { scale } => upsample(at, input, scale.0),
+        Layer::Upsample { scale, .. } => upsample(at, input, scale.0),
         Layer::Slice { start, end } => slice(at, input, start, end),
         Layer::ChannelShuffle { groups } => channel_shuffle(at, input, groups),
         Layer::Linear { out_features, bias } => linear(at, input, out_features, bias),
@@ -276,8 +276,9 @@ fn channel_shuffle(at: &At, input: Shape, groups: usize) -> Result<Step> {
 pub(crate) fn opaque_field_issue(layer: &Layer) -> Option<String> {
     match layer {
         Layer::Opaque { onnx_op, .. } => Some(format!("opaque ONNX op {onnx_op}")),
-        Layer::Upsample { scale } if scale.0 != [1, 1] => Some(format!(
-            "nearest upsampling by {:?} (a fractional stride)",
+        Layer::Upsample { scale, bilinear } if scale.0 != [1, 1] => Some(format!(
+            "{} upsampling by {:?} (a fractional stride)",
+            if *bilinear { "bilinear" } else { "nearest" },
             scale.0
         )),
         _ => None,

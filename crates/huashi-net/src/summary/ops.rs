@@ -162,6 +162,7 @@ pub(crate) fn other_flops(layer: &Layer, inputs: &[Shape], output: Shape) -> Opt
         Layer::Scale { mul, add } => {
             f.elementwise = e.checked_mul(u64::from(mul != 1.0) + u64::from(add != 0.0))?
         }
+        Layer::Upsample { bilinear: true, .. } => f.elementwise = e,
         Layer::MaxPool { kernel, .. } => f.pooling = e.checked_mul(window(kernel.0)? - 1)?,
         Layer::AvgPool { kernel, .. } => f.pooling = e.checked_mul(window(kernel.0)?)?,
         Layer::GlobalAvgPool => f.pooling = inputs.first()?.numel()? as u64,
