@@ -200,9 +200,12 @@ fn onnx_exact_gelu_pattern_computes_gelu() {
     assert!((y[5] - 0.841_344_7).abs() < 1e-6);
 }
 
+/// An ONNX op, its attributes, and the `alpha`, `beta` expected.
+type Case<'a> = (&'a str, Vec<(&'a str, A<'a>)>, Option<f64>, Option<f64>);
+
 #[test]
 fn onnx_activation_attributes_are_kept() {
-    let cases: [(&str, Vec<(&str, A)>, Option<f64>, Option<f64>); 4] = [
+    let cases: [Case; 4] = [
         ("LeakyRelu", vec![("alpha", A::F(0.2))], Some(0.2), None),
         ("LeakyRelu", vec![], None, None),
         ("Elu", vec![("alpha", A::F(0.5))], Some(0.5), None),

@@ -261,7 +261,7 @@ fn slice(at: &At, input: Shape, start: usize, end: usize) -> Result<Step> {
 /// channels.
 fn channel_shuffle(at: &At, input: Shape, groups: usize) -> Result<Step> {
     let c = input.channels();
-    if groups == 0 || c % groups != 0 {
+    if groups == 0 || !c.is_multiple_of(groups) {
         return Err(Error::InvalidField {
             node: at.node.to_string(),
             field: "groups",
