@@ -191,3 +191,51 @@ fn resnet50_depth_2_rows_match_torchinfo() {
         assert!(names.contains(&name), "{name} in {names:?}");
     }
 }
+
+/// The first logits of `name` run with its own weights equal PyTorch's, for
+/// the input `x[i] = ((i·7919) mod 1000)/500 − 1`. Needs the data files
+/// (`export_torchvision.py`), which are not committed: run with
+/// `cargo test --release -p huashi-net --test onnx_torchvision -- --ignored`.
+fn logits_match_pytorch(name: &str) {
+    let m = onnx::from_path(fixture(&format!("{name}.onnx"))).unwrap_or_else(|e| panic!("{e}"));
+    let facts: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture(&format!("{name}.json"))).unwrap())
+            .unwrap();
+    let x: Vec<f32> = (0..3 * 224 * 224u64)
+        .map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0)
+        .collect();
+    let x = candle_core::Tensor::from_vec(x, (1, 3, 224, 224), &candle_core::Device::Cpu).unwrap();
+    let model = huashi_net::Model::compile(&m.network, [3, 224, 224]).unwrap();
+    let y: Vec<f32> = model
+        .forward(&m.params, &x)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    let torch = facts["logits_head"].as_array().unwrap();
+    let scale = torch
+        .iter()
+        .map(|v| v.as_f64().unwrap().abs())
+        .fold(1e-3, f64::max);
+    for (i, (ours, t)) in y.iter().zip(torch).enumerate() {
+        let t = t.as_f64().unwrap();
+        assert!(
+            (f64::from(*ours) - t).abs() < 1e-3 * scale,
+            "{name} logit {i}: {ours} vs PyTorch {t}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs the uncommitted NAME.onnx.data files of export_torchvision.py"]
+fn torchvision_logits_match_pytorch() {
+    for name in [
+        "resnet50",
+        "mobilenet_v3_small",
+        "shufflenet_v2_x0_5",
+        "efficientnet_b0",
+    ] {
+        logits_match_pytorch(name);
+    }
+}

@@ -10,7 +10,9 @@ writes NAME.onnx holding only the graph and the initializers' names, types
 and shapes, with every tensor's bytes in NAME.onnx.data (ONNX external
 data; not committed: ResNet-50's weights are ~100 MB), and NAME.json with
 PyTorch's own numbers: sum(p.numel()) over parameters, the batch-norm running
-buffers, and the output shape.
+buffers, the output shape, and the first 10 logits for the input
+x[i] = ((i*7919) mod 1000)/500 - 1 (checked by an ignored test that needs the
+data files).
 
 Batch norm is kept as BatchNormalization nodes (TrainingMode.PRESERVE on an
 eval-mode model, as export.py does; EVAL would fold it into the convs and
@@ -30,7 +32,9 @@ here = os.path.dirname(os.path.abspath(__file__))
 
 for name in MODELS:
     model = getattr(torchvision.models, name)(weights=None).eval()
-    x = torch.randn(1, 3, 224, 224)
+    # An input both sides compute alike: x[i] = ((i*7919) mod 1000)/500 - 1.
+    i = torch.arange(3 * 224 * 224, dtype=torch.int64)
+    x = (((i * 7919) % 1000).to(torch.float32) / 500.0 - 1.0).reshape(1, 3, 224, 224)
     with torch.no_grad():
         y = model(x)
     path = os.path.join(here, name + ".onnx")
@@ -50,6 +54,7 @@ for name in MODELS:
         "params": sum(p.numel() for p in model.parameters()),
         "bn_buffers": sum(b.numel() for n, b in model.named_buffers() if "running" in n),
         "output_shape": list(y.shape),
+        "logits_head": y.flatten()[:10].tolist(),
         "ops": sorted({n.op_type for n in proto.graph.node}),
     }
     with open(os.path.join(here, name + ".json"), "w") as f:
