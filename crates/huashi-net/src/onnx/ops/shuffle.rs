@@ -30,7 +30,7 @@ impl Importer {
                 let Some(&[_, g, k, th, tw]) = resolve(&[1, c, h, w], &target()?).as_deref() else {
                     return Ok(false);
                 };
-                if g * k != c || (th, tw) != (h, w) {
+                if g.checked_mul(k) != Some(c) || (th, tw) != (h, w) {
                     return Ok(false);
                 }
                 let grouped = Value::Grouped {
@@ -152,7 +152,13 @@ impl Importer {
         {
             Some(s) => s,
             None => {
-                let parts = attrs::int(n, "num_outputs", n.output.len() as i64).max(1) as usize;
+                // `num_outputs` (opset 18) must name the outputs there are.
+                let parts = n.output.len().max(1);
+                if attrs::int(n, "num_outputs", parts as i64) != parts as i64 {
+                    return Err(
+                        self.error(n, format!("num_outputs differs from the {parts} outputs"))
+                    );
+                }
                 let each = c.div_ceil(parts) as i64;
                 (0..parts)
                     .map(|i| each.min(c as i64 - each * i as i64))
@@ -161,7 +167,7 @@ impl Importer {
         };
         if sizes.len() != n.output.len()
             || sizes.iter().any(|&s| s <= 0)
-            || sizes.iter().sum::<i64>() != c as i64
+            || sizes.iter().try_fold(0i64, |a, &s| a.checked_add(s)) != Some(c as i64)
         {
             return Err(self.error(
                 n,
@@ -211,7 +217,7 @@ fn narrowed(shape: Shape, c: usize) -> Shape {
 /// ONNX `Reshape`'s target for an input of `input` dims: `0` copies the
 /// input's dim, one `−1` takes what is left; `None` when it does not fit.
 fn resolve(input: &[i64], target: &[i64]) -> Option<Vec<i64>> {
-    let total: i64 = input.iter().product();
+    let total = product(input.iter().copied())?;
     let mut out: Vec<i64> = target
         .iter()
         .enumerate()
@@ -223,7 +229,7 @@ fn resolve(input: &[i64], target: &[i64]) -> Option<Vec<i64>> {
             }
         })
         .collect();
-    let known: i64 = out.iter().filter(|&&d| d != -1).product();
+    let known = product(out.iter().copied().filter(|&d| d != -1))?;
     match out.iter().filter(|&&d| d == -1).count() {
         0 => {}
         1 if known > 0 && total % known == 0 => {
@@ -232,5 +238,11 @@ fn resolve(input: &[i64], target: &[i64]) -> Option<Vec<i64>> {
         }
         _ => return None,
     }
-    (out.iter().all(|&d| d > 0) && out.iter().product::<i64>() == total).then_some(out)
+    let fits = out.iter().all(|&d| d > 0) && product(out.iter().copied()) == Some(total);
+    fits.then_some(out)
+}
+
+/// The product of `dims`, `None` on overflow.
+fn product(mut dims: impl Iterator<Item = i64>) -> Option<i64> {
+    dims.try_fold(1i64, |a, d| a.checked_mul(d))
 }
