@@ -160,34 +160,43 @@ fn onnx_graph(
     model([2, 2, 2], nodes, inits)
 }
 
-#[test]
-fn onnx_exact_gelu_pattern_computes_gelu() {
-    // torch.nn.GELU() exported at opset 17: x · (erf(x / √2) + 1) · 0.5.
-    let nodes = vec![
+/// torch.nn.GELU() exported at opset 17: x · (erf(x / √2) + 1) · 0.5; with
+/// `also` another node reading the chain's value `also` (`""`: none).
+fn gelu_graph(also: &str) -> Vec<u8> {
+    let mut nodes = vec![
         node("Div", "/act/Div", &["x", "sqrt2"], &["d"], &[]),
         node("Erf", "/act/Erf", &["d"], &["e"], &[]),
         node("Add", "/act/Add", &["e", "one"], &["p"], &[]),
         node("Mul", "/act/Mul", &["x", "p"], &["m"], &[]),
-        node("Mul", "/act/Mul_1", &["m", "half"], &["y"], &[]),
+        node("Mul", "/act/Mul_1", &["m", "half"], &["g"], &[]),
+        node("Relu", "/out/Relu", &["g"], &["y"], &[]),
     ];
+    if !also.is_empty() {
+        nodes.push(node("Relu", "/other/Relu", &[also], &["z"], &[]));
+    }
     let inits = vec![
         init("sqrt2", &[], vec![std::f32::consts::SQRT_2]),
         init("one", &[], vec![1.0]),
         init("half", &[], vec![0.5]),
     ];
-    let m = onnx::from_bytes(&onnx_graph(nodes, inits)).unwrap();
-    let ops: Vec<&str> = m.network.nodes.iter().map(|n| n.layer.op()).collect();
-    assert_eq!(ops, ["scale", "activation", "scale", "mul", "scale"]);
+    onnx_graph(nodes, inits)
+}
+
+/// The imported ops and the values at node `at` for x = −4..3.
+fn gelu_values(bytes: &[u8], at: &str) -> (Vec<&'static str>, Vec<f32>) {
+    let m = onnx::from_bytes(bytes).unwrap();
+    let ops = m.network.nodes.iter().map(|n| n.layer.op()).collect();
     let xs: Vec<f32> = (0..8).map(|i| i as f32 - 4.0).collect();
-    let x = Tensor::from_vec(xs.clone(), (1, 2, 2, 2), &Device::Cpu).unwrap();
+    let x = Tensor::from_vec(xs, (1, 2, 2, 2), &Device::Cpu).unwrap();
     let model = Model::compile(&m.network, [2, 2, 2]).unwrap();
-    let y: Vec<f32> = model
-        .forward(&m.params, &x)
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .to_vec1()
-        .unwrap();
+    let y = model.forward_to(&m.params, &x, at).unwrap();
+    (ops, y.flatten_all().unwrap().to_vec1().unwrap())
+}
+
+#[test]
+fn onnx_exact_gelu_pattern_is_one_gelu() {
+    let xs: Vec<f32> = (0..8).map(|i| i as f32 - 4.0).collect();
+    let x = Tensor::from_vec(xs, (1, 2, 2, 2), &Device::Cpu).unwrap();
     let gelu: Vec<f32> = x
         .gelu_erf()
         .unwrap()
@@ -195,9 +204,35 @@ fn onnx_exact_gelu_pattern_computes_gelu() {
         .unwrap()
         .to_vec1()
         .unwrap();
+    // GELU(1) = Φ(1) = 0.841345.
+    assert!((gelu[5] - 0.841_344_7).abs() < 1e-6);
+    let (ops, y) = gelu_values(&gelu_graph(""), "/act/Mul_1");
+    assert_eq!(ops, ["activation", "activation"]);
+    let m = onnx::from_bytes(&gelu_graph("")).unwrap();
+    assert!(matches!(
+        m.network.nodes[0].layer,
+        Layer::Activation {
+            function: huashi_net::Activation::Gelu,
+            ..
+        }
+    ));
     close(&y, &gelu);
-    // GELU(1) = 0.841345 (Φ(1) = 0.841345).
-    assert!((y[5] - 0.841_344_7).abs() < 1e-6);
+    // Another reader of erf's output keeps the chain as exported; it still
+    // computes GELU.
+    let (ops, y) = gelu_values(&gelu_graph("e"), "/act/Mul_1");
+    assert_eq!(
+        ops,
+        [
+            "scale",
+            "activation",
+            "scale",
+            "mul",
+            "scale",
+            "activation",
+            "activation"
+        ]
+    );
+    close(&y, &gelu);
 }
 
 /// An ONNX op, its attributes, and the `alpha`, `beta` expected.

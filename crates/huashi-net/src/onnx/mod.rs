@@ -25,11 +25,12 @@ mod attrs;
 mod external;
 mod fold;
 mod inputs;
+mod nodes;
 mod ops;
 pub mod proto;
 pub mod tensor;
 
-use crate::desc::{check_fields, Layer, Network, Node};
+use crate::desc::{check_fields, Network, Node};
 use crate::error::{Error, Result};
 use crate::params::ParamSet;
 use crate::shape::Shape;
@@ -202,6 +203,10 @@ pub(crate) struct Importer {
     shapes: HashMap<String, Vec<i64>>,
     files: DataFiles,
     shapes_only: bool,
+    /// How many nodes (and graph outputs) read each ONNX value.
+    readers: HashMap<String, usize>,
+    /// The ONNX value each huashi-net node was pushed for.
+    produced: HashMap<String, String>,
 }
 
 impl Importer {
@@ -250,6 +255,8 @@ impl Importer {
                 .collect(),
             files,
             shapes_only: false,
+            readers: readers(graph),
+            produced: HashMap::new(),
         })
     }
 
@@ -325,80 +332,14 @@ impl Importer {
         self.values.insert(name.clone(), value);
         Ok(())
     }
+}
 
-    /// Adds huashi-net node `layer` for ONNX node `n` reading `inputs`, with
-    /// output shape `shape`; returns its name.
-    pub(crate) fn push(
-        &mut self,
-        n: &NodeProto,
-        layer: Layer,
-        inputs: Vec<String>,
-        shape: Shape,
-    ) -> Result<String> {
-        self.push_output(n, 0, layer, inputs, shape)
+/// How many nodes (and graph outputs) read each value of `graph`.
+fn readers(graph: &GraphProto) -> HashMap<String, usize> {
+    let mut count = HashMap::new();
+    let names = graph.node.iter().flat_map(|n| &n.input);
+    for name in names.chain(graph.output.iter().map(|o| &o.name)) {
+        *count.entry(name.clone()).or_insert(0) += 1;
     }
-
-    /// As [`Importer::push`], bound to output `output` of `n` (named
-    /// `<node>_<output>` for outputs after the first).
-    pub(crate) fn push_output(
-        &mut self,
-        n: &NodeProto,
-        output: usize,
-        layer: Layer,
-        inputs: Vec<String>,
-        shape: Shape,
-    ) -> Result<String> {
-        let mut base = if n.name.is_empty() {
-            format!("{}_{}", n.op_type, self.position)
-        } else {
-            n.name.clone()
-        };
-        if output > 0 {
-            base = format!("{base}_{output}");
-        }
-        let mut name = base.clone();
-        let mut k = 1;
-        while self.used.contains(&name) {
-            name = format!("{base}_{k}");
-            k += 1;
-        }
-        self.used.insert(name.clone());
-        self.nodes.push(Node {
-            name: name.clone(),
-            inputs: Some(inputs),
-            layer,
-        });
-        self.set(
-            n,
-            output,
-            Value::Act {
-                node: name.clone(),
-                shape,
-            },
-        )?;
-        Ok(name)
-    }
-
-    /// Stores weight `<node>.<suffix>` of `value` with `dims` (nothing for
-    /// external values left unread with `shapes_only`).
-    pub(crate) fn weight(
-        &mut self,
-        node: &str,
-        suffix: &str,
-        value: &Const,
-        dims: &[usize],
-    ) -> Result<()> {
-        if value.is_external() {
-            return Ok(());
-        }
-        let values = value.as_floats();
-        let t = candle_core::Tensor::from_vec(values, dims, &candle_core::Device::Cpu)?;
-        self.params.insert(format!("{node}.{suffix}"), t);
-        Ok(())
-    }
-
-    /// The huashi-net node called `name`, to amend (a bias fused into a linear).
-    pub(crate) fn node_mut(&mut self, name: &str) -> Option<&mut Node> {
-        self.nodes.iter_mut().find(|n| n.name == name)
-    }
+    count
 }

@@ -86,6 +86,9 @@ impl Importer {
                 ))
             }
         };
+        if n.op_type == "Mul" && value == 0.5 && self.fuse_gelu(n, &node, shape)? {
+            return Ok(());
+        }
         let (mul, add) = match (n.op_type.as_str(), reversed) {
             ("Add", _) => (1.0, value),
             ("Mul", _) => (value, 0.0),
