@@ -40,8 +40,10 @@ fn exercise(bytes: &[u8]) -> bool {
         shapes_only: true,
         ..onnx::ImportOptions::default()
     };
-    let imported = onnx::from_bytes(bytes).or_else(|_| onnx::from_bytes_with(bytes, &shapes_only));
-    let Ok(m) = imported else {
+    let imported = onnx::from_bytes(bytes)
+        .ok()
+        .or_else(|| onnx::from_bytes_with(bytes, &shapes_only).ok());
+    let Some(m) = imported else {
         return false;
     };
     let shape = m.network.input_shape.unwrap();
