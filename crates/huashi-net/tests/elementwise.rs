@@ -290,3 +290,33 @@ fn onnx_sub_div_of_activations_and_per_channel_constants() {
         "{e}"
     );
 }
+
+#[test]
+fn onnx_sigmoid_times_input_is_one_silu() {
+    let nodes = vec![
+        node("Sigmoid", "/act/Sigmoid", &["x"], &["s"], &[]),
+        node("Mul", "/act/Mul", &["s", "x"], &["y"], &[]),
+    ];
+    let m = onnx::from_bytes(&onnx_graph(nodes, vec![])).unwrap();
+    assert_eq!(m.network.nodes.len(), 1);
+    let node = &m.network.nodes[0];
+    assert_eq!(node.name, "/act/Mul");
+    assert!(matches!(
+        node.layer,
+        Layer::Activation {
+            function: huashi_net::Activation::Silu,
+            ..
+        }
+    ));
+    // x·σ(x) at x = 1: 0.731059.
+    let x = Tensor::ones((1, 2, 2, 2), candle_core::DType::F32, &Device::Cpu).unwrap();
+    let model = Model::compile(&m.network, [2, 2, 2]).unwrap();
+    let y: Vec<f32> = model
+        .forward(&m.params, &x)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    close(&y, &[0.731_058_6; 8]);
+}

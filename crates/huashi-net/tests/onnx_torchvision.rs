@@ -65,7 +65,26 @@ fn mobilenet_v3_small_params_match_pytorch() {
 #[test]
 fn efficientnet_b0_params_match_pytorch() {
     // PyTorch: 5,288,548 parameters, 42,016 running-statistic values.
-    check_totals("efficientnet_b0");
+    let a = check_totals("efficientnet_b0");
+    // SiLU, exported as Mul(x, Sigmoid(x)), is one activation again: the
+    // stem, the head, and per MBConv block the depthwise conv's and the
+    // squeeze-excitation's, plus the expansion's in the 15 blocks that
+    // expand (1 + 1 + 2·16 + 15 = 49); the 16 SE gates stay sigmoids.
+    let count = |f: huashi_net::Activation| {
+        let net = onnx::from_path_with(
+            fixture("efficientnet_b0.onnx"),
+            &ImportOptions {
+                shapes_only: true,
+                ..ImportOptions::default()
+            },
+        )
+        .unwrap()
+        .network;
+        net.nodes.iter().filter(|n| matches!(n.layer, huashi_net::Layer::Activation { function, .. } if function == f)).count()
+    };
+    assert_eq!(count(huashi_net::Activation::Silu), 49);
+    assert_eq!(count(huashi_net::Activation::Sigmoid), 16);
+    assert_eq!(a.nodes.iter().filter(|n| n.op == "mul").count(), 16);
 }
 
 #[test]

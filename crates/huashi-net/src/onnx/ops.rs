@@ -12,6 +12,7 @@
 //! | `Mul`, `Sub`, `Div` of equal shapes or with a `(C, 1, 1)` gate (squeeze-and-excitation) | `mul`, `sub`, `div` |
 //! | `Add`, `Sub`, `Mul`, `Div` with a single-valued constant | `scale` (`y = mul·x + add`) |
 //! | `Div(x, √2) → Erf → Add(1) → Mul(x, ·) → Mul(0.5)` (exported `nn.GELU()`) | one `activation` `gelu` |
+//! | `Mul(x, Sigmoid(x))` (exported `nn.SiLU()`) | one `activation` `silu` |
 //! | `Flatten(axis 1)`, `Reshape` to `(N, −1)` | `flatten` |
 //! | `Reshape` to `(N, g, C/g, H, W)`, `Transpose(0, 2, 1, 3, 4)`, `Reshape` to `(N, C, H, W)` | `channel_shuffle` |
 //! | `Slice` of channels (step 1), `Split` on channels | `slice` (one per output) |
@@ -41,7 +42,7 @@ use huashi_conv::Padding;
 pub(crate) use pad::with_pad;
 
 mod arith;
-mod gelu;
+mod fused;
 mod layers;
 mod pad;
 mod resize;

@@ -58,6 +58,9 @@ impl Importer {
                 ));
             }
         };
+        if layer == Layer::Mul && self.fuse_silu(n, [&x, &y], out)? {
+            return Ok(());
+        }
         self.push(n, layer, vec![x, y], out).map(drop)
     }
 

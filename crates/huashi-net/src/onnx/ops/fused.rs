@@ -1,4 +1,7 @@
-//! The exact GELU as PyTorch exports `nn.GELU()` below opset 20:
+//! Activations exported as chains of ops, fused back into one activation
+//! when nothing else reads the chain's inner values: SiLU (`nn.SiLU()`,
+//! EfficientNet) as `Mul(x, Sigmoid(x))`, and the exact GELU as PyTorch
+//! exports `nn.GELU()` below opset 20:
 //! `Div(x, √2) → Erf → Add(1) → Mul(x, ·) → Mul(0.5)`. Each op maps on its
 //! own (`scale`, `activation` erf, `scale`, `mul`, `scale`), which computes
 //! GELU exactly; when the last `Mul` closes such a chain whose inner values
@@ -13,6 +16,37 @@ use crate::shape::Shape;
 use crate::spec::Activation;
 
 impl Importer {
+    /// `Mul(x, Sigmoid(x))` (either order) for `n` as one SiLU, removing the
+    /// sigmoid node; whether it did.
+    pub(crate) fn fuse_silu(
+        &mut self,
+        n: &NodeProto,
+        [a, b]: [&String; 2],
+        shape: Shape,
+    ) -> Result<bool> {
+        let sigmoid = |name: &str| {
+            self.node_named(name).is_some_and(|node| {
+                matches!(
+                    node.layer,
+                    Layer::Activation {
+                        function: Activation::Sigmoid,
+                        ..
+                    }
+                )
+            }) && self.read_once(name)
+        };
+        let input_of = |name: &str| one(self.node_named(name).and_then(|node| node.inputs.clone()));
+        for (x, s) in [(a, b), (b, a)] {
+            if sigmoid(s) && input_of(s).as_ref() == Some(x) {
+                let (x, s) = (x.clone(), s.clone());
+                self.remove_nodes(&[&s]);
+                self.push(n, activation(Activation::Silu), vec![x], shape)?;
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Replaces the chain ending in `mul` (the `Mul(x, Erf(…) + 1)` node)
     /// by a GELU for `n`, the `Mul(·, 0.5)`; whether it did.
     pub(crate) fn fuse_gelu(&mut self, n: &NodeProto, mul: &str, shape: Shape) -> Result<bool> {
@@ -24,12 +58,7 @@ impl Importer {
             return Ok(false);
         }
         self.remove_nodes(&names);
-        let layer = Layer::Activation {
-            function: Activation::Gelu,
-            alpha: None,
-            beta: None,
-        };
-        self.push(n, layer, vec![x], shape)?;
+        self.push(n, activation(Activation::Gelu), vec![x], shape)?;
         Ok(true)
     }
 
@@ -74,5 +103,14 @@ fn one(inputs: Option<Vec<String>>) -> Option<String> {
     match <[String; 1]>::try_from(inputs?) {
         Ok([name]) => Some(name),
         Err(_) => None,
+    }
+}
+
+/// An activation layer without constants.
+fn activation(function: Activation) -> Layer {
+    Layer::Activation {
+        function,
+        alpha: None,
+        beta: None,
     }
 }
