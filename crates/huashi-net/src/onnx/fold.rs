@@ -22,35 +22,7 @@ pub(crate) fn try_fold(imp: &mut Importer, n: &NodeProto) -> Result<bool> {
         return Ok(true);
     }
     if n.op_type == "Shape" {
-        let dims = match imp.input(n, 0)? {
-            Some(Value::Act {
-                shape:
-                    Shape::Map {
-                        channels,
-                        height,
-                        width,
-                    },
-                ..
-            }) => vec![1, *channels as i64, *height as i64, *width as i64],
-            Some(Value::Act {
-                shape: Shape::Vector { features },
-                ..
-            }) => vec![1, *features as i64],
-            Some(Value::Const(c)) => c.dims.iter().map(|&d| d as i64).collect(),
-            Some(Value::Padded { .. }) => return Err(imp.unsupported(n, "Shape of a zero Pad")),
-            Some(Value::Grouped {
-                shape,
-                groups,
-                transposed,
-                ..
-            }) => {
-                let (g, k) = (*groups as i64, (shape.channels() / groups) as i64);
-                let (a, b) = if *transposed { (k, g) } else { (g, k) };
-                let [h, w] = map_hw(shape);
-                vec![1, a, b, h, w]
-            }
-            None => return Err(imp.error(n, "Shape needs an input")),
-        };
+        let dims = shape_of(imp, n)?;
         imp.set(n, 0, Value::Const(Const::ints(dims)))?;
         return Ok(true);
     }
@@ -73,6 +45,40 @@ pub(crate) fn try_fold(imp: &mut Importer, n: &NodeProto) -> Result<bool> {
     let out = fold(imp, n, consts)?;
     imp.set(n, 0, Value::Const(out))?;
     Ok(true)
+}
+
+/// The value of `Shape` on input 0 of `n`: `(1, C, H, W)` of a map,
+/// `(1, F)` of a vector, the 5-D view of a grouped map, a constant's dims.
+fn shape_of(imp: &Importer, n: &NodeProto) -> Result<Vec<i64>> {
+    Ok(match imp.input(n, 0)? {
+        Some(Value::Act {
+            shape:
+                Shape::Map {
+                    channels,
+                    height,
+                    width,
+                },
+            ..
+        }) => vec![1, *channels as i64, *height as i64, *width as i64],
+        Some(Value::Act {
+            shape: Shape::Vector { features },
+            ..
+        }) => vec![1, *features as i64],
+        Some(Value::Const(c)) => c.dims.iter().map(|&d| d as i64).collect(),
+        Some(Value::Padded { .. }) => return Err(imp.unsupported(n, "Shape of a zero Pad")),
+        Some(Value::Grouped {
+            shape,
+            groups,
+            transposed,
+            ..
+        }) => {
+            let (g, k) = (*groups as i64, (shape.channels() / groups) as i64);
+            let (a, b) = if *transposed { (k, g) } else { (g, k) };
+            let [h, w] = map_hw(shape);
+            vec![1, a, b, h, w]
+        }
+        None => return Err(imp.error(n, "Shape needs an input")),
+    })
 }
 
 /// `[H, W]` of a map (`[1, 1]` for a vector).

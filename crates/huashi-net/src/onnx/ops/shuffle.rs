@@ -15,53 +15,69 @@ impl Importer {
     /// A `Reshape` that starts or ends a channel shuffle: `Ok(true)` when
     /// handled, `Ok(false)` for other reshapes.
     pub(crate) fn shuffle_reshape(&mut self, n: &NodeProto) -> Result<bool> {
-        let input = self.act(n, 0)?.clone();
-        let target = || -> Result<Vec<i64>> {
-            self.constant(n, 1)?
-                .and_then(|c| c.as_ints())
-                .ok_or_else(|| self.error(n, "the target shape must be a constant"))
-        };
-        match input {
+        match self.act(n, 0)?.clone() {
             Value::Act {
                 node,
                 shape: shape @ Shape::Map { .. },
-            } => {
-                let [c, h, w] = dims(shape);
-                let Some(&[_, g, k, th, tw]) = resolve(&[1, c, h, w], &target()?).as_deref() else {
-                    return Ok(false);
-                };
-                if g.checked_mul(k) != Some(c) || (th, tw) != (h, w) {
-                    return Ok(false);
-                }
-                let grouped = Value::Grouped {
-                    node,
-                    shape,
-                    groups: g as usize,
-                    transposed: false,
-                };
-                self.set(n, 0, grouped).map(|()| true)
-            }
+            } => self.start_shuffle(n, node, shape),
             Value::Grouped {
                 node,
                 shape,
                 groups,
                 transposed,
-            } => {
-                let [c, h, w] = dims(shape);
-                if resolve(&[1, c, h, w], &target()?) != Some(vec![1, c, h, w]) {
-                    return Err(self.unsupported(
-                        n,
-                        "a 5-D grouped map reshaped to other than its (N, C, H, W)",
-                    ));
-                }
-                if !transposed {
-                    return self.set(n, 0, Value::Act { node, shape }).map(|()| true);
-                }
-                let layer = Layer::ChannelShuffle { groups };
-                self.push(n, layer, vec![node], shape).map(|_| true)
-            }
+            } => self.end_shuffle(n, node, shape, groups, transposed),
             _ => Ok(false),
         }
+    }
+
+    /// `Reshape`'s constant target shape, resolved for a map of `shape`.
+    fn reshape_target(&self, n: &NodeProto, shape: Shape) -> Result<Option<Vec<i64>>> {
+        let target = self
+            .constant(n, 1)?
+            .and_then(|c| c.as_ints())
+            .ok_or_else(|| self.error(n, "the target shape must be a constant"))?;
+        let [c, h, w] = dims(shape);
+        Ok(resolve(&[1, c, h, w], &target))
+    }
+
+    /// Map `node` reshaped to `(N, g, C/g, H, W)`: a shuffle starts.
+    fn start_shuffle(&mut self, n: &NodeProto, node: String, shape: Shape) -> Result<bool> {
+        let [c, h, w] = dims(shape);
+        let Some(&[_, g, k, th, tw]) = self.reshape_target(n, shape)?.as_deref() else {
+            return Ok(false);
+        };
+        if g.checked_mul(k) != Some(c) || (th, tw) != (h, w) {
+            return Ok(false);
+        }
+        let grouped = Value::Grouped {
+            node,
+            shape,
+            groups: g as usize,
+            transposed: false,
+        };
+        self.set(n, 0, grouped).map(|()| true)
+    }
+
+    /// A grouped map reshaped back to `(N, C, H, W)`: a channel shuffle when
+    /// its group axes were swapped, else the map itself.
+    fn end_shuffle(
+        &mut self,
+        n: &NodeProto,
+        node: String,
+        shape: Shape,
+        groups: usize,
+        transposed: bool,
+    ) -> Result<bool> {
+        let [c, h, w] = dims(shape);
+        if self.reshape_target(n, shape)? != Some(vec![1, c, h, w]) {
+            let what = "a 5-D grouped map reshaped to other than its (N, C, H, W)";
+            return Err(self.unsupported(n, what));
+        }
+        if !transposed {
+            return self.set(n, 0, Value::Act { node, shape }).map(|()| true);
+        }
+        let layer = Layer::ChannelShuffle { groups };
+        self.push(n, layer, vec![node], shape).map(|_| true)
     }
 
     /// `Transpose`: the group axes of a channel shuffle, or the identity.
@@ -144,39 +160,7 @@ impl Importer {
                 &format!("Split on axis {axis}; the channels are supported"),
             ));
         }
-        let c = shape.channels();
-        let sizes = match self
-            .constant(n, 1)?
-            .and_then(|t| t.as_ints())
-            .or_else(|| attrs::ints(n, "split"))
-        {
-            Some(s) => s,
-            None => {
-                // `num_outputs` (opset 18) must name the outputs there are.
-                let parts = n.output.len().max(1);
-                if attrs::int(n, "num_outputs", parts as i64) != parts as i64 {
-                    return Err(
-                        self.error(n, format!("num_outputs differs from the {parts} outputs"))
-                    );
-                }
-                let each = c.div_ceil(parts) as i64;
-                (0..parts)
-                    .map(|i| each.min(c as i64 - each * i as i64))
-                    .collect()
-            }
-        };
-        if sizes.len() != n.output.len()
-            || sizes.iter().any(|&s| s <= 0)
-            || sizes.iter().try_fold(0i64, |a, &s| a.checked_add(s)) != Some(c as i64)
-        {
-            return Err(self.error(
-                n,
-                format!(
-                    "split sizes {sizes:?} for {} outputs of {c} channels",
-                    n.output.len()
-                ),
-            ));
-        }
+        let sizes = self.split_sizes(n, shape.channels())?;
         let mut start = 0;
         for (i, &size) in sizes.iter().enumerate() {
             let end = start + size as usize;
@@ -191,6 +175,37 @@ impl Importer {
             start = end;
         }
         Ok(())
+    }
+}
+
+impl Importer {
+    /// The channels of each output of `Split` `n` on `c` channels: input 1,
+    /// attribute `split`, or equal parts (the last smaller), checked to be
+    /// positive, one per output, summing to `c`.
+    fn split_sizes(&self, n: &NodeProto, c: usize) -> Result<Vec<i64>> {
+        let given = self.constant(n, 1)?.and_then(|t| t.as_ints());
+        let parts = n.output.len().max(1);
+        let sizes = match given.or_else(|| attrs::ints(n, "split")) {
+            Some(s) => s,
+            // `num_outputs` (opset 18) must name the outputs there are.
+            None if attrs::int(n, "num_outputs", parts as i64) != parts as i64 => {
+                return Err(self.error(n, format!("num_outputs differs from the {parts} outputs")))
+            }
+            None => {
+                let each = c.div_ceil(parts) as i64;
+                (0..parts)
+                    .map(|i| each.min(c as i64 - each * i as i64))
+                    .collect()
+            }
+        };
+        let total = sizes.iter().try_fold(0i64, |a, &s| a.checked_add(s));
+        if sizes.len() != n.output.len() || sizes.iter().any(|&s| s <= 0) || total != Some(c as i64)
+        {
+            let outputs = n.output.len();
+            let detail = format!("split sizes {sizes:?} for {outputs} outputs of {c} channels");
+            return Err(self.error(n, detail));
+        }
+        Ok(sizes)
     }
 }
 
