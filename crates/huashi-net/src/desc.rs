@@ -33,7 +33,8 @@
 //! `avg_pool`, `global_avg_pool`, `batch_norm`, `activation`, `dropout`,
 //! `add`, `concat` (along channels), `mul` (with a `(C, 1, 1)` gate
 //! broadcast), `sub` and `div` (the first input by the others, broadcast
-//! as for `mul`), `scale` (`mul·x + add`), `slice` (channels `start..end`), `channel_shuffle`
+//! as for `mul`), `scale` (`mul·x + add`), `channel_affine` (learnable
+//! per-channel `mul`, `add`), `slice` (channels `start..end`), `channel_shuffle`
 //! (`groups`), `upsample`, `flatten`, `linear`. Unknown ops and
 //! unknown fields are errors that name the line.
 
@@ -316,6 +317,20 @@ pub enum Layer {
         #[serde(default)]
         add: f64,
     },
+    /// A per-channel affine map `y = w ⊙ x + b` with learnable `(C)`
+    /// vectors: `w` (`<node>.weight`, initialised to 1) when `mul`, `b`
+    /// (`<node>.bias`, 0) when `add` (ONNX `Mul`/`Add`/`Sub`/`Div` by a
+    /// `(C, 1, 1)` constant, e.g. ConvNeXt's layer scale). Counted as
+    /// parameters, as PyTorch counts an `nn.Parameter` (a constant PyTorch
+    /// keeps as a buffer is counted too). Pointwise: the field is kept.
+    ChannelAffine {
+        /// Whether a per-channel factor is applied (default true).
+        #[serde(default = "yes")]
+        mul: bool,
+        /// Whether a per-channel offset is added (default false).
+        #[serde(default)]
+        add: bool,
+    },
     /// `(C, H, W)` to `C·H·W` features.
     Flatten,
     /// Nearest-neighbour upsampling by integer factors `[sh, sw]`
@@ -394,6 +409,7 @@ impl Layer {
             Layer::Sub => "sub",
             Layer::Div => "div",
             Layer::Scale { .. } => "scale",
+            Layer::ChannelAffine { .. } => "channel_affine",
             Layer::Upsample { .. } => "upsample",
             Layer::Flatten => "flatten",
             Layer::Slice { .. } => "slice",

@@ -1,7 +1,8 @@
 //! Element-wise layers: activation constants (`alpha`, `beta`), `erf`,
 //! `scale`, `sub` and `div`, with values worked out by hand; and their ONNX
 //! forms (LeakyRelu/Elu/HardSigmoid attributes, `Erf`, the exported exact
-//! GELU `Div → Erf → Add → Mul → Mul`, arithmetic with a single constant).
+//! GELU `Div → Erf → Add → Mul → Mul`, SiLU, arithmetic with a single or a
+//! per-channel constant).
 
 mod common;
 #[path = "onnx_common/mod.rs"]
@@ -274,14 +275,56 @@ fn onnx_sub_div_of_activations_and_per_channel_constants() {
     let m = onnx::from_bytes(&onnx_graph(nodes, vec![])).unwrap();
     assert_eq!(m.network.nodes[1].layer, Layer::Sub);
     assert_eq!(m.network.nodes[2].layer, Layer::Div);
-    // A per-channel constant has no layer: the typed error names the node.
+    // A per-channel constant is a channel_affine holding it: x − [0.5, 0.25].
     let nodes = vec![node("Sub", "normalise", &["x", "mean"], &["y"], &[])];
     let inits = vec![init("mean", &[1, 2, 1, 1], vec![0.5, 0.25])];
-    let e = onnx::from_bytes(&onnx_graph(nodes, inits)).unwrap_err();
-    assert!(
-        matches!(&e, Error::UnsupportedOp { op, node, position: 0, .. } if op == "Sub" && node == "normalise"),
-        "{e}"
+    let m = onnx::from_bytes(&onnx_graph(nodes, inits)).unwrap();
+    assert_eq!(
+        m.network.nodes[0].layer,
+        Layer::ChannelAffine {
+            mul: false,
+            add: true
+        }
     );
+    assert_eq!(m.network.analyse_default().unwrap().totals.params, 2);
+    let x = Tensor::ones((1, 2, 2, 2), candle_core::DType::F32, &Device::Cpu).unwrap();
+    let model = Model::compile(&m.network, [2, 2, 2]).unwrap();
+    let y: Vec<f32> = model
+        .forward(&m.params, &x)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    close(&y, &[0.5, 0.5, 0.5, 0.5, 0.75, 0.75, 0.75, 0.75]);
+    // Per channel, Div is a weight 1/c: x / [2, 4].
+    let nodes = vec![node("Div", "std", &["x", "s"], &["y"], &[])];
+    let m = onnx::from_bytes(&onnx_graph(
+        nodes,
+        vec![init("s", &[2, 1, 1], vec![2.0, 4.0])],
+    ))
+    .unwrap();
+    let model = Model::compile(&m.network, [2, 2, 2]).unwrap();
+    let y: Vec<f32> = model
+        .forward(&m.params, &x)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    close(&y, &[0.5, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.25]);
+    // A per-pixel constant, and a per-channel one minus the activation, are
+    // refused naming the node.
+    for (inputs, dims) in [(["x", "c"], [1, 2, 2, 2]), (["c", "x"], [1, 2, 1, 1])] {
+        let len = dims.iter().product::<i64>() as usize;
+        let nodes = vec![node("Sub", "normalise", &inputs, &["y"], &[])];
+        let e = onnx::from_bytes(&onnx_graph(nodes, vec![init("c", &dims, vec![0.5; len])]))
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::UnsupportedOp { op, node, position: 0, .. } if op == "Sub" && node == "normalise"),
+            "{e}"
+        );
+    }
     // A constant divided by an activation, likewise.
     let nodes = vec![node("Div", "inverse", &["one", "x"], &["y"], &[])];
     let e = onnx::from_bytes(&onnx_graph(nodes, vec![init("one", &[], vec![1.0])])).unwrap_err();

@@ -4,8 +4,8 @@
 //! network using every op kind (grouped, depthwise, separable, spatially
 //! separable and transposed convolutions, both poolings, batch norm on maps
 //! and vectors, element-wise merges, concatenation of maps and of vectors,
-//! channel shuffles and slices of maps and of vectors, softmax, linear
-//! layers). With batch statistics, each task is normalised
+//! channel shuffles and slices of maps and of vectors, a per-channel
+//! affine map, softmax, linear layers). With batch statistics, each task is normalised
 //! by its own batch alone.
 
 use candle_core::{DType, Device, Tensor};
@@ -64,6 +64,10 @@ name = "part"
 op = "slice"
 start = 2
 end = 10
+[[nodes]]
+name = "layer_scale"
+op = "channel_affine"
+add = true
 [[nodes]]
 name = "up"
 op = "conv_transpose"
@@ -136,7 +140,7 @@ fn setup() -> (Model, Vec<ParamSet>, ParamSet) {
                 let x = x.to_dtype(DType::F64)?;
                 if name.ends_with("running_var") {
                     x.affine(0.5, 0.7)
-                } else if name.ends_with("running_mean") {
+                } else if name.ends_with("running_mean") || name.starts_with("layer_scale.") {
                     x.affine(1.0, 0.1 * t as f64)
                 } else {
                     Ok(x)

@@ -11,6 +11,7 @@
 //! | `Add` of equal shapes, `Concat` on channels | `add`, `concat` |
 //! | `Mul`, `Sub`, `Div` of equal shapes or with a `(C, 1, 1)` gate (squeeze-and-excitation) | `mul`, `sub`, `div` |
 //! | `Add`, `Sub`, `Mul`, `Div` with a single-valued constant | `scale` (`y = mul·x + add`) |
+//! | `Add`, `Sub`, `Mul`, `Div` with a `(C, 1, 1)` constant | `channel_affine` (the constant as its weight or bias) |
 //! | `Div(x, √2) → Erf → Add(1) → Mul(x, ·) → Mul(0.5)` (exported `nn.GELU()`) | one `activation` `gelu` |
 //! | `Mul(x, Sigmoid(x))` (exported `nn.SiLU()`) | one `activation` `silu` |
 //! | `Flatten(axis 1)`, `Reshape` to `(N, −1)` | `flatten` |

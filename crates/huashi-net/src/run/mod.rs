@@ -43,6 +43,13 @@ pub(crate) enum Op {
     Div,
     /// `mul·x + add`.
     Scale(f64, f64),
+    /// Per-channel `w ⊙ x + b` over `channels`, with `w` when `mul`, `b`
+    /// when `add`.
+    ChannelAffine {
+        channels: usize,
+        mul: bool,
+        add: bool,
+    },
     /// Nearest (bilinear when `true`) upsampling by `[sh, sw]`.
     Upsample([usize; 2], bool),
     /// Channels `start..end`.
@@ -117,6 +124,11 @@ impl Op {
             Layer::Sub => Op::Sub,
             Layer::Div => Op::Div,
             Layer::Scale { mul, add } => Op::Scale(mul, add),
+            Layer::ChannelAffine { mul, add } => Op::ChannelAffine {
+                channels: c,
+                mul,
+                add,
+            },
             Layer::Upsample { scale, bilinear } => Op::Upsample(scale.0, bilinear),
             Layer::Slice { start, end } => Op::Slice(start, end),
             Layer::ChannelShuffle { groups } => Op::ChannelShuffle(groups),
@@ -159,6 +171,16 @@ impl Op {
                 v.push(("running_var".to_string(), vec![c], None));
                 v
             }
+            Op::ChannelAffine { channels, mul, add } => {
+                let mut v = Vec::new();
+                if *mul {
+                    v.push(("weight".to_string(), vec![*channels], None));
+                }
+                if *add {
+                    v.push(("bias".to_string(), vec![*channels], None));
+                }
+                v
+            }
             _ => Vec::new(),
         }
     }
@@ -194,6 +216,18 @@ impl Op {
             Op::Mul => mul(inputs)?,
             Op::Sub | Op::Div => sub_div(self, inputs)?,
             Op::Scale(m, a) => x.affine(*m, *a)?,
+            Op::ChannelAffine { mul, add, .. } => {
+                let mut shape = vec![1; x.rank()];
+                shape[1] = x.dim(1)?;
+                let mut y = x.clone();
+                if *mul {
+                    y = y.broadcast_mul(&p("weight")?.reshape(shape.as_slice())?)?;
+                }
+                if *add {
+                    y = y.broadcast_add(&p("bias")?.reshape(shape.as_slice())?)?;
+                }
+                y
+            }
             Op::Upsample(scale, bilinear) => upsample(x, *scale, *bilinear)?,
             Op::Slice(start, end) => x.narrow(1, *start, end - start)?,
             Op::ChannelShuffle(groups) => {

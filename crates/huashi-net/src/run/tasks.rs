@@ -175,6 +175,9 @@ impl Op {
                 x.like(super::sub_div(self, &tensors)?)
             }
             Op::Scale(m, a) => x.like(x.tensor().affine(*m, *a)?),
+            Op::ChannelAffine { mul, add, .. } => {
+                channel_affine_op(node, params, x, [*mul, *add], run)?
+            }
             Op::Upsample(scale, bilinear) => {
                 Value::Map(super::upsample(x.map(node)?, *scale, *bilinear)?)
             }
@@ -255,6 +258,29 @@ fn per_channel(x: &Value) -> Result<(Tensor, impl Fn(Tensor) -> Result<Value>)> 
         })
     };
     Ok((flat, back))
+}
+
+/// A learnable per-channel `w ⊙ x + b` per task (`w` when `mul`, `b` when
+/// `add`; 1 and 0 otherwise).
+fn channel_affine_op(
+    node: &str,
+    params: &ParamSet,
+    x: &Value,
+    [mul, add]: [bool; 2],
+    run: TaskRun,
+) -> Result<Value> {
+    let (flat, back) = per_channel(x)?;
+    let len = flat.dim(1)?;
+    let (dtype, device) = (flat.dtype(), flat.device());
+    let scale = match mul {
+        true => merged(params, node, "weight", run.tasks)?,
+        false => Tensor::ones(len, dtype, device)?,
+    };
+    let shift = match add {
+        true => merged(params, node, "bias", run.tasks)?,
+        false => Tensor::zeros(len, dtype, device)?,
+    };
+    back(channel_affine(node, &flat, &scale, &shift, false)?)
 }
 
 /// `y = s·x + t` (then ReLU) per task and channel, with

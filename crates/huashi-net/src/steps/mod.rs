@@ -97,6 +97,17 @@ pub(crate) fn step(at: &At, layer: &Layer, input: Shape) -> Result<Step> {
         Layer::Linear { out_features, bias } => linear(at, input, out_features, bias),
         Layer::Opaque { ref output, .. } => opaque(at, output),
         Layer::Scale { mul, add } => scale(at, input, mul, add),
+        Layer::ChannelAffine { mul, add } => {
+            let per_channel = u64::from(mul) + u64::from(add);
+            let params = at.product(
+                "the parameter count",
+                &[input.channels() as u64, per_channel],
+            )?;
+            Ok(Step {
+                params,
+                ..Step::free(input)
+            })
+        }
         Layer::Add | Layer::Concat | Layer::Mul | Layer::Sub | Layer::Div => {
             unreachable!("merges are handled by the analysis")
         }

@@ -159,6 +159,9 @@ pub(crate) fn other_flops(layer: &Layer, inputs: &[Shape], output: Shape) -> Opt
         Layer::Add | Layer::Sub | Layer::Div | Layer::Mul => {
             f.elementwise = e.checked_mul(inputs.len().saturating_sub(1) as u64)?
         }
+        Layer::ChannelAffine { mul, add } => {
+            f.elementwise = e.checked_mul(u64::from(mul) + u64::from(add))?
+        }
         Layer::Scale { mul, add } => {
             f.elementwise = e.checked_mul(u64::from(mul != 1.0) + u64::from(add != 0.0))?
         }

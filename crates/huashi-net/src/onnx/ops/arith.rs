@@ -2,14 +2,16 @@
 //! `Mul`, `Div` of two activations (equal shapes, or a `(C, 1, 1)` gate
 //! broadcast over a map) become the merges `add`, `sub`, `mul`, `div`; with
 //! a single-valued constant they become a `scale` layer (`y = mul·x + add`:
-//! normalisation constants, the pieces of an exported GELU); a constant
-//! after a `MatMul` is its bias. Other constants (per channel or per pixel)
-//! are an unsupported-op error naming the node.
+//! normalisation constants, the pieces of an exported GELU), with one value
+//! per channel a `channel_affine` layer holding it as its weight or bias
+//! (ConvNeXt's layer scale); a constant after a `MatMul` is its bias. Other
+//! constants (per pixel, or divided by an activation) are an unsupported-op
+//! error naming the node.
 
 use crate::desc::Layer;
 use crate::error::Result;
 use crate::onnx::proto::NodeProto;
-use crate::onnx::tensor::Const;
+use crate::onnx::tensor::{Const, Data};
 use crate::onnx::{Importer, Value};
 use crate::shape::Shape;
 
@@ -76,19 +78,11 @@ impl Importer {
         if n.op_type == "Add" && self.fuse_bias(&node, &c)? {
             return self.set(n, 0, Value::Act { node, shape });
         }
+        if c.len() != 1 {
+            return self.channel_constant(n, node, shape, c, reversed);
+        }
         let c = self.files.resolve(&c)?;
-        let value = match c.as_floats()[..] {
-            [v] => f64::from(v),
-            _ => {
-                return Err(self.unsupported(
-                    n,
-                    &format!(
-                        "{} with a constant of dims {:?}; single values (and a bias after MatMul) are supported",
-                        n.op_type, c.dims
-                    ),
-                ))
-            }
-        };
+        let value = f64::from(c.as_floats()[0]);
         if n.op_type == "Mul" && value == 0.5 && self.fuse_gelu(n, &node, shape)? {
             return Ok(());
         }
@@ -105,6 +99,58 @@ impl Importer {
             }
         };
         self.single(n, Layer::Scale { mul, add }).map(drop)
+    }
+
+    /// Activation `node` with a per-channel constant `c` (`(C, 1, 1)` or
+    /// `(1, C, 1, 1)` on a map, `(C)` or `(1, C)` on a vector): a
+    /// `channel_affine` whose weight (`Mul`, `Div` by `c`: `c`, `1/c`) or
+    /// bias (`Add`, `Sub` of `c`: `c`, `−c`) holds it.
+    fn channel_constant(
+        &mut self,
+        n: &NodeProto,
+        node: String,
+        shape: Shape,
+        c: Const,
+        reversed: bool,
+    ) -> Result<()> {
+        let ch = shape.channels();
+        let fits = match shape {
+            Shape::Map { .. } => c.dims == [ch, 1, 1] || c.dims == [1, ch, 1, 1],
+            Shape::Vector { .. } => c.dims == [ch] || c.dims == [1, ch],
+        };
+        let op = n.op_type.as_str();
+        if !fits || (reversed && matches!(op, "Sub" | "Div")) {
+            let what = format!(
+                "{op} with a constant of dims {:?} on {shape:?}; single values and one value per channel (the activation first for Sub, Div) are supported",
+                c.dims
+            );
+            return Err(self.unsupported(n, &what));
+        }
+        let c = if self.shapes_only {
+            c
+        } else {
+            self.files.resolve(&c)?
+        };
+        let values = c.as_floats();
+        if op == "Div" && values.contains(&0.0) {
+            return Err(self.error(n, "division by a constant holding 0"));
+        }
+        let map = |f: fn(f32) -> f32| Const {
+            dims: vec![ch],
+            data: match c.is_external() {
+                true => c.data.clone(),
+                false => Data::F32(values.iter().map(|&v| f(v)).collect()),
+            },
+        };
+        let (mul, value) = match op {
+            "Mul" => (true, map(|v| v)),
+            "Div" => (true, map(|v| 1.0 / v)),
+            "Add" => (false, map(|v| v)),
+            _ => (false, map(|v| -v)),
+        };
+        let layer = Layer::ChannelAffine { mul, add: !mul };
+        let name = self.push(n, layer, vec![node], shape)?;
+        self.weight(&name, if mul { "weight" } else { "bias" }, &value, &[ch])
     }
 
     /// Makes `c` the bias of `node` when it is a linear layer without one
