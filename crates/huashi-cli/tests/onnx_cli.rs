@@ -82,3 +82,38 @@ fn a_damaged_onnx_file_is_an_error_naming_it() {
     assert!(err.contains("broken.onnx") && err.contains("ONNX"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// torchvision's ResNet-50 exported with external data
+/// (`export_torchvision.py`); its data file is not committed.
+const RESNET50: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../huashi-net/tests/onnx_fixtures/resnet50.onnx"
+);
+
+#[test]
+fn summary_and_rf_need_no_external_data_but_erf_names_the_missing_file() {
+    // A copy without its data file, whatever the fixture folder holds.
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("resnet50.onnx");
+    std::fs::copy(RESNET50, &model).unwrap();
+    let model = model.to_str().unwrap();
+    let report = ok_json(&["summary", "--model", model, "--depth", "2", "--json"]);
+    // torchvision: sum(p.numel()) = 25,557,032; 53,120 running values.
+    assert_eq!(report["totals"]["trainable_params"], 25_557_032);
+    assert_eq!(report["totals"]["bn_moving_statistics"], 53_120);
+    let rows = report["summary"]["rows"].as_array().unwrap();
+    let layer1_0 = rows.iter().find(|r| r["name"] == "layer1.0").unwrap();
+    assert_eq!(layer1_0["params"], 75_008);
+    let last = "/layer4/layer4.2/relu_2/Relu";
+    let rf = ok_json(&["rf", "--model", model, "--layer", last, "--json"]);
+    // torchvision ResNet-50's last stage: 427 (huashi-net's tests/zoo.rs).
+    assert_eq!(rf["nodes"][0]["height"]["size"], 427);
+    let out = huashi(&["erf", "--model", model, "--layer", "/conv1/Conv"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("resnet50.onnx.data") && err.contains("conv1.weight"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}

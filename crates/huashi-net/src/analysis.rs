@@ -205,7 +205,9 @@ fn node_report(name: &str, layer: &Layer, sources: &[&NodeReport]) -> Result<Nod
         let output = merge_shape(&at, layer, sources)?;
         let fields: Vec<(&str, &Field)> = sources
             .iter()
-            .filter(|s| !matches!(layer, Layer::Mul) || s.output == output)
+            .filter(|s| {
+                !matches!(layer, Layer::Mul | Layer::Sub | Layer::Div) || s.output == output
+            })
             .map(|s| (s.name.as_str(), &s.field))
             .collect();
         (Step::free(output), Field::merge(name, &fields))
@@ -250,8 +252,8 @@ fn merge_shape(at: &At, layer: &Layer, sources: &[&NodeReport]) -> Result<Shape>
     let mut out = first.output;
     for other in &sources[1..] {
         out = match (layer, out, other.output) {
-            (Layer::Add | Layer::Mul, a, b) if a == b => a,
-            (Layer::Mul, a, b) if is_gate(b, a) => a,
+            (Layer::Add | Layer::Mul | Layer::Sub | Layer::Div, a, b) if a == b => a,
+            (Layer::Mul | Layer::Sub | Layer::Div, a, b) if is_gate(b, a) => a,
             (Layer::Mul, a, b) if is_gate(a, b) => b,
             (
                 Layer::Concat,

@@ -232,6 +232,18 @@ pub enum Error {
         /// What is wrong.
         detail: String,
     },
+    /// An ONNX tensor's external data cannot be read: the data file is
+    /// missing, too short, outside the model's folder, or the model came
+    /// without a path to find it by.
+    #[error("ONNX tensor \"{tensor}\": external data file {file}: {detail}")]
+    OnnxExternalData {
+        /// The tensor (initializer) name.
+        tensor: String,
+        /// The data file, as the model names it (or resolved).
+        file: String,
+        /// What is wrong.
+        detail: String,
+    },
     /// An ONNX op the importer does not map (never silently skipped).
     #[error("ONNX node #{position} \"{node}\": op {op} is not supported{detail}")]
     UnsupportedOp {

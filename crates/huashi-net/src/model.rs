@@ -375,7 +375,7 @@ fn relu_fusable(nodes: &[Compiled]) -> Vec<bool> {
             readers[i].push(slot);
         }
     }
-    let relu = |slot: usize| matches!(nodes[slot].op, Op::Activation(Activation::Relu));
+    let relu = |slot: usize| matches!(nodes[slot].op, Op::Activation(Activation::Relu, _));
     nodes
         .iter()
         .zip(&readers)

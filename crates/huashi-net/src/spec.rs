@@ -139,7 +139,9 @@ impl<'de> Deserialize<'de> for PaddingSpec {
     }
 }
 
-/// Element-wise activation functions (shape- and field-preserving, no parameters).
+/// Element-wise activation functions (shape- and field-preserving, no
+/// trainable parameters; `leaky_relu`, `elu` and `hard_sigmoid` take
+/// constants, see [`Activation::defaults`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Activation {
@@ -168,4 +170,22 @@ pub enum Activation {
     HardSigmoid,
     /// `x · clamp(x/6 + 1/2, 0, 1)` (MobileNetV3's h-swish).
     HardSwish,
+    /// The error function `erf(x)` (ONNX `Erf`, the core of an exported
+    /// exact GELU `x · (1 + erf(x/√2)) / 2`).
+    Erf,
+}
+
+impl Activation {
+    /// The constants `[α, β]` the function takes and their defaults
+    /// (PyTorch's): `leaky_relu` `[0.01]` (slope for `x < 0`), `elu` `[1]`
+    /// (`α·(eˣ − 1)` for `x < 0`), `hard_sigmoid` `[1/6, 1/2]`
+    /// (`clamp(α·x + β, 0, 1)`); the others none.
+    pub fn defaults(self) -> &'static [f64] {
+        match self {
+            Activation::LeakyRelu => &[0.01],
+            Activation::Elu => &[1.0],
+            Activation::HardSigmoid => &[1.0 / 6.0, 0.5],
+            _ => &[],
+        }
+    }
 }

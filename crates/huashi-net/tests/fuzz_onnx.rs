@@ -1,6 +1,7 @@
 //! `fuzz_onnx`: a proptest-driven fuzz target for the ONNX importer.
 //! Mutated (overwritten, inserted, deleted bytes) and truncated copies of
-//! valid models (built in `onnx_common` and the PyTorch fixture), and
+//! valid models (built in `onnx_common`, the PyTorch fixture and the
+//! torchvision ShuffleNet graph), and
 //! arbitrary bytes, go through `onnx::from_bytes`; what imports is analysed
 //! and compiled (no tensor allocated). Nothing may panic, abort or hang;
 //! errors are fine.
@@ -25,13 +26,24 @@ fn seeds() -> Vec<Vec<u8>> {
     vec![
         onnx_common::small_cnn(),
         include_bytes!("onnx_fixtures/tiny_mobilenet_v2.onnx").to_vec(),
+        // Graph only, its weights in external data (imported shapes-only):
+        // channel shuffles, Split/Slice, shape arithmetic.
+        include_bytes!("onnx_fixtures/shufflenet_v2_x0_5.onnx").to_vec(),
     ]
 }
 
-/// Imports `bytes`; when that works, analyses and compiles the result.
-/// Returns whether the import worked.
+/// Imports `bytes` (with its weights, else shapes only: external data);
+/// when that works, analyses and compiles the result. Returns whether the
+/// import worked.
 fn exercise(bytes: &[u8]) -> bool {
-    let Ok(m) = onnx::from_bytes(bytes) else {
+    let shapes_only = onnx::ImportOptions {
+        shapes_only: true,
+        ..onnx::ImportOptions::default()
+    };
+    let imported = onnx::from_bytes(bytes)
+        .ok()
+        .or_else(|| onnx::from_bytes_with(bytes, &shapes_only).ok());
+    let Some(m) = imported else {
         return false;
     };
     let shape = m.network.input_shape.unwrap();

@@ -404,6 +404,7 @@ fn allow_unknown_keeps_an_opaque_layer() {
     assert!(matches!(error_of(&bytes), Error::UnsupportedOp { .. }));
     let options = onnx::ImportOptions {
         allow_unknown: true,
+        ..onnx::ImportOptions::default()
     };
     // No value_info for "b": still the typed error.
     assert!(matches!(
@@ -599,12 +600,31 @@ fn nearest_resize_by_whole_factors_is_an_upsample() {
     let m = import(&resize(&["x", "", "", "sizes"], vec![sizes], &[]));
     let a = m.network.analyse_default().unwrap();
     assert_eq!(a.output().output, Shape::map(1, 4, 9));
-    // Linear mode and fractional factors are refused naming the op.
+    // Linear mode with half-pixel coordinates is the bilinear upsample.
+    let scales = || vec![init("scales", &[4], vec![1.0, 1.0, 2.0, 2.0])];
+    let m = import(&resize(
+        &["x", "", "scales"],
+        scales(),
+        &[("mode", A::S("linear"))],
+    ));
+    assert_eq!(
+        m.network.nodes[0].layer,
+        huashi_net::Layer::Upsample {
+            scale: huashi_net::Pair([2, 2]),
+            bilinear: true
+        }
+    );
+    // Linear with aligned corners, cubic mode and fractional factors are
+    // refused naming the op.
     for (inits, attrs) in [
         (
-            vec![init("scales", &[4], vec![1.0, 1.0, 2.0, 2.0])],
-            vec![("mode", A::S("linear"))],
+            scales(),
+            vec![
+                ("mode", A::S("linear")),
+                ("coordinate_transformation_mode", A::S("align_corners")),
+            ],
         ),
+        (scales(), vec![("mode", A::S("cubic"))]),
         (vec![init("scales", &[4], vec![1.0, 1.0, 1.5, 2.0])], vec![]),
     ] {
         let e = error_of(&resize(&["x", "", "scales"], inits, &attrs));

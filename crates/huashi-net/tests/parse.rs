@@ -32,7 +32,9 @@ fn toml_example_parses_with_defaults() {
     assert_eq!(
         net.nodes[2].layer,
         Layer::Activation {
-            function: Activation::Relu
+            function: Activation::Relu,
+            alpha: None,
+            beta: None,
         }
     );
     assert_eq!(
@@ -68,7 +70,9 @@ fn json_example_parses() {
     assert_eq!(
         net.nodes[5].layer,
         Layer::Activation {
-            function: Activation::Relu6
+            function: Activation::Relu6,
+            alpha: None,
+            beta: None,
         }
     );
 }

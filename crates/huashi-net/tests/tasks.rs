@@ -4,7 +4,8 @@
 //! network using every op kind (grouped, depthwise, separable, spatially
 //! separable and transposed convolutions, both poolings, batch norm on maps
 //! and vectors, element-wise merges, concatenation of maps and of vectors,
-//! softmax, linear layers). With batch statistics, each task is normalised
+//! channel shuffles and slices of maps and of vectors, a per-channel
+//! affine map, softmax, linear layers). With batch statistics, each task is normalised
 //! by its own batch alone.
 
 use candle_core::{DType, Device, Tensor};
@@ -55,6 +56,19 @@ name = "maps"
 op = "concat"
 inputs = ["dw", "sum"]
 [[nodes]]
+name = "shuffled"
+op = "channel_shuffle"
+groups = 3
+[[nodes]]
+name = "part"
+op = "slice"
+start = 2
+end = 10
+[[nodes]]
+name = "layer_scale"
+op = "channel_affine"
+add = true
+[[nodes]]
 name = "up"
 op = "conv_transpose"
 out_channels = 3
@@ -94,6 +108,15 @@ name = "vectors"
 op = "concat"
 inputs = ["fc.relu", "gap.flat"]
 [[nodes]]
+name = "vectors.part"
+op = "slice"
+start = 1
+end = 17
+[[nodes]]
+name = "vectors.shuffled"
+op = "channel_shuffle"
+groups = 2
+[[nodes]]
 name = "head"
 op = "linear"
 out_features = 3
@@ -117,7 +140,7 @@ fn setup() -> (Model, Vec<ParamSet>, ParamSet) {
                 let x = x.to_dtype(DType::F64)?;
                 if name.ends_with("running_var") {
                     x.affine(0.5, 0.7)
-                } else if name.ends_with("running_mean") {
+                } else if name.ends_with("running_mean") || name.starts_with("layer_scale.") {
                     x.affine(1.0, 0.1 * t as f64)
                 } else {
                     Ok(x)

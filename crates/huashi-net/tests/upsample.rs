@@ -53,3 +53,32 @@ fn upsample_shapes_values_and_gradients() {
         .to_string()
         .contains("scale"));
 }
+
+#[test]
+fn bilinear_upsample_values_cost_and_field() {
+    let net = toml(
+        r#"
+        [[nodes]]
+        name = "up"
+        op = "upsample"
+        scale = 2
+        bilinear = true
+    "#,
+    );
+    let a = net.analyse([1, 1, 2]).unwrap();
+    assert_eq!(a.output().output, huashi_net::Shape::map(1, 2, 4));
+    assert!(matches!(
+        a.receptive_field("up"),
+        Err(Error::UndefinedField { .. })
+    ));
+    let s = huashi_net::Summary::build(&net, &a, huashi_net::SummaryOptions::default()).unwrap();
+    // Costed as one pointwise op per output element: 2·4.
+    assert_eq!(s.rows[1].other_flops.elementwise, 8);
+    // Half-pixel source x = (i + ½)/2 − ½ = −¼, ¼, ¾, 1¼, clamped to [0, 1]:
+    // from [0, 4] that is 0, 1, 3, 4 (PyTorch, align_corners=False).
+    let model = Model::compile(&net, [1, 1, 2]).unwrap();
+    let x = Tensor::new(&[[[[0f32, 4.]]]], &Device::Cpu).unwrap();
+    let y = model.forward(&ParamSet::default(), &x).unwrap();
+    let rows: Vec<Vec<f32>> = y.squeeze(0).unwrap().squeeze(0).unwrap().to_vec2().unwrap();
+    assert_eq!(rows, [[0., 1., 3., 4.], [0., 1., 3., 4.]]);
+}

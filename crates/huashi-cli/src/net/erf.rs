@@ -101,11 +101,10 @@ fn text(r: &Report, erf: &Erf) -> String {
 
 pub fn run(args: &ErfArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.samples >= 1, "--samples must be at least 1");
-    let (net, shape, a, onnx_weights) = super::analyse_weighted(
-        &args.net.model,
-        args.net.input.as_ref(),
-        args.net.allow_unknown,
-    )?;
+    // The ONNX file's own weights are read unless --weights replaces them.
+    let options = args.net.import_options(args.weights.is_none());
+    let (net, shape, a, onnx_weights) =
+        super::analyse_weighted(&args.net.model, args.net.input.as_ref(), &options)?;
     find(&a, &args.layer, &args.net.model)?;
     let config = ErfConfig {
         samples: args.samples,

@@ -75,27 +75,39 @@ pub fn analyse(
     spec: &str,
     input: Option<&InputSize>,
 ) -> anyhow::Result<(Network, [usize; 3], Analysis)> {
-    let (net, shape, analysis, _) = analyse_weighted(spec, input, false)?;
+    let options = huashi_net::onnx::ImportOptions::default();
+    let (net, shape, analysis, _) = analyse_weighted(spec, input, &options)?;
     Ok((net, shape, analysis))
 }
 
 /// Loads `--model` (honouring `--allow-unknown`) and analyses it at `--input`
-/// (see [`input_shape`]).
+/// (see [`input_shape`]); an ONNX model's weights are not read (only the
+/// graph and the tensors' shapes: external data files need not be there).
 pub fn analyse_model(args: &ModelArgs) -> anyhow::Result<(Network, [usize; 3], Analysis)> {
-    let (net, shape, analysis, _) =
-        analyse_weighted(&args.model, args.input.as_ref(), args.allow_unknown)?;
+    let options = args.import_options(false);
+    let (net, shape, analysis, _) = analyse_weighted(&args.model, args.input.as_ref(), &options)?;
     Ok((net, shape, analysis))
 }
 
-/// Loads `spec` and analyses it for `input` (see [`input_shape`]), with the
-/// weights an ONNX model carries.
+impl ModelArgs {
+    /// How an ONNX `--model` is imported: `--allow-unknown`, and its
+    /// weights read only when `weights`.
+    pub fn import_options(&self, weights: bool) -> huashi_net::onnx::ImportOptions {
+        huashi_net::onnx::ImportOptions {
+            allow_unknown: self.allow_unknown,
+            shapes_only: !weights,
+        }
+    }
+}
+
+/// Loads `spec` (an ONNX model with `options`) and analyses it for `input`
+/// (see [`input_shape`]), with the weights an ONNX model carries.
 pub fn analyse_weighted(
     spec: &str,
     input: Option<&InputSize>,
-    allow_unknown: bool,
+    options: &huashi_net::onnx::ImportOptions,
 ) -> anyhow::Result<(Network, [usize; 3], Analysis, Option<ParamSet>)> {
-    let options = huashi_net::onnx::ImportOptions { allow_unknown };
-    let (net, weights) = zoo::load_weighted(spec, &options)?;
+    let (net, weights) = zoo::load_weighted(spec, options)?;
     let shape = input_shape(&net, input.map(|i| i.0.as_slice()))?;
     let analysis = net
         .analyse(shape)

@@ -22,16 +22,20 @@
 //! [`Error::UnsupportedOp`] naming the op, the node and its position.
 
 mod attrs;
+mod external;
 mod fold;
+mod inputs;
+mod nodes;
 mod ops;
 pub mod proto;
 pub mod tensor;
 
-use crate::desc::{check_fields, Layer, Network, Node};
+use crate::desc::{check_fields, Network, Node};
 use crate::error::{Error, Result};
-use crate::model::Model;
 use crate::params::ParamSet;
 use crate::shape::Shape;
+use external::DataFiles;
+use inputs::{check_weights, declared_dims, input_shape};
 use prost::Message;
 use proto::{GraphProto, ModelProto, NodeProto};
 use std::collections::{HashMap, HashSet};
@@ -49,7 +53,9 @@ pub const MAX_INPUT_DIM: usize = 1 << 16;
 pub struct OnnxModel {
     /// The network (its `input_shape` is the graph input's `(C, H, W)`).
     pub network: Network,
-    /// The weights named `<node>.<param>`, as [`Model::forward`] takes them.
+    /// The weights named `<node>.<param>`, as [`crate::Model::forward`]
+    /// takes them; with [`ImportOptions::shapes_only`], only those stored
+    /// in the `.onnx` file itself (external data is not read).
     pub params: ParamSet,
 }
 
@@ -58,7 +64,9 @@ pub struct OnnxModel {
 ///
 /// # Errors
 /// [`Error::File`] when the file cannot be read or is too large;
-/// [`Error::InFile`] naming the path around the errors of [`from_bytes`].
+/// [`Error::InFile`] naming the path around the errors of [`from_bytes`]
+/// and [`Error::OnnxExternalData`] (external data next to the model,
+/// `location` relative to its folder, missing or short).
 pub fn from_path(path: impl AsRef<Path>) -> Result<OnnxModel> {
     from_path_with(path, &ImportOptions::default())
 }
@@ -70,6 +78,11 @@ pub struct ImportOptions {
     /// from the graph's `value_info`, cost unknown, receptive field undefined
     /// downstream) instead of failing.
     pub allow_unknown: bool,
+    /// Read only the graph and the tensors' shapes: weights stored as
+    /// external data are not read (their data file need not exist), which
+    /// is all `summary` and `rf` need. Constants a shape computation reads
+    /// are still read.
+    pub shapes_only: bool,
 }
 
 /// As [`from_path`], with `options`.
@@ -79,7 +92,7 @@ pub struct ImportOptions {
 pub fn from_path_with(path: impl AsRef<Path>, options: &ImportOptions) -> Result<OnnxModel> {
     let path = path.as_ref();
     let bytes = huashi_io::read_capped(path, "an ONNX model")?;
-    from_bytes_with(&bytes, options).map_err(|e| Error::InFile {
+    import(&bytes, options, DataFiles::new(Some(path))).map_err(|e| Error::InFile {
         path: path.display().to_string(),
         source: Box::new(e),
     })
@@ -104,6 +117,11 @@ pub fn from_bytes(bytes: &[u8]) -> Result<OnnxModel> {
 /// has no `(N, C, H, W)` or `(N, F)` shape in `value_info` is still
 /// [`Error::UnsupportedOp`].
 pub fn from_bytes_with(bytes: &[u8], options: &ImportOptions) -> Result<OnnxModel> {
+    import(bytes, options, DataFiles::new(None))
+}
+
+/// Imports `bytes`, reading external data through `files`.
+fn import(bytes: &[u8], options: &ImportOptions, files: DataFiles) -> Result<OnnxModel> {
     let model = ModelProto::decode(bytes).map_err(|e| file_error(format!("not ONNX: {e}")))?;
     let graph = model
         .graph
@@ -115,8 +133,9 @@ pub fn from_bytes_with(bytes: &[u8], options: &ImportOptions) -> Result<OnnxMode
             graph.node.len()
         )));
     }
-    let mut importer = Importer::new(graph)?;
+    let mut importer = Importer::new(graph, files)?;
     importer.allow_unknown = options.allow_unknown;
+    importer.shapes_only = options.shapes_only;
     for (position, node) in graph.node.iter().enumerate() {
         importer.position = position;
         importer.node(node)?;
@@ -156,6 +175,19 @@ pub(crate) enum Value {
         /// Zeros (`constant` 0), `Reflect` (`reflect`) or `Replicate` (`edge`).
         mode: huashi_conv::PaddingMode,
     },
+    /// Map `node` of `shape` viewed as `(N, groups, C/groups, H, W)` by a
+    /// `Reshape` (the first step of a channel shuffle), its two group axes
+    /// swapped when `transposed` (by `Transpose` with perm `[0, 2, 1, 3, 4]`).
+    Grouped {
+        /// The huashi-net node (or input) name.
+        node: String,
+        /// Its shape as a map.
+        shape: Shape,
+        /// The number of groups.
+        groups: usize,
+        /// Whether the group axes are swapped.
+        transposed: bool,
+    },
 }
 
 /// The importer's state: values by ONNX name, nodes and weights so far.
@@ -169,11 +201,17 @@ pub(crate) struct Importer {
     position: usize,
     allow_unknown: bool,
     shapes: HashMap<String, Vec<i64>>,
+    files: DataFiles,
+    shapes_only: bool,
+    /// How many nodes (and graph outputs) read each ONNX value.
+    readers: HashMap<String, usize>,
+    /// The ONNX value each huashi-net node was pushed for.
+    produced: HashMap<String, String>,
 }
 
 impl Importer {
     /// Reads the initializers and the one activation input.
-    fn new(graph: &GraphProto) -> Result<Self> {
+    fn new(graph: &GraphProto, files: DataFiles) -> Result<Self> {
         let mut values = HashMap::new();
         for t in &graph.initializer {
             let what = format!("initializer \"{}\"", t.name);
@@ -215,6 +253,10 @@ impl Importer {
                 .chain(&graph.output)
                 .filter_map(|v| Some((v.name.clone(), declared_dims(v)?)))
                 .collect(),
+            files,
+            shapes_only: false,
+            readers: readers(graph),
+            produced: HashMap::new(),
         })
     }
 
@@ -230,7 +272,11 @@ impl Importer {
             nodes: self.nodes,
         };
         check_fields(&network)?;
-        check_weights(&network, self.input_shape, &self.params)?;
+        if self.shapes_only {
+            network.analyse(self.input_shape)?;
+        } else {
+            check_weights(&network, self.input_shape, &self.params)?;
+        }
         Ok(OnnxModel {
             network,
             params: self.params,
@@ -286,120 +332,14 @@ impl Importer {
         self.values.insert(name.clone(), value);
         Ok(())
     }
-
-    /// Adds huashi-net node `layer` for ONNX node `n` reading `inputs`, with
-    /// output shape `shape`; returns its name.
-    pub(crate) fn push(
-        &mut self,
-        n: &NodeProto,
-        layer: Layer,
-        inputs: Vec<String>,
-        shape: Shape,
-    ) -> Result<String> {
-        let base = if n.name.is_empty() {
-            format!("{}_{}", n.op_type, self.position)
-        } else {
-            n.name.clone()
-        };
-        let mut name = base.clone();
-        let mut k = 1;
-        while self.used.contains(&name) {
-            name = format!("{base}_{k}");
-            k += 1;
-        }
-        self.used.insert(name.clone());
-        self.nodes.push(Node {
-            name: name.clone(),
-            inputs: Some(inputs),
-            layer,
-        });
-        self.set(
-            n,
-            0,
-            Value::Act {
-                node: name.clone(),
-                shape,
-            },
-        )?;
-        Ok(name)
-    }
-
-    /// Stores weight `<node>.<suffix>` with `dims`.
-    pub(crate) fn weight(
-        &mut self,
-        node: &str,
-        suffix: &str,
-        values: Vec<f32>,
-        dims: &[usize],
-    ) -> Result<()> {
-        let t = candle_core::Tensor::from_vec(values, dims, &candle_core::Device::Cpu)?;
-        self.params.insert(format!("{node}.{suffix}"), t);
-        Ok(())
-    }
-
-    /// The huashi-net node called `name`, to amend (a bias fused into a linear).
-    pub(crate) fn node_mut(&mut self, name: &str) -> Option<&mut Node> {
-        self.nodes.iter_mut().find(|n| n.name == name)
-    }
 }
 
-/// The dims `value_info` declares (`-1` for symbolic ones).
-fn declared_dims(v: &proto::ValueInfoProto) -> Option<Vec<i64>> {
-    let shape = v.r#type.as_ref()?.tensor_type.as_ref()?.shape.as_ref()?;
-    Some(
-        shape
-            .dim
-            .iter()
-            .map(|d| d.dim_value.unwrap_or(-1))
-            .collect(),
-    )
-}
-
-/// `(C, H, W)` of the graph input `(N, C, H, W)`; `N` may be symbolic.
-fn input_shape(input: &proto::ValueInfoProto) -> Result<[usize; 3]> {
-    let bad = |detail: String| Error::Onnx {
-        what: format!("input \"{}\"", input.name),
-        detail,
-    };
-    let dims = input
-        .r#type
-        .as_ref()
-        .and_then(|t| t.tensor_type.as_ref())
-        .and_then(|t| t.shape.as_ref())
-        .map(|s| &s.dim[..])
-        .ok_or_else(|| bad("has no tensor shape".into()))?;
-    let [_, c, h, w] = dims else {
-        return Err(bad(format!(
-            "has {} dimensions; (N, C, H, W) is supported",
-            dims.len()
-        )));
-    };
-    let mut out = [0; 3];
-    for (slot, d) in out.iter_mut().zip([c, h, w]) {
-        *slot = d
-            .dim_value
-            .and_then(|v| usize::try_from(v).ok())
-            .filter(|&v| (1..=MAX_INPUT_DIM).contains(&v))
-            .ok_or_else(|| {
-                bad(format!(
-                    "dimension {d:?} is not a number in 1..={MAX_INPUT_DIM} (pass --input C,H,W for symbolic sizes)"
-                ))
-            })?;
+/// How many nodes (and graph outputs) read each value of `graph`.
+fn readers(graph: &GraphProto) -> HashMap<String, usize> {
+    let mut count = HashMap::new();
+    let names = graph.node.iter().flat_map(|n| &n.input);
+    for name in names.chain(graph.output.iter().map(|o| &o.name)) {
+        *count.entry(name.clone()).or_insert(0) += 1;
     }
-    Ok(out)
-}
-
-/// The weights fit the network (skipped when an opaque op stops the model
-/// from compiling; the weights of the other layers are then checked by the
-/// analysis' shapes alone).
-fn check_weights(network: &Network, input: [usize; 3], params: &ParamSet) -> Result<()> {
-    if network
-        .nodes
-        .iter()
-        .any(|n| matches!(n.layer, Layer::Opaque { .. }))
-    {
-        network.analyse(input)?;
-        return Ok(());
-    }
-    Model::compile(network, input)?.check(params)
+    count
 }

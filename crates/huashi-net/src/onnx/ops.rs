@@ -7,10 +7,16 @@
 //! | `MaxPool`, `AveragePool` (pads, `ceil_mode`, `count_include_pad`) | `max_pool`, `avg_pool` |
 //! | `GlobalAveragePool` | `global_avg_pool` |
 //! | `BatchNormalization` | `batch_norm` (ε folded into the variance) |
-//! | `Relu`, `Clip(0, 6)`, `HardSigmoid(1/6, 1/2)`, `HardSwish`, `LeakyRelu(0.01)`, `Sigmoid`, `Tanh`, `Gelu`, `Elu(1)`, `Softmax` (channels) | `activation` |
+//! | `Relu`, `Clip(0, 6)`, `HardSigmoid(α, β)`, `HardSwish`, `LeakyRelu(α)`, `Sigmoid`, `Tanh`, `Gelu` (exact), `Erf`, `Elu(α)`, `Softmax` (channels) | `activation` (α, β kept as its `alpha`, `beta`) |
 //! | `Add` of equal shapes, `Concat` on channels | `add`, `concat` |
-//! | `Mul` of equal shapes or by a `(C, 1, 1)` gate (squeeze-and-excitation) | `mul` |
+//! | `Mul`, `Sub`, `Div` of equal shapes or with a `(C, 1, 1)` gate (squeeze-and-excitation) | `mul`, `sub`, `div` |
+//! | `Add`, `Sub`, `Mul`, `Div` with a single-valued constant | `scale` (`y = mul·x + add`) |
+//! | `Add`, `Sub`, `Mul`, `Div` with a `(C, 1, 1)` constant | `channel_affine` (the constant as its weight or bias) |
+//! | `Div(x, √2) → Erf → Add(1) → Mul(x, ·) → Mul(0.5)` (exported `nn.GELU()`) | one `activation` `gelu` |
+//! | `Mul(x, Sigmoid(x))` (exported `nn.SiLU()`) | one `activation` `silu` |
 //! | `Flatten(axis 1)`, `Reshape` to `(N, −1)` | `flatten` |
+//! | `Reshape` to `(N, g, C/g, H, W)`, `Transpose(0, 2, 1, 3, 4)`, `Reshape` to `(N, C, H, W)` | `channel_shuffle` |
+//! | `Slice` of channels (step 1), `Split` on channels | `slice` (one per output) |
 //! | `Gemm` (`transB`), `MatMul` by a constant (+ `Add` of a bias) | `linear` |
 //! | `ReduceMean` over H and W (`keepdims` 1, or 0 then a flatten) | `global_avg_pool` (+ `flatten`) |
 //! | `Pad` (zeros on H and W) before `Conv` / `AveragePool` | added to their explicit padding |
@@ -36,9 +42,12 @@ use crate::steps::{step, At};
 use huashi_conv::Padding;
 pub(crate) use pad::with_pad;
 
+mod arith;
+mod fused;
 mod layers;
 mod pad;
 mod resize;
+mod shuffle;
 mod structure;
 
 impl Importer {
@@ -62,16 +71,18 @@ impl Importer {
             "BatchNormalization" => self.batch_norm(n),
             "Flatten" => self.flatten(n),
             "Reshape" => self.reshape(n),
+            "Transpose" => self.transpose(n),
+            "Slice" => self.slice(n),
+            "Split" => self.split(n),
             "Gemm" => self.gemm(n),
             "MatMul" => self.matmul(n),
-            "Add" => self.add(n),
+            "Add" | "Sub" | "Mul" | "Div" => self.arithmetic(n),
             "Concat" => self.concat(n),
-            "Mul" => self.mul(n),
             "ReduceMean" => self.reduce_mean(n),
             "Pad" => self.pad(n),
             "Resize" | "Upsample" => self.resize(n),
             _ => match self.activation(n)? {
-                Some(function) => self.single(n, Layer::Activation { function }).map(drop),
+                Some(layer) => self.single(n, layer).map(drop),
                 None if self.allow_unknown => self.opaque(n),
                 None => Err(self.unsupported(n, "")),
             },
@@ -96,15 +107,31 @@ impl Importer {
                 n,
                 "reading a zero Pad; Conv and AveragePool after a Pad are supported",
             )),
+            Value::Grouped { .. } => Err(self.unsupported(
+                n,
+                "reading a map reshaped to 5-D; a channel shuffle (Reshape, Transpose, Reshape) is supported",
+            )),
         }
     }
 
-    /// Input `i` of `n` as a constant.
+    /// Input `i` of `n` as a constant with its values (external data read).
     pub(crate) fn constant(&self, n: &NodeProto, i: usize) -> Result<Option<Const>> {
+        self.constant_as(n, i, true)
+    }
+
+    /// Input `i` of `n` as a weight: external values are read unless
+    /// importing `shapes_only` (then only its dims are known).
+    pub(crate) fn weight_constant(&self, n: &NodeProto, i: usize) -> Result<Option<Const>> {
+        self.constant_as(n, i, !self.shapes_only)
+    }
+
+    /// Input `i` of `n` as a constant, its external values read if `read`.
+    fn constant_as(&self, n: &NodeProto, i: usize, read: bool) -> Result<Option<Const>> {
         match self.input(n, i)? {
             None => Ok(None),
+            Some(Value::Const(c)) if read => self.files.resolve(c).map(Some),
             Some(Value::Const(c)) => Ok(Some(c.clone())),
-            Some(Value::Act { .. } | Value::Padded { .. }) => {
+            Some(Value::Act { .. } | Value::Padded { .. } | Value::Grouped { .. }) => {
                 Err(self.unsupported(n, &format!("input {i} must be a constant (an initializer)")))
             }
         }
@@ -121,83 +148,78 @@ impl Importer {
         self.push(n, layer, vec![input], out)
     }
 
-    /// The activation function of `n`, when it is one.
-    fn activation(&self, n: &NodeProto) -> Result<Option<Activation>> {
-        let close = |a: f32, b: f32| (a - b).abs() <= 1e-6 * b.abs().max(1.0);
-        Ok(Some(match n.op_type.as_str() {
+    /// The activation layer of `n`, when it is one: the function and the
+    /// constants it takes when they differ from PyTorch's defaults.
+    fn activation(&self, n: &NodeProto) -> Result<Option<Layer>> {
+        let function = match n.op_type.as_str() {
             "Relu" => Activation::Relu,
             "Sigmoid" => Activation::Sigmoid,
             "HardSwish" => Activation::HardSwish,
-            "HardSigmoid"
-                if close(attrs::float(n, "alpha", 0.2), 1.0 / 6.0)
-                    && close(attrs::float(n, "beta", 0.5), 0.5) =>
-            {
-                Activation::HardSigmoid
-            }
+            "HardSigmoid" => Activation::HardSigmoid,
             "Tanh" => Activation::Tanh,
+            "Erf" => Activation::Erf,
             "Gelu" if attrs::string(n, "approximate", "none") == "none" => Activation::Gelu,
-            "Elu" if close(attrs::float(n, "alpha", 1.0), 1.0) => Activation::Elu,
-            "LeakyRelu" if close(attrs::float(n, "alpha", 0.01), 0.01) => Activation::LeakyRelu,
-            "Softmax" => {
-                let (_, shape) = self.activation_input(n, 0)?;
-                let axis = attrs::int(n, "axis", -1);
-                let ok = match shape {
-                    Shape::Vector { .. } => axis == 1 || axis == -1,
-                    Shape::Map { .. } => axis == 1,
-                };
-                if !ok {
-                    return Err(self.unsupported(n, "softmax over an axis other than the channels"));
-                }
-                Activation::Softmax
-            }
-            "Clip" => {
-                let bound = |i: usize, name: &str, default: f32| -> Result<f32> {
-                    Ok(match self.constant(n, i)? {
-                        Some(c) => c.as_floats().first().copied().unwrap_or(default),
-                        None => attrs::float(n, name, default),
-                    })
-                };
-                match (
-                    bound(1, "min", f32::NEG_INFINITY)?,
-                    bound(2, "max", f32::INFINITY)?,
-                ) {
-                    (lo, hi) if lo == 0.0 && hi == 6.0 => Activation::Relu6,
-                    (lo, hi) if lo == 0.0 && hi == f32::INFINITY => Activation::Relu,
-                    (lo, hi) => {
-                        return Err(self.unsupported(
-                            n,
-                            &format!("Clip to [{lo}, {hi}]; [0, 6] and [0, ∞) are supported"),
-                        ))
-                    }
-                }
-            }
-            "Gelu" | "Elu" | "LeakyRelu" | "HardSigmoid" => {
-                return Err(self.unsupported(n, "an attribute value other than PyTorch's default"))
-            }
+            "Gelu" => return Err(self.unsupported(n, "the tanh approximation of GELU")),
+            "Elu" => Activation::Elu,
+            "LeakyRelu" => Activation::LeakyRelu,
+            "Softmax" => self.softmax(n)?,
+            "Clip" => self.clip(n)?,
             _ => return Ok(None),
+        };
+        // ONNX's defaults: LeakyRelu α 0.01, Elu α 1, HardSigmoid α 0.2, β 0.5.
+        let onnx = match function {
+            Activation::HardSigmoid => [0.2, 0.5],
+            Activation::LeakyRelu => [0.01, 0.0],
+            Activation::Elu => [1.0, 0.0],
+            _ => [0.0; 2],
+        };
+        let ours = function.defaults();
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * b.abs().max(1.0);
+        let mut constants = [None; 2];
+        for (i, name) in ["alpha", "beta"].into_iter().enumerate().take(ours.len()) {
+            let v = f64::from(attrs::float(n, name, onnx[i] as f32));
+            constants[i] = (!close(v, ours[i])).then_some(v);
+        }
+        Ok(Some(Layer::Activation {
+            function,
+            alpha: constants[0],
+            beta: constants[1],
         }))
     }
-}
 
-impl Importer {
-    /// `Mul` of two activations: equal shapes or a `(C, 1, 1)` gate.
-    fn mul(&mut self, n: &NodeProto) -> Result<()> {
-        let (x, sx) = self.activation_input(n, 0)?;
-        let (y, sy) = self.activation_input(n, 1)?;
-        let gate = |g: Shape, m: Shape| matches!((g, m), (Shape::Map { channels: a, height: 1, width: 1 }, Shape::Map { channels: b, .. }) if a == b);
-        let out = match (sx, sy) {
-            (a, b) if a == b || gate(b, a) => a,
-            (a, b) if gate(a, b) => b,
-            (a, b) => {
-                return Err(self.unsupported(
-                    n,
-                    &format!(
-                        "Mul of {a:?} and {b:?}; equal shapes or a (C, 1, 1) gate are supported"
-                    ),
-                ))
-            }
+    /// `Softmax` over the channels (axis 1; −1 for a vector).
+    fn softmax(&self, n: &NodeProto) -> Result<Activation> {
+        let (_, shape) = self.activation_input(n, 0)?;
+        let axis = attrs::int(n, "axis", -1);
+        let ok = match shape {
+            Shape::Vector { .. } => axis == 1 || axis == -1,
+            Shape::Map { .. } => axis == 1 || axis == -3,
         };
-        self.push(n, Layer::Mul, vec![x, y], out).map(drop)
+        if !ok {
+            return Err(self.unsupported(n, "softmax over an axis other than the channels"));
+        }
+        Ok(Activation::Softmax)
+    }
+
+    /// `Clip` to `[0, 6]` (ReLU6) or `[0, ∞)` (ReLU).
+    fn clip(&self, n: &NodeProto) -> Result<Activation> {
+        let bound = |i: usize, name: &str, default: f32| -> Result<f32> {
+            Ok(match self.constant(n, i)? {
+                Some(c) => c.as_floats().first().copied().unwrap_or(default),
+                None => attrs::float(n, name, default),
+            })
+        };
+        match (
+            bound(1, "min", f32::NEG_INFINITY)?,
+            bound(2, "max", f32::INFINITY)?,
+        ) {
+            (lo, hi) if lo == 0.0 && hi == 6.0 => Ok(Activation::Relu6),
+            (lo, hi) if lo == 0.0 && hi == f32::INFINITY => Ok(Activation::Relu),
+            (lo, hi) => Err(self.unsupported(
+                n,
+                &format!("Clip to [{lo}, {hi}]; [0, 6] and [0, ∞) are supported"),
+            )),
+        }
     }
 }
 

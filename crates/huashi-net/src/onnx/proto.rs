@@ -85,8 +85,9 @@ pub struct AttributeProto {
     pub r#type: i32,
 }
 
-/// `TensorProto`: dimensions, element type and data (typed fields or raw
-/// little-endian bytes; external data is not supported).
+/// `TensorProto`: dimensions, element type and data (typed fields, raw
+/// little-endian bytes, or a byte range of an external file named by
+/// `external_data` when `data_location` is [`data_location::EXTERNAL`]).
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct TensorProto {
     #[prost(int64, repeated, tag = "1")]
@@ -105,8 +106,28 @@ pub struct TensorProto {
     pub raw_data: Vec<u8>,
     #[prost(double, repeated, tag = "10")]
     pub double_data: Vec<f64>,
+    #[prost(message, repeated, tag = "13")]
+    pub external_data: Vec<StringStringEntryProto>,
     #[prost(int32, tag = "14")]
     pub data_location: i32,
+}
+
+/// `StringStringEntryProto`: a key and its value (`external_data` entries
+/// `location`, `offset`, `length`).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct StringStringEntryProto {
+    #[prost(string, tag = "1")]
+    pub key: String,
+    #[prost(string, tag = "2")]
+    pub value: String,
+}
+
+/// `TensorProto.DataLocation` values.
+pub mod data_location {
+    /// The data is in the message.
+    pub const DEFAULT: i32 = 0;
+    /// The data is in the file `external_data` names.
+    pub const EXTERNAL: i32 = 1;
 }
 
 /// `TensorProto.DataType` values the importer reads.

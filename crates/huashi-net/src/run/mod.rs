@@ -31,14 +31,31 @@ pub(crate) enum Op {
         channels: usize,
         affine: bool,
     },
-    Activation(Activation),
+    /// The function and its constants `[α, β]` (defaults filled in).
+    Activation(Activation, [f64; 2]),
     Identity,
     Add,
     Concat,
     /// Element-wise product with broadcasting.
     Mul,
-    /// Nearest upsampling by `[sh, sw]`.
-    Upsample([usize; 2]),
+    /// Element-wise difference, quotient with broadcasting.
+    Sub,
+    Div,
+    /// `mul·x + add`.
+    Scale(f64, f64),
+    /// Per-channel `w ⊙ x + b` over `channels`, with `w` when `mul`, `b`
+    /// when `add`.
+    ChannelAffine {
+        channels: usize,
+        mul: bool,
+        add: bool,
+    },
+    /// Nearest (bilinear when `true`) upsampling by `[sh, sw]`.
+    Upsample([usize; 2], bool),
+    /// Channels `start..end`.
+    Slice(usize, usize),
+    /// Channel shuffle with `groups`.
+    ChannelShuffle(usize),
     Flatten,
     Linear {
         weight: [usize; 2],
@@ -90,13 +107,31 @@ impl Op {
                 channels: c,
                 affine,
             },
-            Layer::Activation { function } => Op::Activation(function),
+            Layer::Activation {
+                function,
+                alpha,
+                beta,
+            } => {
+                let d = function.defaults();
+                let or = |v: Option<f64>, i: usize| v.or(d.get(i).copied()).unwrap_or(0.0);
+                Op::Activation(function, [or(alpha, 0), or(beta, 1)])
+            }
             Layer::Dropout { .. } => Op::Identity,
             Layer::Opaque { .. } => unreachable!("refused above"),
             Layer::Add => Op::Add,
             Layer::Concat => Op::Concat,
             Layer::Mul => Op::Mul,
-            Layer::Upsample { scale } => Op::Upsample(scale.0),
+            Layer::Sub => Op::Sub,
+            Layer::Div => Op::Div,
+            Layer::Scale { mul, add } => Op::Scale(mul, add),
+            Layer::ChannelAffine { mul, add } => Op::ChannelAffine {
+                channels: c,
+                mul,
+                add,
+            },
+            Layer::Upsample { scale, bilinear } => Op::Upsample(scale.0, bilinear),
+            Layer::Slice { start, end } => Op::Slice(start, end),
+            Layer::ChannelShuffle { groups } => Op::ChannelShuffle(groups),
             Layer::Flatten => Op::Flatten,
             Layer::Linear { out_features, bias } => Op::Linear {
                 weight: [out_features, c],
@@ -136,6 +171,16 @@ impl Op {
                 v.push(("running_var".to_string(), vec![c], None));
                 v
             }
+            Op::ChannelAffine { channels, mul, add } => {
+                let mut v = Vec::new();
+                if *mul {
+                    v.push(("weight".to_string(), vec![*channels], None));
+                }
+                if *add {
+                    v.push(("bias".to_string(), vec![*channels], None));
+                }
+                v
+            }
             _ => Vec::new(),
         }
     }
@@ -164,12 +209,32 @@ impl Op {
                 let stats = (p("running_mean")?, p("running_var")?);
                 batch_norm(x, stats, affine.transpose()?)?
             }
-            Op::Activation(f) => activation(x, *f)?,
+            Op::Activation(f, constants) => activation(x, *f, *constants)?,
             Op::Identity => x.clone(),
             Op::Add => inputs[1..].iter().try_fold(x.clone(), |acc, t| acc + *t)?,
             Op::Concat => Tensor::cat(inputs, 1)?,
             Op::Mul => mul(inputs)?,
-            Op::Upsample(scale) => upsample(x, *scale)?,
+            Op::Sub | Op::Div => sub_div(self, inputs)?,
+            Op::Scale(m, a) => x.affine(*m, *a)?,
+            Op::ChannelAffine { mul, add, .. } => {
+                let mut shape = vec![1; x.rank()];
+                shape[1] = x.dim(1)?;
+                let mut y = x.clone();
+                if *mul {
+                    y = y.broadcast_mul(&p("weight")?.reshape(shape.as_slice())?)?;
+                }
+                if *add {
+                    y = y.broadcast_add(&p("bias")?.reshape(shape.as_slice())?)?;
+                }
+                y
+            }
+            Op::Upsample(scale, bilinear) => upsample(x, *scale, *bilinear)?,
+            Op::Slice(start, end) => x.narrow(1, *start, end - start)?,
+            Op::ChannelShuffle(groups) => {
+                let (n, c) = (x.dim(0)?, x.dim(1)?);
+                let rest = x.elem_count() / (n * c).max(1);
+                shuffle(&x.reshape((n, c, rest))?, *groups)?.reshape(x.shape())?
+            }
             Op::Flatten => x.flatten_from(1)?,
             Op::Linear { bias, .. } => {
                 linear(x, p("weight")?, bias.then(|| p("bias")).transpose()?)?
@@ -178,10 +243,34 @@ impl Op {
     }
 }
 
-/// Nearest upsampling of an `(N, C, H, W)` map by integer `[sh, sw]`.
-pub(crate) fn upsample(x: &Tensor, [sh, sw]: [usize; 2]) -> Result<Tensor> {
+/// Nearest (or bilinear, half-pixel) upsampling of an `(N, C, H, W)` map
+/// by integer `[sh, sw]`.
+pub(crate) fn upsample(x: &Tensor, [sh, sw]: [usize; 2], bilinear: bool) -> Result<Tensor> {
     let (_, _, h, w) = x.dims4()?;
-    Ok(x.upsample_nearest2d(h * sh, w * sw)?)
+    Ok(match bilinear {
+        true => x.upsample_bilinear2d(h * sh, w * sw, false)?,
+        false => x.upsample_nearest2d(h * sh, w * sw)?,
+    })
+}
+
+/// ShuffleNet's channel shuffle of an `(A, C, Z)` tensor: `(A, g, C/g, Z)`
+/// transposed to `(A, C/g, g, Z)`.
+pub(crate) fn shuffle(x: &Tensor, groups: usize) -> Result<Tensor> {
+    let (a, c, z) = x.dims3()?;
+    Ok(x.reshape((a, groups, c / groups, z))?
+        .transpose(1, 2)?
+        .contiguous()?
+        .reshape((a, c, z))?)
+}
+
+/// The first of `inputs` minus (`Op::Sub`) or divided by (`Op::Div`) the
+/// others, broadcasting.
+pub(crate) fn sub_div(op: &Op, inputs: &[&Tensor]) -> Result<Tensor> {
+    let x = inputs[0].clone();
+    Ok(inputs[1..].iter().try_fold(x, |acc, t| match op {
+        Op::Sub => acc.broadcast_sub(t),
+        _ => acc.broadcast_div(t),
+    })?)
 }
 
 /// The broadcasting product of `inputs`.
@@ -222,21 +311,22 @@ fn batch_norm(
     Ok(x.broadcast_mul(&scale)?.broadcast_add(&shift)?)
 }
 
-/// An element-wise activation (softmax over dim 1).
-fn activation(x: &Tensor, f: Activation) -> Result<Tensor> {
+/// An element-wise activation (softmax over dim 1) with constants `[α, β]`.
+fn activation(x: &Tensor, f: Activation, [alpha, beta]: [f64; 2]) -> Result<Tensor> {
     Ok(match f {
         Activation::Relu => x.relu()?,
         Activation::Relu6 => x.clamp(0f32, 6f32)?,
-        Activation::LeakyRelu => x.maximum(&(x * 0.01)?)?,
+        Activation::LeakyRelu => (x.relu()? - (x.neg()?.relu()? * alpha)?)?,
         Activation::Sigmoid => (x.neg()?.exp()? + 1.0)?.recip()?,
         Activation::Tanh => x.tanh()?,
         Activation::Silu => x.silu()?,
         Activation::Gelu => x.gelu_erf()?,
-        Activation::Elu => x.elu(1.0)?,
+        Activation::Elu => x.elu(alpha)?,
         Activation::Softmax => tasks::softmax(x, 1)?,
         Activation::Identity => x.clone(),
-        Activation::HardSigmoid => hard_sigmoid(x)?,
+        Activation::HardSigmoid => x.affine(alpha, beta)?.clamp(0f32, 1f32)?,
         Activation::HardSwish => x.mul(&hard_sigmoid(x)?)?,
+        Activation::Erf => x.erf()?,
     })
 }
 

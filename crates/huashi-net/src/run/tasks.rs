@@ -157,7 +157,7 @@ impl Op {
                 Value::Map(huashi_conv::global_avg_pool(x.map(node)?).map_err(err)?)
             }
             Op::BatchNorm { affine, .. } => batch_norm(node, params, x, *affine, run)?,
-            Op::Activation(f) => activation(x, *f, tasks)?,
+            Op::Activation(f, constants) => activation(x, *f, *constants, tasks)?,
             Op::Identity => x.clone(),
             Op::Add => {
                 let sum = inputs[1..]
@@ -170,11 +170,39 @@ impl Op {
                 let tensors: Vec<&Tensor> = inputs.iter().map(|v| v.tensor()).collect();
                 x.like(super::mul(&tensors)?)
             }
-            Op::Upsample(scale) => Value::Map(super::upsample(x.map(node)?, *scale)?),
+            Op::Sub | Op::Div => {
+                let tensors: Vec<&Tensor> = inputs.iter().map(|v| v.tensor()).collect();
+                x.like(super::sub_div(self, &tensors)?)
+            }
+            Op::Scale(m, a) => x.like(x.tensor().affine(*m, *a)?),
+            Op::ChannelAffine { mul, add, .. } => {
+                channel_affine_op(node, params, x, [*mul, *add], run)?
+            }
+            Op::Upsample(scale, bilinear) => {
+                Value::Map(super::upsample(x.map(node)?, *scale, *bilinear)?)
+            }
+            Op::Slice(start, end) => {
+                channels(x, tasks, |t| Ok(t.narrow(1, *start, end - start)?))?
+            }
+            Op::ChannelShuffle(groups) => channels(x, tasks, |t| super::shuffle(t, *groups))?,
             Op::Flatten => flatten(x, tasks)?,
             Op::Linear { bias, .. } => linear(node, params, x, *bias, run)?,
         })
     }
+}
+
+/// `f` on the channels of each task: a map `(B, T·C, H, W)` and a vector
+/// `(T, F, B)` viewed as `(A, C, Z)` for `f`, and back.
+fn channels(x: &Value, tasks: usize, f: impl Fn(&Tensor) -> Result<Tensor>) -> Result<Value> {
+    Ok(match x {
+        Value::Map(m) => {
+            let (b, tc, h, w) = m.dims4()?;
+            let y = f(&m.reshape((b * tasks, tc / tasks.max(1), h * w))?)?;
+            let c = y.dim(1)?;
+            Value::Map(y.reshape((b, tasks * c, h, w))?)
+        }
+        Value::Vector(v) => Value::Vector(f(v)?),
+    })
 }
 
 /// `(B, T·C, H, W)` → `(T, C·H·W, B)`; a vector stays.
@@ -230,6 +258,29 @@ fn per_channel(x: &Value) -> Result<(Tensor, impl Fn(Tensor) -> Result<Value>)> 
         })
     };
     Ok((flat, back))
+}
+
+/// A learnable per-channel `w ⊙ x + b` per task (`w` when `mul`, `b` when
+/// `add`; 1 and 0 otherwise).
+fn channel_affine_op(
+    node: &str,
+    params: &ParamSet,
+    x: &Value,
+    [mul, add]: [bool; 2],
+    run: TaskRun,
+) -> Result<Value> {
+    let (flat, back) = per_channel(x)?;
+    let len = flat.dim(1)?;
+    let (dtype, device) = (flat.dtype(), flat.device());
+    let scale = match mul {
+        true => merged(params, node, "weight", run.tasks)?,
+        false => Tensor::ones(len, dtype, device)?,
+    };
+    let shift = match add {
+        true => merged(params, node, "bias", run.tasks)?,
+        false => Tensor::zeros(len, dtype, device)?,
+    };
+    back(channel_affine(node, &flat, &scale, &shift, false)?)
 }
 
 /// `y = s·x + t` (then ReLU) per task and channel, with
@@ -298,9 +349,9 @@ fn channel_affine(
 }
 
 /// An element-wise activation; softmax over each task's channels.
-fn activation(x: &Value, f: Activation, tasks: usize) -> Result<Value> {
+fn activation(x: &Value, f: Activation, constants: [f64; 2], tasks: usize) -> Result<Value> {
     if f != Activation::Softmax {
-        return Ok(x.like(super::activation(x.tensor(), f)?));
+        return Ok(x.like(super::activation(x.tensor(), f, constants)?));
     }
     Ok(match x {
         Value::Map(m) => {

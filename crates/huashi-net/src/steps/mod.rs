@@ -84,15 +84,70 @@ pub(crate) fn step(at: &At, layer: &Layer, input: Shape) -> Result<Step> {
             Ok(Step::free(Shape::map(c, 1, 1)).with_window(window))
         }
         Layer::BatchNorm { affine } => batch_norm(at, input, affine),
-        Layer::Activation { .. } | Layer::Dropout { .. } => Ok(Step::free(input)),
+        Layer::Activation {
+            function,
+            alpha,
+            beta,
+        } => activation(at, input, function, [alpha, beta]),
+        Layer::Dropout { .. } => Ok(Step::free(input)),
         Layer::Flatten => flatten(at, input),
-        Layer::Upsample { scale } => upsample(at, input, scale.0),
+        Layer::Upsample { scale, .. } => upsample(at, input, scale.0),
+        Layer::Slice { start, end } => slice(at, input, start, end),
+        Layer::ChannelShuffle { groups } => channel_shuffle(at, input, groups),
         Layer::Linear { out_features, bias } => linear(at, input, out_features, bias),
         Layer::Opaque { ref output, .. } => opaque(at, output),
-        Layer::Add | Layer::Concat | Layer::Mul => {
+        Layer::Scale { mul, add } => scale(at, input, mul, add),
+        Layer::ChannelAffine { mul, add } => {
+            let per_channel = u64::from(mul) + u64::from(add);
+            let params = at.product(
+                "the parameter count",
+                &[input.channels() as u64, per_channel],
+            )?;
+            Ok(Step {
+                params,
+                ..Step::free(input)
+            })
+        }
+        Layer::Add | Layer::Concat | Layer::Mul | Layer::Sub | Layer::Div => {
             unreachable!("merges are handled by the analysis")
         }
     }
+}
+
+/// An activation: free; only the constants `function` takes may be given,
+/// and they must be finite.
+fn activation(
+    at: &At,
+    input: Shape,
+    function: crate::spec::Activation,
+    constants: [Option<f64>; 2],
+) -> Result<Step> {
+    let takes = function.defaults().len();
+    for (i, (field, value)) in ["alpha", "beta"].into_iter().zip(constants).enumerate() {
+        let Some(v) = value else { continue };
+        if i >= takes || !v.is_finite() {
+            return Err(Error::InvalidField {
+                node: at.node.to_string(),
+                field,
+                detail: format!(
+                    "{function:?} takes {takes} constant(s) ([alpha, beta] in order); got {field} = {v}"
+                ),
+            });
+        }
+    }
+    Ok(Step::free(input))
+}
+
+/// `mul·x + add`: free, finite constants.
+fn scale(at: &At, input: Shape, mul: f64, add: f64) -> Result<Step> {
+    if !(mul.is_finite() && add.is_finite()) {
+        return Err(Error::InvalidField {
+            node: at.node.to_string(),
+            field: "mul",
+            detail: format!("the constants must be finite, got mul {mul}, add {add}"),
+        });
+    }
+    Ok(Step::free(input))
 }
 
 /// Batch norm: `2·C` trainable (when affine) and `2·C` moving statistics.
@@ -194,13 +249,47 @@ fn upsample(at: &At, input: Shape, [sh, sw]: [usize; 2]) -> Result<Step> {
     Ok(Step::free(Shape::map(c, ho, wo)))
 }
 
+/// Channels `start..end`: the same map (vector) with `end − start`
+/// channels (features), no cost, each pixel read in place.
+fn slice(at: &At, input: Shape, start: usize, end: usize) -> Result<Step> {
+    let c = input.channels();
+    if start >= end || end > c {
+        return Err(Error::InvalidField {
+            node: at.node.to_string(),
+            field: "end",
+            detail: format!("channels {start}..{end} are not a non-empty range of the input's {c}"),
+        });
+    }
+    Ok(Step::free(match input {
+        Shape::Map { height, width, .. } => Shape::map(end - start, height, width),
+        Shape::Vector { .. } => Shape::Vector {
+            features: end - start,
+        },
+    }))
+}
+
+/// A channel shuffle: the input's shape, no cost; `groups` must divide the
+/// channels.
+fn channel_shuffle(at: &At, input: Shape, groups: usize) -> Result<Step> {
+    let c = input.channels();
+    if groups == 0 || !c.is_multiple_of(groups) {
+        return Err(Error::InvalidField {
+            node: at.node.to_string(),
+            field: "groups",
+            detail: format!("{groups} groups do not divide {c} channels"),
+        });
+    }
+    Ok(Step::free(input))
+}
+
 /// Why the receptive field is undefined after `layer`: an opaque op, or
 /// upsampling by more than 1 (a fractional stride).
 pub(crate) fn opaque_field_issue(layer: &Layer) -> Option<String> {
     match layer {
         Layer::Opaque { onnx_op, .. } => Some(format!("opaque ONNX op {onnx_op}")),
-        Layer::Upsample { scale } if scale.0 != [1, 1] => Some(format!(
-            "nearest upsampling by {:?} (a fractional stride)",
+        Layer::Upsample { scale, bilinear } if scale.0 != [1, 1] => Some(format!(
+            "{} upsampling by {:?} (a fractional stride)",
+            if *bilinear { "bilinear" } else { "nearest" },
             scale.0
         )),
         _ => None,

@@ -4,22 +4,65 @@
 //! placed where its first node is. A folded row sums parameters, MACs and
 //! other FLOPs; its inputs are the shapes it reads from outside the row,
 //! its output, activation size and field are its last node's; kernel and
-//! geometry are shown only for a row of one node.
+//! geometry are shown only for a row of one node. Nodes imported from a
+//! PyTorch ONNX export carry torch's scope names
+//! (`/layer1/layer1.0/conv1/Conv`); they fold by their module path
+//! (`layer1.0.conv1`), so `--depth 2` gives torchinfo's depth-2 rows.
 
 use super::{overflow, NodeFacts, SummaryOptions, SummaryRow, SummaryTotals};
 use crate::analysis::Analysis;
 use crate::error::Result;
 use crate::shape::Shape;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// The first `depth` dot-separated components of `name` (all of them when
-/// there are fewer, or when `depth` is `None`).
-pub(crate) fn prefix(name: &str, depth: Option<usize>) -> &str {
-    let Some(depth) = depth else { return name };
-    match name.match_indices('.').nth(depth.saturating_sub(1)) {
-        Some((end, _)) => &name[..end],
-        None => name,
+/// there are fewer, or when `depth` is `None`). A PyTorch ONNX scope name
+/// (`/layer1/layer1.0/conv1/Conv`, see [`module_path`]) is first read as
+/// its module path (`layer1.0.conv1`), so it folds as torchinfo folds that
+/// module.
+pub(crate) fn prefix(name: &str, depth: Option<usize>) -> Cow<'_, str> {
+    let Some(depth) = depth else {
+        return Cow::Borrowed(name);
+    };
+    let first = |path: &str| -> usize {
+        match path.match_indices('.').nth(depth.saturating_sub(1)) {
+            Some((end, _)) => end,
+            None => path.len(),
+        }
+    };
+    match module_path(name) {
+        Some(path) => {
+            let end = first(&path);
+            Cow::Owned(path[..end].to_string())
+        }
+        None => Cow::Borrowed(&name[..first(name)]),
     }
+}
+
+/// The module path of a torch ONNX scope name: the segments between the
+/// slashes, the last one (the op) dropped, each segment that extends the one
+/// before it (`layer1` then `layer1.0`) replacing it, others appended with a
+/// dot: `/layer1/layer1.0/downsample/downsample.0/Conv` →
+/// `layer1.0.downsample.0`. `None` for a name without a leading `/` or
+/// without a module (`/Flatten`).
+pub(crate) fn module_path(name: &str) -> Option<String> {
+    let mut segments: Vec<&str> = name.strip_prefix('/')?.split('/').collect();
+    segments.pop();
+    let mut path = String::new();
+    let mut last = "";
+    for s in segments.into_iter().filter(|s| !s.is_empty()) {
+        let extends =
+            s.len() > last.len() + 1 && s.starts_with(last) && s.as_bytes()[last.len()] == b'.';
+        if !last.is_empty() && extends {
+            path.truncate(path.len() - last.len());
+        } else if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(s);
+        last = s;
+    }
+    (!path.is_empty()).then_some(path)
 }
 
 fn percent(part: u64, total: u64) -> f64 {
@@ -43,16 +86,16 @@ pub(super) fn rows(
         .iter()
         .map(|n| (n.name.as_str(), n.output))
         .collect();
-    let mut order: Vec<&str> = Vec::new();
-    let mut groups: HashMap<&str, Vec<&NodeFacts>> = HashMap::new();
+    let mut order: Vec<Cow<str>> = Vec::new();
+    let mut groups: HashMap<Cow<str>, Vec<&NodeFacts>> = HashMap::new();
     for (i, f) in facts.iter().enumerate() {
         // The input is always a row of its own.
         let key = if i == 0 {
-            f.name
+            Cow::Borrowed(f.name)
         } else {
             prefix(f.name, options.depth)
         };
-        let group = groups.entry(key).or_default();
+        let group = groups.entry(key.clone()).or_default();
         if group.is_empty() {
             order.push(key);
         }
@@ -122,7 +165,7 @@ fn row(
 
 #[cfg(test)]
 mod tests {
-    use super::prefix;
+    use super::{module_path, prefix};
 
     #[test]
     fn prefixes_keep_the_first_components() {
@@ -131,5 +174,28 @@ mod tests {
         assert_eq!(prefix("features.3.conv.0", Some(9)), "features.3.conv.0");
         assert_eq!(prefix("fc", Some(1)), "fc");
         assert_eq!(prefix("a.b", None), "a.b");
+    }
+
+    #[test]
+    fn torch_scope_names_fold_as_their_module_paths() {
+        let conv = "/layer1/layer1.0/conv1/Conv";
+        assert_eq!(prefix(conv, Some(1)), "layer1");
+        assert_eq!(prefix(conv, Some(2)), "layer1.0");
+        assert_eq!(prefix(conv, Some(3)), "layer1.0.conv1");
+        assert_eq!(prefix(conv, Some(9)), "layer1.0.conv1");
+        assert_eq!(prefix(conv, None), conv);
+        let ds = "/layer1/layer1.0/downsample/downsample.0/Conv";
+        assert_eq!(prefix(ds, Some(4)), "layer1.0.downsample.0");
+        assert_eq!(prefix(ds, Some(3)), "layer1.0.downsample");
+        // MobileNet's `features.3.block.0.0`: `/features/features.3/block/block.0/block.0.0/Conv`.
+        let mb = "/features/features.3/block/block.0/block.0.0/Conv";
+        assert_eq!(module_path(mb).as_deref(), Some("features.3.block.0.0"));
+        // No module: the name as it is.
+        assert_eq!(prefix("/Flatten", Some(1)), "/Flatten");
+        assert_eq!(module_path("/Flatten"), None);
+        assert_eq!(
+            module_path("/layer1x/layer1/Relu").as_deref(),
+            Some("layer1x.layer1")
+        );
     }
 }

@@ -41,7 +41,8 @@ pub struct LayerGeometry {
 /// FLOPs that are not multiply-accumulates, by kind (per sample).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct OtherFlops {
-    /// Activations, merges by addition and bias additions.
+    /// Activations, element-wise merges (add, sub, mul, div), scales and
+    /// bias additions.
     pub elementwise: u64,
     /// Max, average and global average pooling.
     pub pooling: u64,
@@ -152,9 +153,19 @@ pub(crate) fn other_flops(layer: &Layer, inputs: &[Shape], output: Shape) -> Opt
     match *layer {
         Layer::Activation {
             function: Activation::Identity,
+            ..
         } => {}
         Layer::Activation { .. } => f.elementwise = e,
-        Layer::Add => f.elementwise = e.checked_mul(inputs.len().saturating_sub(1) as u64)?,
+        Layer::Add | Layer::Sub | Layer::Div | Layer::Mul => {
+            f.elementwise = e.checked_mul(inputs.len().saturating_sub(1) as u64)?
+        }
+        Layer::ChannelAffine { mul, add } => {
+            f.elementwise = e.checked_mul(u64::from(mul) + u64::from(add))?
+        }
+        Layer::Scale { mul, add } => {
+            f.elementwise = e.checked_mul(u64::from(mul != 1.0) + u64::from(add != 0.0))?
+        }
+        Layer::Upsample { bilinear: true, .. } => f.elementwise = e,
         Layer::MaxPool { kernel, .. } => f.pooling = e.checked_mul(window(kernel.0)? - 1)?,
         Layer::AvgPool { kernel, .. } => f.pooling = e.checked_mul(window(kernel.0)?)?,
         Layer::GlobalAvgPool => f.pooling = inputs.first()?.numel()? as u64,
@@ -179,6 +190,7 @@ pub(crate) fn kept(layer: &Layer) -> Kept {
         | Layer::MaxPool { .. } => Kept::Input,
         Layer::Activation {
             function: Activation::Identity,
+            ..
         } => Kept::Nothing,
         Layer::Activation { .. } => Kept::Output,
         Layer::Dropout { rate } if rate > 0.0 => Kept::Output,

@@ -148,7 +148,11 @@ pub(crate) fn bn() -> Layer {
 
 /// An activation layer.
 pub(crate) fn act(function: Activation) -> Layer {
-    Layer::Activation { function }
+    Layer::Activation {
+        function,
+        alpha: None,
+        beta: None,
+    }
 }
 
 /// ReLU.

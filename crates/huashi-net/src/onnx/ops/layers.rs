@@ -5,7 +5,7 @@ use super::{padding, pair_list, positive, spec, with_pad};
 use crate::desc::Layer;
 use crate::error::Result;
 use crate::onnx::proto::NodeProto;
-use crate::onnx::tensor::Const;
+use crate::onnx::tensor::{Const, Data};
 use crate::onnx::{attrs, Importer};
 use crate::shape::Shape;
 use crate::spec::Pair;
@@ -15,7 +15,7 @@ impl Importer {
     /// A weight input `i` of `n` with `rank` dims.
     pub(crate) fn weight_input(&self, n: &NodeProto, i: usize, rank: usize) -> Result<Const> {
         let w = self
-            .constant(n, i)?
+            .weight_constant(n, i)?
             .ok_or_else(|| self.error(n, format!("input {i} (a weight) is required")))?;
         if w.dims.len() != rank {
             return Err(self.unsupported(
@@ -28,7 +28,7 @@ impl Importer {
 
     /// An optional bias input `i` of `n` with `len` values.
     pub(crate) fn bias_input(&self, n: &NodeProto, i: usize, len: usize) -> Result<Option<Const>> {
-        let b = self.constant(n, i)?;
+        let b = self.weight_constant(n, i)?;
         match b {
             Some(b) if b.len() != len => Err(self.error(
                 n,
@@ -111,9 +111,9 @@ impl Importer {
             bias: b.is_some(),
         };
         let name = self.single_from(n, layer, input, [c, h, wd])?;
-        self.weight(&name, "weight", w.as_floats(), &w.dims)?;
+        self.weight(&name, "weight", &w, &w.dims)?;
         if let Some(b) = b {
-            self.weight(&name, "bias", b.as_floats(), &[o])?;
+            self.weight(&name, "bias", &b, &[o])?;
         }
         Ok(())
     }
@@ -136,27 +136,7 @@ impl Importer {
                 ),
             ));
         }
-        if attrs::string(n, "auto_pad", "NOTSET") != "NOTSET" {
-            return Err(
-                self.unsupported(n, "auto_pad on ConvTranspose; explicit pads are supported")
-            );
-        }
-        let pads = pair_list(self, n, "pads", 4, 0)?;
-        let mut out_pad = pair_list(self, n, "output_padding", 2, 0)?;
-        if let Some(target) = attrs::ints(n, "output_shape") {
-            let target = &target[target.len().saturating_sub(2)..];
-            for (a, (&i, k)) in [h, wd].iter().zip([kh, kw]).enumerate() {
-                let full = (i - 1) * stride.0[a] + dilation.0[a] * (k - 1) + 1;
-                let natural = full as i64 - (pads[a] + pads[a + 2]) as i64;
-                let extra = target.get(a).map_or(0, |&t| t - natural);
-                out_pad[a] = usize::try_from(extra).map_err(|_| {
-                    self.error(
-                        n,
-                        format!("output_shape {target:?} is smaller than the natural output"),
-                    )
-                })?;
-            }
-        }
+        let (pads, out_pad) = self.transposed_pads(n, [h, wd], [kh, kw], stride, dilation)?;
         let o = og * groups;
         let b = self.bias_input(n, 2, o)?;
         let layer = Layer::ConvTranspose {
@@ -175,11 +155,55 @@ impl Importer {
             bias: b.is_some(),
         };
         let name = self.single_from(n, layer, input, [c, h, wd])?;
-        self.weight(&name, "weight", w.as_floats(), &w.dims)?;
+        self.weight(&name, "weight", &w, &w.dims)?;
         if let Some(b) = b {
-            self.weight(&name, "bias", b.as_floats(), &[o])?;
+            self.weight(&name, "bias", &b, &[o])?;
         }
         Ok(())
+    }
+
+    /// `ConvTranspose`'s pads `[top, left, bottom, right]` and output
+    /// padding: explicit (`output_shape` resolved into output padding), or
+    /// `auto_pad` `VALID` (none), `SAME_UPPER` / `SAME_LOWER` (output
+    /// `i·s`: `total = s·(i − 1) + output_padding + d·(k − 1) + 1 − i·s`
+    /// split with the extra at the end / start; a negative total becomes
+    /// output padding).
+    fn transposed_pads(
+        &self,
+        n: &NodeProto,
+        input: [usize; 2],
+        kernel: [usize; 2],
+        stride: Pair,
+        dilation: Pair,
+    ) -> Result<(Vec<usize>, Vec<usize>)> {
+        let mut out_pad = pair_list(self, n, "output_padding", 2, 0)?;
+        let full = |a: usize| (input[a] - 1) * stride.0[a] + dilation.0[a] * (kernel[a] - 1) + 1;
+        let mode = attrs::string(n, "auto_pad", "NOTSET");
+        let pads = match mode.as_str() {
+            "NOTSET" => pair_list(self, n, "pads", 4, 0)?,
+            "VALID" => return Ok((vec![0; 4], out_pad)),
+            "SAME_UPPER" | "SAME_LOWER" => {
+                let full = [full(0), full(1)];
+                return Ok(same_transposed(&mode, input, full, stride.0, out_pad));
+            }
+            other => {
+                return Err(self.error(n, format!("auto_pad \"{other}\" is not an ONNX value")))
+            }
+        };
+        if let Some(target) = attrs::ints(n, "output_shape") {
+            let target = &target[target.len().saturating_sub(2)..];
+            for a in 0..2 {
+                let natural = full(a) as i64 - (pads[a] + pads[a + 2]) as i64;
+                let extra = target.get(a).map_or(0, |&t| t - natural);
+                out_pad[a] = usize::try_from(extra).map_err(|_| {
+                    self.error(
+                        n,
+                        format!("output_shape {target:?} is smaller than the natural output"),
+                    )
+                })?;
+            }
+        }
+        Ok((pads, out_pad))
     }
 
     /// A single-input layer on `input` of map shape `[c, h, w]`.
@@ -262,7 +286,7 @@ impl Importer {
         let mut tensors = Vec::new();
         for i in 1..5 {
             let t = self
-                .constant(n, i)?
+                .weight_constant(n, i)?
                 .ok_or_else(|| self.error(n, format!("input {i} is required")))?;
             if t.len() != c {
                 return Err(self.error(
@@ -270,7 +294,7 @@ impl Importer {
                     format!("input {i} has {} values for {c} channels", t.len()),
                 ));
             }
-            tensors.push(t.as_floats());
+            tensors.push(t);
         }
         let eps = attrs::float(n, "epsilon", 1e-5);
         if !(eps.is_finite() && eps >= 0.0) {
@@ -279,13 +303,46 @@ impl Importer {
                 format!("epsilon {eps} is not a finite non-negative number"),
             ));
         }
-        let var: Vec<f32> = tensors[3].iter().map(|v| v + (eps - 1e-5)).collect();
-        let name = self.single(n, Layer::BatchNorm { affine: true })?;
-        for (suffix, values) in ["weight", "bias", "running_mean"].iter().zip(&tensors) {
-            self.weight(&name, suffix, values.clone(), &[c])?;
+        if !tensors[3].is_external() {
+            let var = tensors[3]
+                .as_floats()
+                .iter()
+                .map(|v| v + (eps - 1e-5))
+                .collect();
+            tensors[3].data = Data::F32(var);
         }
-        self.weight(&name, "running_var", var, &[c])
+        let name = self.single(n, Layer::BatchNorm { affine: true })?;
+        let suffixes = ["weight", "bias", "running_mean", "running_var"];
+        for (suffix, value) in suffixes.iter().zip(&tensors) {
+            self.weight(&name, suffix, value, &[c])?;
+        }
+        Ok(())
     }
+}
+
+/// `SAME_UPPER` / `SAME_LOWER` pads of a transposed convolution whose
+/// unpadded output is `full`, so that the output is `i·s` (see
+/// `transposed_pads`); returns the pads and the output padding.
+fn same_transposed(
+    mode: &str,
+    input: [usize; 2],
+    full: [usize; 2],
+    stride: [usize; 2],
+    mut out_pad: Vec<usize>,
+) -> (Vec<usize>, Vec<usize>) {
+    let mut pads = vec![0; 4];
+    for a in 0..2 {
+        let total = (full[a] + out_pad[a]) as i64 - (input[a] * stride[a]) as i64;
+        if total < 0 {
+            out_pad[a] += total.unsigned_abs() as usize;
+            continue;
+        }
+        let (small, large) = (total as usize / 2, total as usize - total as usize / 2);
+        let upper = mode == "SAME_UPPER";
+        pads[a] = if upper { small } else { large };
+        pads[a + 2] = if upper { large } else { small };
+    }
+    (pads, out_pad)
 }
 
 /// Explicit padding plus the bottom/right rows `ceil_mode` needs.

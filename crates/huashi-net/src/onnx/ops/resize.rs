@@ -3,8 +3,10 @@
 //! `upsample` layer. With an integer factor `s`, output pixel `x` reads
 //! input `⌊x/s⌋` under `asymmetric` coordinates with `floor`, and also under
 //! `half_pixel` / `pytorch_half_pixel` with either rounding
-//! (`(x + ½)/s − ½` rounds to `⌊x/s⌋` for every `x`); other combinations,
-//! `linear` / `cubic` modes and fractional factors are typed errors.
+//! (`(x + ½)/s − ½` rounds to `⌊x/s⌋` for every `x`). `linear` mode with
+//! `half_pixel` / `pytorch_half_pixel` coordinates (PyTorch's bilinear,
+//! `align_corners=False`) is the bilinear `upsample`; other combinations,
+//! `cubic` mode and fractional factors are typed errors.
 
 use crate::desc::Layer;
 use crate::error::Result;
@@ -19,22 +21,27 @@ impl Importer {
         let mode = attrs::string(n, "mode", "nearest");
         let coordinates = attrs::string(n, "coordinate_transformation_mode", "half_pixel");
         let rounding = attrs::string(n, "nearest_mode", "round_prefer_floor");
+        let half_pixel = matches!(coordinates.as_str(), "half_pixel" | "pytorch_half_pixel");
         let floor_like = match (coordinates.as_str(), rounding.as_str()) {
             ("asymmetric", "floor") => true,
-            ("half_pixel" | "pytorch_half_pixel", r) => r.starts_with("round_prefer"),
+            (_, r) if half_pixel => r.starts_with("round_prefer"),
             _ => n.op_type == "Upsample",
         };
-        if mode != "nearest" || !floor_like {
+        let bilinear = mode == "linear" && half_pixel && n.op_type == "Resize";
+        if !(bilinear || (mode == "nearest" && floor_like)) {
             let what = format!(
                 "mode {mode}, coordinate_transformation_mode {coordinates}, nearest_mode \
-                 {rounding}; nearest upsampling by integer factors is supported"
+                 {rounding}; nearest or half-pixel linear upsampling by integer factors is supported"
             );
             return Err(self.unsupported(n, &what));
         }
         let (_, shape) = self.activation_input(n, 0)?;
         let scale = self.integer_scale(n, shape)?;
-        self.single(n, Layer::Upsample { scale: Pair(scale) })
-            .map(drop)
+        let layer = Layer::Upsample {
+            scale: Pair(scale),
+            bilinear,
+        };
+        self.single(n, layer).map(drop)
     }
 
     /// The factors `[sh, sw]` from the constant `scales` (input 2 of

@@ -1,12 +1,12 @@
 //! The structural ops of the table in [`super`]: flatten, reshape, the
-//! matrix products as linear layers (a `MatMul` + `Add` pair fused), the
-//! residual `Add` and the channel `Concat`.
+//! matrix products as linear layers (a `MatMul` + `Add` pair fused in
+//! `arith.rs`) and the channel `Concat`.
 
 use crate::desc::Layer;
 use crate::error::Result;
 use crate::onnx::proto::NodeProto;
 use crate::onnx::tensor::Const;
-use crate::onnx::{attrs, Importer, Value};
+use crate::onnx::{attrs, Importer};
 use crate::shape::Shape;
 
 impl Importer {
@@ -18,8 +18,12 @@ impl Importer {
         self.single(n, Layer::Flatten).map(drop)
     }
 
-    /// `Reshape` to `(N, −1)` (a flatten) or to the same vector.
+    /// `Reshape` to `(N, −1)` (a flatten) or to the same vector, or a step
+    /// of a channel shuffle (`onnx/ops/shuffle.rs`).
     pub(crate) fn reshape(&mut self, n: &NodeProto) -> Result<()> {
+        if self.shuffle_reshape(n)? {
+            return Ok(());
+        }
         let (_, shape) = self.activation_input(n, 0)?;
         let target = self
             .constant(n, 1)?
@@ -89,42 +93,11 @@ impl Importer {
                 bias: b.is_some(),
             },
         )?;
-        self.weight(&name, "weight", w.as_floats(), &[out, fan_in])?;
+        self.weight(&name, "weight", &w, &[out, fan_in])?;
         if let Some(b) = b {
-            self.weight(&name, "bias", b.as_floats(), &[out])?;
+            self.weight(&name, "bias", &b, &[out])?;
         }
         Ok(())
-    }
-
-    /// `Add`: a residual of equal shapes, or a bias after a `MatMul`.
-    pub(crate) fn add(&mut self, n: &NodeProto) -> Result<()> {
-        let (a, b) = (self.act(n, 0)?.clone(), self.act(n, 1)?.clone());
-        match (a, b) {
-            (Value::Act { node, shape }, Value::Const(c))
-            | (Value::Const(c), Value::Act { node, shape }) => {
-                let fuse = self.node_mut(&node).filter(|x| matches!(x.layer, Layer::Linear { bias: false, out_features } if out_features == c.len()));
-                let Some(target) = fuse else {
-                    return Err(
-                        self.unsupported(n, "Add of a constant other than a bias after MatMul")
-                    );
-                };
-                if let Layer::Linear { bias, .. } = &mut target.layer {
-                    *bias = true;
-                }
-                let len = c.len();
-                self.weight(&node, "bias", c.as_floats(), &[len])?;
-                self.set(n, 0, Value::Act { node, shape })
-            }
-            (Value::Act { node: x, shape: sx }, Value::Act { node: y, shape: sy }) => {
-                if sx != sy {
-                    return Err(
-                        self.unsupported(n, &format!("broadcasting Add of {sx:?} and {sy:?}"))
-                    );
-                }
-                self.push(n, Layer::Add, vec![x, y], sx).map(drop)
-            }
-            _ => Err(self.error(n, "Add of two constants that could not be folded")),
-        }
     }
 
     /// `Concat` along channels (axis 1) of maps or vectors.
@@ -168,9 +141,16 @@ impl Importer {
     }
 }
 
-/// A `(r, c)` matrix transposed to `(c, r)`.
+/// A `(r, c)` matrix transposed to `(c, r)` (only the dims of external
+/// values not read).
 fn transpose(w: &Const) -> Const {
     let [r, c] = [w.dims[0], w.dims[1]];
+    if w.is_external() {
+        return Const {
+            dims: vec![c, r],
+            data: w.data.clone(),
+        };
+    }
     let v = w.as_floats();
     let t = (0..c * r).map(|k| v[(k % r) * c + k / r]).collect();
     Const {
