@@ -15,7 +15,9 @@ use super::{rows, ConvDims, Real};
 use rayon::prelude::*;
 
 /// Runs `body` compiled for AVX2 + FMA when the CPU has them: the generic
-/// loops it inlines then vectorise 8 (f32) or 4 (f64) lanes wide.
+/// loops it inlines then vectorise 8 (f32) or 4 (f64) lanes wide. `body`
+/// and the closures inside it must be `#[inline(always)]`: a closure that is
+/// not inlined into `wide` is compiled for the baseline (SSE2) instead.
 #[inline(always)]
 fn with_simd<R>(body: impl FnOnce() -> R) -> R {
     #[cfg(target_arch = "x86_64")]
@@ -187,20 +189,34 @@ pub fn forward<T: Real>(dims: &ConvDims, x: &[T], w: &[T]) -> Vec<T> {
         let (n, o) = (plane / dims.out_channels, plane % dims.out_channels);
         let x_plane = &x[(n * dims.in_channels + o / plan.multiplier) * hw..][..hw];
         let kernel = &w[o * kh * kw..(o + 1) * kh * kw];
-        with_simd(|| {
-            if plan.stride[1] == 1 {
-                let rows = &plan.plane;
-                return rows::correlate_plane(y_plane, wo, x_plane, width, kernel, rows);
-            }
-            plan.for_rows(dims, |i, iy, u| {
-                let x_row = &x_plane[iy * width..(iy + 1) * width];
-                let y_row = &mut y_plane[i * wo..(i + 1) * wo];
-                let kernel_row = &kernel[u * kw..(u + 1) * kw];
-                for (&weight, &(off_x, x0, x1)) in kernel_row.iter().zip(&plan.taps_x) {
-                    axpy_gather(&mut y_row[x0..x1], weight, x_row, x0, plan.stride[1], off_x);
+        with_simd(
+            #[inline(always)]
+            || {
+                if plan.stride[1] == 1 {
+                    let rows = &plan.plane;
+                    return rows::correlate_plane(y_plane, wo, x_plane, width, kernel, rows);
                 }
-            })
-        })
+                plan.for_rows(
+                    dims,
+                    #[inline(always)]
+                    |i, iy, u| {
+                        let x_row = &x_plane[iy * width..(iy + 1) * width];
+                        let y_row = &mut y_plane[i * wo..(i + 1) * wo];
+                        let kernel_row = &kernel[u * kw..(u + 1) * kw];
+                        for (&weight, &(off_x, x0, x1)) in kernel_row.iter().zip(&plan.taps_x) {
+                            axpy_gather(
+                                &mut y_row[x0..x1],
+                                weight,
+                                x_row,
+                                x0,
+                                plan.stride[1],
+                                off_x,
+                            );
+                        }
+                    },
+                )
+            },
+        )
     });
     y
 }
@@ -217,25 +233,32 @@ pub fn input_grad<T: Real>(dims: &ConvDims, dy: &[T], w: &[T]) -> Vec<T> {
         for o in c * plan.multiplier..(c + 1) * plan.multiplier {
             let dy_plane = &dy[(n * dims.out_channels + o) * p..][..p];
             let kernel = &w[o * kh * kw..(o + 1) * kh * kw];
-            with_simd(|| {
-                if plan.stride == [1, 1] {
-                    let rows = &plan.plane_transposed;
-                    return rows::correlate_plane(dx_plane, width, dy_plane, wo, kernel, rows);
-                }
-                plan.for_rows(dims, |i, iy, u| {
-                    let dx_row = &mut dx_plane[iy * width..(iy + 1) * width];
-                    let dy_row = &dy_plane[i * wo..(i + 1) * wo];
-                    let kernel_row = &kernel[u * kw..(u + 1) * kw];
-                    if plan.stride[1] == 1 {
-                        let columns = &plan.plane_transposed.columns;
-                        return rows::correlate_row(dx_row, dy_row, kernel_row, columns);
+            with_simd(
+                #[inline(always)]
+                || {
+                    if plan.stride == [1, 1] {
+                        let rows = &plan.plane_transposed;
+                        return rows::correlate_plane(dx_plane, width, dy_plane, wo, kernel, rows);
                     }
-                    for (&weight, &(off_x, x0, x1)) in kernel_row.iter().zip(&plan.taps_x) {
-                        let g = &dy_row[x0..x1];
-                        axpy_scatter(dx_row, weight, g, x0, plan.stride[1], off_x);
-                    }
-                })
-            })
+                    plan.for_rows(
+                        dims,
+                        #[inline(always)]
+                        |i, iy, u| {
+                            let dx_row = &mut dx_plane[iy * width..(iy + 1) * width];
+                            let dy_row = &dy_plane[i * wo..(i + 1) * wo];
+                            let kernel_row = &kernel[u * kw..(u + 1) * kw];
+                            if plan.stride[1] == 1 {
+                                let columns = &plan.plane_transposed.columns;
+                                return rows::correlate_row(dx_row, dy_row, kernel_row, columns);
+                            }
+                            for (&weight, &(off_x, x0, x1)) in kernel_row.iter().zip(&plan.taps_x) {
+                                let g = &dy_row[x0..x1];
+                                axpy_scatter(dx_row, weight, g, x0, plan.stride[1], off_x);
+                            }
+                        },
+                    )
+                },
+            )
         }
     });
     dx
@@ -255,19 +278,32 @@ pub fn weight_grad<T: Real>(dims: &ConvDims, x: &[T], dy: &[T]) -> Vec<T> {
         for n in 0..dims.batch {
             let x_plane = &x[(n * dims.in_channels + c) * hw..][..hw];
             let dy_plane = &dy[(n * dims.out_channels + o) * p..][..p];
-            with_simd(|| {
-                plan.for_rows(dims, |i, iy, u| {
-                    let x_row = &x_plane[iy * width..(iy + 1) * width];
-                    let dy_row = &dy_plane[i * wo..(i + 1) * wo];
-                    let lanes = &mut partial[u * kw..(u + 1) * kw];
-                    if plan.stride[1] == 1 {
-                        return rows::correlate_dots(lanes, dy_row, x_row, &plan.plane.columns);
-                    }
-                    for (slot, &(off_x, x0, x1)) in lanes.iter_mut().zip(&plan.taps_x) {
-                        slot[0] += dot_gather(&dy_row[x0..x1], x_row, x0, plan.stride[1], off_x);
-                    }
-                })
-            })
+            with_simd(
+                #[inline(always)]
+                || {
+                    plan.for_rows(
+                        dims,
+                        #[inline(always)]
+                        |i, iy, u| {
+                            let x_row = &x_plane[iy * width..(iy + 1) * width];
+                            let dy_row = &dy_plane[i * wo..(i + 1) * wo];
+                            let lanes = &mut partial[u * kw..(u + 1) * kw];
+                            if plan.stride[1] == 1 {
+                                return rows::correlate_dots(
+                                    lanes,
+                                    dy_row,
+                                    x_row,
+                                    &plan.plane.columns,
+                                );
+                            }
+                            for (slot, &(off_x, x0, x1)) in lanes.iter_mut().zip(&plan.taps_x) {
+                                slot[0] +=
+                                    dot_gather(&dy_row[x0..x1], x_row, x0, plan.stride[1], off_x);
+                            }
+                        },
+                    )
+                },
+            )
         }
         for (value, lanes) in dw_kernel.iter_mut().zip(&partial) {
             *value = lanes.iter().copied().sum();
