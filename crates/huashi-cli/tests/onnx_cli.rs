@@ -81,6 +81,9 @@ fn a_damaged_onnx_file_is_an_error_naming_it() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("broken.onnx") && err.contains("ONNX"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+    // The file's error is said once (it was printed twice: the message and
+    // again as its source in the chain).
+    assert_eq!(err.matches("not ONNX").count(), 1, "{err}");
 }
 
 /// torchvision's ResNet-50 exported with external data

@@ -149,13 +149,15 @@ pub enum Error {
         /// The known names, comma-separated.
         known: String,
     },
-    /// A description file is malformed (the inner error says where).
-    #[error("{path}: {source}")]
+    /// A description file is malformed (the inner error says where). The
+    /// message includes the inner error's, so it is not also given as the
+    /// `source()` (a report printing the chain would repeat it).
+    #[error("{path}: {error}")]
     InFile {
         /// The file.
         path: String,
         /// What is wrong in it.
-        source: Box<Error>,
+        error: Box<Error>,
     },
     /// A model given by name or path is neither a zoo model nor a file.
     #[error(

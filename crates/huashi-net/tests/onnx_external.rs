@@ -92,7 +92,7 @@ fn shapes_only_needs_no_data_file() {
 }
 
 fn data_error(e: Error) -> (String, String, String) {
-    let Error::InFile { source, .. } = e else {
+    let Error::InFile { error: source, .. } = e else {
         panic!("expected the file's error, got {e}")
     };
     match *source {

@@ -18,13 +18,15 @@ pub enum DataError {
         /// The names looked for.
         expected: String,
     },
-    /// Reading or writing a file failed.
-    #[error("I/O error on {path}: {source}")]
+    /// Reading or writing a file failed. (The message includes the I/O
+    /// error's, so it is not also the `source()`: a report printing the
+    /// chain would repeat it.)
+    #[error("I/O error on {path}: {error}")]
     Io {
         /// The file or folder.
         path: String,
         /// The underlying error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A zip archive could not be read or unpacked.
     #[error("bad zip archive {path}: {message}")]
@@ -206,10 +208,10 @@ pub enum DataError {
 
 impl DataError {
     /// An [`DataError::Io`] for `path`.
-    pub fn io(path: impl AsRef<std::path::Path>, source: std::io::Error) -> Self {
+    pub fn io(path: impl AsRef<std::path::Path>, error: std::io::Error) -> Self {
         DataError::Io {
             path: path.as_ref().display().to_string(),
-            source,
+            error,
         }
     }
 }

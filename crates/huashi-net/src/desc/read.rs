@@ -76,7 +76,7 @@ impl Network {
         };
         parsed.map_err(|e| Error::InFile {
             path: path.display().to_string(),
-            source: Box::new(e),
+            error: Box::new(e),
         })
     }
 

@@ -94,7 +94,7 @@ pub fn from_path_with(path: impl AsRef<Path>, options: &ImportOptions) -> Result
     let bytes = huashi_io::read_capped(path, "an ONNX model")?;
     import(&bytes, options, DataFiles::new(Some(path))).map_err(|e| Error::InFile {
         path: path.display().to_string(),
-        source: Box::new(e),
+        error: Box::new(e),
     })
 }
 
