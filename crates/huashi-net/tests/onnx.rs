@@ -150,6 +150,24 @@ fn residual_add_and_concat() {
 }
 
 #[test]
+fn a_one_input_concat_passes_its_input_on() {
+    // DenseNet's `torch.cat([x], 1)` exports Concat with one input; the
+    // conv after it still reads x's 4 channels: 4·2·1·1 = 8 parameters.
+    let nodes = vec![
+        node("Concat", "cat", &["x"], &["c"], &[("axis", A::I(1))]),
+        node("Conv", "conv", &["c", "w"], &["y"], &[]),
+    ];
+    let m = import(&model(
+        [4, 3, 3],
+        nodes,
+        vec![init("w", &[2, 4, 1, 1], ramp(8))],
+    ));
+    let a = m.network.analyse_default().unwrap();
+    assert_eq!(a.totals.params, 8);
+    assert_eq!(a.output().output, Shape::map(2, 3, 3));
+}
+
+#[test]
 fn auto_pad_same_upper_and_lower() {
     // 5 → ⌈5/2⌉ = 3 with k 2, s 2: total padding (3 − 1)·2 + 2 − 5 = 1,
     // at the bottom (SAME_UPPER, P = 0) or the top (SAME_LOWER, P = 1).

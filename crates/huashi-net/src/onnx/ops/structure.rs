@@ -105,6 +105,11 @@ impl Importer {
         if attrs::int(n, "axis", 1) != 1 {
             return Err(self.unsupported(n, "Concat on an axis other than the channels"));
         }
+        if n.input.len() == 1 {
+            // `torch.cat([x], 1)` (DenseNet's first layer of a block): x itself.
+            let v = self.act(n, 0)?.clone();
+            return self.set(n, 0, v);
+        }
         let mut inputs = Vec::new();
         let mut out: Option<Shape> = None;
         for i in 0..n.input.len() {
