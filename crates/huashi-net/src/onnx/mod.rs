@@ -74,7 +74,7 @@ pub fn from_path(path: impl AsRef<Path>) -> Result<OnnxModel> {
 /// How the importer treats what it does not map.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ImportOptions {
-    /// Keep an unsupported op as an opaque layer ([`Layer::Opaque`]: shape
+    /// Keep an unsupported op as an opaque layer ([`crate::Layer::Opaque`]: shape
     /// from the graph's `value_info`, cost unknown, receptive field undefined
     /// downstream) instead of failing.
     pub allow_unknown: bool,
@@ -105,7 +105,7 @@ pub fn from_path_with(path: impl AsRef<Path>, options: &ImportOptions) -> Result
 /// missing, has other than one 4-D `(N, C, H, W)` input, a tensor or
 /// attribute is malformed, or a value is read before it is produced;
 /// [`Error::UnsupportedOp`] for an op that is not mapped; the errors of
-/// [`Network::analyse`] and [`Model::check`] when shapes or weights do not fit.
+/// [`Network::analyse`] and [`crate::Model::check`] when shapes or weights do not fit.
 pub fn from_bytes(bytes: &[u8]) -> Result<OnnxModel> {
     from_bytes_with(bytes, &ImportOptions::default())
 }
